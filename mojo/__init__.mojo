@@ -1,0 +1,1 @@
+"""The game-independent engine: the game trait, perft, search, batching, cache."""

@@ -1,0 +1,23 @@
+"""Entry point of the `pyzero_engine` Python extension module (all Mojo code links here).
+
+Registering a new game: import its struct and add one `register_game_state_type` line.
+"""
+
+from std.os import abort
+from std.python import PythonObject
+from std.python.bindings import PythonModuleBuilder
+
+from mojo.python_bindings import register_game_state_type
+from games.tictactoe import TicTacToe
+from games.connect4 import Connect4
+
+
+@export
+def PyInit_pyzero_engine() abi("C") -> PythonObject:
+    try:
+        var module = PythonModuleBuilder("pyzero_engine")
+        register_game_state_type[TicTacToe](module, "TicTacToeState")
+        register_game_state_type[Connect4](module, "Connect4State")
+        return module.finalize()
+    except error:
+        abort(String("error creating the pyzero_engine module: ", error))

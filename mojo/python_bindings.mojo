@@ -1,0 +1,240 @@
+"""Exposes any `Game` to Python as a state type, generically.
+
+`GameStateBox[G]` owns one game state. Python sees it as `<Name>State` with the methods
+registered in `register_game_state_type`. Python wraps these raw methods in
+`pyzero.games` (notation-level API, errors as `IllegalMoveError`); nothing here knows a
+particular game. Long computations (perft) release the GIL.
+"""
+
+from std.python import Python, PythonObject
+from std.python.bindings import PythonModuleBuilder
+from std.python._cpython import GILReleased
+
+from mojo.game import Game, GameOptions, FloatBuffer
+from mojo.perft import perft, count_finished_games, GameCounts
+
+
+def game_options_from_python(options: PythonObject) raises -> GameOptions:
+    """Converts a Python dict of numeric options into `GameOptions`."""
+    var result = GameOptions()
+    for key in options.keys():
+        result.set(String(key), Float64(py=options[key]))
+    return result^
+
+
+struct GameStateBox[G: Game](Defaultable, Movable, Writable):
+    """One game state owned by a Python object (kept in a list: the trait has no default)."""
+
+    var states: List[Self.G]
+
+    def __init__(out self):
+        self.states = List[Self.G]()
+
+    def __init__(out self, var state: Self.G):
+        self.states = List[Self.G]()
+        self.states.append(state^)
+
+    @staticmethod
+    def new(options: PythonObject) raises -> PythonObject:
+        var game_options = game_options_from_python(options)
+        return PythonObject(alloc=Self(Self.G.create(game_options)))
+
+    @staticmethod
+    def from_position(options: PythonObject, text: PythonObject) raises -> PythonObject:
+        var game_options = game_options_from_python(options)
+        return PythonObject(alloc=Self(Self.G.from_position(game_options, String(text))))
+
+    @staticmethod
+    def _state(py_self: PythonObject) raises -> Pointer[Self.G, MutAnyOrigin]:
+        var box = py_self.downcast_value_ptr[Self]()
+        return Pointer[Self.G, MutAnyOrigin](unsafe_from_address=Int(box[].states.unsafe_ptr()))
+
+    @staticmethod
+    def copy(py_self: PythonObject) raises -> PythonObject:
+        return PythonObject(alloc=Self(Self._state(py_self)[].copy()))
+
+    @staticmethod
+    def name(py_self: PythonObject) raises -> PythonObject:
+        return PythonObject(Self._state(py_self)[].name())
+
+    @staticmethod
+    def num_actions(py_self: PythonObject) raises -> PythonObject:
+        return PythonObject(Self._state(py_self)[].num_actions())
+
+    @staticmethod
+    def input_shape(py_self: PythonObject) raises -> PythonObject:
+        var shape = Self._state(py_self)[].input_shape()
+        return Python.tuple(shape.channels, shape.height, shape.width)
+
+    @staticmethod
+    def to_move(py_self: PythonObject) raises -> PythonObject:
+        return PythonObject(Self._state(py_self)[].to_move())
+
+    @staticmethod
+    def ply(py_self: PythonObject) raises -> PythonObject:
+        return PythonObject(Self._state(py_self)[].ply())
+
+    @staticmethod
+    def legal_actions(py_self: PythonObject) raises -> PythonObject:
+        var actions = List[Int]()
+        Self._state(py_self)[].legal_actions(actions)
+        var result = Python.list()
+        for action in actions:
+            result.append(PythonObject(action))
+        return result
+
+    @staticmethod
+    def legal_moves(py_self: PythonObject) raises -> PythonObject:
+        var state = Self._state(py_self)
+        var actions = List[Int]()
+        state[].legal_actions(actions)
+        var result = Python.list()
+        for action in actions:
+            result.append(PythonObject(state[].format_move(action)))
+        return result
+
+    @staticmethod
+    def count_legal_actions(py_self: PythonObject) raises -> PythonObject:
+        return PythonObject(Self._state(py_self)[].count_legal_actions())
+
+    @staticmethod
+    def is_legal(py_self: PythonObject, action: PythonObject) raises -> PythonObject:
+        return PythonObject(Self._state(py_self)[].is_legal(Int(py=action)))
+
+    @staticmethod
+    def apply_action(py_self: PythonObject, action: PythonObject) raises -> PythonObject:
+        """Plays an action index; raises if it is not legal (never corrupts the state)."""
+        var state = Self._state(py_self)
+        var index = Int(py=action)
+        if not state[].is_legal(index):
+            raise Error(String("action ", index, " is not legal in this position"))
+        state[].apply(index)
+        return PythonObject(None)
+
+    @staticmethod
+    def parse_move(py_self: PythonObject, text: PythonObject) raises -> PythonObject:
+        return PythonObject(Self._state(py_self)[].parse_move(String(text)))
+
+    @staticmethod
+    def format_move(py_self: PythonObject, action: PythonObject) raises -> PythonObject:
+        return PythonObject(Self._state(py_self)[].format_move(Int(py=action)))
+
+    @staticmethod
+    def is_terminal(py_self: PythonObject) raises -> PythonObject:
+        return PythonObject(Self._state(py_self)[].is_terminal())
+
+    @staticmethod
+    def winner(py_self: PythonObject) raises -> PythonObject:
+        return PythonObject(Self._state(py_self)[].winner())
+
+    @staticmethod
+    def result_string(py_self: PythonObject) raises -> PythonObject:
+        return PythonObject(Self._state(py_self)[].result_string())
+
+    @staticmethod
+    def hash(py_self: PythonObject) raises -> PythonObject:
+        return PythonObject(Self._state(py_self)[].hash())
+
+    @staticmethod
+    def recompute_hash(py_self: PythonObject) raises -> PythonObject:
+        return PythonObject(Self._state(py_self)[].recompute_hash())
+
+    @staticmethod
+    def encode(py_self: PythonObject, address: PythonObject) raises -> PythonObject:
+        """Writes the input planes at `address` (a float32 buffer the caller sized)."""
+        Self._state(py_self)[].encode(FloatBuffer(unsafe_from_address=Int(py=address)))
+        return PythonObject(None)
+
+    @staticmethod
+    def num_symmetries(py_self: PythonObject) raises -> PythonObject:
+        return PythonObject(Self._state(py_self)[].num_symmetries())
+
+    @staticmethod
+    def symmetry_action(py_self: PythonObject, symmetry: PythonObject, action: PythonObject) raises -> PythonObject:
+        return PythonObject(Self._state(py_self)[].symmetry_action(Int(py=symmetry), Int(py=action)))
+
+    @staticmethod
+    def transform_encoding(
+        py_self: PythonObject, symmetry: PythonObject, source: PythonObject, destination: PythonObject
+    ) raises -> PythonObject:
+        Self._state(py_self)[].transform_encoding(
+            Int(py=symmetry),
+            FloatBuffer(unsafe_from_address=Int(py=source)),
+            FloatBuffer(unsafe_from_address=Int(py=destination)),
+        )
+        return PythonObject(None)
+
+    @staticmethod
+    def transformed(py_self: PythonObject, symmetry: PythonObject) raises -> PythonObject:
+        return PythonObject(alloc=Self(Self._state(py_self)[].transformed(Int(py=symmetry))))
+
+    @staticmethod
+    def render(py_self: PythonObject) raises -> PythonObject:
+        return PythonObject(Self._state(py_self)[].render())
+
+    @staticmethod
+    def position(py_self: PythonObject) raises -> PythonObject:
+        return PythonObject(Self._state(py_self)[].position())
+
+    @staticmethod
+    def perft(py_self: PythonObject, depth: PythonObject) raises -> PythonObject:
+        var state = Self._state(py_self)[].copy()
+        var plies = Int(py=depth)
+        var nodes: Int
+        with GILReleased(Python()):
+            nodes = perft(state, plies)
+        return PythonObject(nodes)
+
+    @staticmethod
+    def count_finished_games(py_self: PythonObject, max_depth: PythonObject) raises -> PythonObject:
+        var state = Self._state(py_self)[].copy()
+        var plies = Int(py=max_depth)
+        var counts: GameCounts
+        with GILReleased(Python()):
+            counts = count_finished_games(state, plies)
+        return Python.tuple(
+            counts.first_player_wins, counts.second_player_wins, counts.draws, counts.unfinished
+        )
+
+    def write_to(self, mut writer: Some[Writer]):
+        writer.write("<", self.states[0].name(), " state, ply ", self.states[0].ply(), ">")
+
+    def write_repr_to(self, mut writer: Some[Writer]):
+        self.write_to(writer)
+
+
+def register_game_state_type[G: Game](mut module: PythonModuleBuilder, type_name: StaticString) raises:
+    """Adds `GameStateBox[G]` to `module` as the Python type `type_name`."""
+    comptime Box = GameStateBox[G]
+    _ = (
+        module.add_type[Box](type_name)
+        .def_staticmethod[Box.new]("new")
+        .def_staticmethod[Box.from_position]("from_position")
+        .def_method[Box.copy]("copy")
+        .def_method[Box.name]("name")
+        .def_method[Box.num_actions]("num_actions")
+        .def_method[Box.input_shape]("input_shape")
+        .def_method[Box.to_move]("to_move")
+        .def_method[Box.ply]("ply")
+        .def_method[Box.legal_actions]("legal_actions")
+        .def_method[Box.legal_moves]("legal_moves")
+        .def_method[Box.count_legal_actions]("count_legal_actions")
+        .def_method[Box.is_legal]("is_legal")
+        .def_method[Box.apply_action]("apply_action")
+        .def_method[Box.parse_move]("parse_move")
+        .def_method[Box.format_move]("format_move")
+        .def_method[Box.is_terminal]("is_terminal")
+        .def_method[Box.winner]("winner")
+        .def_method[Box.result_string]("result_string")
+        .def_method[Box.hash]("hash")
+        .def_method[Box.recompute_hash]("recompute_hash")
+        .def_method[Box.encode]("encode")
+        .def_method[Box.num_symmetries]("num_symmetries")
+        .def_method[Box.symmetry_action]("symmetry_action")
+        .def_method[Box.transform_encoding]("transform_encoding")
+        .def_method[Box.transformed]("transformed")
+        .def_method[Box.render]("render")
+        .def_method[Box.position]("position")
+        .def_method[Box.perft]("perft")
+        .def_method[Box.count_finished_games]("count_finished_games")
+    )

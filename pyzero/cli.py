@@ -1,0 +1,232 @@
+"""The `pyzero` command line: build | perft | bench | play | train."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from pyzero import __version__
+
+console = Console()
+error_console = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    error_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    sys.exit(code)
+
+
+def _parse_options(pairs: tuple[str, ...]) -> dict[str, float]:
+    options: dict[str, float] = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator:
+            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--option")
+        try:
+            options[key] = float(value)
+        except ValueError:
+            raise click.BadParameter(f"value of {key!r} must be a number, got {value!r}", param_hint="--option")
+    return options
+
+
+def _make_game(name: str, options: dict[str, float]):
+    from pyzero.engine_build import EngineBuildError
+    from pyzero.games import make
+
+    try:
+        return make(name, **options)
+    except EngineBuildError as error:
+        _fail(str(error))
+    except ValueError as error:
+        _fail(str(error), code=2)
+
+
+def _game_from_target(target: str):
+    """A game from a config file path or a bare game name."""
+    from pyzero.config import ConfigError, load_config, make_game_from_config
+
+    if target.endswith((".yaml", ".yml")) or Path(target).is_file():
+        try:
+            return make_game_from_config(load_config(target))
+        except ConfigError as error:
+            _fail(str(error), code=2)
+    return _make_game(target, {})
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pyzero")
+def cli() -> None:
+    """pyzero: AlphaZero-style self-play learning for board games."""
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Recompile even if the cached engine is up to date.")
+def build(force: bool) -> None:
+    """Compile the Mojo engine (done automatically when a source or the compiler changes)."""
+    from pyzero.engine_build import EngineBuildError, build_engine
+
+    try:
+        path = build_engine(force=force)
+    except EngineBuildError as error:
+        _fail(str(error))
+    console.print(f"engine: {path}", highlight=False)
+
+
+@cli.command()
+@click.argument("game_name", metavar="GAME")
+@click.option("--depth", "-d", type=click.IntRange(min=0), required=True, help="Plies to count.")
+@click.option("--position", "-p", help="Start position in the game's notation (default: the initial one).")
+@click.option("--moves", "-m", help="Moves to play from the start position first, space-separated.")
+@click.option("--tps", help="Tak: start position as TPS (same as --position).")
+@click.option("--size", type=int, help="Tak: board size (same as --option size=N).")
+@click.option("--option", "-o", "option_pairs", multiple=True, metavar="KEY=VALUE", help="A game option.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def perft(game_name, depth, position, moves, tps, size, option_pairs, as_json) -> None:
+    """Count the legal move sequences of exactly DEPTH plies (computed in Mojo)."""
+    from pyzero.games import IllegalMoveError, PositionError
+
+    options = _parse_options(option_pairs)
+    if size is not None:
+        options["size"] = float(size)
+    game = _make_game(game_name, options)
+    start_text = tps or position
+    try:
+        state = game.from_position(start_text) if start_text else game.new()
+        if moves:
+            state = game.play_moves(moves, start=state)
+    except (PositionError, IllegalMoveError) as error:
+        _fail(str(error), code=2)
+    started = time.perf_counter()
+    nodes = state.perft(depth)
+    seconds = time.perf_counter() - started
+    if as_json:
+        payload = {
+            "game": game.name,
+            "options": game.options,
+            "position": state.position(),
+            "depth": depth,
+            "nodes": nodes,
+            "seconds": seconds,
+            "nodes_per_second": nodes / seconds if seconds > 0 else None,
+        }
+        click.echo(json.dumps(payload))
+    else:
+        rate = f"{nodes / seconds:,.0f} nodes/s" if seconds > 0 else ""
+        click.echo(f"perft({depth}) = {nodes}  [{seconds:.3f}s {rate}]")
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def bench(context: click.Context, as_json: bool) -> None:
+    """Benchmarks; without a subcommand, runs all of them (JSON with --json)."""
+    if context.invoked_subcommand is None:
+        context.invoke(bench_perft, as_json=as_json)
+
+
+@bench.command("perft")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def bench_perft(as_json: bool) -> None:
+    """Move-generation speed of every game in leaf nodes per second (one thread)."""
+    from pyzero.bench import perft_results_as_json, run_perft_benchmark
+
+    results = run_perft_benchmark()
+    if as_json:
+        click.echo(json.dumps(perft_results_as_json(results), indent=2))
+        return
+    table = Table(title="perft (one thread, bulk-counted last ply)")
+    for column in ("game", "options", "depth", "nodes", "seconds", "nodes/s"):
+        table.add_column(column, justify="right" if column not in ("game", "options") else "left")
+    for result in results:
+        table.add_row(
+            result.game,
+            " ".join(f"{k}={v:g}" for k, v in result.options.items()),
+            str(result.depth),
+            f"{result.nodes:,}",
+            f"{result.seconds:.3f}",
+            f"{result.nodes_per_second:,.0f}",
+        )
+    console.print(table)
+
+
+@cli.command()
+@click.argument("target", metavar="CONFIG_OR_GAME")
+@click.option("--second", is_flag=True, help="Play second (the engine moves first).")
+@click.option("--seed", type=int, default=None, help="Seed of the random opponent.")
+def play(target: str, second: bool, seed: int | None) -> None:
+    """Play against the engine in the terminal.
+
+    For now the opponent plays uniformly random moves; the search-backed opponent comes
+    with the playing issue. Type moves in the game's notation, 'moves' to list the legal
+    ones, 'quit' to stop.
+    """
+    from pyzero.games import IllegalMoveError
+
+    game = _game_from_target(target)
+    rng = random.Random(seed)
+    state = game.new()
+    human = 1 if second else 0
+    console.print(f"{game.name}: you play {'second' if second else 'first'}; the opponent moves at random.")
+    while not state.is_terminal():
+        if state.to_move() != human:
+            move = rng.choice(state.legal_moves())
+            state.play(move)
+            console.print(f"opponent plays [bold]{move}[/]")
+            continue
+        console.print(state.render(), highlight=False, markup=False)
+        try:
+            text = input("your move> ").strip()
+        except EOFError:
+            console.print("\nend of input: stopping.")
+            return
+        if text in ("quit", "exit"):
+            return
+        if text in ("moves", "help", "?"):
+            console.print("legal moves: " + " ".join(state.legal_moves()), highlight=False)
+            continue
+        try:
+            state.play(text)
+        except IllegalMoveError as error:
+            console.print(f"[red]{error.reason}[/]: {text!r}", highlight=False)
+            console.print("legal moves: " + " ".join(state.legal_moves()), highlight=False)
+    console.print(state.render(), highlight=False, markup=False)
+    console.print(f"game over: {state.result()}")
+
+
+@cli.command()
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
+@click.option("--games", type=click.IntRange(min=1), default=200, show_default=True, help="Random games to play.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def train(config_path: str, games: int, seed: int) -> None:
+    """Train on CONFIG (the main job).
+
+    Training (self-play with search, the learner and checkpoints) is not built yet: until
+    it lands this command validates the config, compiles the engine and plays random
+    games of the configured game through it, and says so.
+    """
+    from pyzero.random_play import play_random_games
+
+    game = _game_from_target(config_path)
+    console.print(
+        f"[yellow]training is not implemented yet[/]: playing {games} random games of {game!r} "
+        "with the Mojo engine instead."
+    )
+    started = time.perf_counter()
+    summary = play_random_games(game, games, seed=seed)
+    seconds = time.perf_counter() - started
+    results = ", ".join(f"{result}: {count}" for result, count in sorted(summary.results.items()))
+    console.print(
+        f"{summary.games} games in {seconds:.2f}s, mean length {summary.mean_plies:.1f} plies; results {results}",
+        highlight=False,
+    )
+
+
+def main() -> None:
+    cli(prog_name="pyzero")

@@ -1,0 +1,160 @@
+"""Builds the Mojo engine into one Python extension module and loads it.
+
+All Mojo sources (`mojo/` and `games/` at the repository root) compile into
+`pyzero_engine`, a shared library stored under `pyzero/_engine_build/` with a name that
+carries a key: the SHA-256 of the compiler's identity (`mojo --version` and the driver's
+path) and of every source file's path and bytes. A changed source or compiler gives a new
+key, hence a rebuild; an unchanged tree loads the cached library. Libraries for older keys
+are deleted, and a library is only ever moved into place whole (build to a temporary name,
+then rename), so a stale or half-written `.so` is never loaded. A file lock keeps
+concurrent processes from building the same key twice.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+ENGINE_MODULE_NAME = "pyzero_engine"
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_BUILD_DIRECTORY = Path(__file__).resolve().parent / "_engine_build"
+SOURCE_PACKAGES = ("mojo", "games")
+ENTRY_POINT = Path("mojo") / "engine_module.mojo"
+
+
+class EngineBuildError(RuntimeError):
+    """The Mojo compiler rejected the engine sources; the message is the compiler's."""
+
+
+@dataclass(frozen=True)
+class EngineSources:
+    """Where the engine's Mojo sources are and where its built library goes."""
+
+    source_root: Path = REPOSITORY_ROOT
+    build_directory: Path = DEFAULT_BUILD_DIRECTORY
+
+    def source_files(self) -> list[Path]:
+        files: list[Path] = []
+        for package in SOURCE_PACKAGES:
+            files.extend(sorted((self.source_root / package).rglob("*.mojo")))
+        if not files:
+            raise EngineBuildError(f"no Mojo sources found under {self.source_root}")
+        return files
+
+
+def mojo_environment() -> dict[str, str]:
+    """The environment for running the `mojo` driver of this Python environment."""
+    try:
+        from mojo.run import _mojo_env  # the pip-installed SDK knows its own paths
+    except ImportError:  # a conda/pixi Mojo: the driver is on PATH
+        return dict(os.environ)
+    return _mojo_env()
+
+
+def mojo_driver(environment: dict[str, str]) -> str:
+    driver = environment.get("MODULAR_MOJO_MAX_DRIVER_PATH") or shutil.which("mojo")
+    if not driver or not os.path.exists(driver):
+        raise EngineBuildError(
+            "the Mojo compiler was not found: install the `mojo` package (pip install mojo) "
+            "or put `mojo` on PATH"
+        )
+    return driver
+
+
+def compiler_identity(environment: dict[str, str]) -> str:
+    """`mojo --version` plus the driver path: changes whenever the compiler does."""
+    driver = mojo_driver(environment)
+    completed = subprocess.run(
+        [driver, "--version"], env=environment, capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        raise EngineBuildError(f"`{driver} --version` failed:\n{completed.stderr}")
+    return f"{driver}\n{completed.stdout.strip()}"
+
+
+def build_key(sources: EngineSources, identity: str) -> str:
+    digest = hashlib.sha256(identity.encode())
+    for path in sources.source_files():
+        digest.update(str(path.relative_to(sources.source_root)).encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:20]
+
+
+def library_path(sources: EngineSources, key: str) -> Path:
+    return sources.build_directory / f"{ENGINE_MODULE_NAME}.{key}.so"
+
+
+def build_engine(sources: EngineSources = EngineSources(), force: bool = False) -> Path:
+    """Returns the path of an up-to-date engine library, compiling it if needed."""
+    environment = mojo_environment()
+    key = build_key(sources, compiler_identity(environment))
+    target = library_path(sources, key)
+    if target.exists() and not force:
+        return target
+    sources.build_directory.mkdir(parents=True, exist_ok=True)
+    with open(sources.build_directory / ".lock", "w") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        if target.exists() and not force:  # another process built it while we waited
+            return target
+        _compile(sources, environment, target)
+        for stale in sources.build_directory.glob(f"{ENGINE_MODULE_NAME}.*.so"):
+            if stale != target:
+                stale.unlink(missing_ok=True)
+    return target
+
+
+def _compile(sources: EngineSources, environment: dict[str, str], target: Path) -> None:
+    count = len(sources.source_files())
+    print(f"pyzero: compiling the Mojo engine ({count} sources) ...", end="", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    command = [
+        mojo_driver(environment),
+        "build",
+        str(sources.source_root / ENTRY_POINT),
+        "-I",
+        str(sources.source_root),
+        "--emit",
+        "shared-lib",
+        "-o",
+        str(partial),
+    ]
+    completed = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
+    if completed.returncode != 0 or not partial.exists():
+        partial.unlink(missing_ok=True)
+        print(" failed", file=sys.stderr, flush=True)
+        compiler_output = (completed.stderr + completed.stdout).strip()
+        raise EngineBuildError(f"the Mojo engine failed to compile:\n{compiler_output}")
+    os.replace(partial, target)
+    print(f" done in {time.perf_counter() - started:.1f}s", file=sys.stderr, flush=True)
+
+
+_loaded_engine: ModuleType | None = None
+
+
+def load_engine() -> ModuleType:
+    """The compiled engine module, built on first use in this process."""
+    global _loaded_engine
+    if _loaded_engine is None:
+        path = build_engine()
+        specification = importlib.util.spec_from_file_location(ENGINE_MODULE_NAME, path)
+        assert specification is not None and specification.loader is not None
+        with warnings.catch_warnings():
+            # Mojo-defined types carry no __module__; Python 3.11 warns about it on import.
+            warnings.filterwarnings("ignore", "builtin type .* has no __module__", DeprecationWarning)
+            module = importlib.util.module_from_spec(specification)
+            specification.loader.exec_module(module)
+        _loaded_engine = module
+    return _loaded_engine
