@@ -15,11 +15,11 @@ from rich.table import Table
 from pyzero import __version__
 
 console = Console()
-error_console = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 1) -> None:
-    error_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    # Plain text, not rich: compiler messages carry file:line:column that must not be wrapped.
+    click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
 

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
@@ -38,10 +38,19 @@ class EngineBuildError(RuntimeError):
 
 @dataclass(frozen=True)
 class EngineSources:
-    """Where the engine's Mojo sources are and where its built library goes."""
+    """Where the engine's Mojo sources are and where its built library goes.
 
-    source_root: Path = REPOSITORY_ROOT
-    build_directory: Path = DEFAULT_BUILD_DIRECTORY
+    The defaults can be redirected with the environment variables
+    `PYZERO_ENGINE_SOURCE_ROOT` and `PYZERO_ENGINE_BUILD_DIRECTORY` (for engine work on a
+    copy of the sources, and for the build system's own tests).
+    """
+
+    source_root: Path = field(
+        default_factory=lambda: Path(os.environ.get("PYZERO_ENGINE_SOURCE_ROOT", REPOSITORY_ROOT))
+    )
+    build_directory: Path = field(
+        default_factory=lambda: Path(os.environ.get("PYZERO_ENGINE_BUILD_DIRECTORY", DEFAULT_BUILD_DIRECTORY))
+    )
 
     def source_files(self) -> list[Path]:
         files: list[Path] = []
@@ -58,7 +67,12 @@ def mojo_environment() -> dict[str, str]:
         from mojo.run import _mojo_env  # the pip-installed SDK knows its own paths
     except ImportError:  # a conda/pixi Mojo: the driver is on PATH
         return dict(os.environ)
-    return _mojo_env()
+    environment = _mojo_env()
+    # With the interpreter's bin directory on PATH the driver finds its helpers (and does
+    # not print "Failed to initialize Crashpad" when started from a bare environment).
+    bin_directory = str(Path(sys.executable).parent)
+    environment["PATH"] = bin_directory + os.pathsep + environment.get("PATH", "")
+    return environment
 
 
 def mojo_driver(environment: dict[str, str]) -> str:
@@ -96,8 +110,9 @@ def library_path(sources: EngineSources, key: str) -> Path:
     return sources.build_directory / f"{ENGINE_MODULE_NAME}.{key}.so"
 
 
-def build_engine(sources: EngineSources = EngineSources(), force: bool = False) -> Path:
+def build_engine(sources: EngineSources | None = None, force: bool = False) -> Path:
     """Returns the path of an up-to-date engine library, compiling it if needed."""
+    sources = sources or EngineSources()
     environment = mojo_environment()
     key = build_key(sources, compiler_identity(environment))
     target = library_path(sources, key)

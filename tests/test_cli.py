@@ -1,0 +1,95 @@
+"""The `pyzero` command line, run as a user would (a subprocess)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def pyzero(*arguments, input_text=None):
+    return subprocess.run(
+        [sys.executable, "-m", "pyzero", *arguments],
+        capture_output=True,
+        text=True,
+        input=input_text,
+        cwd=REPOSITORY,
+        timeout=300,
+    )
+
+
+def test_version():
+    from pyzero import __version__
+
+    completed = pyzero("--version")
+    assert completed.returncode == 0 and __version__ in completed.stdout
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["build"], ["perft"], ["bench"], ["bench", "perft"], ["play"], ["train"]]
+)
+def test_every_command_has_help(command):
+    completed = pyzero(*command, "--help")
+    assert completed.returncode == 0, completed.stderr
+    assert "Usage: pyzero" in completed.stdout
+
+
+def test_perft_json():
+    completed = pyzero("perft", "tictactoe", "--depth", "9", "--json")
+    assert completed.returncode == 0, completed.stderr
+    payload = json.loads(completed.stdout)
+    assert payload["nodes"] == 127_872 and payload["depth"] == 9 and payload["game"] == "tictactoe"
+
+
+def test_perft_from_moves_and_position_agree():
+    by_moves = json.loads(pyzero("perft", "connect4", "-d", "4", "-m", "4 4 3", "--json").stdout)
+    by_position = json.loads(
+        pyzero("perft", "connect4", "-d", "4", "-p", by_moves["position"], "--json").stdout
+    )
+    assert by_moves["nodes"] == by_position["nodes"] == 7**4
+
+
+def test_perft_reports_bad_input_clearly():
+    completed = pyzero("perft", "chess", "--depth", "1")
+    assert completed.returncode == 2 and "unknown game 'chess'" in completed.stderr
+    completed = pyzero("perft", "connect4", "--depth", "1", "-m", "4 9")
+    assert completed.returncode == 2 and "illegal move '9'" in completed.stderr
+
+
+def test_bench_perft_json_reports_every_game():
+    completed = pyzero("bench", "perft", "--json")
+    assert completed.returncode == 0, completed.stderr
+    results = json.loads(completed.stdout)["results"]
+    assert {r["game"] for r in results} >= {"tictactoe", "connect4"}
+    assert all(r["nodes_per_second"] > 0 for r in results)
+
+
+def test_play_against_random_handles_bad_input():
+    # An illegal move gets a message and the legal moves, then play goes on to the end.
+    moves = "\n".join(["z9", "b2", "moves"] + ["a1", "a2", "a3", "b1", "b3", "c1", "c2", "c3"] * 2)
+    completed = pyzero("play", "configs/tictactoe.yaml", "--seed", "3", input_text=moves + "\n")
+    assert completed.returncode == 0, completed.stderr
+    assert "no such square" in completed.stdout
+    assert "legal moves:" in completed.stdout
+    assert "game over:" in completed.stdout or "end of input" in completed.stdout
+
+
+def test_train_runs_the_placeholder_and_says_so():
+    completed = pyzero("train", "configs/connect4.yaml", "--games", "20")
+    assert completed.returncode == 0, completed.stderr
+    assert "training is not implemented yet" in completed.stdout
+    assert "20 games" in completed.stdout
+
+
+def test_train_rejects_config_errors_with_file_line_and_key(tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text("game:\n  name: connect4\n  optoins: {}\n")
+    completed = pyzero("train", str(config))
+    assert completed.returncode == 2
+    assert f"{config}:3: key 'game.optoins': unknown key" in completed.stderr
+    config.write_text("game:\n  name: connect4\n  options:\n    size: 5\n")
+    completed = pyzero("train", str(config))
+    assert completed.returncode == 2 and "size" in completed.stderr and str(config) in completed.stderr

@@ -1,0 +1,92 @@
+"""The engine build cache: rebuild exactly when sources or the compiler change, never
+load a stale library, and show compile errors with file and line."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pyzero.engine_build import (
+    ENGINE_MODULE_NAME,
+    REPOSITORY_ROOT,
+    EngineBuildError,
+    EngineSources,
+    build_engine,
+    build_key,
+)
+
+
+@pytest.fixture
+def source_copy(tmp_path):
+    """A private copy of the engine sources and an empty build directory."""
+    root = tmp_path / "src"
+    for package in ("mojo", "games"):
+        shutil.copytree(REPOSITORY_ROOT / package, root / package)
+    return EngineSources(source_root=root, build_directory=tmp_path / "build")
+
+
+def libraries(sources):
+    return sorted(sources.build_directory.glob(f"{ENGINE_MODULE_NAME}.*.so"))
+
+
+def test_build_key_depends_on_sources_and_compiler(source_copy):
+    key = build_key(source_copy, "mojo 1.2.0")
+    assert build_key(source_copy, "mojo 1.2.0") == key
+    assert build_key(source_copy, "mojo 1.2.1") != key
+    target = source_copy.source_root / "games" / "connect4.mojo"
+    target.write_text(target.read_text() + "\n# a comment changes the key too\n")
+    assert build_key(source_copy, "mojo 1.2.0") != key
+
+
+def test_cached_build_is_reused_and_a_source_change_rebuilds(source_copy, capfd):
+    first = build_engine(source_copy)
+    assert "compiling the Mojo engine" in capfd.readouterr().err
+    modified = first.stat().st_mtime_ns
+    assert build_engine(source_copy) == first
+    assert "compiling" not in capfd.readouterr().err
+    assert first.stat().st_mtime_ns == modified
+
+    source = source_copy.source_root / "mojo" / "perft.mojo"
+    source.write_text(source.read_text() + "\n\ncomptime UNUSED_MARKER = 1\n")
+    second = build_engine(source_copy)
+    assert second != first
+    assert libraries(source_copy) == [second]  # the stale library is gone
+
+    # The rebuilt library really is the changed code, loadable in a fresh interpreter.
+    check = "import importlib.util as u,sys; s=u.spec_from_file_location('pyzero_engine', sys.argv[1]); " \
+            "m=u.module_from_spec(s); s.loader.exec_module(m); print(m.Connect4State.new({}).perft(4))"
+    completed = subprocess.run([sys.executable, "-c", check, str(second)], capture_output=True, text=True)
+    assert completed.stdout.strip() == "2401", completed.stderr
+
+
+def test_compile_error_names_file_and_line_and_keeps_nothing(source_copy):
+    source = source_copy.source_root / "games" / "tictactoe.mojo"
+    lines = source.read_text().splitlines()
+    broken_line = next(i for i, line in enumerate(lines) if "def num_actions" in line) + 2
+    lines[broken_line - 1] = "        return NUM_SQUARES +* 1"
+    source.write_text("\n".join(lines) + "\n")
+    with pytest.raises(EngineBuildError) as error:
+        build_engine(source_copy)
+    assert f"tictactoe.mojo:{broken_line}:" in str(error.value)
+    assert libraries(source_copy) == []
+    assert not any(p.name.endswith(".partial") for p in source_copy.build_directory.iterdir())
+
+
+def test_cli_build_reports_compile_error_and_exits_nonzero(source_copy):
+    source = source_copy.source_root / "mojo" / "perft.mojo"
+    text = source.read_text()
+    assert "        return 1\n" in text
+    source.write_text(text.replace("        return 1\n", "        return undefined_name_here\n", 1))
+    environment = dict(
+        os.environ,
+        PYZERO_ENGINE_SOURCE_ROOT=str(source_copy.source_root),
+        PYZERO_ENGINE_BUILD_DIRECTORY=str(source_copy.build_directory),
+    )
+    completed = subprocess.run(
+        [sys.executable, "-m", "pyzero", "build"], capture_output=True, text=True, env=environment
+    )
+    assert completed.returncode != 0
+    assert "perft.mojo:" in completed.stderr and "undefined_name_here" in completed.stderr
