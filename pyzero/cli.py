@@ -122,6 +122,47 @@ def perft(game_name, depth, position, moves, tps, size, option_pairs, as_json) -
         click.echo(f"perft({depth}) = {nodes}  [{seconds:.3f}s {rate}]")
 
 
+@cli.command()
+@click.argument("ptn_file", metavar="FILE.ptn", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (a list when the file has several games).")
+def replay(ptn_file: str, as_json: bool) -> None:
+    """Replay a Tak PTN file: print the final TPS, the result and the ply count.
+
+    The result is derived from the final position (R-0, 0-R, F-0, 0-F, 1/2-1/2, or none
+    when the game is not over on the board). An illegal or malformed ply exits with
+    status 2 and a message naming the ply and the reason.
+    """
+    from pyzero.engine_build import EngineBuildError
+    from pyzero.games.ptn import PtnError, read_ptn_file, replay as replay_game
+
+    try:
+        games = read_ptn_file(ptn_file)
+        if not games:
+            _fail(f"{ptn_file}: no game found", code=2)
+        reports = []
+        for game in games:
+            outcome = replay_game(game)
+            reports.append(
+                {
+                    "tps": outcome.final_state.tps(),
+                    "result": outcome.result,
+                    "plies": outcome.plies,
+                    "result_tag": game.tag("Result"),
+                }
+            )
+    except PtnError as error:
+        _fail(str(error), code=2)
+    except EngineBuildError as error:
+        _fail(str(error))
+    if as_json:
+        click.echo(json.dumps(reports[0] if len(reports) == 1 else reports))
+        return
+    for report in reports:
+        click.echo(f"tps: {report['tps']}")
+        click.echo(f"result: {report['result'] or 'none'}")
+        click.echo(f"plies: {report['plies']}")
+
+
 @cli.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context

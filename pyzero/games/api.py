@@ -30,6 +30,8 @@ class PositionError(ValueError):
 class Game:
     """A game with fixed options (e.g. Tak's board size); makes and parses states."""
 
+    state_class: type[State]  # set below, once State exists; games may use a subclass
+
     def __init__(self, name: str, state_type: Any, options: dict[str, float]):
         self.name = name
         self.options = dict(options)
@@ -44,7 +46,7 @@ class Game:
 
     def new(self) -> State:
         """The initial position."""
-        return State(self, self._state_type.new(self.options))
+        return self.state_class(self, self._state_type.new(self.options))
 
     def from_position(self, text: str) -> State:
         """A position in the game's position notation (see `State.position`)."""
@@ -52,7 +54,7 @@ class Game:
             raw = self._state_type.from_position(self.options, text)
         except Exception as error:
             raise PositionError(str(error)) from None
-        return State(self, raw)
+        return self.state_class(self, raw)
 
     def play_moves(self, moves: list[str] | str, start: State | None = None) -> State:
         """The position after playing `moves` (a list, or a whitespace-separated string)."""
@@ -144,7 +146,7 @@ class State:
     def transformed(self, symmetry: int) -> State:
         """This position mapped by board symmetry `symmetry` (0 is the identity)."""
         self._check_symmetry(symmetry)
-        return State(self.game, self._raw.transformed(symmetry))
+        return type(self)(self.game, self._raw.transformed(symmetry))
 
     def symmetry_action(self, symmetry: int, action: int) -> int:
         self._check_symmetry(symmetry)
@@ -182,7 +184,7 @@ class State:
         return {"first_player_wins": first, "second_player_wins": second, "draws": draws, "unfinished": unfinished}
 
     def copy(self) -> State:
-        return State(self.game, self._raw.copy())
+        return type(self)(self.game, self._raw.copy())
 
     def __copy__(self) -> State:
         return self.copy()
@@ -192,6 +194,9 @@ class State:
 
     def __repr__(self) -> str:
         return f"<{self.game.name} ply {self.ply}: {self.position()}>"
+
+
+Game.state_class = State
 
 
 def _checked_planes(planes: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
