@@ -10,6 +10,7 @@ from std.python.bindings import PythonModuleBuilder
 from mojo.python_bindings import register_game_state_type
 from games.tictactoe import TicTacToe
 from games.connect4 import Connect4
+from games.tak import TakState
 
 
 @export
@@ -18,6 +19,7 @@ def PyInit_pyzero_engine() abi("C") -> PythonObject:
         var module = PythonModuleBuilder("pyzero_engine")
         register_game_state_type[TicTacToe](module, "TicTacToeState")
         register_game_state_type[Connect4](module, "Connect4State")
+        register_game_state_type[TakState](module, "TakState")
         return module.finalize()
     except error:
         abort(String("error creating the pyzero_engine module: ", error))

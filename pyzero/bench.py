@@ -19,6 +19,9 @@ class PerftWorkload:
 PERFT_WORKLOADS = (
     PerftWorkload("tictactoe", {}, depth=9, repeat=20),
     PerftWorkload("connect4", {}, depth=10),
+    PerftWorkload("tak", {"size": 5}, depth=5),
+    PerftWorkload("tak", {"size": 6}, depth=4, repeat=10),
+    PerftWorkload("tak", {"size": 6}, depth=5),
 )
 
 

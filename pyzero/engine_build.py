@@ -158,6 +158,20 @@ def _compile(sources: EngineSources, environment: dict[str, str], target: Path) 
 
 _loaded_engine: ModuleType | None = None
 
+# Mojo's Python interop sets these in the C environment when the module loads (for
+# example PYTHONEXECUTABLE to the base interpreter), behind os.environ's back. Child
+# processes inherit the C environment, so a `python` started later would lose this
+# virtual environment. os.environ still holds the values the process started with.
+_VARIABLES_MOJO_OVERWRITES = ("PYTHONEXECUTABLE", "PYTHONPATH", "PYTHONHOME")
+
+
+def _restore_python_variables() -> None:
+    for name in _VARIABLES_MOJO_OVERWRITES:
+        if name in os.environ:
+            os.putenv(name, os.environ[name])
+        else:
+            os.unsetenv(name)
+
 
 def load_engine() -> ModuleType:
     """The compiled engine module, built on first use in this process."""
@@ -171,5 +185,6 @@ def load_engine() -> ModuleType:
             warnings.filterwarnings("ignore", "builtin type .* has no __module__", DeprecationWarning)
             module = importlib.util.module_from_spec(specification)
             specification.loader.exec_module(module)
+        _restore_python_variables()
         _loaded_engine = module
     return _loaded_engine

@@ -90,3 +90,15 @@ def test_cli_build_reports_compile_error_and_exits_nonzero(source_copy):
     )
     assert completed.returncode != 0
     assert "perft.mojo:" in completed.stderr and "undefined_name_here" in completed.stderr
+
+
+def test_loading_the_engine_keeps_child_processes_in_this_environment():
+    # The Mojo runtime sets PYTHONEXECUTABLE/PYTHONPATH in the C environment on load;
+    # a child interpreter must still see this virtual environment's packages.
+    from pyzero.engine_build import load_engine
+
+    load_engine().TicTacToeState.new({}).legal_moves()
+    completed = subprocess.run([sys.executable, "-c", "import sys, pyzero; print(sys.prefix)"],
+                               capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == sys.prefix

@@ -14,7 +14,7 @@ import pytest
 
 from pyzero.games import make
 
-GAMES = [("tictactoe", {}), ("connect4", {})]
+GAMES = [("tictactoe", {}), ("connect4", {}), ("tak", {"size": 4, "komi": 1.5})]
 
 
 def random_game_states(game, rng):
@@ -33,13 +33,19 @@ def game(request):
     return make(name, **options)
 
 
+def position_identity(state):
+    """The position text without a move counter (TPS has one; the hash rightly ignores it)."""
+    text = state.position()
+    return " ".join(text.split()[:2]) if state.game.name == "tak" else text
+
+
 def test_incremental_hash_matches_recomputed(game):
     rng = random.Random(1)
     hashes = set()
     for _ in range(30):
         for state in random_game_states(game, rng):
             assert state.hash() == state.recompute_hash(), state.position()
-            hashes.add((state.hash(), state.position()))
+            hashes.add((state.hash(), position_identity(state)))
     assert len({h for h, _ in hashes}) == len({p for _, p in hashes})  # no collisions seen
 
 
