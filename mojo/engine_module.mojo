@@ -8,6 +8,7 @@ from std.python import PythonObject
 from std.python.bindings import PythonModuleBuilder
 
 from mojo.python_bindings import register_game_state_type
+from mojo.search_bindings import register_search_type, register_search_functions
 from games.tictactoe import TicTacToe
 from games.connect4 import Connect4
 from games.tak import TakState
@@ -20,6 +21,10 @@ def PyInit_pyzero_engine() abi("C") -> PythonObject:
         register_game_state_type[TicTacToe](module, "TicTacToeState")
         register_game_state_type[Connect4](module, "Connect4State")
         register_game_state_type[TakState](module, "TakState")
+        register_search_type[TicTacToe](module, "TicTacToeSearch")
+        register_search_type[Connect4](module, "Connect4Search")
+        register_search_type[TakState](module, "TakSearch")
+        register_search_functions(module)
         return module.finalize()
     except error:
         abort(String("error creating the pyzero_engine module: ", error))

@@ -1,0 +1,1 @@
+"""Search over any `Game`: Gumbel MCTS with sequential halving, and its parts."""

@@ -1,0 +1,385 @@
+"""Gumbel MCTS with sequential halving at the root (Danihelka et al. 2022, as in mctx),
+batching every leaf of a sequential-halving phase without virtual loss.
+
+The search is a resumable state machine that knows no network and no evaluator:
+
+    search.start(state, num_simulations, seed)
+    while search.collect():            # plans a phase, descends, gathers unique leaves
+        for i in range(search.num_requests()):
+            search.receive(i, logits_of(search.request_state(i)), value_of(...))
+        search.backup()                # backs up every simulation of the phase
+    search.chosen_action(), search.improved_policy(), ...
+
+Within a phase the root visits are known in advance (each survivor gets the same number
+of visits), so all of a phase's simulations descend before any evaluation returns. They
+spread over the tree because the interior rule pi' - N/(1+sum N) counts in-flight visits
+in N; two simulations ending on the same unevaluated leaf share one evaluation and both
+back it up. Values change only at backup, so nothing needs a virtual loss.
+
+Tree reuse: `advance(action)` keeps the subtree of the played move. The root's
+sequential halving then counts this search's visits separately (`phase_visits`), which is
+exactly mctx when nothing was reused, while Q and sigma use all the visits the tree has.
+"""
+
+from std.math import inf
+from std.sys import size_of
+
+from mojo.game import Game, DRAW
+from mojo.search.tree import SearchTree, UNEVALUATED, PENDING, EVALUATED, TERMINAL, NO_NODE
+from mojo.search.random import SplitMix64
+from mojo.search.gumbel_formulas import (
+    SigmaParameters,
+    considered_visit_sequence,
+    completed_q,
+    sigma_of_completed_q,
+    improved_policy,
+    root_scores,
+    interior_scores,
+    argmax,
+    softmax,
+    logits_from_priors,
+)
+
+
+@fieldwise_init
+struct GumbelConfig(Copyable, Movable):
+    """Gumbel search parameters (mctx defaults: m = 16, c_visit = 50, c_scale = 0.1, rescale)."""
+
+    var max_considered_actions: Int
+    var gumbel_scale: Float32
+    var sigma: SigmaParameters
+    var rounds_per_batch: Int
+    """Sequential-halving rounds (one visit to each survivor) whose leaves are emitted as
+    one batch; 0 = the whole phase at once. With big budgets a whole phase sends dozens of
+    simulations into each survivor's subtree before any evaluation returns, and they pile
+    up on the same pending leaves; one round per batch lets the tree grow between rounds,
+    while concurrent games keep the network's batches full."""
+
+    @staticmethod
+    def defaults() -> Self:
+        return Self(16, 1.0, SigmaParameters(50.0, 0.1, True), 1)
+
+
+def terminal_value_for_side_to_move[G: Game](state: G) -> Float32:
+    """+1 / -1 / 0: the finished game's result from the view of the player to move."""
+    var winner = state.winner()
+    if winner == DRAW:
+        return 0
+    return 1 if winner == state.to_move() else -1
+
+
+struct ChildStatistics(Movable):
+    """Scratch arrays for one node's children (reused: no allocation per selection)."""
+
+    var priors: List[Float32]
+    var q: List[Float32]
+    var visits: List[Int]
+
+    def __init__(out self):
+        self.priors = List[Float32]()
+        self.q = List[Float32]()
+        self.visits = List[Int]()
+
+
+struct GumbelSearch[G: Game](Movable):
+    var tree: SearchTree
+    var spare_tree: SearchTree
+    var root_states: List[Self.G]  # exactly one: the root position
+    var config: GumbelConfig
+    var rng: SplitMix64
+    var num_simulations: Int
+    var simulations_started: Int
+    var sequence: List[Int]
+    var survivors: List[Int]  # root child indices of the current phase
+    var rounds_remaining: Int  # rounds of the current phase not yet emitted
+    var gumbel: List[Float32]  # per root child
+    var phase_visits: List[Int]  # per root child: this search's visits
+    var request_nodes: List[Int]
+    var request_states: List[Self.G]
+    var simulation_leaves: List[Int]  # the leaf of every simulation of the current phase
+    var action_buffer: List[Int]
+    var scratch: ChildStatistics
+    var evaluations: Int  # evaluations requested over this search's lifetime
+    var duplicate_leaves: Int  # simulations that shared another's pending evaluation
+    var terminal_leaves: Int  # simulations that ended in a finished game (no evaluation)
+
+    def __init__(out self, var root: Self.G, config: GumbelConfig):
+        self.tree = SearchTree()
+        self.spare_tree = SearchTree()
+        self.root_states = List[Self.G]()
+        self.root_states.append(root^)
+        self.config = config.copy()
+        self.rng = SplitMix64(0)
+        self.num_simulations = 0
+        self.simulations_started = 0
+        self.sequence = List[Int]()
+        self.survivors = List[Int]()
+        self.rounds_remaining = 0
+        self.gumbel = List[Float32]()
+        self.phase_visits = List[Int]()
+        self.request_nodes = List[Int]()
+        self.request_states = List[Self.G]()
+        self.simulation_leaves = List[Int]()
+        self.action_buffer = List[Int]()
+        self.scratch = ChildStatistics()
+        self.evaluations = 0
+        self.duplicate_leaves = 0
+        self.terminal_leaves = 0
+        self.tree.reset_to_root()
+
+    # ------------------------------------------------------------------ lifecycle
+    def set_root(mut self, var root: Self.G):
+        """Starts over from an unrelated position (drops the tree)."""
+        self.root_states[0] = root^
+        self.tree.reset_to_root()
+
+    def advance(mut self, action: Int):
+        """Plays `action` at the root, keeping its subtree's statistics."""
+        var child = self.tree.find_child(0, action)
+        self.root_states[0].apply(action)
+        if child == Int(NO_NODE) or self.tree.status[child] == UNEVALUATED:
+            self.tree.reset_to_root()
+        else:
+            self.tree.keep_subtree(child, self.spare_tree)
+
+    def start(mut self, num_simulations: Int, seed: UInt64):
+        """Prepares a search of `num_simulations` simulations from the current root."""
+        self.rng = SplitMix64(seed)
+        self.num_simulations = num_simulations
+        self.simulations_started = 0
+        self.survivors.clear()
+        self.rounds_remaining = 0
+        self.gumbel.clear()
+        self.phase_visits.clear()
+        self.request_nodes.clear()
+        self.request_states.clear()
+        self.simulation_leaves.clear()
+
+    def root_state(self) -> Pointer[Self.G, MutAnyOrigin]:
+        """The root position (owned by the search; valid until the search changes)."""
+        return Pointer[Self.G, MutAnyOrigin](unsafe_from_address=Int(self.root_states.unsafe_ptr()))
+
+    # ------------------------------------------------------------------ the loop
+    def collect(mut self) -> Bool:
+        """Gathers the next batch of leaf evaluations; False when the search is complete.
+
+        Phases whose simulations all end in finished games are backed up here directly,
+        so a True return always comes with at least one request.
+        """
+        self.request_nodes.clear()
+        self.request_states.clear()
+        self.simulation_leaves.clear()
+        var root_status = self.tree.status[0]
+        if root_status == UNEVALUATED:
+            var state = self.root_states[0].copy()
+            self._reach_leaf(0, state^)
+            if self.tree.status[0] == PENDING:
+                return True
+            self.backup()
+            return False  # a finished game has nothing to search
+        if root_status == TERMINAL or self.tree.child_count[0] == 0:
+            return False
+        self._prepare_root()
+        while True:
+            if self.rounds_remaining == 0:
+                if self.simulations_started >= self.num_simulations:
+                    return False
+                self._plan_phase()
+            var rounds = self.rounds_remaining
+            if self.config.rounds_per_batch > 0:
+                rounds = min(rounds, self.config.rounds_per_batch)
+            self._emit_rounds(rounds)
+            if len(self.request_nodes) > 0:
+                return True
+            self.backup()
+
+    def num_requests(self) -> Int:
+        return len(self.request_nodes)
+
+    def request_state(self, index: Int) -> Pointer[Self.G, MutAnyOrigin]:
+        """The position of request `index` (valid until the next `collect`)."""
+        return Pointer[Self.G, MutAnyOrigin](
+            unsafe_from_address=Int(self.request_states.unsafe_ptr()) + index * size_of[Self.G]()
+        )
+
+    def receive(mut self, index: Int, logits: Pointer[Float32, MutAnyOrigin], value: Float32):
+        """Stores the evaluation of request `index`: `logits` over the whole action space
+        (read at the node's legal actions only) and `value` for the side to move there."""
+        var node = self.request_nodes[index]
+        var start = self.tree.children_start(node)
+        var end = self.tree.children_end(node)
+        self.scratch.priors.clear()
+        for child in range(start, end):
+            self.scratch.priors.append(logits[unsafe_offset = Int(self.tree.action[child])])
+        var priors = softmax(self.scratch.priors)
+        for child in range(start, end):
+            self.tree.prior[child] = priors[child - start]
+        self.tree.network_value[node] = value
+        self.tree.status[node] = EVALUATED
+
+    def receive_uniform(mut self, index: Int, value: Float32):
+        """`receive` with equal logits for every legal action."""
+        var node = self.request_nodes[index]
+        var count = Int(self.tree.child_count[node])
+        for child in range(self.tree.children_start(node), self.tree.children_end(node)):
+            self.tree.prior[child] = 1.0 / Float32(count)
+        self.tree.network_value[node] = value
+        self.tree.status[node] = EVALUATED
+
+    def backup(mut self):
+        """Backs up every simulation of the current phase (evaluations must all be in)."""
+        for leaf in self.simulation_leaves:
+            var value = self.tree.network_value[leaf]
+            var node = leaf
+            while node != Int(NO_NODE):
+                self.tree.value_sum[node] += value
+                self.tree.visit_count[node] += 1
+                self.tree.pending_visits[node] -= 1
+                value = -value
+                node = Int(self.tree.parent[node])
+        self.simulation_leaves.clear()
+
+    # ------------------------------------------------------------------ internals
+    def _reach_leaf(mut self, node: Int, var state: Self.G):
+        """A simulation ends at `node` (not EVALUATED): record it, request if new."""
+        self.tree.pending_visits[node] += 1
+        self.simulation_leaves.append(node)
+        var status = self.tree.status[node]
+        if status == UNEVALUATED:
+            if state.is_terminal():
+                self.tree.status[node] = TERMINAL
+                self.tree.network_value[node] = terminal_value_for_side_to_move(state)
+                self.terminal_leaves += 1
+                return
+            state.legal_actions(self.action_buffer)
+            self.tree.add_children(node, self.action_buffer)
+            self.tree.status[node] = PENDING
+            self.request_nodes.append(node)
+            self.request_states.append(state^)
+            self.evaluations += 1
+        elif status == PENDING:
+            self.duplicate_leaves += 1
+        else:
+            self.terminal_leaves += 1
+
+    def _prepare_root(mut self):
+        """Samples the Gumbel noise and the visit schedule once per search."""
+        if len(self.gumbel) > 0:
+            return
+        var count = Int(self.tree.child_count[0])
+        for _ in range(count):
+            self.gumbel.append(self.rng.next_gumbel() * self.config.gumbel_scale)
+            self.phase_visits.append(0)
+        var considered = min(self.config.max_considered_actions, count)
+        self.sequence = considered_visit_sequence(considered, self.num_simulations)
+
+    def _load_children(mut self, node: Int):
+        """Copies the children's priors, Q (parent's view) and completed visits to scratch."""
+        self.scratch.priors.clear()
+        self.scratch.q.clear()
+        self.scratch.visits.clear()
+        for child in range(self.tree.children_start(node), self.tree.children_end(node)):
+            var visits = Int(self.tree.visit_count[child])
+            self.scratch.priors.append(self.tree.prior[child])
+            self.scratch.q.append(self.tree.q_from_parent(child) if visits > 0 else 0)
+            self.scratch.visits.append(visits)
+
+    def node_sigma(mut self, node: Int) -> List[Float32]:
+        """sigma(completed Q) of `node`'s children (also loads them into scratch)."""
+        self._load_children(node)
+        var completed = completed_q(
+            self.tree.network_value[node], self.scratch.priors, self.scratch.q, self.scratch.visits
+        )
+        return sigma_of_completed_q(completed, self.scratch.visits, self.config.sigma)
+
+    def root_logits(mut self) -> List[Float32]:
+        self._load_children(0)
+        return logits_from_priors(self.scratch.priors)
+
+    def _plan_phase(mut self):
+        """Chooses the next sequential-halving phase's survivors and its number of rounds."""
+        var start = self.simulations_started
+        var visit_target = self.sequence[start]
+        var round_length = self._run_length(start)
+        var rounds = 1
+        var position = start + round_length
+        while (
+            position < self.num_simulations
+            and self.sequence[position] == visit_target + rounds
+            and self._run_length(position) == round_length
+        ):
+            rounds += 1
+            position += round_length
+        # Survivors: the best `round_length` children with this search's visits == target.
+        var sigma = self.node_sigma(0)
+        var logits = logits_from_priors(self.scratch.priors)
+        var scores = root_scores(self.gumbel, logits, sigma, self.phase_visits, visit_target)
+        self.survivors.clear()
+        for _ in range(round_length):
+            var best = argmax(scores)
+            self.survivors.append(best)
+            scores[best] = -inf[DType.float32]()
+        self.rounds_remaining = rounds
+
+    def _emit_rounds(mut self, rounds: Int):
+        """Descends `rounds` rounds of the current phase: one simulation per survivor each."""
+        var first_child = self.tree.children_start(0)
+        for _ in range(rounds):
+            for survivor in self.survivors:
+                self.phase_visits[survivor] += 1
+                self._simulate_from_root_child(first_child + survivor)
+            self.simulations_started += len(self.survivors)
+        self.rounds_remaining -= rounds
+
+    def _run_length(self, start: Int) -> Int:
+        var length = 0
+        while start + length < len(self.sequence) and self.sequence[start + length] == self.sequence[start]:
+            length += 1
+        return length
+
+    def _simulate_from_root_child(mut self, child: Int):
+        self.tree.pending_visits[0] += 1
+        var state = self.root_states[0].copy()
+        var node = child
+        while True:
+            state.apply(Int(self.tree.action[node]))
+            if self.tree.status[node] != EVALUATED:
+                self._reach_leaf(node, state^)
+                return
+            self.tree.pending_visits[node] += 1
+            node = self._select_interior_child(node)
+
+    def _select_interior_child(mut self, node: Int) -> Int:
+        """argmax pi'(a) - N(a) / (1 + sum N), N counting in-flight simulations."""
+        var sigma = self.node_sigma(node)
+        var logits = logits_from_priors(self.scratch.priors)
+        var improved = improved_policy(logits, sigma)
+        var start = self.tree.children_start(node)
+        for index in range(len(self.scratch.visits)):
+            self.scratch.visits[index] += Int(self.tree.pending_visits[start + index])
+        var scores = interior_scores(improved, self.scratch.visits)
+        return start + argmax(scores)
+
+    # ------------------------------------------------------------------ results
+    def chosen_child_index(mut self) -> Int:
+        """The move to play: the best survivor, argmax g + l + sigma among the most visited."""
+        var sigma = self.node_sigma(0)
+        var logits = logits_from_priors(self.scratch.priors)
+        var most = 0
+        for count in self.phase_visits:
+            most = max(most, count)
+        var gumbel = self.gumbel.copy()
+        if len(gumbel) == 0:  # no simulation ran: choose by the prior and noise alone
+            for _ in range(len(logits)):
+                gumbel.append(self.rng.next_gumbel() * self.config.gumbel_scale)
+            var zero_visits = List[Int](length=len(logits), fill=0)
+            return argmax(root_scores(gumbel, logits, sigma, zero_visits, 0))
+        return argmax(root_scores(gumbel, logits, sigma, self.phase_visits, most))
+
+    def chosen_action(mut self) -> Int:
+        return Int(self.tree.action[self.tree.children_start(0) + self.chosen_child_index()])
+
+    def improved_policy(mut self) -> List[Float32]:
+        """softmax(l + sigma(completed Q)) over the root's legal actions (child order)."""
+        var sigma = self.node_sigma(0)
+        return improved_policy(logits_from_priors(self.scratch.priors), sigma)

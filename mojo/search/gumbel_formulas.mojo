@@ -1,0 +1,173 @@
+"""The Gumbel MCTS formulas of mctx (`mctx/_src/qtransforms.py`, `seq_halving.py`,
+`action_selection.py`), as pure functions over one node's children.
+
+All arrays are indexed by child (the node's legal actions, in the tree's child order):
+    priors[i]  prior probability pi(a_i) = softmax(logits) over the legal actions
+    logits[i]  prior logit l(a_i) (any constant shift is irrelevant to every formula)
+    q[i]       q(a_i) from the node's side to move; meaningless where visits[i] == 0
+    visits[i]  N(a_i)
+Difference from mctx, by design: mctx completes and rescales Q over its whole fixed action
+space, where illegal actions (never visited) carry v_mix into the min/max; here only legal
+actions exist. On a game where every action is legal the two agree exactly.
+"""
+
+from std.math import exp, log, inf
+
+comptime LOW_LOGIT: Float32 = -1e9
+comptime RESCALE_EPSILON: Float32 = 1e-8
+comptime TINY_PROBABILITY: Float32 = 1.1754943508222875e-38  # float32 smallest normal
+
+
+@fieldwise_init
+struct SigmaParameters(Copyable, Movable):
+    """`sigma(q) = (c_visit + max N) * c_scale * q`, after optional rescaling to [0, 1]."""
+
+    var c_visit: Float32
+    var c_scale: Float32
+    var rescale: Bool
+
+
+def considered_visit_sequence(max_considered: Int, num_simulations: Int) -> List[Int]:
+    """mctx `get_sequence_of_considered_visits`: the root visit count each simulation targets."""
+    var sequence = List[Int]()
+    if max_considered <= 1:
+        for index in range(num_simulations):
+            sequence.append(index)
+        return sequence^
+    var log2_max = 0
+    while (1 << log2_max) < max_considered:
+        log2_max += 1
+    var visits = List[Int](length=max_considered, fill=0)
+    var considered = max_considered
+    while len(sequence) < num_simulations:
+        var extra_visits = max(1, num_simulations // (log2_max * considered))
+        for _ in range(extra_visits):
+            for index in range(considered):
+                sequence.append(visits[index])
+            for index in range(considered):
+                visits[index] += 1
+        considered = max(2, considered // 2)
+    while len(sequence) > num_simulations:
+        _ = sequence.pop()
+    return sequence^
+
+
+def mixed_value(raw_value: Float32, priors: List[Float32], q: List[Float32], visits: List[Int]) -> Float32:
+    """v_mix: the network value blended with the prior-weighted Q of the visited children."""
+    var total_visits = 0
+    var visited_probability: Float32 = 0
+    for index in range(len(visits)):
+        total_visits += visits[index]
+        if visits[index] > 0:
+            visited_probability += max(TINY_PROBABILITY, priors[index])
+    if total_visits == 0:
+        return raw_value
+    var weighted_q: Float32 = 0
+    for index in range(len(visits)):
+        if visits[index] > 0:
+            weighted_q += max(TINY_PROBABILITY, priors[index]) * q[index] / visited_probability
+    return (raw_value + Float32(total_visits) * weighted_q) / Float32(total_visits + 1)
+
+
+def completed_q(raw_value: Float32, priors: List[Float32], q: List[Float32], visits: List[Int]) -> List[Float32]:
+    """q(a) where visited, else v_mix."""
+    var value = mixed_value(raw_value, priors, q, visits)
+    var completed = List[Float32](capacity=len(visits))
+    for index in range(len(visits)):
+        completed.append(q[index] if visits[index] > 0 else value)
+    return completed^
+
+
+def sigma_of_completed_q(
+    completed: List[Float32], visits: List[Int], parameters: SigmaParameters
+) -> List[Float32]:
+    """sigma(q_hat) for every child (mctx `qtransform_completed_by_mix_value`)."""
+    var result = completed.copy()
+    if len(result) == 0:
+        return result^
+    if parameters.rescale:
+        var low = result[0]
+        var high = result[0]
+        for value in result:
+            low = min(low, value)
+            high = max(high, value)
+        var span = max(high - low, RESCALE_EPSILON)
+        for index in range(len(result)):
+            result[index] = (result[index] - low) / span
+    var max_visits = 0
+    for count in visits:
+        max_visits = max(max_visits, count)
+    var scale = (parameters.c_visit + Float32(max_visits)) * parameters.c_scale
+    for index in range(len(result)):
+        result[index] *= scale
+    return result^
+
+
+def softmax(values: List[Float32]) -> List[Float32]:
+    """Numerically stable softmax."""
+    var result = List[Float32](capacity=len(values))
+    if len(values) == 0:
+        return result^
+    var high = values[0]
+    for value in values:
+        high = max(high, value)
+    var total: Float32 = 0
+    for value in values:
+        var weight = exp(value - high)
+        result.append(weight)
+        total += weight
+    for index in range(len(result)):
+        result[index] /= total
+    return result^
+
+
+def improved_policy(logits: List[Float32], sigma: List[Float32]) -> List[Float32]:
+    """The training target softmax(l + sigma(q_hat)) over the legal actions."""
+    var combined = List[Float32](capacity=len(logits))
+    for index in range(len(logits)):
+        combined.append(logits[index] + sigma[index])
+    return softmax(combined)
+
+
+def root_scores(
+    gumbel: List[Float32], logits: List[Float32], sigma: List[Float32], visits: List[Int], considered_visit: Int
+) -> List[Float32]:
+    """mctx `score_considered`: max(-1e9, g + l - max l + sigma), -inf where N != considered."""
+    var high = logits[0]
+    for value in logits:
+        high = max(high, value)
+    var scores = List[Float32](capacity=len(logits))
+    for index in range(len(logits)):
+        if visits[index] != considered_visit:
+            scores.append(-inf[DType.float32]())
+        else:
+            scores.append(max(LOW_LOGIT, gumbel[index] + logits[index] - high + sigma[index]))
+    return scores^
+
+
+def argmax(values: List[Float32]) -> Int:
+    """Index of the first maximum (jnp.argmax's tie-break)."""
+    var best = 0
+    for index in range(1, len(values)):
+        if values[index] > values[best]:
+            best = index
+    return best
+
+
+def interior_scores(priors_after_sigma: List[Float32], visits: List[Int]) -> List[Float32]:
+    """pi'(a) - N(a) / (1 + sum N), with pi' = softmax(l + sigma(q_hat))."""
+    var total = 0
+    for count in visits:
+        total += count
+    var scores = List[Float32](capacity=len(visits))
+    for index in range(len(visits)):
+        scores.append(priors_after_sigma[index] - Float32(visits[index]) / Float32(1 + total))
+    return scores^
+
+
+def logits_from_priors(priors: List[Float32]) -> List[Float32]:
+    """log(pi): logits up to a constant, which no formula depends on."""
+    var logits = List[Float32](capacity=len(priors))
+    for prior in priors:
+        logits.append(log(max(TINY_PROBABILITY, prior)))
+    return logits^

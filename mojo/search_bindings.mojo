@@ -1,0 +1,298 @@
+"""Exposes `GumbelSearch[G]` to Python as `<Name>Search`, for tests and analysis.
+
+`run` drives the search loop in Mojo with an in-process evaluator: `uniform`, `rollout`
+(argument: playouts per leaf), `minimax` (argument: depth) or `python` (argument: a
+callable `f(planes[B,C,H,W] float32, legal[B,A] bool) -> (logits[B,A], values[B])`,
+called once per batch, for tests with exact evaluators). The self-play pipeline drives
+the same loop from worker threads with the network instead.
+"""
+
+from std.python import Python, PythonObject
+from std.python.bindings import PythonModuleBuilder
+
+from mojo.game import Game, FloatBuffer
+from mojo.python_bindings import GameStateBox
+from mojo.search.gumbel import GumbelSearch, GumbelConfig
+from mojo.search.gumbel_formulas import (
+    SigmaParameters,
+    considered_visit_sequence,
+    mixed_value,
+    completed_q,
+    sigma_of_completed_q,
+    logits_from_priors,
+    improved_policy,
+    root_scores,
+    interior_scores,
+    argmax,
+)
+from mojo.search.random import SplitMix64
+from mojo.search.evaluators import random_rollout_value, minimax_value
+from mojo.search.tree import NO_NODE
+
+
+def gumbel_config_from_python(options: PythonObject) raises -> GumbelConfig:
+    var config = GumbelConfig.defaults()
+    for key_object in options.keys():
+        var key = String(key_object)
+        var value = options[key_object]
+        if key == "max_considered_actions":
+            config.max_considered_actions = Int(py=value)
+        elif key == "gumbel_scale":
+            config.gumbel_scale = Float32(Float64(py=value))
+        elif key == "c_visit":
+            config.sigma.c_visit = Float32(Float64(py=value))
+        elif key == "c_scale":
+            config.sigma.c_scale = Float32(Float64(py=value))
+        elif key == "rescale":
+            config.sigma.rescale = Bool(py=value)
+        elif key == "rounds_per_batch":
+            config.rounds_per_batch = Int(py=value)
+        else:
+            raise Error(String("unknown Gumbel search option '", key, "'"))
+    if config.max_considered_actions < 1:
+        raise Error("max_considered_actions must be at least 1")
+    if config.rounds_per_batch < 0:
+        raise Error("rounds_per_batch must be 0 (whole phase) or positive")
+    return config^
+
+
+def _float_list(values: List[Float32]) raises -> PythonObject:
+    var result = Python.list()
+    for value in values:
+        result.append(PythonObject(Float64(value)))
+    return result
+
+
+struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
+    var searches: List[GumbelSearch[Self.G]]
+
+    def __init__(out self):
+        self.searches = List[GumbelSearch[Self.G]]()
+
+    def __init__(out self, var search: GumbelSearch[Self.G]):
+        self.searches = List[GumbelSearch[Self.G]]()
+        self.searches.append(search^)
+
+    @staticmethod
+    def _search(py_self: PythonObject) raises -> Pointer[GumbelSearch[Self.G], MutAnyOrigin]:
+        var box = py_self.downcast_value_ptr[Self]()
+        return Pointer[GumbelSearch[Self.G], MutAnyOrigin](unsafe_from_address=Int(box[].searches.unsafe_ptr()))
+
+    @staticmethod
+    def new(state: PythonObject, options: PythonObject) raises -> PythonObject:
+        var root = state.downcast_value_ptr[GameStateBox[Self.G]]()[].states[0].copy()
+        return PythonObject(alloc=Self(GumbelSearch[Self.G](root^, gumbel_config_from_python(options))))
+
+    @staticmethod
+    def run(
+        py_self: PythonObject,
+        simulations: PythonObject,
+        seed: PythonObject,
+        evaluator: PythonObject,
+        argument: PythonObject,
+    ) raises -> PythonObject:
+        """Runs one search; returns the number of evaluation batches."""
+        var search = Self._search(py_self)
+        var kind = String(evaluator)
+        if kind != "uniform" and kind != "rollout" and kind != "minimax" and kind != "python":
+            raise Error(String("unknown evaluator '", kind, "' (uniform, rollout, minimax, python)"))
+        var evaluator_rng = SplitMix64(UInt64(Int(py=seed)) ^ 0x5DEECE66D)
+        var actions = List[Int]()
+        var depth_or_count = Int(py=argument) if kind == "rollout" or kind == "minimax" else 0
+        search[].start(Int(py=simulations), UInt64(Int(py=seed)))
+        var batches = 0
+        while search[].collect():
+            batches += 1
+            var count = search[].num_requests()
+            if kind == "python":
+                Self._evaluate_in_python(search, argument)
+                continue
+            for index in range(count):
+                var value: Float32 = 0
+                if kind == "rollout":
+                    value = random_rollout_value(search[].request_state(index)[], evaluator_rng, depth_or_count, actions)
+                elif kind == "minimax":
+                    value = minimax_value(search[].request_state(index)[], depth_or_count)
+                search[].receive_uniform(index, value)
+            search[].backup()
+        return PythonObject(batches)
+
+    @staticmethod
+    def _evaluate_in_python(search: Pointer[GumbelSearch[Self.G], MutAnyOrigin], function: PythonObject) raises:
+        var numpy = Python.import_module("numpy")
+        var count = search[].num_requests()
+        var shape = search[].root_state()[].input_shape()
+        var num_actions = search[].root_state()[].num_actions()
+        var planes = numpy.zeros(Python.tuple(count, shape.channels, shape.height, shape.width), dtype=numpy.float32)
+        var legal = numpy.zeros(Python.tuple(count, num_actions), dtype=numpy.bool_)
+        var planes_address = Int(py=planes.ctypes.data)
+        var legal_address = Int(py=legal.ctypes.data)
+        var actions = List[Int]()
+        for index in range(count):
+            search[].request_state(index)[].encode(
+                FloatBuffer(unsafe_from_address=planes_address + index * shape.size() * 4)
+            )
+            search[].request_state(index)[].legal_actions(actions)
+            var row = Pointer[UInt8, MutAnyOrigin](unsafe_from_address=legal_address + index * num_actions)
+            for action in actions:
+                row[unsafe_offset=action] = 1
+        var answer = function(planes, legal)
+        var logits = numpy.ascontiguousarray(answer[0], dtype=numpy.float32)
+        var values = numpy.ascontiguousarray(answer[1], dtype=numpy.float32)
+        if Int(py=logits.size) != count * num_actions or Int(py=values.size) != count:
+            raise Error(
+                String("the evaluator must return logits of shape (", count, ", ", num_actions, ") and values of shape (", count, ")")
+            )
+        var logits_address = Int(py=logits.ctypes.data)
+        var values_pointer = FloatBuffer(unsafe_from_address=Int(py=values.ctypes.data))
+        for index in range(count):
+            search[].receive(
+                index, FloatBuffer(unsafe_from_address=logits_address + index * num_actions * 4), values_pointer[unsafe_offset=index]
+            )
+        search[].backup()
+
+    @staticmethod
+    def result(py_self: PythonObject) raises -> PythonObject:
+        """The root's statistics after a search, per legal action in child order."""
+        var search = Self._search(py_self)
+        ref tree = search[].tree
+        var result = Python.dict()
+        var actions = Python.list()
+        var visits = Python.list()
+        var q = Python.list()
+        var start = tree.children_start(0) if tree.first_child[0] != NO_NODE else 0
+        var end = tree.children_end(0) if tree.first_child[0] != NO_NODE else 0
+        for child in range(start, end):
+            actions.append(PythonObject(Int(tree.action[child])))
+            visits.append(PythonObject(Int(tree.visit_count[child])))
+            q.append(PythonObject(Float64(tree.q_from_parent(child)) if tree.visit_count[child] > 0 else Float64(0)))
+        result["actions"] = actions
+        result["visits"] = visits
+        result["q"] = q
+        result["root_visits"] = PythonObject(Int(tree.visit_count[0]))
+        result["root_value"] = PythonObject(Float64(tree.mean_value(0)))
+        result["network_value"] = PythonObject(Float64(tree.network_value[0]))
+        result["tree_size"] = PythonObject(tree.size())
+        result["evaluations"] = PythonObject(search[].evaluations)
+        result["duplicate_leaves"] = PythonObject(search[].duplicate_leaves)
+        result["terminal_leaves"] = PythonObject(search[].terminal_leaves)
+        if end > start:
+            var sigma = search[].node_sigma(0)
+            result["priors"] = _float_list(search[].scratch.priors)
+            result["sigma"] = _float_list(sigma)
+            result["improved_policy"] = _float_list(search[].improved_policy())
+            result["gumbel"] = _float_list(search[].gumbel)
+            var phase_visits = Python.list()
+            for count in search[].phase_visits:
+                phase_visits.append(PythonObject(count))
+            result["phase_visits"] = phase_visits
+            result["chosen_action"] = PythonObject(search[].chosen_action())
+        return result
+
+    @staticmethod
+    def advance(py_self: PythonObject, action: PythonObject) raises -> PythonObject:
+        """Plays `action` at the root and keeps its subtree."""
+        var search = Self._search(py_self)
+        var index = Int(py=action)
+        if not search[].root_state()[].is_legal(index):
+            raise Error(String("action ", index, " is not legal at the search root"))
+        search[].advance(index)
+        return PythonObject(None)
+
+    @staticmethod
+    def subtree_statistics(py_self: PythonObject, action: PythonObject) raises -> PythonObject:
+        """(visits, value_sum) of every node under the root's child `action`, breadth-first;
+        with action -1, of the whole tree from the root. For tree-reuse tests."""
+        var search = Self._search(py_self)
+        ref tree = search[].tree
+        var start_node = 0 if Int(py=action) < 0 else tree.find_child(0, Int(py=action))
+        var result = Python.list()
+        if start_node == Int(NO_NODE):
+            return result
+        var queue = List[Int]()
+        queue.append(start_node)
+        var cursor = 0
+        while cursor < len(queue):
+            var node = queue[cursor]
+            cursor += 1
+            result.append(Python.tuple(Int(tree.action[node]) if cursor > 1 else -1, Int(tree.visit_count[node]), Float64(tree.value_sum[node])))
+            if tree.first_child[node] != NO_NODE:
+                for child in range(tree.children_start(node), tree.children_end(node)):
+                    queue.append(child)
+        return result
+
+    def write_to(self, mut writer: Some[Writer]):
+        writer.write("<Gumbel search, ", self.searches[0].tree.size(), " nodes>")
+
+    def write_repr_to(self, mut writer: Some[Writer]):
+        self.write_to(writer)
+
+
+def register_search_type[G: Game](mut module: PythonModuleBuilder, type_name: StaticString) raises:
+    comptime Box = GumbelSearchBox[G]
+    _ = (
+        module.add_type[Box](type_name)
+        .def_staticmethod[Box.new]("new")
+        .def_method[Box.run]("run")
+        .def_method[Box.result]("result")
+        .def_method[Box.advance]("advance")
+        .def_method[Box.subtree_statistics]("subtree_statistics")
+    )
+
+
+def _float_list_from_python(values: PythonObject) raises -> List[Float32]:
+    var result = List[Float32]()
+    for value in values:
+        result.append(Float32(Float64(py=value)))
+    return result^
+
+
+def _int_list_from_python(values: PythonObject) raises -> List[Int]:
+    var result = List[Int]()
+    for value in values:
+        result.append(Int(py=value))
+    return result^
+
+
+def py_considered_visit_sequence(max_considered: PythonObject, simulations: PythonObject) raises -> PythonObject:
+    """mctx's sequence of considered visits, for tests against mctx's own vectors."""
+    var result = Python.list()
+    for visit in considered_visit_sequence(Int(py=max_considered), Int(py=simulations)):
+        result.append(PythonObject(visit))
+    return result
+
+
+def py_gumbel_formulas(node: PythonObject, parameters: PythonObject) raises -> PythonObject:
+    """Every Gumbel formula on one node given as a dict (raw_value, priors, q, visits,
+    gumbel, considered_visit); parameters: c_visit, c_scale, rescale. For tests."""
+    var priors = _float_list_from_python(node["priors"])
+    var q = _float_list_from_python(node["q"])
+    var visits = _int_list_from_python(node["visits"])
+    var gumbel = _float_list_from_python(node["gumbel"])
+    var raw_value = Float32(Float64(py=node["raw_value"]))
+    var sigma_parameters = SigmaParameters(
+        Float32(Float64(py=parameters["c_visit"])),
+        Float32(Float64(py=parameters["c_scale"])),
+        Bool(py=parameters["rescale"]),
+    )
+    var completed = completed_q(raw_value, priors, q, visits)
+    var sigma = sigma_of_completed_q(completed, visits, sigma_parameters)
+    var logits = logits_from_priors(priors)
+    var improved = improved_policy(logits, sigma)
+    var scores = root_scores(gumbel, logits, sigma, visits, Int(py=node["considered_visit"]))
+    var interior = interior_scores(improved, visits)
+    var result = Python.dict()
+    result["mixed_value"] = PythonObject(Float64(mixed_value(raw_value, priors, q, visits)))
+    result["completed_q"] = _float_list(completed)
+    result["sigma"] = _float_list(sigma)
+    result["improved_policy"] = _float_list(improved)
+    result["root_scores"] = _float_list(scores)
+    result["root_action"] = PythonObject(argmax(scores))
+    result["interior_scores"] = _float_list(interior)
+    result["interior_action"] = PythonObject(argmax(interior))
+    return result
+
+
+def register_search_functions(mut module: PythonModuleBuilder) raises:
+    module.def_function[py_considered_visit_sequence]("considered_visit_sequence")
+    module.def_function[py_gumbel_formulas]("gumbel_formulas")

@@ -1,0 +1,151 @@
+"""Running the Mojo search from Python, for tests, analysis and baselines.
+
+    result = gumbel_search(state, simulations=200, evaluator="uniform", seed=0)
+    result.chosen_move, result.improved_policy, result.visits, result.q
+
+Evaluators: "uniform" (equal priors, value 0), ("rollout", n) (n random playouts per
+leaf), ("minimax", depth) (exact negamax within depth plies), or a Python callable
+`f(planes[B,C,H,W] float32, legal[B,A] bool) -> (logits[B,A], values[B])` called once
+per batch of leaves. Values are from the side to move at the evaluated position.
+The search itself, the tree and the batching all run in Mojo; Python sees one call per
+search and one per evaluation batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from pyzero.engine_build import load_engine
+from pyzero.games import State
+
+EvaluatorSpec = str | tuple[str, int] | Callable[[np.ndarray, np.ndarray], tuple[Any, Any]]
+
+
+@dataclass
+class GumbelOptions:
+    """Gumbel MCTS options (defaults as mctx: m = 16, c_visit = 50, c_scale = 0.1, rescale)."""
+
+    max_considered_actions: int = 16
+    gumbel_scale: float = 1.0  # 0 for deterministic evaluation play
+    c_visit: float = 50.0
+    c_scale: float = 0.1
+    rescale: bool = True
+    rounds_per_batch: int = 1  # sequential-halving rounds per leaf batch; 0 = whole phase
+
+    def as_engine_options(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class SearchResult:
+    """The root after a search; arrays are over the legal actions in `actions` order."""
+
+    actions: np.ndarray
+    moves: list[str]
+    priors: np.ndarray
+    visits: np.ndarray
+    q: np.ndarray  # from the root's side to move; 0 where unvisited
+    sigma: np.ndarray
+    improved_policy: np.ndarray
+    gumbel: np.ndarray
+    phase_visits: np.ndarray  # visits of this search (differs from `visits` after tree reuse)
+    chosen_action: int
+    chosen_move: str
+    root_value: float
+    network_value: float
+    root_visits: int
+    tree_size: int
+    evaluations: int
+    duplicate_leaves: int  # simulations that shared a pending leaf's evaluation (lifetime)
+    terminal_leaves: int  # simulations that ended in a finished game (lifetime)
+    batches: int
+    num_actions: int = field(repr=False, default=0)
+
+    def dense(self, values: np.ndarray) -> np.ndarray:
+        """`values` spread over the whole action space (0 at illegal actions)."""
+        out = np.zeros(self.num_actions, dtype=np.float32)
+        out[self.actions] = values
+        return out
+
+
+def _evaluator_arguments(evaluator: EvaluatorSpec) -> tuple[str, Any]:
+    if callable(evaluator):
+        return "python", evaluator
+    if isinstance(evaluator, str):
+        return evaluator, 0
+    kind, argument = evaluator
+    return kind, int(argument)
+
+
+class GumbelSearcher:
+    """A search tree kept across moves: `run` searches, `advance` keeps the played subtree."""
+
+    def __init__(self, state: State, options: GumbelOptions | None = None, **option_values: Any):
+        options = options or GumbelOptions(**option_values)
+        self.options = options
+        self.state = state.copy()
+        engine = load_engine()
+        type_name = type(state._raw).__name__.replace("State", "Search")
+        self._raw = getattr(engine, type_name).new(state._raw, options.as_engine_options())
+
+    def run(self, simulations: int, evaluator: EvaluatorSpec = "uniform", seed: int = 0) -> SearchResult:
+        if simulations < 0:
+            raise ValueError(f"simulations must be >= 0, got {simulations}")
+        if self.state.is_terminal():
+            raise ValueError(f"cannot search a finished game ({self.state.result()})")
+        kind, argument = _evaluator_arguments(evaluator)
+        batches = self._raw.run(simulations, seed, kind, argument)
+        raw = self._raw.result()
+        chosen = raw["chosen_action"]
+        return SearchResult(
+            actions=np.array(raw["actions"], dtype=np.int64),
+            moves=[self.state.action_to_move(a) for a in raw["actions"]],
+            priors=np.array(raw["priors"], dtype=np.float32),
+            visits=np.array(raw["visits"], dtype=np.int64),
+            q=np.array(raw["q"], dtype=np.float32),
+            sigma=np.array(raw["sigma"], dtype=np.float32),
+            improved_policy=np.array(raw["improved_policy"], dtype=np.float32),
+            gumbel=np.array(raw["gumbel"], dtype=np.float32),
+            phase_visits=np.array(raw["phase_visits"], dtype=np.int64),
+            chosen_action=chosen,
+            chosen_move=self.state.action_to_move(chosen),
+            root_value=raw["root_value"],
+            network_value=raw["network_value"],
+            root_visits=raw["root_visits"],
+            tree_size=raw["tree_size"],
+            evaluations=raw["evaluations"],
+            duplicate_leaves=raw["duplicate_leaves"],
+            terminal_leaves=raw["terminal_leaves"],
+            batches=batches,
+            num_actions=self.state.game.num_actions,
+        )
+
+    def advance(self, move: str | int) -> None:
+        """Plays a move (notation or action index) at the root, keeping its subtree."""
+        action = move if isinstance(move, int) else self.state.move_to_action(move)
+        self.state.apply_action(action)
+        self._raw.advance(action)
+
+    def subtree_statistics(self, action: int = -1) -> list[tuple[int, int, float]]:
+        """(action, visits, value sum) of each node under root child `action`, breadth-first."""
+        return [tuple(row) for row in self._raw.subtree_statistics(action)]
+
+
+def gumbel_search(
+    state: State, simulations: int, evaluator: EvaluatorSpec = "uniform", seed: int = 0, **options: Any
+) -> SearchResult:
+    """One Gumbel MCTS search from `state` with a fresh tree."""
+    return GumbelSearcher(state, GumbelOptions(**options)).run(simulations, evaluator, seed)
+
+
+def considered_visit_sequence(max_considered_actions: int, simulations: int) -> list[int]:
+    """mctx's `get_sequence_of_considered_visits` (the root's visit schedule)."""
+    return load_engine().considered_visit_sequence(max_considered_actions, simulations)
+
+
+def gumbel_formulas(node: dict[str, Any], c_visit=50.0, c_scale=0.1, rescale=True) -> dict[str, Any]:
+    """The engine's Gumbel formulas on one node (for tests against a reference)."""
+    return load_engine().gumbel_formulas(node, {"c_visit": c_visit, "c_scale": c_scale, "rescale": rescale})
