@@ -28,6 +28,8 @@ from mojo.search.gumbel_formulas import (
 from mojo.search.random import SplitMix64
 from mojo.search.evaluators import random_rollout_value, minimax_value
 from mojo.search.tree import NO_NODE
+from mojo.search.benchmark import benchmark_uniform_search
+from std.python._cpython import GILReleased
 
 
 def gumbel_config_from_python(options: PythonObject) raises -> GumbelConfig:
@@ -221,6 +223,22 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
                     queue.append(child)
         return result
 
+    @staticmethod
+    def benchmark_uniform(
+        py_self: PythonObject, simulations: PythonObject, searches_per_thread: PythonObject, threads: PythonObject
+    ) raises -> PythonObject:
+        """Throughput of uniform-evaluator searches from this root: (simulations, seconds)."""
+        var search = Self._search(py_self)
+        var root = search[].root_state()[].copy()
+        var config = search[].config.copy()
+        var count = Int(py=simulations)
+        var per_thread = Int(py=searches_per_thread)
+        var thread_count = Int(py=threads)
+        var outcome: Tuple[Int, Float64]
+        with GILReleased(Python()):
+            outcome = benchmark_uniform_search(root, config, count, per_thread, thread_count)
+        return Python.tuple(outcome[0], outcome[1])
+
     def write_to(self, mut writer: Some[Writer]):
         writer.write("<Gumbel search, ", self.searches[0].tree.size(), " nodes>")
 
@@ -237,6 +255,7 @@ def register_search_type[G: Game](mut module: PythonModuleBuilder, type_name: St
         .def_method[Box.result]("result")
         .def_method[Box.advance]("advance")
         .def_method[Box.subtree_statistics]("subtree_statistics")
+        .def_method[Box.benchmark_uniform]("benchmark_uniform")
     )
 
 

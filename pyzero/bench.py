@@ -54,3 +54,49 @@ def run_perft_benchmark(workloads=PERFT_WORKLOADS) -> list[PerftResult]:
 
 def perft_results_as_json(results: list[PerftResult]) -> dict:
     return {"benchmark": "perft", "results": [asdict(result) for result in results]}
+
+
+@dataclass(frozen=True)
+class SearchWorkload:
+    game: str
+    options: dict
+    simulations: int  # per search (one move's search)
+    searches: int  # per thread
+
+
+SEARCH_WORKLOADS = (
+    SearchWorkload("connect4", {}, simulations=200, searches=5000),
+    SearchWorkload("tak", {"size": 6}, simulations=200, searches=500),
+)
+
+
+@dataclass
+class SearchBenchmarkResult:
+    game: str
+    options: dict
+    simulations_per_search: int
+    threads: int
+    simulations: int
+    seconds: float
+    simulations_per_second: float
+
+
+def run_search_benchmark(workloads=SEARCH_WORKLOADS, thread_counts: tuple[int, ...] | None = None) -> list[SearchBenchmarkResult]:
+    """Gumbel search with the uniform evaluator (no network): simulations per second,
+    on one thread and on every core (independent searches per thread)."""
+    import os
+
+    from pyzero.search import GumbelOptions, GumbelSearcher
+
+    cores = os.cpu_count() or 1
+    thread_counts = thread_counts or tuple(sorted({1, cores}))
+    results = []
+    for workload in workloads:
+        state = make(workload.game, **workload.options).new()
+        searcher = GumbelSearcher(state, GumbelOptions())
+        searcher._raw.benchmark_uniform(workload.simulations, 1, 1)  # warm-up
+        for threads in thread_counts:
+            simulations, seconds = searcher._raw.benchmark_uniform(workload.simulations, workload.searches, threads)
+            results.append(SearchBenchmarkResult(workload.game, workload.options, workload.simulations, threads,
+                                                 simulations, seconds, simulations / seconds))
+    return results

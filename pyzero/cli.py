@@ -6,6 +6,7 @@ import json
 import random
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -169,7 +170,15 @@ def replay(ptn_file: str, as_json: bool) -> None:
 def bench(context: click.Context, as_json: bool) -> None:
     """Benchmarks; without a subcommand, runs all of them (JSON with --json)."""
     if context.invoked_subcommand is None:
-        context.invoke(bench_perft, as_json=as_json)
+        if as_json:
+            from pyzero.bench import perft_results_as_json, run_perft_benchmark, run_search_benchmark
+
+            payload = {"perft": perft_results_as_json(run_perft_benchmark())["results"],
+                       "search": [asdict(r) for r in run_search_benchmark()]}
+            click.echo(json.dumps(payload, indent=2))
+            return
+        context.invoke(bench_perft, as_json=False)
+        context.invoke(bench_search, as_json=False)
 
 
 @bench.command("perft")
@@ -194,6 +203,25 @@ def bench_perft(as_json: bool) -> None:
             f"{result.seconds:.3f}",
             f"{result.nodes_per_second:,.0f}",
         )
+    console.print(table)
+
+
+@bench.command("search")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def bench_search(as_json: bool) -> None:
+    """Gumbel search simulations per second with the uniform evaluator, 1 thread and all cores."""
+    from pyzero.bench import run_search_benchmark
+
+    results = run_search_benchmark()
+    if as_json:
+        click.echo(json.dumps({"benchmark": "search", "results": [asdict(r) for r in results]}, indent=2))
+        return
+    table = Table(title="Gumbel search, uniform evaluator (no network)")
+    for column in ("game", "options", "sims/search", "threads", "simulations", "seconds", "sims/s"):
+        table.add_column(column, justify="left" if column in ("game", "options") else "right")
+    for r in results:
+        table.add_row(r.game, " ".join(f"{k}={v:g}" for k, v in r.options.items()), str(r.simulations_per_search),
+                      str(r.threads), f"{r.simulations:,}", f"{r.seconds:.2f}", f"{r.simulations_per_second:,.0f}")
     console.print(table)
 
 

@@ -21,7 +21,7 @@ sequential halving then counts this search's visits separately (`phase_visits`),
 exactly mctx when nothing was reused, while Q and sigma use all the visits the tree has.
 """
 
-from std.math import inf
+from std.math import inf, exp
 from std.sys import size_of
 
 from mojo.game import Game, DRAW
@@ -38,6 +38,8 @@ from mojo.search.gumbel_formulas import (
     argmax,
     softmax,
     logits_from_priors,
+    TINY_PROBABILITY,
+    RESCALE_EPSILON,
 )
 
 
@@ -350,7 +352,70 @@ struct GumbelSearch[G: Game](Movable):
             node = self._select_interior_child(node)
 
     def _select_interior_child(mut self, node: Int) -> Int:
-        """argmax pi'(a) - N(a) / (1 + sum N), N counting in-flight simulations."""
+        """argmax pi'(a) - N(a) / (1 + sum N), N counting in-flight simulations.
+
+        The hot path: the same formulas as `gumbel_formulas` (completed Q by v_mix,
+        rescale, sigma, pi' = softmax(log pi + sigma)) fused into three passes over the
+        children with no allocation. pi' is computed as pi * exp(sigma - max sigma),
+        normalised, which equals the softmax without taking logarithms.
+        `_select_interior_child_reference` computes it with the pure functions; a Mojo
+        test checks both agree.
+        """
+        var start = self.tree.children_start(node)
+        var end = self.tree.children_end(node)
+        var total_visits = 0
+        var total_effective = 0
+        var max_visits = 0
+        var visited_probability: Float32 = 0
+        var weighted_q: Float32 = 0
+        for child in range(start, end):
+            var visits = Int(self.tree.visit_count[child])
+            total_effective += visits + Int(self.tree.pending_visits[child])
+            if visits > 0:
+                total_visits += visits
+                max_visits = max(max_visits, visits)
+                var prior = max(TINY_PROBABILITY, self.tree.prior[child])
+                visited_probability += prior
+                weighted_q += prior * self.tree.q_from_parent(child)
+        var v_mix = self.tree.network_value[node]
+        if total_visits > 0:
+            v_mix = (v_mix + Float32(total_visits) * (weighted_q / visited_probability)) / Float32(total_visits + 1)
+        # Pass 2: completed Q, its range.
+        self.scratch.q.clear()
+        var low = inf[DType.float32]()
+        var high = -inf[DType.float32]()
+        for child in range(start, end):
+            var completed = self.tree.q_from_parent(child) if self.tree.visit_count[child] > 0 else v_mix
+            self.scratch.q.append(completed)
+            low = min(low, completed)
+            high = max(high, completed)
+        var scale = (self.config.sigma.c_visit + Float32(max_visits)) * self.config.sigma.c_scale
+        var offset: Float32 = 0
+        if self.config.sigma.rescale:
+            scale = scale / max(high - low, RESCALE_EPSILON)
+            offset = low
+        # sigma is increasing in completed Q, so its maximum is at `high`.
+        var sigma_max = (high - offset) * scale
+        var normaliser: Float32 = 0
+        for index in range(end - start):
+            var weight = self.tree.prior[start + index] * exp((self.scratch.q[index] - offset) * scale - sigma_max)
+            self.scratch.q[index] = weight
+            normaliser += weight
+        # Pass 3: the score.
+        var denominator = Float32(1 + total_effective)
+        var best = start
+        var best_score = -inf[DType.float32]()
+        for index in range(end - start):
+            var child = start + index
+            var effective = Float32(Int(self.tree.visit_count[child]) + Int(self.tree.pending_visits[child]))
+            var score = self.scratch.q[index] / normaliser - effective / denominator
+            if score > best_score:
+                best_score = score
+                best = child
+        return best
+
+    def _select_interior_child_reference(mut self, node: Int) -> Int:
+        """The same choice computed with the tested pure functions (slow; for tests)."""
         var sigma = self.node_sigma(node)
         var logits = logits_from_priors(self.scratch.priors)
         var improved = improved_policy(logits, sigma)

@@ -78,10 +78,23 @@ struct SearchTree(Movable):
 
     def add_children(mut self, node: Int, actions: List[Int]):
         """Allocates one child per action, contiguously, in the given order."""
-        self.first_child[node] = Int32(self.size())
+        var start = self.size()
+        var end = start + len(actions)
+        self.first_child[node] = Int32(start)
         self.child_count[node] = Int32(len(actions))
-        for action in actions:
-            _ = self.add_node(node, action)
+        # One resize per array instead of an append per child and array.
+        self.parent.resize(end, Int32(node))
+        self.first_child.resize(end, NO_NODE)
+        self.child_count.resize(end, 0)
+        self.prior.resize(end, 0)
+        self.visit_count.resize(end, 0)
+        self.pending_visits.resize(end, 0)
+        self.value_sum.resize(end, 0)
+        self.network_value.resize(end, 0)
+        self.status.resize(end, UNEVALUATED)
+        self.action.resize(end, 0)
+        for index in range(len(actions)):
+            self.action[start + index] = Int32(actions[index])
 
     @always_inline
     def children_start(self, node: Int) -> Int:

@@ -1,0 +1,72 @@
+"""Mojo-side search tests: the fused interior selection equals the pure formulas, and
+the tree bookkeeping (visits, in-flight counts, subtree compaction) stays consistent."""
+
+from std.testing import assert_equal, assert_true, TestSuite
+
+from mojo.game import Game, GameOptions
+from mojo.search.gumbel import GumbelSearch, GumbelConfig
+from mojo.search.random import SplitMix64
+from mojo.search.tree import EVALUATED, NO_NODE
+from games.connect4 import Connect4
+from games.tak import TakState
+
+
+def _random_evaluations[G: Game](mut search: GumbelSearch[G], mut rng: SplitMix64, num_actions: Int):
+    var logits = List[Float32](length=num_actions, fill=0)
+    for index in range(search.num_requests()):
+        for action in range(num_actions):
+            logits[action] = Float32(rng.next_unit_open() * 4.0 - 2.0)
+        var value = Float32(rng.next_unit_open() * 2.0 - 1.0)
+        search.receive(index, Pointer[Float32, MutAnyOrigin](unsafe_from_address=Int(logits.unsafe_ptr())), value)
+
+
+def _check_selection_everywhere[G: Game](mut search: GumbelSearch[G]) raises -> Int:
+    var checked = 0
+    for node in range(search.tree.size()):
+        if search.tree.status[node] == EVALUATED and search.tree.child_count[node] > 1:
+            assert_equal(search._select_interior_child(node), search._select_interior_child_reference(node))
+            checked += 1
+    return checked
+
+
+def test_fused_interior_selection_matches_pure_formulas() raises:
+    var options = GameOptions()
+    var search = GumbelSearch[Connect4](Connect4.create(options), GumbelConfig.defaults())
+    var rng = SplitMix64(11)
+    var checked = 0
+    for seed in range(3):
+        search.set_root(Connect4.create(options))
+        search.start(300, UInt64(seed))
+        var batch = 0
+        while search.collect():
+            batch += 1
+            if batch % 16 == 0:
+                checked += _check_selection_everywhere(search)  # with simulations in flight
+            _random_evaluations(search, rng, 7)
+            search.backup()
+        checked += _check_selection_everywhere(search)
+    assert_true(checked > 200)
+
+
+def test_visits_and_in_flight_counts_balance() raises:
+    var options = GameOptions()
+    options.set("size", 5)
+    var search = GumbelSearch[TakState](TakState.create(options), GumbelConfig.defaults())
+    var rng = SplitMix64(3)
+    search.start(200, 1)
+    while search.collect():
+        _random_evaluations(search, rng, search.root_state()[].num_actions())
+        search.backup()
+    assert_equal(Int(search.tree.visit_count[0]), 201)
+    for node in range(search.tree.size()):
+        assert_equal(Int(search.tree.pending_visits[node]), 0)
+        if search.tree.first_child[node] != NO_NODE:
+            var child_visits = 0
+            for child in range(search.tree.children_start(node), search.tree.children_end(node)):
+                child_visits += Int(search.tree.visit_count[child])
+            # A node's visits: its own first evaluation plus one per visit to a child.
+            assert_equal(Int(search.tree.visit_count[node]), child_visits + 1)
+
+
+def main() raises:
+    TestSuite.discover_tests[__functions_in_module()]().run()
