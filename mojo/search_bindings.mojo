@@ -105,36 +105,36 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
         var batches = 0
         while search[].collect():
             batches += 1
-            var count = search[].num_requests()
+            var count = search[].core.num_requests()
             if kind == "python":
                 Self._evaluate_in_python(search, argument)
                 continue
             for index in range(count):
                 var value: Float32 = 0
                 if kind == "rollout":
-                    value = random_rollout_value(search[].request_state(index)[], evaluator_rng, depth_or_count, actions)
+                    value = random_rollout_value(search[].core.request_state(index)[], evaluator_rng, depth_or_count, actions)
                 elif kind == "minimax":
-                    value = minimax_value(search[].request_state(index)[], depth_or_count)
-                search[].receive_uniform(index, value)
-            search[].backup()
+                    value = minimax_value(search[].core.request_state(index)[], depth_or_count)
+                search[].core.receive_uniform(index, value)
+            search[].core.backup()
         return PythonObject(batches)
 
     @staticmethod
     def _evaluate_in_python(search: Pointer[GumbelSearch[Self.G], MutAnyOrigin], function: PythonObject) raises:
         var numpy = Python.import_module("numpy")
-        var count = search[].num_requests()
-        var shape = search[].root_state()[].input_shape()
-        var num_actions = search[].root_state()[].num_actions()
+        var count = search[].core.num_requests()
+        var shape = search[].core.root_state()[].input_shape()
+        var num_actions = search[].core.root_state()[].num_actions()
         var planes = numpy.zeros(Python.tuple(count, shape.channels, shape.height, shape.width), dtype=numpy.float32)
         var legal = numpy.zeros(Python.tuple(count, num_actions), dtype=numpy.bool_)
         var planes_address = Int(py=planes.ctypes.data)
         var legal_address = Int(py=legal.ctypes.data)
         var actions = List[Int]()
         for index in range(count):
-            search[].request_state(index)[].encode(
+            search[].core.request_state(index)[].encode(
                 FloatBuffer(unsafe_from_address=planes_address + index * shape.size() * 4)
             )
-            search[].request_state(index)[].legal_actions(actions)
+            search[].core.request_state(index)[].legal_actions(actions)
             var row = Pointer[UInt8, MutAnyOrigin](unsafe_from_address=legal_address + index * num_actions)
             for action in actions:
                 row[unsafe_offset=action] = 1
@@ -148,16 +148,16 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
         var logits_address = Int(py=logits.ctypes.data)
         var values_pointer = FloatBuffer(unsafe_from_address=Int(py=values.ctypes.data))
         for index in range(count):
-            search[].receive(
+            search[].core.receive(
                 index, FloatBuffer(unsafe_from_address=logits_address + index * num_actions * 4), values_pointer[unsafe_offset=index]
             )
-        search[].backup()
+        search[].core.backup()
 
     @staticmethod
     def result(py_self: PythonObject) raises -> PythonObject:
         """The root's statistics after a search, per legal action in child order."""
         var search = Self._search(py_self)
-        ref tree = search[].tree
+        ref tree = search[].core.tree
         var result = Python.dict()
         var actions = Python.list()
         var visits = Python.list()
@@ -175,9 +175,9 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
         result["root_value"] = PythonObject(Float64(tree.mean_value(0)))
         result["network_value"] = PythonObject(Float64(tree.network_value[0]))
         result["tree_size"] = PythonObject(tree.size())
-        result["evaluations"] = PythonObject(search[].evaluations)
-        result["duplicate_leaves"] = PythonObject(search[].duplicate_leaves)
-        result["terminal_leaves"] = PythonObject(search[].terminal_leaves)
+        result["evaluations"] = PythonObject(search[].core.evaluations)
+        result["duplicate_leaves"] = PythonObject(search[].core.duplicate_leaves)
+        result["terminal_leaves"] = PythonObject(search[].core.terminal_leaves)
         if end > start:
             var sigma = search[].node_sigma(0)
             result["priors"] = _float_list(search[].scratch.priors)
@@ -196,7 +196,7 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
         """Plays `action` at the root and keeps its subtree."""
         var search = Self._search(py_self)
         var index = Int(py=action)
-        if not search[].root_state()[].is_legal(index):
+        if not search[].core.root_state()[].is_legal(index):
             raise Error(String("action ", index, " is not legal at the search root"))
         search[].advance(index)
         return PythonObject(None)
@@ -206,7 +206,7 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
         """(visits, value_sum) of every node under the root's child `action`, breadth-first;
         with action -1, of the whole tree from the root. For tree-reuse tests."""
         var search = Self._search(py_self)
-        ref tree = search[].tree
+        ref tree = search[].core.tree
         var start_node = 0 if Int(py=action) < 0 else tree.find_child(0, Int(py=action))
         var result = Python.list()
         if start_node == Int(NO_NODE):
@@ -229,7 +229,7 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
     ) raises -> PythonObject:
         """Throughput of uniform-evaluator searches from this root: (simulations, seconds)."""
         var search = Self._search(py_self)
-        var root = search[].root_state()[].copy()
+        var root = search[].core.root_state()[].copy()
         var config = search[].config.copy()
         var count = Int(py=simulations)
         var per_thread = Int(py=searches_per_thread)
@@ -240,7 +240,7 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
         return Python.tuple(outcome[0], outcome[1])
 
     def write_to(self, mut writer: Some[Writer]):
-        writer.write("<Gumbel search, ", self.searches[0].tree.size(), " nodes>")
+        writer.write("<Gumbel search, ", self.searches[0].core.tree.size(), " nodes>")
 
     def write_repr_to(self, mut writer: Some[Writer]):
         self.write_to(writer)

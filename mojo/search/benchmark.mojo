@@ -32,10 +32,10 @@ def run_uniform_searches[G: Game](mut job: SearchBenchmarkJob[G]):
         search.set_root(job.root[0].copy())
         search.start(job.simulations, UInt64(job.seed * 1_000_003 + index))
         while search.collect():
-            for request in range(search.num_requests()):
-                search.receive_uniform(request, 0)
-            search.backup()
-        job.simulations_done += Int(search.tree.visit_count[0]) - 1
+            for request in range(search.core.num_requests()):
+                search.core.receive_uniform(request, 0)
+            search.core.backup()
+        job.simulations_done += Int(search.core.tree.visit_count[0]) - 1
 
 
 def _search_thread[G: Game](argument: Int) abi("C") -> Int:

@@ -5,9 +5,9 @@ The search is a resumable state machine that knows no network and no evaluator:
 
     search.start(state, num_simulations, seed)
     while search.collect():            # plans a phase, descends, gathers unique leaves
-        for i in range(search.num_requests()):
-            search.receive(i, logits_of(search.request_state(i)), value_of(...))
-        search.backup()                # backs up every simulation of the phase
+        for i in range(search.core.num_requests()):
+            search.core.receive(i, logits_of(search.core.request_state(i)[]), value_of(...))
+        search.core.backup()           # backs up every simulation of the batch
     search.chosen_action(), search.improved_policy(), ...
 
 Within a phase the root visits are known in advance (each survivor gets the same number
@@ -22,10 +22,10 @@ exactly mctx when nothing was reused, while Q and sigma use all the visits the t
 """
 
 from std.math import inf, exp
-from std.sys import size_of
 
-from mojo.game import Game, DRAW
-from mojo.search.tree import SearchTree, UNEVALUATED, PENDING, EVALUATED, TERMINAL, NO_NODE
+from mojo.game import Game
+from mojo.search.tree import EVALUATED
+from mojo.search.core import SearchCore
 from mojo.search.random import SplitMix64
 from mojo.search.gumbel_formulas import (
     SigmaParameters,
@@ -36,7 +36,6 @@ from mojo.search.gumbel_formulas import (
     root_scores,
     interior_scores,
     argmax,
-    softmax,
     logits_from_priors,
     TINY_PROBABILITY,
     RESCALE_EPSILON,
@@ -62,14 +61,6 @@ struct GumbelConfig(Copyable, Movable):
         return Self(16, 1.0, SigmaParameters(50.0, 0.1, True), 1)
 
 
-def terminal_value_for_side_to_move[G: Game](state: G) -> Float32:
-    """+1 / -1 / 0: the finished game's result from the view of the player to move."""
-    var winner = state.winner()
-    if winner == DRAW:
-        return 0
-    return 1 if winner == state.to_move() else -1
-
-
 struct ChildStatistics(Movable):
     """Scratch arrays for one node's children (reused: no allocation per selection)."""
 
@@ -84,9 +75,7 @@ struct ChildStatistics(Movable):
 
 
 struct GumbelSearch[G: Game](Movable):
-    var tree: SearchTree
-    var spare_tree: SearchTree
-    var root_states: List[Self.G]  # exactly one: the root position
+    var core: SearchCore[Self.G]
     var config: GumbelConfig
     var rng: SplitMix64
     var num_simulations: Int
@@ -96,20 +85,10 @@ struct GumbelSearch[G: Game](Movable):
     var rounds_remaining: Int  # rounds of the current phase not yet emitted
     var gumbel: List[Float32]  # per root child
     var phase_visits: List[Int]  # per root child: this search's visits
-    var request_nodes: List[Int]
-    var request_states: List[Self.G]
-    var simulation_leaves: List[Int]  # the leaf of every simulation of the current phase
-    var action_buffer: List[Int]
     var scratch: ChildStatistics
-    var evaluations: Int  # evaluations requested over this search's lifetime
-    var duplicate_leaves: Int  # simulations that shared another's pending evaluation
-    var terminal_leaves: Int  # simulations that ended in a finished game (no evaluation)
 
     def __init__(out self, var root: Self.G, config: GumbelConfig):
-        self.tree = SearchTree()
-        self.spare_tree = SearchTree()
-        self.root_states = List[Self.G]()
-        self.root_states.append(root^)
+        self.core = SearchCore[Self.G](root^)
         self.config = config.copy()
         self.rng = SplitMix64(0)
         self.num_simulations = 0
@@ -119,30 +98,16 @@ struct GumbelSearch[G: Game](Movable):
         self.rounds_remaining = 0
         self.gumbel = List[Float32]()
         self.phase_visits = List[Int]()
-        self.request_nodes = List[Int]()
-        self.request_states = List[Self.G]()
-        self.simulation_leaves = List[Int]()
-        self.action_buffer = List[Int]()
         self.scratch = ChildStatistics()
-        self.evaluations = 0
-        self.duplicate_leaves = 0
-        self.terminal_leaves = 0
-        self.tree.reset_to_root()
 
     # ------------------------------------------------------------------ lifecycle
     def set_root(mut self, var root: Self.G):
         """Starts over from an unrelated position (drops the tree)."""
-        self.root_states[0] = root^
-        self.tree.reset_to_root()
+        self.core.set_root(root^)
 
     def advance(mut self, action: Int):
         """Plays `action` at the root, keeping its subtree's statistics."""
-        var child = self.tree.find_child(0, action)
-        self.root_states[0].apply(action)
-        if child == Int(NO_NODE) or self.tree.status[child] == UNEVALUATED:
-            self.tree.reset_to_root()
-        else:
-            self.tree.keep_subtree(child, self.spare_tree)
+        self.core.advance(action)
 
     def start(mut self, num_simulations: Int, seed: UInt64):
         """Prepares a search of `num_simulations` simulations from the current root."""
@@ -153,13 +118,7 @@ struct GumbelSearch[G: Game](Movable):
         self.rounds_remaining = 0
         self.gumbel.clear()
         self.phase_visits.clear()
-        self.request_nodes.clear()
-        self.request_states.clear()
-        self.simulation_leaves.clear()
-
-    def root_state(self) -> Pointer[Self.G, MutAnyOrigin]:
-        """The root position (owned by the search; valid until the search changes)."""
-        return Pointer[Self.G, MutAnyOrigin](unsafe_from_address=Int(self.root_states.unsafe_ptr()))
+        self.core.clear_batch()
 
     # ------------------------------------------------------------------ the loop
     def collect(mut self) -> Bool:
@@ -168,18 +127,10 @@ struct GumbelSearch[G: Game](Movable):
         Phases whose simulations all end in finished games are backed up here directly,
         so a True return always comes with at least one request.
         """
-        self.request_nodes.clear()
-        self.request_states.clear()
-        self.simulation_leaves.clear()
-        var root_status = self.tree.status[0]
-        if root_status == UNEVALUATED:
-            var state = self.root_states[0].copy()
-            self._reach_leaf(0, state^)
-            if self.tree.status[0] == PENDING:
-                return True
-            self.backup()
-            return False  # a finished game has nothing to search
-        if root_status == TERMINAL or self.tree.child_count[0] == 0:
+        self.core.clear_batch()
+        if self.core.evaluate_root_if_needed():
+            return True
+        if not self.core.root_is_searchable():
             return False
         self._prepare_root()
         while True:
@@ -191,84 +142,16 @@ struct GumbelSearch[G: Game](Movable):
             if self.config.rounds_per_batch > 0:
                 rounds = min(rounds, self.config.rounds_per_batch)
             self._emit_rounds(rounds)
-            if len(self.request_nodes) > 0:
+            if self.core.num_requests() > 0:
                 return True
-            self.backup()
-
-    def num_requests(self) -> Int:
-        return len(self.request_nodes)
-
-    def request_state(self, index: Int) -> Pointer[Self.G, MutAnyOrigin]:
-        """The position of request `index` (valid until the next `collect`)."""
-        return Pointer[Self.G, MutAnyOrigin](
-            unsafe_from_address=Int(self.request_states.unsafe_ptr()) + index * size_of[Self.G]()
-        )
-
-    def receive(mut self, index: Int, logits: Pointer[Float32, MutAnyOrigin], value: Float32):
-        """Stores the evaluation of request `index`: `logits` over the whole action space
-        (read at the node's legal actions only) and `value` for the side to move there."""
-        var node = self.request_nodes[index]
-        var start = self.tree.children_start(node)
-        var end = self.tree.children_end(node)
-        self.scratch.priors.clear()
-        for child in range(start, end):
-            self.scratch.priors.append(logits[unsafe_offset = Int(self.tree.action[child])])
-        var priors = softmax(self.scratch.priors)
-        for child in range(start, end):
-            self.tree.prior[child] = priors[child - start]
-        self.tree.network_value[node] = value
-        self.tree.status[node] = EVALUATED
-
-    def receive_uniform(mut self, index: Int, value: Float32):
-        """`receive` with equal logits for every legal action."""
-        var node = self.request_nodes[index]
-        var count = Int(self.tree.child_count[node])
-        for child in range(self.tree.children_start(node), self.tree.children_end(node)):
-            self.tree.prior[child] = 1.0 / Float32(count)
-        self.tree.network_value[node] = value
-        self.tree.status[node] = EVALUATED
-
-    def backup(mut self):
-        """Backs up every simulation of the current phase (evaluations must all be in)."""
-        for leaf in self.simulation_leaves:
-            var value = self.tree.network_value[leaf]
-            var node = leaf
-            while node != Int(NO_NODE):
-                self.tree.value_sum[node] += value
-                self.tree.visit_count[node] += 1
-                self.tree.pending_visits[node] -= 1
-                value = -value
-                node = Int(self.tree.parent[node])
-        self.simulation_leaves.clear()
+            self.core.backup()
 
     # ------------------------------------------------------------------ internals
-    def _reach_leaf(mut self, node: Int, var state: Self.G):
-        """A simulation ends at `node` (not EVALUATED): record it, request if new."""
-        self.tree.pending_visits[node] += 1
-        self.simulation_leaves.append(node)
-        var status = self.tree.status[node]
-        if status == UNEVALUATED:
-            if state.is_terminal():
-                self.tree.status[node] = TERMINAL
-                self.tree.network_value[node] = terminal_value_for_side_to_move(state)
-                self.terminal_leaves += 1
-                return
-            state.legal_actions(self.action_buffer)
-            self.tree.add_children(node, self.action_buffer)
-            self.tree.status[node] = PENDING
-            self.request_nodes.append(node)
-            self.request_states.append(state^)
-            self.evaluations += 1
-        elif status == PENDING:
-            self.duplicate_leaves += 1
-        else:
-            self.terminal_leaves += 1
-
     def _prepare_root(mut self):
         """Samples the Gumbel noise and the visit schedule once per search."""
         if len(self.gumbel) > 0:
             return
-        var count = Int(self.tree.child_count[0])
+        var count = Int(self.core.tree.child_count[0])
         for _ in range(count):
             self.gumbel.append(self.rng.next_gumbel() * self.config.gumbel_scale)
             self.phase_visits.append(0)
@@ -280,17 +163,17 @@ struct GumbelSearch[G: Game](Movable):
         self.scratch.priors.clear()
         self.scratch.q.clear()
         self.scratch.visits.clear()
-        for child in range(self.tree.children_start(node), self.tree.children_end(node)):
-            var visits = Int(self.tree.visit_count[child])
-            self.scratch.priors.append(self.tree.prior[child])
-            self.scratch.q.append(self.tree.q_from_parent(child) if visits > 0 else 0)
+        for child in range(self.core.tree.children_start(node), self.core.tree.children_end(node)):
+            var visits = Int(self.core.tree.visit_count[child])
+            self.scratch.priors.append(self.core.tree.prior[child])
+            self.scratch.q.append(self.core.tree.q_from_parent(child) if visits > 0 else 0)
             self.scratch.visits.append(visits)
 
     def node_sigma(mut self, node: Int) -> List[Float32]:
         """sigma(completed Q) of `node`'s children (also loads them into scratch)."""
         self._load_children(node)
         var completed = completed_q(
-            self.tree.network_value[node], self.scratch.priors, self.scratch.q, self.scratch.visits
+            self.core.tree.network_value[node], self.scratch.priors, self.scratch.q, self.scratch.visits
         )
         return sigma_of_completed_q(completed, self.scratch.visits, self.config.sigma)
 
@@ -325,7 +208,7 @@ struct GumbelSearch[G: Game](Movable):
 
     def _emit_rounds(mut self, rounds: Int):
         """Descends `rounds` rounds of the current phase: one simulation per survivor each."""
-        var first_child = self.tree.children_start(0)
+        var first_child = self.core.tree.children_start(0)
         for _ in range(rounds):
             for survivor in self.survivors:
                 self.phase_visits[survivor] += 1
@@ -340,15 +223,15 @@ struct GumbelSearch[G: Game](Movable):
         return length
 
     def _simulate_from_root_child(mut self, child: Int):
-        self.tree.pending_visits[0] += 1
-        var state = self.root_states[0].copy()
+        self.core.tree.pending_visits[0] += 1
+        var state = self.core.root_states[0].copy()
         var node = child
         while True:
-            state.apply(Int(self.tree.action[node]))
-            if self.tree.status[node] != EVALUATED:
-                self._reach_leaf(node, state^)
+            state.apply(Int(self.core.tree.action[node]))
+            if self.core.tree.status[node] != EVALUATED:
+                self.core.reach_leaf(node, state^)
                 return
-            self.tree.pending_visits[node] += 1
+            self.core.tree.pending_visits[node] += 1
             node = self._select_interior_child(node)
 
     def _select_interior_child(mut self, node: Int) -> Int:
@@ -361,23 +244,23 @@ struct GumbelSearch[G: Game](Movable):
         `_select_interior_child_reference` computes it with the pure functions; a Mojo
         test checks both agree.
         """
-        var start = self.tree.children_start(node)
-        var end = self.tree.children_end(node)
+        var start = self.core.tree.children_start(node)
+        var end = self.core.tree.children_end(node)
         var total_visits = 0
         var total_effective = 0
         var max_visits = 0
         var visited_probability: Float32 = 0
         var weighted_q: Float32 = 0
         for child in range(start, end):
-            var visits = Int(self.tree.visit_count[child])
-            total_effective += visits + Int(self.tree.pending_visits[child])
+            var visits = Int(self.core.tree.visit_count[child])
+            total_effective += visits + Int(self.core.tree.pending_visits[child])
             if visits > 0:
                 total_visits += visits
                 max_visits = max(max_visits, visits)
-                var prior = max(TINY_PROBABILITY, self.tree.prior[child])
+                var prior = max(TINY_PROBABILITY, self.core.tree.prior[child])
                 visited_probability += prior
-                weighted_q += prior * self.tree.q_from_parent(child)
-        var v_mix = self.tree.network_value[node]
+                weighted_q += prior * self.core.tree.q_from_parent(child)
+        var v_mix = self.core.tree.network_value[node]
         if total_visits > 0:
             v_mix = (v_mix + Float32(total_visits) * (weighted_q / visited_probability)) / Float32(total_visits + 1)
         # Pass 2: completed Q, its range.
@@ -385,7 +268,7 @@ struct GumbelSearch[G: Game](Movable):
         var low = inf[DType.float32]()
         var high = -inf[DType.float32]()
         for child in range(start, end):
-            var completed = self.tree.q_from_parent(child) if self.tree.visit_count[child] > 0 else v_mix
+            var completed = self.core.tree.q_from_parent(child) if self.core.tree.visit_count[child] > 0 else v_mix
             self.scratch.q.append(completed)
             low = min(low, completed)
             high = max(high, completed)
@@ -398,7 +281,7 @@ struct GumbelSearch[G: Game](Movable):
         var sigma_max = (high - offset) * scale
         var normaliser: Float32 = 0
         for index in range(end - start):
-            var weight = self.tree.prior[start + index] * exp((self.scratch.q[index] - offset) * scale - sigma_max)
+            var weight = self.core.tree.prior[start + index] * exp((self.scratch.q[index] - offset) * scale - sigma_max)
             self.scratch.q[index] = weight
             normaliser += weight
         # Pass 3: the score.
@@ -407,7 +290,7 @@ struct GumbelSearch[G: Game](Movable):
         var best_score = -inf[DType.float32]()
         for index in range(end - start):
             var child = start + index
-            var effective = Float32(Int(self.tree.visit_count[child]) + Int(self.tree.pending_visits[child]))
+            var effective = Float32(Int(self.core.tree.visit_count[child]) + Int(self.core.tree.pending_visits[child]))
             var score = self.scratch.q[index] / normaliser - effective / denominator
             if score > best_score:
                 best_score = score
@@ -419,9 +302,9 @@ struct GumbelSearch[G: Game](Movable):
         var sigma = self.node_sigma(node)
         var logits = logits_from_priors(self.scratch.priors)
         var improved = improved_policy(logits, sigma)
-        var start = self.tree.children_start(node)
+        var start = self.core.tree.children_start(node)
         for index in range(len(self.scratch.visits)):
-            self.scratch.visits[index] += Int(self.tree.pending_visits[start + index])
+            self.scratch.visits[index] += Int(self.core.tree.pending_visits[start + index])
         var scores = interior_scores(improved, self.scratch.visits)
         return start + argmax(scores)
 
@@ -442,7 +325,7 @@ struct GumbelSearch[G: Game](Movable):
         return argmax(root_scores(gumbel, logits, sigma, self.phase_visits, most))
 
     def chosen_action(mut self) -> Int:
-        return Int(self.tree.action[self.tree.children_start(0) + self.chosen_child_index()])
+        return Int(self.core.tree.action[self.core.tree.children_start(0) + self.chosen_child_index()])
 
     def improved_policy(mut self) -> List[Float32]:
         """softmax(l + sigma(completed Q)) over the root's legal actions (child order)."""

@@ -13,17 +13,17 @@ from games.tak import TakState
 
 def _random_evaluations[G: Game](mut search: GumbelSearch[G], mut rng: SplitMix64, num_actions: Int):
     var logits = List[Float32](length=num_actions, fill=0)
-    for index in range(search.num_requests()):
+    for index in range(search.core.num_requests()):
         for action in range(num_actions):
             logits[action] = Float32(rng.next_unit_open() * 4.0 - 2.0)
         var value = Float32(rng.next_unit_open() * 2.0 - 1.0)
-        search.receive(index, Pointer[Float32, MutAnyOrigin](unsafe_from_address=Int(logits.unsafe_ptr())), value)
+        search.core.receive(index, Pointer[Float32, MutAnyOrigin](unsafe_from_address=Int(logits.unsafe_ptr())), value)
 
 
 def _check_selection_everywhere[G: Game](mut search: GumbelSearch[G]) raises -> Int:
     var checked = 0
-    for node in range(search.tree.size()):
-        if search.tree.status[node] == EVALUATED and search.tree.child_count[node] > 1:
+    for node in range(search.core.tree.size()):
+        if search.core.tree.status[node] == EVALUATED and search.core.tree.child_count[node] > 1:
             assert_equal(search._select_interior_child(node), search._select_interior_child_reference(node))
             checked += 1
     return checked
@@ -43,7 +43,7 @@ def test_fused_interior_selection_matches_pure_formulas() raises:
             if batch % 16 == 0:
                 checked += _check_selection_everywhere(search)  # with simulations in flight
             _random_evaluations(search, rng, 7)
-            search.backup()
+            search.core.backup()
         checked += _check_selection_everywhere(search)
     assert_true(checked > 200)
 
@@ -55,17 +55,17 @@ def test_visits_and_in_flight_counts_balance() raises:
     var rng = SplitMix64(3)
     search.start(200, 1)
     while search.collect():
-        _random_evaluations(search, rng, search.root_state()[].num_actions())
-        search.backup()
-    assert_equal(Int(search.tree.visit_count[0]), 201)
-    for node in range(search.tree.size()):
-        assert_equal(Int(search.tree.pending_visits[node]), 0)
-        if search.tree.first_child[node] != NO_NODE:
+        _random_evaluations(search, rng, search.core.root_state()[].num_actions())
+        search.core.backup()
+    assert_equal(Int(search.core.tree.visit_count[0]), 201)
+    for node in range(search.core.tree.size()):
+        assert_equal(Int(search.core.tree.pending_visits[node]), 0)
+        if search.core.tree.first_child[node] != NO_NODE:
             var child_visits = 0
-            for child in range(search.tree.children_start(node), search.tree.children_end(node)):
-                child_visits += Int(search.tree.visit_count[child])
+            for child in range(search.core.tree.children_start(node), search.core.tree.children_end(node)):
+                child_visits += Int(search.core.tree.visit_count[child])
             # A node's visits: its own first evaluation plus one per visit to a child.
-            assert_equal(Int(search.tree.visit_count[node]), child_visits + 1)
+            assert_equal(Int(search.core.tree.visit_count[node]), child_visits + 1)
 
 
 def main() raises:
