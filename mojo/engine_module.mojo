@@ -8,7 +8,7 @@ from std.python import PythonObject
 from std.python.bindings import PythonModuleBuilder
 
 from mojo.python_bindings import register_game_state_type
-from mojo.search_bindings import register_search_type, register_search_functions
+from mojo.search_bindings import register_search_types, register_search_functions
 from games.tictactoe import TicTacToe
 from games.connect4 import Connect4
 from games.tak import TakState
@@ -21,9 +21,9 @@ def PyInit_pyzero_engine() abi("C") -> PythonObject:
         register_game_state_type[TicTacToe](module, "TicTacToeState")
         register_game_state_type[Connect4](module, "Connect4State")
         register_game_state_type[TakState](module, "TakState")
-        register_search_type[TicTacToe](module, "TicTacToeSearch")
-        register_search_type[Connect4](module, "Connect4Search")
-        register_search_type[TakState](module, "TakSearch")
+        register_search_types[TicTacToe](module, "TicTacToeGumbelSearch", "TicTacToePuctSearch")
+        register_search_types[Connect4](module, "Connect4GumbelSearch", "Connect4PuctSearch")
+        register_search_types[TakState](module, "TakGumbelSearch", "TakPuctSearch")
         register_search_functions(module)
         return module.finalize()
     except error:

@@ -1,4 +1,5 @@
-"""Exposes `GumbelSearch[G]` to Python as `<Name>Search`, for tests and analysis.
+"""Exposes the searches to Python as `<Name>GumbelSearch` and `<Name>PuctSearch`, for
+tests and analysis.
 
 `run` drives the search loop in Mojo with an in-process evaluator: `uniform`, `rollout`
 (argument: playouts per leaf), `minimax` (argument: depth) or `python` (argument: a
@@ -13,6 +14,8 @@ from std.python.bindings import PythonModuleBuilder
 from mojo.game import Game, FloatBuffer
 from mojo.python_bindings import GameStateBox
 from mojo.search.gumbel import GumbelSearch, GumbelConfig
+from mojo.search.puct import PuctSearch, PuctConfig
+from mojo.search.core import SearchCore
 from mojo.search.gumbel_formulas import (
     SigmaParameters,
     considered_visit_sequence,
@@ -65,6 +68,134 @@ def _float_list(values: List[Float32]) raises -> PythonObject:
     return result
 
 
+def _int_list(values: List[Int]) raises -> PythonObject:
+    var result = Python.list()
+    for value in values:
+        result.append(PythonObject(value))
+    return result
+
+
+# ---------------------------------------------------------------- shared by every search
+struct InProcessEvaluator(Movable):
+    """Which in-process evaluator answers the batches of one `run` call."""
+
+    var kind: String
+    var count_or_depth: Int
+    var function: PythonObject
+    var rng: SplitMix64
+    var actions: List[Int]
+
+    def __init__(out self, kind_object: PythonObject, argument: PythonObject, seed: Int) raises:
+        self.kind = String(kind_object)
+        if self.kind != "uniform" and self.kind != "rollout" and self.kind != "minimax" and self.kind != "python":
+            raise Error(String("unknown evaluator '", self.kind, "' (uniform, rollout, minimax, python)"))
+        self.count_or_depth = Int(py=argument) if self.kind == "rollout" or self.kind == "minimax" else 0
+        self.function = argument
+        self.rng = SplitMix64(UInt64(seed) ^ 0x5DEECE66D)
+        self.actions = List[Int]()
+
+    def evaluate[G: Game](mut self, mut core: SearchCore[G]) raises:
+        """Answers every request of the core's current batch."""
+        if self.kind == "python":
+            _evaluate_in_python(core, self.function)
+            return
+        for index in range(core.num_requests()):
+            var value: Float32 = 0
+            if self.kind == "rollout":
+                value = random_rollout_value(core.request_state(index)[], self.rng, self.count_or_depth, self.actions)
+            elif self.kind == "minimax":
+                value = minimax_value(core.request_state(index)[], self.count_or_depth)
+            core.receive_uniform(index, value)
+
+
+def _evaluate_in_python[G: Game](mut core: SearchCore[G], function: PythonObject) raises:
+    var numpy = Python.import_module("numpy")
+    var count = core.num_requests()
+    var shape = core.root_state()[].input_shape()
+    var num_actions = core.root_state()[].num_actions()
+    var planes = numpy.zeros(Python.tuple(count, shape.channels, shape.height, shape.width), dtype=numpy.float32)
+    var legal = numpy.zeros(Python.tuple(count, num_actions), dtype=numpy.bool_)
+    var planes_address = Int(py=planes.ctypes.data)
+    var legal_address = Int(py=legal.ctypes.data)
+    var actions = List[Int]()
+    for index in range(count):
+        core.request_state(index)[].encode(FloatBuffer(unsafe_from_address=planes_address + index * shape.size() * 4))
+        core.request_state(index)[].legal_actions(actions)
+        var row = Pointer[UInt8, MutAnyOrigin](unsafe_from_address=legal_address + index * num_actions)
+        for action in actions:
+            row[unsafe_offset=action] = 1
+    var answer = function(planes, legal)
+    var logits = numpy.ascontiguousarray(answer[0], dtype=numpy.float32)
+    var values = numpy.ascontiguousarray(answer[1], dtype=numpy.float32)
+    if Int(py=logits.size) != count * num_actions or Int(py=values.size) != count:
+        raise Error(
+            String("the evaluator must return logits of shape (", count, ", ", num_actions, ") and values of shape (", count, ")")
+        )
+    var logits_address = Int(py=logits.ctypes.data)
+    var values_pointer = FloatBuffer(unsafe_from_address=Int(py=values.ctypes.data))
+    for index in range(count):
+        core.receive(index, FloatBuffer(unsafe_from_address=logits_address + index * num_actions * 4), values_pointer[unsafe_offset=index])
+
+
+def _root_result[G: Game](core: SearchCore[G]) raises -> PythonObject:
+    """The statistics every search reports about its root, per legal action in child order."""
+    ref tree = core.tree
+    var result = Python.dict()
+    var actions = Python.list()
+    var visits = Python.list()
+    var q = Python.list()
+    var priors = Python.list()
+    var expanded = tree.first_child[0] != NO_NODE
+    var start = tree.children_start(0) if expanded else 0
+    var end = tree.children_end(0) if expanded else 0
+    for child in range(start, end):
+        actions.append(PythonObject(Int(tree.action[child])))
+        visits.append(PythonObject(Int(tree.visit_count[child])))
+        q.append(PythonObject(Float64(tree.q_from_parent(child)) if tree.visit_count[child] > 0 else Float64(0)))
+        priors.append(PythonObject(Float64(tree.prior[child])))
+    result["actions"] = actions
+    result["visits"] = visits
+    result["q"] = q
+    result["priors"] = priors
+    result["root_visits"] = PythonObject(Int(tree.visit_count[0]))
+    result["root_value"] = PythonObject(Float64(tree.mean_value(0)))
+    result["network_value"] = PythonObject(Float64(tree.network_value[0]))
+    result["tree_size"] = PythonObject(tree.size())
+    result["evaluations"] = PythonObject(core.evaluations)
+    result["duplicate_leaves"] = PythonObject(core.duplicate_leaves)
+    result["terminal_leaves"] = PythonObject(core.terminal_leaves)
+    return result
+
+
+def _subtree_statistics[G: Game](core: SearchCore[G], action: Int) raises -> PythonObject:
+    """(action, visits, value_sum) of every node under the root's child `action`,
+    breadth-first; with action -1, of the whole tree. For tree-reuse tests."""
+    ref tree = core.tree
+    var start_node = 0 if action < 0 else tree.find_child(0, action)
+    var result = Python.list()
+    if start_node == Int(NO_NODE):
+        return result
+    var queue = List[Int]()
+    queue.append(start_node)
+    var cursor = 0
+    while cursor < len(queue):
+        var node = queue[cursor]
+        cursor += 1
+        result.append(Python.tuple(Int(tree.action[node]) if cursor > 1 else -1, Int(tree.visit_count[node]), Float64(tree.value_sum[node])))
+        if tree.first_child[node] != NO_NODE:
+            for child in range(tree.children_start(node), tree.children_end(node)):
+                queue.append(child)
+    return result
+
+
+def _advance[G: Game](mut core: SearchCore[G], action: PythonObject) raises:
+    var index = Int(py=action)
+    if not core.root_state()[].is_legal(index):
+        raise Error(String("action ", index, " is not legal at the search root"))
+    core.advance(index)
+
+
+# ---------------------------------------------------------------- Gumbel
 struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
     var searches: List[GumbelSearch[Self.G]]
 
@@ -87,141 +218,39 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
 
     @staticmethod
     def run(
-        py_self: PythonObject,
-        simulations: PythonObject,
-        seed: PythonObject,
-        evaluator: PythonObject,
-        argument: PythonObject,
+        py_self: PythonObject, simulations: PythonObject, seed: PythonObject, evaluator: PythonObject, argument: PythonObject
     ) raises -> PythonObject:
         """Runs one search; returns the number of evaluation batches."""
         var search = Self._search(py_self)
-        var kind = String(evaluator)
-        if kind != "uniform" and kind != "rollout" and kind != "minimax" and kind != "python":
-            raise Error(String("unknown evaluator '", kind, "' (uniform, rollout, minimax, python)"))
-        var evaluator_rng = SplitMix64(UInt64(Int(py=seed)) ^ 0x5DEECE66D)
-        var actions = List[Int]()
-        var depth_or_count = Int(py=argument) if kind == "rollout" or kind == "minimax" else 0
+        var answering = InProcessEvaluator(evaluator, argument, Int(py=seed))
         search[].start(Int(py=simulations), UInt64(Int(py=seed)))
         var batches = 0
         while search[].collect():
             batches += 1
-            var count = search[].core.num_requests()
-            if kind == "python":
-                Self._evaluate_in_python(search, argument)
-                continue
-            for index in range(count):
-                var value: Float32 = 0
-                if kind == "rollout":
-                    value = random_rollout_value(search[].core.request_state(index)[], evaluator_rng, depth_or_count, actions)
-                elif kind == "minimax":
-                    value = minimax_value(search[].core.request_state(index)[], depth_or_count)
-                search[].core.receive_uniform(index, value)
+            answering.evaluate(search[].core)
             search[].core.backup()
         return PythonObject(batches)
 
     @staticmethod
-    def _evaluate_in_python(search: Pointer[GumbelSearch[Self.G], MutAnyOrigin], function: PythonObject) raises:
-        var numpy = Python.import_module("numpy")
-        var count = search[].core.num_requests()
-        var shape = search[].core.root_state()[].input_shape()
-        var num_actions = search[].core.root_state()[].num_actions()
-        var planes = numpy.zeros(Python.tuple(count, shape.channels, shape.height, shape.width), dtype=numpy.float32)
-        var legal = numpy.zeros(Python.tuple(count, num_actions), dtype=numpy.bool_)
-        var planes_address = Int(py=planes.ctypes.data)
-        var legal_address = Int(py=legal.ctypes.data)
-        var actions = List[Int]()
-        for index in range(count):
-            search[].core.request_state(index)[].encode(
-                FloatBuffer(unsafe_from_address=planes_address + index * shape.size() * 4)
-            )
-            search[].core.request_state(index)[].legal_actions(actions)
-            var row = Pointer[UInt8, MutAnyOrigin](unsafe_from_address=legal_address + index * num_actions)
-            for action in actions:
-                row[unsafe_offset=action] = 1
-        var answer = function(planes, legal)
-        var logits = numpy.ascontiguousarray(answer[0], dtype=numpy.float32)
-        var values = numpy.ascontiguousarray(answer[1], dtype=numpy.float32)
-        if Int(py=logits.size) != count * num_actions or Int(py=values.size) != count:
-            raise Error(
-                String("the evaluator must return logits of shape (", count, ", ", num_actions, ") and values of shape (", count, ")")
-            )
-        var logits_address = Int(py=logits.ctypes.data)
-        var values_pointer = FloatBuffer(unsafe_from_address=Int(py=values.ctypes.data))
-        for index in range(count):
-            search[].core.receive(
-                index, FloatBuffer(unsafe_from_address=logits_address + index * num_actions * 4), values_pointer[unsafe_offset=index]
-            )
-        search[].core.backup()
-
-    @staticmethod
     def result(py_self: PythonObject) raises -> PythonObject:
-        """The root's statistics after a search, per legal action in child order."""
         var search = Self._search(py_self)
-        ref tree = search[].core.tree
-        var result = Python.dict()
-        var actions = Python.list()
-        var visits = Python.list()
-        var q = Python.list()
-        var start = tree.children_start(0) if tree.first_child[0] != NO_NODE else 0
-        var end = tree.children_end(0) if tree.first_child[0] != NO_NODE else 0
-        for child in range(start, end):
-            actions.append(PythonObject(Int(tree.action[child])))
-            visits.append(PythonObject(Int(tree.visit_count[child])))
-            q.append(PythonObject(Float64(tree.q_from_parent(child)) if tree.visit_count[child] > 0 else Float64(0)))
-        result["actions"] = actions
-        result["visits"] = visits
-        result["q"] = q
-        result["root_visits"] = PythonObject(Int(tree.visit_count[0]))
-        result["root_value"] = PythonObject(Float64(tree.mean_value(0)))
-        result["network_value"] = PythonObject(Float64(tree.network_value[0]))
-        result["tree_size"] = PythonObject(tree.size())
-        result["evaluations"] = PythonObject(search[].core.evaluations)
-        result["duplicate_leaves"] = PythonObject(search[].core.duplicate_leaves)
-        result["terminal_leaves"] = PythonObject(search[].core.terminal_leaves)
-        if end > start:
-            var sigma = search[].node_sigma(0)
-            result["priors"] = _float_list(search[].scratch.priors)
-            result["sigma"] = _float_list(sigma)
-            result["improved_policy"] = _float_list(search[].improved_policy())
+        var result = _root_result(search[].core)
+        if search[].core.root_is_searchable():
+            result["sigma"] = _float_list(search[].node_sigma(0))
+            result["policy_target"] = _float_list(search[].improved_policy())
             result["gumbel"] = _float_list(search[].gumbel)
-            var phase_visits = Python.list()
-            for count in search[].phase_visits:
-                phase_visits.append(PythonObject(count))
-            result["phase_visits"] = phase_visits
+            result["phase_visits"] = _int_list(search[].phase_visits)
             result["chosen_action"] = PythonObject(search[].chosen_action())
         return result
 
     @staticmethod
     def advance(py_self: PythonObject, action: PythonObject) raises -> PythonObject:
-        """Plays `action` at the root and keeps its subtree."""
-        var search = Self._search(py_self)
-        var index = Int(py=action)
-        if not search[].core.root_state()[].is_legal(index):
-            raise Error(String("action ", index, " is not legal at the search root"))
-        search[].advance(index)
+        _advance(Self._search(py_self)[].core, action)
         return PythonObject(None)
 
     @staticmethod
     def subtree_statistics(py_self: PythonObject, action: PythonObject) raises -> PythonObject:
-        """(visits, value_sum) of every node under the root's child `action`, breadth-first;
-        with action -1, of the whole tree from the root. For tree-reuse tests."""
-        var search = Self._search(py_self)
-        ref tree = search[].core.tree
-        var start_node = 0 if Int(py=action) < 0 else tree.find_child(0, Int(py=action))
-        var result = Python.list()
-        if start_node == Int(NO_NODE):
-            return result
-        var queue = List[Int]()
-        queue.append(start_node)
-        var cursor = 0
-        while cursor < len(queue):
-            var node = queue[cursor]
-            cursor += 1
-            result.append(Python.tuple(Int(tree.action[node]) if cursor > 1 else -1, Int(tree.visit_count[node]), Float64(tree.value_sum[node])))
-            if tree.first_child[node] != NO_NODE:
-                for child in range(tree.children_start(node), tree.children_end(node)):
-                    queue.append(child)
-        return result
+        return _subtree_statistics(Self._search(py_self)[].core, Int(py=action))
 
     @staticmethod
     def benchmark_uniform(
@@ -246,10 +275,116 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
         self.write_to(writer)
 
 
-def register_search_type[G: Game](mut module: PythonModuleBuilder, type_name: StaticString) raises:
+# ---------------------------------------------------------------- PUCT
+def puct_config_from_python(options: PythonObject) raises -> PuctConfig:
+    var config = PuctConfig.defaults()
+    for key_object in options.keys():
+        var key = String(key_object)
+        var value = options[key_object]
+        if key == "leaves_per_batch":
+            config.leaves_per_batch = Int(py=value)
+            continue
+        var number = Float32(Float64(py=value))
+        if key == "c_init":
+            config.c_init = number
+        elif key == "c_base":
+            config.c_base = number
+        elif key == "fpu_reduction":
+            config.fpu_reduction = number
+        elif key == "dirichlet_alpha":
+            config.dirichlet_alpha = number
+        elif key == "dirichlet_fraction":
+            config.dirichlet_fraction = number
+        elif key == "virtual_loss":
+            config.virtual_loss = number
+        elif key == "temperature":
+            config.temperature = number
+        else:
+            raise Error(String("unknown PUCT search option '", key, "'"))
+    if config.leaves_per_batch < 1:
+        raise Error("leaves_per_batch must be at least 1")
+    if config.dirichlet_fraction < 0 or config.dirichlet_fraction > 1:
+        raise Error("dirichlet_fraction must be within [0, 1]")
+    if config.dirichlet_alpha <= 0:
+        raise Error("dirichlet_alpha must be positive")
+    return config^
+
+
+struct PuctSearchBox[G: Game](Defaultable, Movable, Writable):
+    var searches: List[PuctSearch[Self.G]]
+
+    def __init__(out self):
+        self.searches = List[PuctSearch[Self.G]]()
+
+    def __init__(out self, var search: PuctSearch[Self.G]):
+        self.searches = List[PuctSearch[Self.G]]()
+        self.searches.append(search^)
+
+    @staticmethod
+    def _search(py_self: PythonObject) raises -> Pointer[PuctSearch[Self.G], MutAnyOrigin]:
+        var box = py_self.downcast_value_ptr[Self]()
+        return Pointer[PuctSearch[Self.G], MutAnyOrigin](unsafe_from_address=Int(box[].searches.unsafe_ptr()))
+
+    @staticmethod
+    def new(state: PythonObject, options: PythonObject) raises -> PythonObject:
+        var root = state.downcast_value_ptr[GameStateBox[Self.G]]()[].states[0].copy()
+        return PythonObject(alloc=Self(PuctSearch[Self.G](root^, puct_config_from_python(options))))
+
+    @staticmethod
+    def run(
+        py_self: PythonObject, simulations: PythonObject, seed: PythonObject, evaluator: PythonObject, argument: PythonObject
+    ) raises -> PythonObject:
+        var search = Self._search(py_self)
+        var answering = InProcessEvaluator(evaluator, argument, Int(py=seed))
+        search[].start(Int(py=simulations), UInt64(Int(py=seed)))
+        var batches = 0
+        while search[].collect():
+            batches += 1
+            answering.evaluate(search[].core)
+            search[].core.backup()
+        return PythonObject(batches)
+
+    @staticmethod
+    def result(py_self: PythonObject) raises -> PythonObject:
+        var search = Self._search(py_self)
+        var result = _root_result(search[].core)
+        if search[].core.root_is_searchable():
+            result["noisy_priors"] = _float_list(search[].root_priors)
+            result["policy_target"] = _float_list(search[].visit_policy(1.0))
+            result["chosen_action"] = PythonObject(search[].chosen_action())
+        return result
+
+    @staticmethod
+    def advance(py_self: PythonObject, action: PythonObject) raises -> PythonObject:
+        _advance(Self._search(py_self)[].core, action)
+        return PythonObject(None)
+
+    @staticmethod
+    def subtree_statistics(py_self: PythonObject, action: PythonObject) raises -> PythonObject:
+        return _subtree_statistics(Self._search(py_self)[].core, Int(py=action))
+
+    def write_to(self, mut writer: Some[Writer]):
+        writer.write("<PUCT search, ", self.searches[0].core.tree.size(), " nodes>")
+
+    def write_repr_to(self, mut writer: Some[Writer]):
+        self.write_to(writer)
+
+
+def register_search_types[G: Game](
+    mut module: PythonModuleBuilder, gumbel_type_name: StaticString, puct_type_name: StaticString
+) raises:
+    comptime Puct = PuctSearchBox[G]
+    _ = (
+        module.add_type[Puct](puct_type_name)
+        .def_staticmethod[Puct.new]("new")
+        .def_method[Puct.run]("run")
+        .def_method[Puct.result]("result")
+        .def_method[Puct.advance]("advance")
+        .def_method[Puct.subtree_statistics]("subtree_statistics")
+    )
     comptime Box = GumbelSearchBox[G]
     _ = (
-        module.add_type[Box](type_name)
+        module.add_type[Box](gumbel_type_name)
         .def_staticmethod[Box.new]("new")
         .def_method[Box.run]("run")
         .def_method[Box.result]("result")

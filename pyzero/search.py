@@ -1,7 +1,8 @@
 """Running the Mojo search from Python, for tests, analysis and baselines.
 
     result = gumbel_search(state, simulations=200, evaluator="uniform", seed=0)
-    result.chosen_move, result.improved_policy, result.visits, result.q
+    result.chosen_move, result.policy_target, result.visits, result.q
+    result = puct_search(state, simulations=800, evaluator=("rollout", 1), temperature=0)
 
 Evaluators: "uniform" (equal priors, value 0), ("rollout", n) (n random playouts per
 leaf), ("minimax", depth) (exact negamax within depth plies), or a Python callable
@@ -40,29 +41,65 @@ class GumbelOptions:
 
 
 @dataclass
+class PuctOptions:
+    """PUCT options (AlphaZero's c_init = 1.25, c_base = 19652; Dirichlet alpha 0.3, 25%)."""
+
+    c_init: float = 1.25
+    c_base: float = 19652.0
+    fpu_reduction: float = 0.25  # unvisited Q = the node's value minus this
+    dirichlet_alpha: float = 0.3
+    dirichlet_fraction: float = 0.25  # 0 for evaluation play
+    virtual_loss: float = 1.0
+    leaves_per_batch: int = 8
+    temperature: float = 1.0  # the played move ~ N^(1/T); 0 plays the most visited
+
+    def as_engine_options(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
 class SearchResult:
     """The root after a search; arrays are over the legal actions in `actions` order."""
 
     actions: np.ndarray
     moves: list[str]
-    priors: np.ndarray
-    visits: np.ndarray
+    priors: np.ndarray  # the evaluator's priors at the root (before any noise)
+    visits: np.ndarray  # all the visits the tree holds (after reuse: more than this search's)
     q: np.ndarray  # from the root's side to move; 0 where unvisited
-    sigma: np.ndarray
-    improved_policy: np.ndarray
-    gumbel: np.ndarray
-    phase_visits: np.ndarray  # visits of this search (differs from `visits` after tree reuse)
+    policy_target: np.ndarray  # Gumbel: improved policy; PUCT: visit distribution
     chosen_action: int
     chosen_move: str
     root_value: float
     network_value: float
     root_visits: int
     tree_size: int
-    evaluations: int
+    evaluations: int  # leaf evaluations requested (the search's lifetime)
     duplicate_leaves: int  # simulations that shared a pending leaf's evaluation (lifetime)
     terminal_leaves: int  # simulations that ended in a finished game (lifetime)
     batches: int
     num_actions: int = field(repr=False, default=0)
+    extras: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+
+    # Gumbel: sigma(completed Q), the Gumbel noise, this search's visits; PUCT: noisy priors.
+    @property
+    def improved_policy(self) -> np.ndarray:
+        return self.policy_target
+
+    @property
+    def sigma(self) -> np.ndarray:
+        return self.extras["sigma"]
+
+    @property
+    def gumbel(self) -> np.ndarray:
+        return self.extras["gumbel"]
+
+    @property
+    def phase_visits(self) -> np.ndarray:
+        return self.extras["phase_visits"]
+
+    @property
+    def noisy_priors(self) -> np.ndarray:
+        return self.extras["noisy_priors"]
 
     def dense(self, values: np.ndarray) -> np.ndarray:
         """`values` spread over the whole action space (0 at illegal actions)."""
@@ -80,22 +117,25 @@ def _evaluator_arguments(evaluator: EvaluatorSpec) -> tuple[str, Any]:
     return kind, int(argument)
 
 
-class GumbelSearcher:
+_EXTRA_ARRAYS = {"sigma": np.float32, "gumbel": np.float32, "phase_visits": np.int64, "noisy_priors": np.float32}
+
+
+class _Searcher:
     """A search tree kept across moves: `run` searches, `advance` keeps the played subtree."""
 
-    def __init__(self, state: State, options: GumbelOptions | None = None, **option_values: Any):
-        options = options or GumbelOptions(**option_values)
+    engine_suffix = ""
+
+    def __init__(self, state: State, options: Any):
+        if state.is_terminal():
+            raise ValueError(f"cannot search a finished game ({state.result()})")
         self.options = options
         self.state = state.copy()
-        engine = load_engine()
-        type_name = type(state._raw).__name__.replace("State", "Search")
-        self._raw = getattr(engine, type_name).new(state._raw, options.as_engine_options())
+        type_name = type(state._raw).__name__.replace("State", self.engine_suffix)
+        self._raw = getattr(load_engine(), type_name).new(state._raw, options.as_engine_options())
 
     def run(self, simulations: int, evaluator: EvaluatorSpec = "uniform", seed: int = 0) -> SearchResult:
         if simulations < 0:
             raise ValueError(f"simulations must be >= 0, got {simulations}")
-        if self.state.is_terminal():
-            raise ValueError(f"cannot search a finished game ({self.state.result()})")
         kind, argument = _evaluator_arguments(evaluator)
         batches = self._raw.run(simulations, seed, kind, argument)
         raw = self._raw.result()
@@ -106,10 +146,7 @@ class GumbelSearcher:
             priors=np.array(raw["priors"], dtype=np.float32),
             visits=np.array(raw["visits"], dtype=np.int64),
             q=np.array(raw["q"], dtype=np.float32),
-            sigma=np.array(raw["sigma"], dtype=np.float32),
-            improved_policy=np.array(raw["improved_policy"], dtype=np.float32),
-            gumbel=np.array(raw["gumbel"], dtype=np.float32),
-            phase_visits=np.array(raw["phase_visits"], dtype=np.int64),
+            policy_target=np.array(raw["policy_target"], dtype=np.float32),
             chosen_action=chosen,
             chosen_move=self.state.action_to_move(chosen),
             root_value=raw["root_value"],
@@ -121,6 +158,7 @@ class GumbelSearcher:
             terminal_leaves=raw["terminal_leaves"],
             batches=batches,
             num_actions=self.state.game.num_actions,
+            extras={key: np.array(raw[key], dtype=dtype) for key, dtype in _EXTRA_ARRAYS.items() if key in raw},
         )
 
     def advance(self, move: str | int) -> None:
@@ -134,11 +172,36 @@ class GumbelSearcher:
         return [tuple(row) for row in self._raw.subtree_statistics(action)]
 
 
+class GumbelSearcher(_Searcher):
+    """Gumbel MCTS with sequential halving (the self-play search)."""
+
+    engine_suffix = "GumbelSearch"
+
+    def __init__(self, state: State, options: GumbelOptions | None = None, **option_values: Any):
+        super().__init__(state, options or GumbelOptions(**option_values))
+
+
+class PuctSearcher(_Searcher):
+    """AlphaZero's PUCT with Dirichlet root noise and virtual-loss batching."""
+
+    engine_suffix = "PuctSearch"
+
+    def __init__(self, state: State, options: PuctOptions | None = None, **option_values: Any):
+        super().__init__(state, options or PuctOptions(**option_values))
+
+
 def gumbel_search(
     state: State, simulations: int, evaluator: EvaluatorSpec = "uniform", seed: int = 0, **options: Any
 ) -> SearchResult:
     """One Gumbel MCTS search from `state` with a fresh tree."""
     return GumbelSearcher(state, GumbelOptions(**options)).run(simulations, evaluator, seed)
+
+
+def puct_search(
+    state: State, simulations: int, evaluator: EvaluatorSpec = "uniform", seed: int = 0, **options: Any
+) -> SearchResult:
+    """One PUCT search from `state` with a fresh tree."""
+    return PuctSearcher(state, PuctOptions(**options)).run(simulations, evaluator, seed)
 
 
 def considered_visit_sequence(max_considered_actions: int, simulations: int) -> list[int]:
