@@ -16,6 +16,7 @@ from mojo.python_bindings import GameStateBox
 from mojo.search.gumbel import GumbelSearch, GumbelConfig
 from mojo.search.puct import PuctSearch, PuctConfig
 from mojo.search.core import SearchCore
+from mojo.cache.evaluation_cache import EvaluationCache
 from mojo.search.gumbel_formulas import (
     SigmaParameters,
     considered_visit_sequence,
@@ -94,12 +95,12 @@ struct InProcessEvaluator(Movable):
         self.rng = SplitMix64(UInt64(seed) ^ 0x5DEECE66D)
         self.actions = List[Int]()
 
-    def evaluate[G: Game](mut self, mut core: SearchCore[G]) raises:
-        """Answers every request of the core's current batch."""
+    def evaluate[G: Game](mut self, mut core: SearchCore[G], indices: List[Int]) raises:
+        """Answers the requests `indices` of the core's current batch."""
         if self.kind == "python":
-            _evaluate_in_python(core, self.function)
+            _evaluate_in_python(core, indices, self.function)
             return
-        for index in range(core.num_requests()):
+        for index in indices:
             var value: Float32 = 0
             if self.kind == "rollout":
                 value = random_rollout_value(core.request_state(index)[], self.rng, self.count_or_depth, self.actions)
@@ -108,9 +109,11 @@ struct InProcessEvaluator(Movable):
             core.receive_uniform(index, value)
 
 
-def _evaluate_in_python[G: Game](mut core: SearchCore[G], function: PythonObject) raises:
+def _evaluate_in_python[G: Game](mut core: SearchCore[G], indices: List[Int], function: PythonObject) raises:
     var numpy = Python.import_module("numpy")
-    var count = core.num_requests()
+    var count = len(indices)
+    if count == 0:
+        return
     var shape = core.root_state()[].input_shape()
     var num_actions = core.root_state()[].num_actions()
     var planes = numpy.zeros(Python.tuple(count, shape.channels, shape.height, shape.width), dtype=numpy.float32)
@@ -118,10 +121,11 @@ def _evaluate_in_python[G: Game](mut core: SearchCore[G], function: PythonObject
     var planes_address = Int(py=planes.ctypes.data)
     var legal_address = Int(py=legal.ctypes.data)
     var actions = List[Int]()
-    for index in range(count):
-        core.request_state(index)[].encode(FloatBuffer(unsafe_from_address=planes_address + index * shape.size() * 4))
+    for row_index in range(count):
+        var index = indices[row_index]
+        core.request_state(index)[].encode(FloatBuffer(unsafe_from_address=planes_address + row_index * shape.size() * 4))
         core.request_state(index)[].legal_actions(actions)
-        var row = Pointer[UInt8, MutAnyOrigin](unsafe_from_address=legal_address + index * num_actions)
+        var row = Pointer[UInt8, MutAnyOrigin](unsafe_from_address=legal_address + row_index * num_actions)
         for action in actions:
             row[unsafe_offset=action] = 1
     var answer = function(planes, legal)
@@ -133,8 +137,89 @@ def _evaluate_in_python[G: Game](mut core: SearchCore[G], function: PythonObject
         )
     var logits_address = Int(py=logits.ctypes.data)
     var values_pointer = FloatBuffer(unsafe_from_address=Int(py=values.ctypes.data))
-    for index in range(count):
-        core.receive(index, FloatBuffer(unsafe_from_address=logits_address + index * num_actions * 4), values_pointer[unsafe_offset=index])
+    for row_index in range(count):
+        core.receive(
+            indices[row_index],
+            FloatBuffer(unsafe_from_address=logits_address + row_index * num_actions * 4),
+            values_pointer[unsafe_offset=row_index],
+        )
+
+
+struct CacheBox(Defaultable, Movable, Writable):
+    """The Python type `EvaluationCache`: one cache, shareable by several searches."""
+
+    var caches: List[EvaluationCache]
+
+    def __init__(out self):
+        self.caches = List[EvaluationCache]()
+
+    @staticmethod
+    def new(capacity_entries: PythonObject, max_policy_length: PythonObject) raises -> PythonObject:
+        var box = Self()
+        box.caches.append(EvaluationCache(Int(py=capacity_entries), Int(py=max_policy_length)))
+        return PythonObject(alloc=box^)
+
+    @staticmethod
+    def pointer(py_self: PythonObject) raises -> Pointer[EvaluationCache, MutAnyOrigin]:
+        var box = py_self.downcast_value_ptr[Self]()
+        return Pointer[EvaluationCache, MutAnyOrigin](unsafe_from_address=Int(box[].caches.unsafe_ptr()))
+
+    @staticmethod
+    def stats(py_self: PythonObject) raises -> PythonObject:
+        var counters = Self.pointer(py_self)[].stats()
+        var result = Python.dict()
+        result["lookups"] = PythonObject(counters.lookups)
+        result["hits"] = PythonObject(counters.hits)
+        result["misses"] = PythonObject(counters.misses)
+        result["inserts"] = PythonObject(counters.inserts)
+        result["replacements"] = PythonObject(counters.replacements)
+        result["rejected"] = PythonObject(counters.rejected)
+        result["hit_rate"] = PythonObject(counters.hit_rate())
+        result["capacity"] = PythonObject(Self.pointer(py_self)[].capacity())
+        result["memory_bytes"] = PythonObject(Self.pointer(py_self)[].memory_bytes())
+        return result
+
+    @staticmethod
+    def clear(py_self: PythonObject) raises -> PythonObject:
+        Self.pointer(py_self)[].clear()
+        return PythonObject(None)
+
+    def write_to(self, mut writer: Some[Writer]):
+        writer.write("<EvaluationCache, ", self.caches[0].capacity() if len(self.caches) > 0 else 0, " entries>")
+
+    def write_repr_to(self, mut writer: Some[Writer]):
+        self.write_to(writer)
+
+
+def evaluate_batch[G: Game](mut core: SearchCore[G], mut answering: InProcessEvaluator, cache_object: PythonObject) raises:
+    """Answers the core's batch: cache hits first, the evaluator for the rest, whose
+    results then go into the cache (when `cache_object` is an EvaluationCache, not None)."""
+    var uncached = List[Int]()
+    if cache_object is None:
+        for index in range(core.num_requests()):
+            uncached.append(index)
+        answering.evaluate(core, uncached)
+        return
+    var cache = CacheBox.pointer(cache_object)
+    var priors = List[Float32](length=cache[].max_policy_length() + 1, fill=0)
+    var priors_pointer = Pointer[Float32, MutAnyOrigin](unsafe_from_address=Int(priors.unsafe_ptr()))
+    for index in range(core.num_requests()):
+        var count = Int(core.tree.child_count[core.request_node(index)])
+        var hit = cache[].lookup(core.request_state(index)[].hash(), priors_pointer, count)
+        if hit.found:
+            core.receive_priors(index, priors_pointer, hit.value)
+        else:
+            uncached.append(index)
+    answering.evaluate(core, uncached)
+    for index in uncached:
+        var node = core.request_node(index)
+        var start = core.tree.children_start(node)
+        var count = Int(core.tree.child_count[node])
+        if count > cache[].max_policy_length():
+            continue
+        for child in range(start, start + count):
+            priors[child - start] = core.tree.prior[child]
+        _ = cache[].insert(core.request_state(index)[].hash(), priors_pointer, count, core.tree.network_value[node])
 
 
 def _root_result[G: Game](core: SearchCore[G]) raises -> PythonObject:
@@ -218,7 +303,12 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
 
     @staticmethod
     def run(
-        py_self: PythonObject, simulations: PythonObject, seed: PythonObject, evaluator: PythonObject, argument: PythonObject
+        py_self: PythonObject,
+        simulations: PythonObject,
+        seed: PythonObject,
+        evaluator: PythonObject,
+        argument: PythonObject,
+        cache: PythonObject,
     ) raises -> PythonObject:
         """Runs one search; returns the number of evaluation batches."""
         var search = Self._search(py_self)
@@ -227,7 +317,7 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
         var batches = 0
         while search[].collect():
             batches += 1
-            answering.evaluate(search[].core)
+            evaluate_batch(search[].core, answering, cache)
             search[].core.backup()
         return PythonObject(batches)
 
@@ -332,7 +422,12 @@ struct PuctSearchBox[G: Game](Defaultable, Movable, Writable):
 
     @staticmethod
     def run(
-        py_self: PythonObject, simulations: PythonObject, seed: PythonObject, evaluator: PythonObject, argument: PythonObject
+        py_self: PythonObject,
+        simulations: PythonObject,
+        seed: PythonObject,
+        evaluator: PythonObject,
+        argument: PythonObject,
+        cache: PythonObject,
     ) raises -> PythonObject:
         var search = Self._search(py_self)
         var answering = InProcessEvaluator(evaluator, argument, Int(py=seed))
@@ -340,7 +435,7 @@ struct PuctSearchBox[G: Game](Defaultable, Movable, Writable):
         var batches = 0
         while search[].collect():
             batches += 1
-            answering.evaluate(search[].core)
+            evaluate_batch(search[].core, answering, cache)
             search[].core.backup()
         return PythonObject(batches)
 
@@ -448,5 +543,11 @@ def py_gumbel_formulas(node: PythonObject, parameters: PythonObject) raises -> P
 
 
 def register_search_functions(mut module: PythonModuleBuilder) raises:
+    _ = (
+        module.add_type[CacheBox]("EvaluationCache")
+        .def_staticmethod[CacheBox.new]("new")
+        .def_method[CacheBox.stats]("stats")
+        .def_method[CacheBox.clear]("clear")
+    )
     module.def_function[py_considered_visit_sequence]("considered_visit_sequence")
     module.def_function[py_gumbel_formulas]("gumbel_formulas")

@@ -117,6 +117,25 @@ def _evaluator_arguments(evaluator: EvaluatorSpec) -> tuple[str, Any]:
     return kind, int(argument)
 
 
+class EvaluationCache:
+    """The engine's bounded, thread-safe evaluation cache, keyed by Zobrist hash.
+
+    `entries` is the capacity; `max_policy_length` bounds the number of legal moves of a
+    stored position (longer ones are not stored). Priors are kept as Float16 (relative
+    error below 5e-4), values exactly. Clear it when the network's weights change.
+    """
+
+    def __init__(self, entries: int = 1 << 16, max_policy_length: int = 512):
+        self._raw = load_engine().EvaluationCache.new(entries, max_policy_length)
+
+    def stats(self) -> dict[str, float]:
+        """lookups, hits, misses, inserts, replacements, rejected, hit_rate, capacity, memory_bytes."""
+        return dict(self._raw.stats())
+
+    def clear(self) -> None:
+        self._raw.clear()
+
+
 _EXTRA_ARRAYS = {"sigma": np.float32, "gumbel": np.float32, "phase_visits": np.int64, "noisy_priors": np.float32}
 
 
@@ -133,11 +152,22 @@ class _Searcher:
         type_name = type(state._raw).__name__.replace("State", self.engine_suffix)
         self._raw = getattr(load_engine(), type_name).new(state._raw, options.as_engine_options())
 
-    def run(self, simulations: int, evaluator: EvaluatorSpec = "uniform", seed: int = 0) -> SearchResult:
+    def run(
+        self,
+        simulations: int,
+        evaluator: EvaluatorSpec = "uniform",
+        seed: int = 0,
+        cache: EvaluationCache | None = None,
+    ) -> SearchResult:
+        """Searches `simulations` more simulations from the root (the tree is kept).
+
+        With a `cache`, each batch's positions are looked up first and only the misses go
+        to the evaluator; its answers are stored for later batches and searches.
+        """
         if simulations < 0:
             raise ValueError(f"simulations must be >= 0, got {simulations}")
         kind, argument = _evaluator_arguments(evaluator)
-        batches = self._raw.run(simulations, seed, kind, argument)
+        batches = self._raw.run(simulations, seed, kind, argument, cache._raw if cache is not None else None)
         raw = self._raw.result()
         chosen = raw["chosen_action"]
         return SearchResult(
@@ -191,17 +221,27 @@ class PuctSearcher(_Searcher):
 
 
 def gumbel_search(
-    state: State, simulations: int, evaluator: EvaluatorSpec = "uniform", seed: int = 0, **options: Any
+    state: State,
+    simulations: int,
+    evaluator: EvaluatorSpec = "uniform",
+    seed: int = 0,
+    cache: EvaluationCache | None = None,
+    **options: Any,
 ) -> SearchResult:
     """One Gumbel MCTS search from `state` with a fresh tree."""
-    return GumbelSearcher(state, GumbelOptions(**options)).run(simulations, evaluator, seed)
+    return GumbelSearcher(state, GumbelOptions(**options)).run(simulations, evaluator, seed, cache)
 
 
 def puct_search(
-    state: State, simulations: int, evaluator: EvaluatorSpec = "uniform", seed: int = 0, **options: Any
+    state: State,
+    simulations: int,
+    evaluator: EvaluatorSpec = "uniform",
+    seed: int = 0,
+    cache: EvaluationCache | None = None,
+    **options: Any,
 ) -> SearchResult:
     """One PUCT search from `state` with a fresh tree."""
-    return PuctSearcher(state, PuctOptions(**options)).run(simulations, evaluator, seed)
+    return PuctSearcher(state, PuctOptions(**options)).run(simulations, evaluator, seed, cache)
 
 
 def considered_visit_sequence(max_considered_actions: int, simulations: int) -> list[int]:

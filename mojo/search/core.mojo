@@ -140,6 +140,19 @@ struct SearchCore[G: Game](Movable):
         self.tree.network_value[node] = value
         self.tree.status[node] = EVALUATED
 
+    def receive_priors(mut self, index: Int, priors: Pointer[Float32, MutAnyOrigin], value: Float32):
+        """`receive` with priors already normalised over the node's legal actions, in child
+        order (an evaluation cache hit)."""
+        var node = self.request_nodes[index]
+        var start = self.tree.children_start(node)
+        for child in range(start, self.tree.children_end(node)):
+            self.tree.prior[child] = priors[unsafe_offset = child - start]
+        self.tree.network_value[node] = value
+        self.tree.status[node] = EVALUATED
+
+    def request_node(self, index: Int) -> Int:
+        return self.request_nodes[index]
+
     def receive_uniform(mut self, index: Int, value: Float32):
         """`receive` with equal logits for every legal action."""
         var node = self.request_nodes[index]
