@@ -32,7 +32,7 @@ from mojo.search.gumbel_formulas import (
 from mojo.search.random import SplitMix64
 from mojo.search.evaluators import random_rollout_value, minimax_value
 from mojo.search.tree import NO_NODE
-from mojo.search.benchmark import benchmark_uniform_search
+from mojo.search.benchmark import benchmark_uniform_search, measure_tree_reuse, TreeReuseMeasurement
 from std.python._cpython import GILReleased
 
 
@@ -358,6 +358,28 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
             outcome = benchmark_uniform_search(root, config, count, per_thread, thread_count)
         return Python.tuple(outcome[0], outcome[1])
 
+    @staticmethod
+    def measure_tree_reuse(py_self: PythonObject, simulations: PythonObject, moves: PythonObject) raises -> PythonObject:
+        """Compaction against rebuilding over a game from this root (see benchmark.mojo)."""
+        var search = Self._search(py_self)
+        var root = search[].core.root_state()[].copy()
+        var config = search[].config.copy()
+        var count = Int(py=simulations)
+        var move_count = Int(py=moves)
+        var measured: TreeReuseMeasurement
+        with GILReleased(Python()):
+            measured = measure_tree_reuse(root, config, count, move_count)
+        var result = Python.dict()
+        result["moves"] = PythonObject(measured.moves)
+        result["evaluations_with_reuse"] = PythonObject(measured.evaluations_with_reuse)
+        result["evaluations_without_reuse"] = PythonObject(measured.evaluations_without_reuse)
+        result["seconds_with_reuse"] = PythonObject(measured.seconds_with_reuse)
+        result["seconds_without_reuse"] = PythonObject(measured.seconds_without_reuse)
+        result["compaction_seconds"] = PythonObject(measured.compaction_seconds)
+        result["nodes_kept"] = PythonObject(measured.nodes_kept)
+        result["visits_kept"] = PythonObject(measured.visits_kept)
+        return result
+
     def write_to(self, mut writer: Some[Writer]):
         writer.write("<Gumbel search, ", self.searches[0].core.tree.size(), " nodes>")
 
@@ -486,6 +508,7 @@ def register_search_types[G: Game](
         .def_method[Box.advance]("advance")
         .def_method[Box.subtree_statistics]("subtree_statistics")
         .def_method[Box.benchmark_uniform]("benchmark_uniform")
+        .def_method[Box.measure_tree_reuse]("measure_tree_reuse")
     )
 
 

@@ -100,3 +100,34 @@ def run_search_benchmark(workloads=SEARCH_WORKLOADS, thread_counts: tuple[int, .
             results.append(SearchBenchmarkResult(workload.game, workload.options, workload.simulations, threads,
                                                  simulations, seconds, simulations / seconds))
     return results
+
+
+@dataclass
+class TreeReuseResult:
+    game: str
+    options: dict
+    simulations_per_move: int
+    moves: int
+    mean_visits_kept_per_move: float  # root visits the next search starts with
+    mean_nodes_kept_per_move: float
+    compaction_microseconds_per_move: float
+    search_seconds_with_reuse: float
+    search_seconds_without_reuse: float
+    evaluations_with_reuse: int
+    evaluations_without_reuse: int
+
+
+def run_tree_reuse_benchmark(workloads=SEARCH_WORKLOADS, moves: int = 60, simulations: int = 400) -> list[TreeReuseResult]:
+    """Keeping the played subtree (compaction) against rebuilding the tree every move."""
+    from pyzero.search import GumbelSearcher
+
+    results = []
+    for workload in workloads:
+        searcher = GumbelSearcher(make(workload.game, **workload.options).new())
+        m = searcher._raw.measure_tree_reuse(simulations, moves)
+        played = max(m["moves"], 1)
+        results.append(TreeReuseResult(
+            workload.game, workload.options, simulations, m["moves"], m["visits_kept"] / played,
+            m["nodes_kept"] / played, m["compaction_seconds"] / played * 1e6, m["seconds_with_reuse"],
+            m["seconds_without_reuse"], m["evaluations_with_reuse"], m["evaluations_without_reuse"]))
+    return results

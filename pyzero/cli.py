@@ -173,8 +173,11 @@ def bench(context: click.Context, as_json: bool) -> None:
         if as_json:
             from pyzero.bench import perft_results_as_json, run_perft_benchmark, run_search_benchmark
 
+            from pyzero.bench import run_tree_reuse_benchmark
+
             payload = {"perft": perft_results_as_json(run_perft_benchmark())["results"],
-                       "search": [asdict(r) for r in run_search_benchmark()]}
+                       "search": [asdict(r) for r in run_search_benchmark()],
+                       "tree_reuse": [asdict(r) for r in run_tree_reuse_benchmark()]}
             click.echo(json.dumps(payload, indent=2))
             return
         context.invoke(bench_perft, as_json=False)
@@ -210,11 +213,13 @@ def bench_perft(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def bench_search(as_json: bool) -> None:
     """Gumbel search simulations per second with the uniform evaluator, 1 thread and all cores."""
-    from pyzero.bench import run_search_benchmark
+    from pyzero.bench import run_search_benchmark, run_tree_reuse_benchmark
 
     results = run_search_benchmark()
+    reuse = run_tree_reuse_benchmark()
     if as_json:
-        click.echo(json.dumps({"benchmark": "search", "results": [asdict(r) for r in results]}, indent=2))
+        click.echo(json.dumps({"benchmark": "search", "results": [asdict(r) for r in results],
+                               "tree_reuse": [asdict(r) for r in reuse]}, indent=2))
         return
     table = Table(title="Gumbel search, uniform evaluator (no network)")
     for column in ("game", "options", "sims/search", "threads", "simulations", "seconds", "sims/s"):
@@ -222,6 +227,15 @@ def bench_search(as_json: bool) -> None:
     for r in results:
         table.add_row(r.game, " ".join(f"{k}={v:g}" for k, v in r.options.items()), str(r.simulations_per_search),
                       str(r.threads), f"{r.simulations:,}", f"{r.seconds:.2f}", f"{r.simulations_per_second:,.0f}")
+    console.print(table)
+    table = Table(title="tree reuse: keep the played subtree vs rebuild (uniform evaluator)")
+    for column in ("game", "sims/move", "moves", "visits kept/move", "nodes kept/move", "compaction us/move",
+                   "search s (reuse)", "search s (rebuild)"):
+        table.add_column(column, justify="left" if column == "game" else "right")
+    for r in reuse:
+        table.add_row(r.game, str(r.simulations_per_move), str(r.moves), f"{r.mean_visits_kept_per_move:.0f}",
+                      f"{r.mean_nodes_kept_per_move:.0f}", f"{r.compaction_microseconds_per_move:.0f}",
+                      f"{r.search_seconds_with_reuse:.3f}", f"{r.search_seconds_without_reuse:.3f}")
     console.print(table)
 
 

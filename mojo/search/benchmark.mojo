@@ -70,3 +70,53 @@ def benchmark_uniform_search[G: Game](
         total += jobs[thread].simulations_done
     _ = jobs^
     return (total, seconds)
+
+
+@fieldwise_init
+struct TreeReuseMeasurement(Copyable, Movable):
+    var moves: Int
+    var evaluations_with_reuse: Int
+    var evaluations_without_reuse: Int
+    var seconds_with_reuse: Float64
+    var seconds_without_reuse: Float64
+    var compaction_seconds: Float64
+    var nodes_kept: Int  # summed over moves
+    var visits_kept: Int  # root visits carried into the next search, summed over moves
+
+
+def measure_tree_reuse[G: Game](root: G, config: GumbelConfig, simulations: Int, moves: Int) -> TreeReuseMeasurement:
+    """Plays `moves` moves from `root` twice with uniform-evaluator searches: keeping the
+    played subtree (compaction) and rebuilding the tree every move. Evaluations stand for
+    network calls, which reuse saves; seconds are search time without a network."""
+    var result = TreeReuseMeasurement(0, 0, 0, 0, 0, 0, 0, 0)
+    for reuse in range(2):
+        var search = GumbelSearch[G](root.copy(), config)
+        var started = perf_counter_ns()
+        var played = 0
+        while played < moves and not search.core.root_state()[].is_terminal():
+            search.start(simulations, UInt64(played))
+            while search.collect():
+                for request in range(search.core.num_requests()):
+                    search.core.receive_uniform(request, 0)
+                search.core.backup()
+            var action = search.chosen_action()
+            if reuse == 1:
+                var compaction_started = perf_counter_ns()
+                search.advance(action)
+                result.compaction_seconds += Float64(perf_counter_ns() - compaction_started) / 1e9
+                result.nodes_kept += search.core.tree.size()
+                result.visits_kept += Int(search.core.tree.visit_count[0])
+            else:
+                var next_root = search.core.root_state()[].copy()
+                next_root.apply(action)
+                search.set_root(next_root^)
+            played += 1
+        var seconds = Float64(perf_counter_ns() - started) / 1e9
+        if reuse == 1:
+            result.evaluations_with_reuse = search.core.evaluations
+            result.seconds_with_reuse = seconds
+        else:
+            result.evaluations_without_reuse = search.core.evaluations
+            result.seconds_without_reuse = seconds
+        result.moves = played
+    return result^
