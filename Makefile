@@ -15,8 +15,13 @@ STAMP := $(VENV)/.pyzero-installed
 
 env: $(STAMP)
 
+# PyTorch is pinned here only: pyproject.toml keeps a range so GPU users get their CUDA
+# build; 2.13.0 is the CPU build this project's machines install from local disk.
+TORCH_LOCAL ?= torch==2.13.0
+
 $(STAMP): pyproject.toml
 	@test -x $(VENV_PYTHON) || $(PYTHON) -m venv $(VENV)
+	$(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check '$(TORCH_LOCAL)'
 	$(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $(STAMP)
 

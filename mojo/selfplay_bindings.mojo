@@ -1,0 +1,220 @@
+"""Exposes `SelfPlayPipeline[G]` to Python as `<Name>SelfPlay` (driven by pyzero.selfplay)."""
+
+from std.python import Python, PythonObject
+from std.python.bindings import PythonModuleBuilder
+from std.python._cpython import GILReleased
+
+from mojo.game import Game
+from mojo.python_bindings import GameStateBox
+from mojo.search_bindings import gumbel_config_from_python
+from mojo.selfplay.pipeline import (
+    SelfPlayPipeline,
+    PipelineConfig,
+    BufferAddresses,
+    FinishedGame,
+    search_seed,
+    W_EVALUATIONS,
+    W_BATCHES,
+    W_CACHE_LOOKUPS,
+    W_CACHE_HITS,
+    W_GAMES_FINISHED,
+    W_POSITIONS,
+    W_SIMULATIONS,
+    W_WORKER_IDLE_NS,
+    W_NETWORK_WAIT_NS,
+    W_BUFFER_FULL_WAITS,
+    W_OUTSTANDING,
+    W_UNSENT,
+    W_RUNNING_WORKERS,
+)
+
+
+def pipeline_config_from_python(options: PythonObject) raises -> PipelineConfig:
+    var config = PipelineConfig(
+        Int(py=options["games"]),
+        Int(py=options["workers"]),
+        Int(py=options["batch_size"]),
+        Int(py=options["buffers_per_network"]),
+        Int(py=options["networks"]),
+        Int(py=options["timeout_microseconds"]),
+        Int(py=options["simulations"]),
+        Int(py=options["seed"]),
+        Int(py=options["max_game_plies"]),
+        Int(py=options["cache_entries"]),
+        Int(py=options["max_policy_length"]),
+        Bool(py=options["tree_reuse"]),
+        gumbel_config_from_python(options["gumbel"]),
+    )
+    return config^
+
+
+struct SelfPlayBox[G: Game](Defaultable, Movable, Writable):
+    var pipelines: List[SelfPlayPipeline[Self.G]]
+
+    def __init__(out self):
+        self.pipelines = List[SelfPlayPipeline[Self.G]]()
+
+    @staticmethod
+    def _pipeline(py_self: PythonObject) raises -> Pointer[SelfPlayPipeline[Self.G], MutAnyOrigin]:
+        var box = py_self.downcast_value_ptr[Self]()
+        if len(box[].pipelines) == 0:
+            raise Error("the self-play pipeline was not created")
+        return Pointer[SelfPlayPipeline[Self.G], MutAnyOrigin](unsafe_from_address=Int(box[].pipelines.unsafe_ptr()))
+
+    @staticmethod
+    def new(state: PythonObject, options: PythonObject, addresses: PythonObject) raises -> PythonObject:
+        var initial = state.downcast_value_ptr[GameStateBox[Self.G]]()[].states[0].copy()
+        var buffers = BufferAddresses(Int(py=addresses[0]), Int(py=addresses[1]), Int(py=addresses[2]))
+        var box = Self()
+        box.pipelines.append(SelfPlayPipeline[Self.G](initial^, pipeline_config_from_python(options), buffers))
+        return PythonObject(alloc=box^)
+
+    @staticmethod
+    def start(py_self: PythonObject) raises -> PythonObject:
+        Self._pipeline(py_self)[].start()
+        return PythonObject(None)
+
+    @staticmethod
+    def request_drain(py_self: PythonObject) raises -> PythonObject:
+        Self._pipeline(py_self)[].request_drain()
+        return PythonObject(None)
+
+    @staticmethod
+    def request_abort(py_self: PythonObject) raises -> PythonObject:
+        Self._pipeline(py_self)[].request_abort()
+        return PythonObject(None)
+
+    @staticmethod
+    def join(py_self: PythonObject) raises -> PythonObject:
+        var pipeline = Self._pipeline(py_self)
+        with GILReleased(Python()):
+            pipeline[].join()
+        return PythonObject(None)
+
+    @staticmethod
+    def is_running(py_self: PythonObject) raises -> PythonObject:
+        return PythonObject(Self._pipeline(py_self)[].is_running())
+
+    @staticmethod
+    def wait_for_batch(py_self: PythonObject, network: PythonObject, wait_microseconds: PythonObject) raises -> PythonObject:
+        """(buffer, count) of the next batch to evaluate; buffer -1: stopped, -2: timed out."""
+        var pipeline = Self._pipeline(py_self)
+        var network_index = Int(py=network)
+        var wait = Int(py=wait_microseconds)
+        if network_index < 0 or network_index >= pipeline[].config.networks:
+            raise Error(String("no network ", network_index))
+        var buffer: Int
+        with GILReleased(Python()):
+            buffer = pipeline[].wait_for_batch(network_index, wait)
+        var count = pipeline[].batch_count(network_index, buffer) if buffer >= 0 else 0
+        return Python.tuple(buffer, count)
+
+    @staticmethod
+    def batch_done(py_self: PythonObject, network: PythonObject, buffer: PythonObject) raises -> PythonObject:
+        Self._pipeline(py_self)[].batch_done(Int(py=network), Int(py=buffer))
+        return PythonObject(None)
+
+    @staticmethod
+    def counters(py_self: PythonObject) raises -> PythonObject:
+        """Every counter the dashboard shows, read in one call."""
+        var pipeline = Self._pipeline(py_self)
+        var result = Python.dict()
+        result["evaluations"] = PythonObject(pipeline[].counter(W_EVALUATIONS))
+        result["batches"] = PythonObject(pipeline[].counter(W_BATCHES))
+        result["cache_lookups"] = PythonObject(pipeline[].counter(W_CACHE_LOOKUPS))
+        result["cache_hits"] = PythonObject(pipeline[].counter(W_CACHE_HITS))
+        result["games_finished"] = PythonObject(pipeline[].counter(W_GAMES_FINISHED))
+        result["positions"] = PythonObject(pipeline[].counter(W_POSITIONS))
+        result["simulations"] = PythonObject(pipeline[].counter(W_SIMULATIONS))
+        result["worker_idle_seconds"] = PythonObject(Float64(pipeline[].counter(W_WORKER_IDLE_NS)) / 1e9)
+        result["network_wait_seconds"] = PythonObject(Float64(pipeline[].counter(W_NETWORK_WAIT_NS)) / 1e9)
+        result["buffer_full_waits"] = PythonObject(pipeline[].counter(W_BUFFER_FULL_WAITS))
+        result["outstanding"] = PythonObject(pipeline[].counter(W_OUTSTANDING))
+        result["unsent"] = PythonObject(pipeline[].counter(W_UNSENT))
+        result["running_workers"] = PythonObject(pipeline[].counter(W_RUNNING_WORKERS))
+        return result
+
+    @staticmethod
+    def take_finished(py_self: PythonObject) raises -> PythonObject:
+        """The finished games since the last call, as flat numpy arrays (see pyzero.selfplay)."""
+        var numpy = Python.import_module("numpy")
+        var games = Self._pipeline(py_self)[].take_finished()
+        var plies = 0
+        var entries = 0
+        for game in games:
+            plies += len(game.actions)
+            entries += len(game.policy_actions)
+        var game_ids = numpy.zeros(len(games), dtype=numpy.int64)
+        var winners = numpy.zeros(len(games), dtype=numpy.int8)
+        var lengths = numpy.zeros(len(games), dtype=numpy.int32)
+        var actions = numpy.zeros(plies, dtype=numpy.int32)
+        var root_values = numpy.zeros(plies, dtype=numpy.float32)
+        var policy_counts = numpy.zeros(plies, dtype=numpy.int32)
+        var policy_actions = numpy.zeros(entries, dtype=numpy.int32)
+        var policy_targets = numpy.zeros(entries, dtype=numpy.float16)
+        var ids_pointer = Pointer[Int64, MutAnyOrigin](unsafe_from_address=Int(py=game_ids.ctypes.data))
+        var winners_pointer = Pointer[Int8, MutAnyOrigin](unsafe_from_address=Int(py=winners.ctypes.data))
+        var lengths_pointer = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=lengths.ctypes.data))
+        var actions_pointer = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=actions.ctypes.data))
+        var values_pointer = Pointer[Float32, MutAnyOrigin](unsafe_from_address=Int(py=root_values.ctypes.data))
+        var counts_pointer = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=policy_counts.ctypes.data))
+        var policy_actions_pointer = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=policy_actions.ctypes.data))
+        var targets_pointer = Pointer[Float16, MutAnyOrigin](unsafe_from_address=Int(py=policy_targets.ctypes.data))
+        var ply = 0
+        var entry = 0
+        for index in range(len(games)):
+            ref game = games[index]
+            ids_pointer[unsafe_offset=index] = Int64(game.game_id)
+            winners_pointer[unsafe_offset=index] = Int8(game.winner)
+            lengths_pointer[unsafe_offset=index] = Int32(len(game.actions))
+            for move in range(len(game.actions)):
+                actions_pointer[unsafe_offset=ply] = game.actions[move]
+                values_pointer[unsafe_offset=ply] = game.root_values[move]
+                counts_pointer[unsafe_offset=ply] = game.policy_counts[move]
+                ply += 1
+            for position in range(len(game.policy_actions)):
+                policy_actions_pointer[unsafe_offset=entry] = game.policy_actions[position]
+                targets_pointer[unsafe_offset=entry] = game.policy_targets[position]
+                entry += 1
+        var result = Python.dict()
+        result["game_ids"] = game_ids
+        result["winners"] = winners
+        result["lengths"] = lengths
+        result["actions"] = actions
+        result["root_values"] = root_values
+        result["policy_counts"] = policy_counts
+        result["policy_actions"] = policy_actions
+        result["policy_targets"] = policy_targets
+        return result
+
+    def write_to(self, mut writer: Some[Writer]):
+        writer.write("<self-play pipeline>")
+
+    def write_repr_to(self, mut writer: Some[Writer]):
+        self.write_to(writer)
+
+
+def register_selfplay_type[G: Game](mut module: PythonModuleBuilder, type_name: StaticString) raises:
+    comptime Box = SelfPlayBox[G]
+    _ = (
+        module.add_type[Box](type_name)
+        .def_staticmethod[Box.new]("new")
+        .def_method[Box.start]("start")
+        .def_method[Box.request_drain]("request_drain")
+        .def_method[Box.request_abort]("request_abort")
+        .def_method[Box.join]("join")
+        .def_method[Box.is_running]("is_running")
+        .def_method[Box.wait_for_batch]("wait_for_batch")
+        .def_method[Box.batch_done]("batch_done")
+        .def_method[Box.counters]("counters")
+        .def_method[Box.take_finished]("take_finished")
+    )
+
+
+def py_search_seed(run_seed: PythonObject, game_id: PythonObject, ply: PythonObject) raises -> PythonObject:
+    """The Gumbel seed the pipeline uses for a search (for single-threaded reference runs)."""
+    return PythonObject(Int(search_seed(Int(py=run_seed), Int(py=game_id), Int(py=ply))))
+
+
+def register_selfplay_functions(mut module: PythonModuleBuilder) raises:
+    module.def_function[py_search_seed]("selfplay_search_seed")

@@ -1,0 +1,82 @@
+"""Policy-value networks (PyTorch): the AlphaZero ResNet, and an exact test network.
+
+Inputs are the games' encodings, float32 `[B, C, H, W]`; outputs are policy logits over
+the game's whole action space `[B, A]` (the search reads them at the legal actions) and
+a value in (-1, 1) for the side to move `[B]`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class NetworkShape:
+    """What a network must fit: the game's input planes and its action space."""
+
+    input_shape: tuple[int, int, int]
+    num_actions: int
+
+    @classmethod
+    def of_game(cls, game) -> "NetworkShape":
+        return cls(tuple(game.input_shape), game.num_actions)
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.norm1 = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.norm2 = nn.BatchNorm2d(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.relu(self.norm1(self.conv1(x)))
+        return torch.relu(x + self.norm2(self.conv2(y)))
+
+
+class ResNet(nn.Module):
+    """AlphaZero's network: a convolutional stem, residual blocks, policy and value heads."""
+
+    def __init__(self, shape: NetworkShape, blocks: int = 6, channels: int = 64,
+                 policy_channels: int = 8, value_channels: int = 4, value_hidden: int = 64):
+        super().__init__()
+        planes, height, width = shape.input_shape
+        self.shape = shape
+        self.stem = nn.Sequential(nn.Conv2d(planes, channels, 3, padding=1, bias=False),
+                                  nn.BatchNorm2d(channels), nn.ReLU())
+        self.blocks = nn.Sequential(*[ResidualBlock(channels) for _ in range(blocks)])
+        self.policy_head = nn.Sequential(nn.Conv2d(channels, policy_channels, 1, bias=False),
+                                         nn.BatchNorm2d(policy_channels), nn.ReLU(), nn.Flatten(),
+                                         nn.Linear(policy_channels * height * width, shape.num_actions))
+        self.value_head = nn.Sequential(nn.Conv2d(channels, value_channels, 1, bias=False),
+                                        nn.BatchNorm2d(value_channels), nn.ReLU(), nn.Flatten(),
+                                        nn.Linear(value_channels * height * width, value_hidden), nn.ReLU(),
+                                        nn.Linear(value_hidden, 1), nn.Tanh())
+
+    def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.blocks(self.stem(planes))
+        return self.policy_head(features), self.value_head(features).squeeze(-1)
+
+
+class ExactTestNetwork(nn.Module):
+    """A tiny deterministic network for tests: small integer weights over 0/1 planes, so
+    float32 arithmetic is exact and every row's output is independent of the batch it
+    is computed in (no summation-order effects). Not for learning."""
+
+    def __init__(self, shape: NetworkShape, seed: int = 0):
+        super().__init__()
+        generator = torch.Generator().manual_seed(seed)
+        size = shape.input_shape[0] * shape.input_shape[1] * shape.input_shape[2]
+        self.register_buffer("policy_weights", torch.randint(-3, 4, (size, shape.num_actions), generator=generator).float())
+        self.register_buffer("value_weights", torch.randint(-3, 4, (size,), generator=generator).float())
+
+    def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        flat = planes.reshape(planes.shape[0], -1)
+        logits = flat @ self.policy_weights * 0.25  # a power of two keeps it exact
+        # Piecewise linear, not tanh: vectorised and scalar tanh may differ in the last bit.
+        values = torch.clamp((flat @ self.value_weights) * 0.0625, -0.9375, 0.9375)
+        return logits, values

@@ -1,0 +1,215 @@
+"""Self-play from Python: buffers, the network thread(s), lifecycle, finished games.
+
+The Mojo pipeline (mojo/selfplay/pipeline.mojo) runs the worker threads and owns every
+tree; Python allocates the batch tensors once, runs one network thread per network (it
+waits with the GIL released, evaluates a whole buffer, hands it back by index) and drains
+finished games in bulk as numpy arrays. Python never loops over positions or nodes.
+
+    selfplay = SelfPlay(game, [TorchBackend(model)], SelfPlayOptions(games=256))
+    with selfplay:                      # start ... drain and join, even on Ctrl-C
+        games = selfplay.run(games=100)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from pyzero.engine_build import load_engine
+from pyzero.games import Game
+from pyzero.inference import TorchBackend
+from pyzero.search import GumbelOptions
+
+_STOPPED, _TIMED_OUT = -1, -2
+
+
+class PipelineError(RuntimeError):
+    """The pipeline stopped because a worker or a network thread failed."""
+
+
+@dataclass
+class SelfPlayOptions:
+    games: int = 64  # concurrent games
+    workers: int = 1  # Mojo worker threads
+    batch_size: int = 64
+    buffers_per_network: int = 2  # double buffering
+    timeout_microseconds: int = 2000  # a partial batch goes to the network after this
+    simulations: int = 64
+    seed: int = 0
+    max_game_plies: int = 0  # 0: no cap
+    cache_entries: int = 0  # 0: no evaluation cache
+    max_policy_length: int = 512
+    tree_reuse: bool = True
+    gumbel: GumbelOptions = field(default_factory=GumbelOptions)
+
+    def engine_options(self, networks: int) -> dict[str, Any]:
+        options = {key: value for key, value in self.__dict__.items() if key != "gumbel"}
+        options["networks"] = networks
+        options["gumbel"] = self.gumbel.as_engine_options()
+        return options
+
+
+@dataclass
+class FinishedGames:
+    """Finished games, flat: per game `lengths[g]` plies; per ply the action played, the
+    root value, and `policy_counts[p]` (action, target) entries of the improved policy."""
+
+    game_ids: np.ndarray
+    winners: np.ndarray  # 0, 1, or -1 for a draw
+    lengths: np.ndarray
+    actions: np.ndarray
+    root_values: np.ndarray
+    policy_counts: np.ndarray
+    policy_actions: np.ndarray
+    policy_targets: np.ndarray  # float16
+
+    def __len__(self) -> int:
+        return len(self.game_ids)
+
+    @classmethod
+    def concatenate(cls, parts: list["FinishedGames"]) -> "FinishedGames":
+        return cls(*[np.concatenate([getattr(p, name) for p in parts]) for name in cls.__dataclass_fields__])
+
+    def game(self, index: int) -> dict[str, np.ndarray]:
+        """One game's arrays (for tests and tools; training uses the flat arrays)."""
+        ply_start = int(self.lengths[:index].sum())
+        ply_end = ply_start + int(self.lengths[index])
+        entry_start = int(self.policy_counts[:ply_start].sum())
+        entry_end = entry_start + int(self.policy_counts[ply_start:ply_end].sum())
+        return dict(actions=self.actions[ply_start:ply_end], root_values=self.root_values[ply_start:ply_end],
+                    policy_counts=self.policy_counts[ply_start:ply_end],
+                    policy_actions=self.policy_actions[entry_start:entry_end],
+                    policy_targets=self.policy_targets[entry_start:entry_end],
+                    winner=int(self.winners[index]), game_id=int(self.game_ids[index]))
+
+
+class SelfPlay:
+    def __init__(self, game: Game, backends: list[TorchBackend], options: SelfPlayOptions | None = None):
+        if not 1 <= len(backends) <= 2:
+            raise ValueError("self-play takes one network; a match takes two")
+        self.game = game
+        self.backends = backends
+        self.options = options or SelfPlayOptions()
+        networks = len(backends)
+        k, b = self.options.buffers_per_network, self.options.batch_size
+        pin = any(backend.pin_memory for backend in backends)
+        self.inputs = torch.zeros((networks, k, b, *game.input_shape), dtype=torch.float32, pin_memory=pin)
+        self.logits = torch.zeros((networks, k, b, game.num_actions), dtype=torch.float32, pin_memory=pin)
+        self.values = torch.zeros((networks, k, b), dtype=torch.float32, pin_memory=pin)
+        state_type = type(game.new()._raw).__name__.replace("State", "SelfPlay")
+        addresses = (self.inputs.data_ptr(), self.logits.data_ptr(), self.values.data_ptr())
+        self._raw = getattr(load_engine(), state_type).new(game.new()._raw, self.options.engine_options(networks), addresses)
+        self._threads: list[threading.Thread] = []
+        self._error: BaseException | None = None
+        self._finished: list[FinishedGames] = []
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def start(self) -> None:
+        if self._threads:
+            raise RuntimeError("self-play is already running")
+        self._error = None
+        self._raw.start()
+        self._threads = [threading.Thread(target=self._network_loop, args=(n,), name=f"pyzero-network-{n}", daemon=True)
+                         for n in range(len(self.backends))]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        """Finishes the evaluations in flight, parks every game and joins every thread.
+        A later `start` continues the same games."""
+        if not self._threads:
+            return
+        self._raw.request_drain()
+        for thread in self._threads:
+            thread.join()
+        self._raw.join()
+        self._threads = []
+        self._raise_if_failed()
+
+    pause = stop
+    resume = start
+
+    def __enter__(self) -> "SelfPlay":
+        self.start()
+        return self
+
+    def __exit__(self, *exception) -> None:
+        self.stop()
+
+    def _network_loop(self, network: int) -> None:
+        backend = self.backends[network]
+        try:
+            while True:
+                buffer, count = self._raw.wait_for_batch(network, 100_000)
+                if buffer == _STOPPED:
+                    return
+                if buffer == _TIMED_OUT:
+                    continue
+                backend.evaluate_into(self.inputs[network, buffer, :count], self.logits[network, buffer, :count],
+                                      self.values[network, buffer, :count])
+                self._raw.batch_done(network, buffer)
+        except BaseException as error:  # stop everything; the caller re-raises it
+            self._error = error
+            self._raw.request_abort()
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise PipelineError(f"self-play stopped: the network thread failed: {error!r}") from error
+
+    def check(self) -> None:
+        """Raises (after stopping every thread) if a network thread has failed."""
+        if self._error is not None and self._threads:
+            for thread in self._threads:
+                thread.join()
+            self._raw.join()
+            self._threads = []
+        self._raise_if_failed()
+
+    # -- results ---------------------------------------------------------------------------
+    def take_finished(self) -> FinishedGames:
+        """Every game finished since the last call."""
+        parts = self._finished + [FinishedGames(**self._raw.take_finished())]
+        self._finished = []
+        return FinishedGames.concatenate(parts)
+
+    def counters(self) -> dict[str, float]:
+        return dict(self._raw.counters())
+
+    def run(self, games: int | None = None, seconds: float | None = None, poll: float = 0.01) -> FinishedGames:
+        """Runs (starting if needed) until `games` more games finished or `seconds` passed."""
+        if games is None and seconds is None:
+            raise ValueError("give games=, seconds= or both")
+        was_running = bool(self._threads)
+        if not was_running:
+            self.start()
+        deadline = time.monotonic() + seconds if seconds is not None else None
+        collected: list[FinishedGames] = []
+        count = 0
+        try:
+            while True:
+                self.check()
+                part = FinishedGames(**self._raw.take_finished())
+                if len(part):
+                    collected.append(part)
+                    count += len(part)
+                if games is not None and count >= games:
+                    break
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+                time.sleep(poll)
+        finally:
+            if not was_running:
+                self.stop()
+        collected.append(FinishedGames(**self._raw.take_finished()))
+        return FinishedGames.concatenate(collected)
+
+
+def selfplay_search_seed(run_seed: int, game_id: int, ply: int) -> int:
+    """The seed the pipeline gives the search at `ply` of game `game_id`."""
+    return load_engine().selfplay_search_seed(run_seed, game_id, ply)

@@ -1,0 +1,140 @@
+"""The self-play pipeline: same games as the single-threaded search, legal games,
+stop and restart, failures raised in Python, two networks in separate batches."""
+
+import numpy as np
+import pytest
+import torch
+
+from pyzero.games import make
+from pyzero.inference import TorchBackend
+from pyzero.network import ExactTestNetwork, NetworkShape
+from pyzero.search import GumbelOptions, GumbelSearcher
+from pyzero.selfplay import PipelineError, SelfPlay, SelfPlayOptions, selfplay_search_seed
+
+
+def network_evaluator(network):
+    def evaluate(planes, legal):
+        with torch.no_grad():
+            logits, values = network(torch.from_numpy(planes))
+        return logits.numpy(), values.numpy()
+    return evaluate
+
+
+def replay_with_single_threaded_search(game, networks, options, game_id, length):
+    """The game `game_id` as plain GumbelSearcher calls with the pipeline's seeds."""
+    state = game.new()
+    searcher = None
+    actions, targets = [], []
+    for ply in range(length):
+        network = 0 if len(networks) == 1 else (game_id + state.to_move()) % 2
+        if searcher is None or len(networks) == 2 or not options.tree_reuse:
+            searcher = GumbelSearcher(state, options.gumbel)
+        seed = selfplay_search_seed(options.seed, game_id, ply)
+        result = searcher.run(options.simulations, network_evaluator(networks[network]), seed=seed)
+        actions.append(result.chosen_action)
+        targets.append(result.policy_target)
+        searcher.advance(result.chosen_action)
+        state.apply_action(result.chosen_action)
+    return actions, targets, state
+
+
+def check_games_are_legal(game, finished):
+    for index in range(len(finished)):
+        record = finished.game(index)
+        state = game.new()
+        for action, count in zip(record["actions"], record["policy_counts"]):
+            assert count == len(state.legal_actions())
+            state.apply_action(int(action))  # raises if illegal
+        assert state.is_terminal()
+        assert state.winner() == record["winner"]
+        assert np.all(np.abs(record["root_values"]) <= 1.0001)
+        targets = record["policy_targets"].astype(np.float32)
+        offsets = np.concatenate([[0], np.cumsum(record["policy_counts"])])
+        sums = np.add.reduceat(targets, offsets[:-1])
+        np.testing.assert_allclose(sums, 1.0, atol=5e-3)
+
+
+@pytest.mark.parametrize("game_name,workers", [("tictactoe", 1), ("connect4", 2)])
+def test_pipeline_plays_the_same_games_as_the_single_threaded_search(game_name, workers):
+    game = make(game_name)
+    network = ExactTestNetwork(NetworkShape.of_game(game), seed=3)
+    options = SelfPlayOptions(games=12, workers=workers, batch_size=8, simulations=24, seed=7,
+                              gumbel=GumbelOptions(max_considered_actions=4))
+    finished = SelfPlay(game, [TorchBackend(network)], options).run(games=12)
+    assert len(finished) >= 12
+    check_games_are_legal(game, finished)
+    for index in range(6):
+        record = finished.game(index)
+        actions, targets, final = replay_with_single_threaded_search(
+            game, [network], options, record["game_id"], len(record["actions"]))
+        assert actions == record["actions"].tolist(), f"game {record['game_id']}"
+        np.testing.assert_allclose(np.concatenate(targets), record["policy_targets"].astype(np.float32), atol=1e-3)
+        assert final.winner() == record["winner"]
+
+
+def test_stop_mid_run_and_start_again():
+    game = make("connect4")
+    network = ExactTestNetwork(NetworkShape.of_game(game), seed=1)
+    selfplay = SelfPlay(game, [TorchBackend(network)], SelfPlayOptions(games=16, batch_size=16, simulations=16))
+    selfplay.start()
+    first = selfplay.run(games=5)
+    selfplay.stop()
+    counters = selfplay.counters()
+    assert counters["outstanding"] == 0 and counters["unsent"] == 0 and counters["running_workers"] == 0
+    second = selfplay.run(games=20)  # the same games go on from where they were parked
+    finished = [first, second, selfplay.take_finished()]
+    ids = np.concatenate([part.game_ids for part in finished])
+    assert len(ids) == len(set(ids.tolist())) >= 25
+    for part in finished:
+        check_games_are_legal(game, part)
+
+
+class FailingBackend(TorchBackend):
+    def __init__(self, network, fail_after):
+        super().__init__(network)
+        self.batches = 0
+        self.fail_after = fail_after
+
+    def evaluate_into(self, inputs, logits_out, values_out):
+        self.batches += 1
+        if self.batches > self.fail_after:
+            raise RuntimeError("CUDA out of memory (simulated)")
+        super().evaluate_into(inputs, logits_out, values_out)
+
+
+def test_a_failing_network_raises_in_python_and_stops_everything():
+    game = make("connect4")
+    backend = FailingBackend(ExactTestNetwork(NetworkShape.of_game(game)), fail_after=5)
+    selfplay = SelfPlay(game, [backend], SelfPlayOptions(games=8, batch_size=8))
+    with pytest.raises(PipelineError, match="CUDA out of memory"):
+        selfplay.run(seconds=30)
+    assert not selfplay._raw.is_running()
+    assert selfplay.counters()["running_workers"] == 0
+    # After a failure the pipeline starts over with fresh games.
+    backend.fail_after = 10**9
+    assert len(selfplay.run(games=3)) >= 3
+
+
+def test_two_networks_are_batched_separately():
+    game = make("tictactoe")
+    shape = NetworkShape.of_game(game)
+    networks = [ExactTestNetwork(shape, seed=11), ExactTestNetwork(shape, seed=12)]
+
+    class CountingBackend(TorchBackend):
+        def __init__(self, network):
+            super().__init__(network)
+            self.positions = []
+
+        def evaluate_into(self, inputs, logits_out, values_out):
+            self.positions.append(inputs.clone())
+            super().evaluate_into(inputs, logits_out, values_out)
+
+    backends = [CountingBackend(network) for network in networks]
+    options = SelfPlayOptions(games=6, batch_size=8, simulations=16, seed=3, gumbel=GumbelOptions(max_considered_actions=4))
+    finished = SelfPlay(game, backends, options).run(games=6)
+    check_games_are_legal(game, finished)
+    assert all(len(backend.positions) > 0 for backend in backends)
+    for index in range(4):
+        record = finished.game(index)
+        actions, _, _ = replay_with_single_threaded_search(game, networks, options, record["game_id"], len(record["actions"]))
+        assert actions == record["actions"].tolist()
