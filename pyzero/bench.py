@@ -131,3 +131,87 @@ def run_tree_reuse_benchmark(workloads=SEARCH_WORKLOADS, moves: int = 60, simula
             m["nodes_kept"] / played, m["compaction_seconds"] / played * 1e6, m["seconds_with_reuse"],
             m["seconds_without_reuse"], m["evaluations_with_reuse"], m["evaluations_without_reuse"]))
     return results
+
+
+@dataclass
+class SelfPlayBenchmarkResult:
+    game: str
+    options: dict
+    network: str
+    batch_size: int
+    concurrent_games: int
+    workers: int
+    simulations: int
+    device: str
+    torch_threads: int
+    inference_evaluations_per_second: float  # (a) the network alone, full batches
+    selfplay_evaluations_per_second: float  # (b)
+    positions_per_second: float
+    games_per_second: float
+    efficiency: float  # (c) = (b) / (a)
+    mean_batch_fill: float  # (d)
+    cache_hit_rate: float
+    network_wait_fraction: float  # share of the run the network thread waited for a batch
+    worker_idle_fraction: float
+    buffer_full_waits: int
+    seconds: float
+
+
+def measure_inference(backend, input_shape, batch_size: int, seconds: float = 2.0) -> float:
+    """Evaluations per second of the backend alone on full batches (the network's limit)."""
+    import torch
+
+    inputs = torch.rand((batch_size, *input_shape)).round()
+    logits = torch.empty((batch_size, backend.model.shape.num_actions))
+    values = torch.empty((batch_size,))
+    for _ in range(3):
+        backend.evaluate_into(inputs, logits, values)
+    count = 0
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        backend.evaluate_into(inputs, logits, values)
+        count += 1
+    return count * batch_size / (time.perf_counter() - started)
+
+
+def run_selfplay_benchmark(game_name: str = "connect4", game_options: dict | None = None, blocks: int = 4,
+                           channels: int = 32, batch_size: int = 128, games: int | None = None, workers: int = 1,
+                           simulations: int = 64, seconds: float = 6.0, device: str = "cpu",
+                           cache_entries: int = 0) -> SelfPlayBenchmarkResult:
+    """(a) raw inference throughput of a ResNet at `batch_size`, (b) self-play with the same
+    network, (c) their ratio, (d) batch fill, cache hit rate and waits, in one run."""
+    import torch
+
+    from pyzero.inference import BackendOptions, TorchBackend, configure_cpu_threads
+    from pyzero.network import NetworkShape, ResNet
+    from pyzero.selfplay import SelfPlay, SelfPlayOptions
+
+    game_options = game_options or {}
+    game = make(game_name, **game_options)
+    torch.manual_seed(0)
+    model = ResNet(NetworkShape.of_game(game), blocks=blocks, channels=channels)
+    backend = TorchBackend(model, BackendOptions(device=device))
+    # Raw inference with the same torch threads self-play will give it (see inference.py).
+    torch_threads = configure_cpu_threads([backend], workers)
+    inference_rate = measure_inference(backend, game.input_shape, batch_size)
+    options = SelfPlayOptions(games=games or 3 * batch_size, workers=workers, batch_size=batch_size,
+                              simulations=simulations, cache_entries=cache_entries, max_game_plies=400)
+    selfplay = SelfPlay(game, [backend], options)
+    selfplay.start()
+    time.sleep(1.0)  # warm up: fill the trees and the buffers
+    before = selfplay.counters()
+    started = time.perf_counter()
+    time.sleep(seconds)
+    after = selfplay.counters()
+    elapsed = time.perf_counter() - started
+    selfplay.stop()
+    delta = {key: after[key] - before[key] for key in after}
+    evaluations_rate = delta["evaluations"] / elapsed
+    lookups = max(delta["cache_lookups"], 1)
+    return SelfPlayBenchmarkResult(
+        game_name, game_options, f"resnet {blocks}x{channels}", batch_size, options.games, workers, simulations, device,
+        torch_threads, inference_rate, evaluations_rate, delta["positions"] / elapsed, delta["games_finished"] / elapsed,
+        evaluations_rate / inference_rate, delta["evaluations"] / max(delta["batches"] * batch_size, 1),
+        delta["cache_hits"] / lookups if delta["cache_lookups"] else 0.0,
+        delta["network_wait_seconds"] / elapsed, delta["worker_idle_seconds"] / (elapsed * workers),
+        delta["buffer_full_waits"], elapsed)

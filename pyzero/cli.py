@@ -175,13 +175,18 @@ def bench(context: click.Context, as_json: bool) -> None:
 
             from pyzero.bench import run_tree_reuse_benchmark
 
+            from pyzero.bench import run_selfplay_benchmark
+
             payload = {"perft": perft_results_as_json(run_perft_benchmark())["results"],
                        "search": [asdict(r) for r in run_search_benchmark()],
-                       "tree_reuse": [asdict(r) for r in run_tree_reuse_benchmark()]}
+                       "tree_reuse": [asdict(r) for r in run_tree_reuse_benchmark()],
+                       "selfplay": asdict(run_selfplay_benchmark())}
             click.echo(json.dumps(payload, indent=2))
             return
         context.invoke(bench_perft, as_json=False)
         context.invoke(bench_search, as_json=False)
+        context.invoke(bench_selfplay, game_name="connect4", option_pairs=(), blocks=4, channels=32, batch_size=128,
+                       games=None, workers=1, simulations=64, seconds=6.0, device="cpu", cache_entries=0, as_json=False)
 
 
 @bench.command("perft")
@@ -236,6 +241,42 @@ def bench_search(as_json: bool) -> None:
         table.add_row(r.game, str(r.simulations_per_move), str(r.moves), f"{r.mean_visits_kept_per_move:.0f}",
                       f"{r.mean_nodes_kept_per_move:.0f}", f"{r.compaction_microseconds_per_move:.0f}",
                       f"{r.search_seconds_with_reuse:.3f}", f"{r.search_seconds_without_reuse:.3f}")
+    console.print(table)
+
+
+@bench.command("selfplay")
+@click.option("--game", "game_name", default="connect4", show_default=True)
+@click.option("--option", "-o", "option_pairs", multiple=True, metavar="KEY=VALUE", help="A game option (size=6).")
+@click.option("--blocks", default=4, show_default=True, help="ResNet residual blocks.")
+@click.option("--channels", default=32, show_default=True, help="ResNet channels.")
+@click.option("--batch-size", default=128, show_default=True)
+@click.option("--games", type=int, default=None, help="Concurrent games (default 3 x batch size).")
+@click.option("--workers", default=1, show_default=True, help="Mojo worker threads.")
+@click.option("--simulations", default=64, show_default=True, help="Simulations per move.")
+@click.option("--seconds", default=6.0, show_default=True, help="Measured self-play time.")
+@click.option("--device", default="cpu", show_default=True)
+@click.option("--cache-entries", default=0, show_default=True, help="Evaluation cache size (0: off).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def bench_selfplay(game_name, option_pairs, blocks, channels, batch_size, games, workers, simulations, seconds,
+                   device, cache_entries, as_json) -> None:
+    """Keeping the network busy: raw inference vs self-play evaluations per second.
+
+    Reports (a) the network's own throughput on full batches, (b) self-play network
+    evaluations, positions and games per second with the same network and batch size,
+    (c) efficiency = b / a, (d) batch fill, cache hit rate and queue waits.
+    """
+    from pyzero.bench import run_selfplay_benchmark
+
+    result = run_selfplay_benchmark(game_name, _parse_options(option_pairs), blocks, channels, batch_size, games,
+                                    workers, simulations, seconds, device, cache_entries)
+    if as_json:
+        click.echo(json.dumps({"benchmark": "selfplay", **asdict(result)}, indent=2))
+        return
+    table = Table(title=f"self-play vs raw inference: {result.game} {result.network}, batch {result.batch_size}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for name, value in asdict(result).items():
+        table.add_row(name.replace("_", " "), f"{value:,.3f}" if isinstance(value, float) else str(value))
     console.print(table)
 
 

@@ -22,7 +22,7 @@ import torch
 
 from pyzero.engine_build import load_engine
 from pyzero.games import Game
-from pyzero.inference import TorchBackend
+from pyzero.inference import TorchBackend, configure_cpu_threads
 from pyzero.search import GumbelOptions
 
 _STOPPED, _TIMED_OUT = -1, -2
@@ -113,6 +113,7 @@ class SelfPlay:
         if self._threads:
             raise RuntimeError("self-play is already running")
         self._error = None
+        configure_cpu_threads(self.backends, self.options.workers)
         self._raw.start()
         self._threads = [threading.Thread(target=self._network_loop, args=(n,), name=f"pyzero-network-{n}", daemon=True)
                          for n in range(len(self.backends))]

@@ -29,7 +29,8 @@ def test_version():
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["build"], ["perft"], ["bench"], ["bench", "perft"], ["play"], ["train"]]
+    "command", [[], ["build"], ["perft"], ["bench"], ["bench", "perft"], ["bench", "search"], ["bench", "selfplay"],
+                ["play"], ["train"], ["replay"]]
 )
 def test_every_command_has_help(command):
     completed = pyzero(*command, "--help")
@@ -93,3 +94,14 @@ def test_train_rejects_config_errors_with_file_line_and_key(tmp_path):
     config.write_text("game:\n  name: connect4\n  options:\n    size: 5\n")
     completed = pyzero("train", str(config))
     assert completed.returncode == 2 and "size" in completed.stderr and str(config) in completed.stderr
+
+
+def test_bench_selfplay_json_reports_efficiency():
+    completed = pyzero("bench", "selfplay", "--game", "tictactoe", "--blocks", "1", "--channels", "8",
+                       "--batch-size", "16", "--simulations", "8", "--seconds", "1", "--json")
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)
+    assert result["selfplay_evaluations_per_second"] > 0 and result["inference_evaluations_per_second"] > 0
+    assert result["efficiency"] == pytest.approx(
+        result["selfplay_evaluations_per_second"] / result["inference_evaluations_per_second"])
+    assert 0 < result["mean_batch_fill"] <= 1

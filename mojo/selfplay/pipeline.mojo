@@ -514,13 +514,19 @@ struct SelfPlayPipeline[G: Game](Movable):
                 ready.append(game)
             elif len(slot.unsent) > 0:
                 blocked.append(game)
+        var idle_sleep = 20
         while self.counter(W_STOP) == 0:
             var progress = self._process_inbox(worker, ready)
+            # Games waiting for a free buffer, oldest first; once one fails there is no
+            # free buffer, so the rest wait too (retrying them would only burn a core the
+            # network needs).
             var still_blocked = List[Int]()
+            var buffers_available = True
             for game in blocked:
-                if self._send_unsent(game):
+                if buffers_available and self._send_unsent(game):
                     progress += 1
                 else:
+                    buffers_available = False
                     still_blocked.append(game)
             blocked = still_blocked^
             while len(ready) > 0:
@@ -530,9 +536,14 @@ struct SelfPlayPipeline[G: Game](Movable):
             if self.counter(W_DRAIN) != 0 and len(blocked) == 0 and self._worker_has_nothing_in_flight(worker):
                 break
             if progress == 0:
+                # Back off while idle (20 us doubling to 1 ms): an idle worker that wakes
+                # often preempts the network's own threads on a busy CPU.
                 var idle_started = Int(perf_counter_ns())
-                sleep_microseconds(20)
+                sleep_microseconds(idle_sleep)
+                idle_sleep = min(idle_sleep * 2, 1000)
                 _ = atomic_add(self._global(W_WORKER_IDLE_NS), Int(perf_counter_ns()) - idle_started)
+            else:
+                idle_sleep = 20
         _ = atomic_add(self._global(W_RUNNING_WORKERS), -1)
 
     def _worker_has_nothing_in_flight(self, worker: Int) -> Bool:
