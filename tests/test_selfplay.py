@@ -138,3 +138,57 @@ def test_two_networks_are_batched_separately():
         record = finished.game(index)
         actions, _, _ = replay_with_single_threaded_search(game, networks, options, record["game_id"], len(record["actions"]))
         assert actions == record["actions"].tolist()
+
+
+def test_new_weights_reach_the_network_without_stopping():
+    game = make("connect4")
+    shape = NetworkShape.of_game(game)
+    first, second = ExactTestNetwork(shape, seed=1), ExactTestNetwork(shape, seed=2)
+    backend = TorchBackend(first)
+    planes = torch.from_numpy(np.stack([game.play_moves("4 4 3").encode(), game.new().encode()]))
+    logits, values = torch.empty(2, game.num_actions), torch.empty(2)
+    selfplay = SelfPlay(game, [backend], SelfPlayOptions(games=8, batch_size=8, simulations=8))
+    selfplay.start()
+    selfplay.run(games=2)
+    backend.load_state_dict(second.state_dict())  # while self-play runs
+    before = selfplay.counters()["evaluations"]
+    selfplay.run(games=2)
+    assert selfplay.counters()["evaluations"] > before
+    selfplay.stop()
+    backend.evaluate_into(planes, logits, values)
+    expected_logits, expected_values = second(planes)
+    torch.testing.assert_close(logits, expected_logits)
+    torch.testing.assert_close(values, expected_values)
+
+
+def test_ctrl_c_stops_cleanly_with_every_thread_joined(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import threading\n"
+        "from pyzero.games import make\n"
+        "from pyzero.inference import TorchBackend\n"
+        "from pyzero.network import ExactTestNetwork, NetworkShape\n"
+        "from pyzero.selfplay import SelfPlay, SelfPlayOptions\n"
+        "game = make('connect4')\n"
+        "selfplay = SelfPlay(game, [TorchBackend(ExactTestNetwork(NetworkShape.of_game(game)))],\n"
+        "                    SelfPlayOptions(games=32, batch_size=16, simulations=32))\n"
+        "print('running', flush=True)\n"
+        "try:\n"
+        "    selfplay.run(seconds=120)\n"
+        "except KeyboardInterrupt:\n"
+        "    counters = selfplay.counters()\n"
+        "    alive = [t.name for t in threading.enumerate() if t.name.startswith('pyzero')]\n"
+        "    print('interrupted', counters['running_workers'], counters['outstanding'], alive, flush=True)\n"
+    )
+    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "running"
+    import time
+    time.sleep(1.5)
+    process.send_signal(signal.SIGINT)
+    output, errors = process.communicate(timeout=30)
+    assert process.returncode == 0, errors
+    assert output.strip() == "interrupted 0 0 []"
