@@ -196,6 +196,59 @@ struct GameStateBox[G: Game](Defaultable, Movable, Writable):
             counts.first_player_wins, counts.second_player_wins, counts.draws, counts.unfinished
         )
 
+    @staticmethod
+    def encode_samples(py_self: PythonObject, arrays: PythonObject) raises -> PythonObject:
+        """Training inputs from stored games, with this state as every game's start.
+
+        `arrays` holds addresses and a count: per sample the offset of its game's first
+        action in `actions` (int64), its ply (int32), its symmetry (int32), the offset of
+        its policy entries (int64) and their number (int32); the entries themselves
+        (`entry_actions` int32, `entry_targets` float32). Writes `planes` [N, C, H, W],
+        `policy` [N, A] (the target, mapped by the symmetry) and `legal` [N, A] (uint8).
+        """
+        var start = Self._state(py_self)[].copy()
+        var count = Int(py=arrays["count"])
+        var actions = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=arrays["actions"]))
+        var game_starts = Pointer[Int64, MutAnyOrigin](unsafe_from_address=Int(py=arrays["game_starts"]))
+        var plies = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=arrays["plies"]))
+        var symmetries = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=arrays["symmetries"]))
+        var entry_starts = Pointer[Int64, MutAnyOrigin](unsafe_from_address=Int(py=arrays["entry_starts"]))
+        var entry_counts = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=arrays["entry_counts"]))
+        var entry_actions = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=arrays["entry_actions"]))
+        var entry_targets = FloatBuffer(unsafe_from_address=Int(py=arrays["entry_targets"]))
+        var planes = Int(py=arrays["planes"])
+        var policy = Int(py=arrays["policy"])
+        var legal = Int(py=arrays["legal"])
+        var plane_size = start.input_shape().size()
+        var num_actions = start.num_actions()
+        var scratch = List[Float32](length=plane_size, fill=0)
+        var scratch_pointer = FloatBuffer(unsafe_from_address=Int(scratch.unsafe_ptr()))
+        with GILReleased(Python()):
+            for sample in range(count):
+                var state = start.copy()
+                var first = Int(game_starts[unsafe_offset=sample])
+                for ply in range(Int(plies[unsafe_offset=sample])):
+                    state.apply(Int(actions[unsafe_offset = first + ply]))
+                var symmetry = Int(symmetries[unsafe_offset=sample])
+                var destination = FloatBuffer(unsafe_from_address=planes + sample * plane_size * 4)
+                if symmetry == 0:
+                    state.encode(destination)
+                else:
+                    state.encode(scratch_pointer)
+                    state.transform_encoding(symmetry, scratch_pointer, destination)
+                var policy_row = FloatBuffer(unsafe_from_address=policy + sample * num_actions * 4)
+                var legal_row = Pointer[UInt8, MutAnyOrigin](unsafe_from_address=legal + sample * num_actions)
+                for action in range(num_actions):
+                    policy_row[unsafe_offset=action] = 0
+                    legal_row[unsafe_offset=action] = 0
+                var entry = Int(entry_starts[unsafe_offset=sample])
+                for index in range(Int(entry_counts[unsafe_offset=sample])):
+                    var action = state.symmetry_action(symmetry, Int(entry_actions[unsafe_offset = entry + index]))
+                    policy_row[unsafe_offset=action] = entry_targets[unsafe_offset = entry + index]
+                    legal_row[unsafe_offset=action] = 1
+        _ = scratch^
+        return PythonObject(None)
+
     def write_to(self, mut writer: Some[Writer]):
         writer.write("<", self.states[0].name(), " state, ply ", self.states[0].ply(), ">")
 
@@ -237,4 +290,5 @@ def register_game_state_type[G: Game](mut module: PythonModuleBuilder, type_name
         .def_method[Box.position]("position")
         .def_method[Box.perft]("perft")
         .def_method[Box.count_finished_games]("count_finished_games")
+        .def_method[Box.encode_samples]("encode_samples")
     )

@@ -1,94 +1,256 @@
-"""Run configurations: YAML files that name the game and everything a run needs.
+"""Run configurations: YAML files that anchor everything a run does.
 
-Errors name the file, the line and the key. This is the part the foundation needs (the
-game section); the training issue extends the schema with network, search, self-play,
-replay, optimiser and checkpoint sections.
+A config names the game and its options, the network, the search, self-play, the replay
+buffer, the optimiser and schedule, checkpoints, evaluation and the run directory. Every
+option is defined once, here, with its default, type and range; the CLI reads the same
+objects. `inherit: other.yaml` (a path relative to the file) starts from another config,
+so a bigger network is a three-line file. Unknown keys, wrong types and out-of-range
+values are rejected with the file, the line, the key and the reason.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pyzero.games import GAME_NAMES
-
-KNOWN_TOP_LEVEL_KEYS = {"game"}
-KNOWN_GAME_KEYS = {"name", "options"}
+GAME_NAMES = ("tictactoe", "connect4", "tak")
 
 
 class ConfigError(ValueError):
-    """A configuration file that cannot be used; the message says where and why."""
+    """A configuration that cannot be used; the message says where and why."""
 
 
-@dataclass
-class GameConfig:
-    name: str
-    options: dict[str, float] = field(default_factory=dict)
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-@dataclass
-class RunConfig:
-    path: Path
-    game: GameConfig
+class GameSection(Section):
+    name: Literal["tictactoe", "connect4", "tak"]
+    options: dict[str, float] = Field(default_factory=dict, description="game options, e.g. size, komi")
 
 
-def _line_of(node: yaml.Node | None) -> int:
-    return node.start_mark.line + 1 if node is not None else 1
+class NetworkSection(Section):
+    blocks: int = Field(6, ge=0, le=64, description="residual blocks")
+    channels: int = Field(64, ge=1, le=1024)
+    policy_channels: int = Field(8, ge=1, le=256)
+    value_channels: int = Field(4, ge=1, le=256)
+    value_hidden: int = Field(64, ge=1, le=4096)
 
 
-def _mapping_node_lines(node: yaml.Node) -> dict[str, int]:
-    if not isinstance(node, yaml.MappingNode):
-        return {}
-    return {str(key.value): _line_of(value) for key, value in node.value}
+class GumbelSection(Section):
+    max_considered_actions: int = Field(16, ge=1, description="m: actions sampled by Gumbel-top-k")
+    gumbel_scale: float = Field(1.0, ge=0, description="0 for deterministic play")
+    c_visit: float = Field(50.0, gt=0)
+    c_scale: float = Field(0.1, gt=0)
+    rescale: bool = True
+    rounds_per_batch: int = Field(1, ge=0, description="sequential-halving rounds per leaf batch; 0 = a whole phase")
 
 
-def load_config(path: str | Path) -> RunConfig:
-    """Reads and validates a run configuration."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such config file")
-    text = path.read_text()
+class PuctSection(Section):
+    c_init: float = Field(1.25, gt=0)
+    c_base: float = Field(19652.0, gt=0)
+    fpu_reduction: float = Field(0.25, ge=0)
+    dirichlet_alpha: float = Field(0.3, gt=0)
+    dirichlet_fraction: float = Field(0.25, ge=0, le=1)
+    virtual_loss: float = Field(1.0, ge=0)
+    leaves_per_batch: int = Field(8, ge=1)
+    temperature: float = Field(1.0, ge=0)
+
+
+class SearchSection(Section):
+    algorithm: Literal["gumbel", "puct"] = "gumbel"
+    simulations: int = Field(64, ge=1, le=1_000_000)
+    gumbel: GumbelSection = Field(default_factory=GumbelSection)
+    puct: PuctSection = Field(default_factory=PuctSection)
+
+
+class SelfPlaySection(Section):
+    games: int = Field(256, ge=1, le=1_000_000, description="concurrent games")
+    workers: int = Field(1, ge=1, le=256, description="Mojo worker threads")
+    batch_size: int = Field(128, ge=1, le=65536, description="network batch")
+    buffers: int = Field(2, ge=2, le=16, description="batch buffers (double buffering and more)")
+    timeout_ms: float = Field(2.0, ge=0.1, le=100.0, description="a partial batch goes to the network after this")
+    cache_entries: int = Field(65536, ge=0, description="evaluation cache entries (0: off)")
+    max_policy_length: int = Field(512, ge=1, le=65535, description="longest legal-move list the cache stores")
+    max_game_plies: int = Field(0, ge=0, description="0: no cap; else a longer game is a draw")
+    tree_reuse: bool = True
+    device: str = "cpu"
+    precision: Literal["float32", "float16", "bfloat16"] = "float32"
+    compile: bool = False
+
+
+class ReplaySection(Section):
+    window_positions: int = Field(100_000, ge=1, description="most recent positions sampled from")
+    min_positions: int = Field(1000, ge=1, description="positions before training starts")
+    symmetries: bool = True
+
+
+class OptimizerSection(Section):
+    name: Literal["adamw", "sgd"] = "adamw"
+    learning_rate: float = Field(1e-3, gt=0, le=10)
+    weight_decay: float = Field(1e-4, ge=0, le=1)
+    momentum: float = Field(0.9, ge=0, lt=1, description="SGD only")
+    schedule: Literal["constant", "cosine", "step"] = "cosine"
+    warmup_steps: int = Field(100, ge=0)
+    step_every: int = Field(10_000, ge=1, description="step schedule: steps between decays")
+    step_gamma: float = Field(0.1, gt=0, le=1)
+
+
+class TrainingSection(Section):
+    steps: int = Field(100_000, ge=1, description="learner steps of the whole run")
+    batch_size: int = Field(256, ge=1, le=65536)
+    replay_ratio: float = Field(4.0, gt=0, description="samples trained per sample generated")
+    publish_interval: int = Field(50, ge=1, description="learner steps between weight updates to self-play")
+    value_q_weight: float = Field(0.0, ge=0, le=1, description="value target = (1-w) outcome + w root Q")
+    device: str = "cpu"
+    mixed_precision: bool = True
+    seed: int = 0
+
+
+class CheckpointSection(Section):
+    interval_steps: int = Field(500, ge=1)
+    keep_last: int = Field(5, ge=1)
+
+
+class EvaluationSection(Section):
+    interval_steps: int = Field(1000, ge=1)
+    games: int = Field(20, ge=0, description="games per opponent (0: no evaluation)")
+    simulations: int = Field(32, ge=1)
+    rollout_simulations: int = Field(200, ge=1, description="the plain-MCTS baseline's simulations")
+    opponents: list[Literal["random", "mcts", "previous"]] = Field(default_factory=lambda: ["random", "mcts", "previous"])
+
+
+class RunConfig(Section):
+    game: GameSection
+    network: NetworkSection = Field(default_factory=NetworkSection)
+    search: SearchSection = Field(default_factory=SearchSection)
+    selfplay: SelfPlaySection = Field(default_factory=SelfPlaySection)
+    replay: ReplaySection = Field(default_factory=ReplaySection)
+    optimizer: OptimizerSection = Field(default_factory=OptimizerSection)
+    training: TrainingSection = Field(default_factory=TrainingSection)
+    checkpoint: CheckpointSection = Field(default_factory=CheckpointSection)
+    evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
+    run_dir: str = Field("", description="default: runs/<config file name>")
+
+    @field_validator("run_dir")
+    @classmethod
+    def _no_blank(cls, value: str) -> str:
+        return value.strip()
+
+    # Set after loading (not config keys).
+    _path: Path | None = None
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    def run_directory(self) -> Path:
+        if self.run_dir:
+            return Path(self.run_dir)
+        return Path("runs") / (self._path.stem if self._path else self.game.name)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything, defaults included: what a run directory records."""
+        return self.model_dump(mode="json")
+
+
+# ---------------------------------------------------------------- loading with lines
+def _compose(path: Path) -> tuple[Any, dict[tuple, tuple[Path, int]]]:
+    """The file's data and, for every key path, the file and line that set it."""
     try:
-        root_node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        text = path.read_text()
+        node = yaml.compose(text)
+    except OSError as error:
+        raise ConfigError(f"{path}: {error.strerror}") from None
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: invalid YAML: {error}") from None
+    marks: dict[tuple, tuple[Path, int]] = {}
+
+    def convert(node, key_path: tuple):
+        if isinstance(node, yaml.MappingNode):
+            result = {}
+            for key_node, value_node in node.value:
+                key = key_node.value
+                marks[key_path + (key,)] = (path, key_node.start_mark.line + 1)
+                result[key] = convert(value_node, key_path + (key,))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [convert(item, key_path + (index,)) for index, item in enumerate(node.value)]
+        return yaml.safe_load(yaml.serialize(node)) if node is not None else None
+
+    data = convert(node, ()) if node is not None else {}
+    return data, marks
+
+
+def _merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, dict]:
+    path = path.resolve() if path.is_absolute() else path
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such config file")
+    if path.resolve() in seen:
+        raise ConfigError(f"{path}: 'inherit' forms a cycle")
+    data, marks = _compose(path)
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1: the config must be a mapping with a 'game' section")
-    lines = _mapping_node_lines(root_node)
-
-    def fail(key: str, reason: str, line: int | None = None) -> ConfigError:
-        return ConfigError(f"{path}:{line or lines.get(key.split('.')[0], 1)}: key '{key}': {reason}")
-
-    for key in data:
-        if key not in KNOWN_TOP_LEVEL_KEYS:
-            raise fail(str(key), f"unknown key (known: {', '.join(sorted(KNOWN_TOP_LEVEL_KEYS))})")
-    if "game" not in data:
-        raise ConfigError(f"{path}:1: missing the 'game' section")
-    game = data["game"]
-    if not isinstance(game, dict):
-        raise fail("game", "must be a mapping with 'name' and optional 'options'")
-    game_node = next(value for key, value in root_node.value if key.value == "game")
-    game_lines = _mapping_node_lines(game_node)
-    for key in game:
-        if key not in KNOWN_GAME_KEYS:
-            raise fail(f"game.{key}", "unknown key (known: name, options)", game_lines.get(str(key)))
-    name = game.get("name")
-    if name not in GAME_NAMES:
-        raise fail("game.name", f"unknown game {name!r} (known: {', '.join(GAME_NAMES)})", game_lines.get("name"))
-    options = game.get("options") or {}
-    if not isinstance(options, dict):
-        raise fail("game.options", "must be a mapping of option names to numbers", game_lines.get("options"))
-    for key, value in options.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise fail(f"game.options.{key}", f"must be a number, got {value!r}", game_lines.get("options"))
-    return RunConfig(path=path, game=GameConfig(name=name, options={k: float(v) for k, v in options.items()}))
+        raise ConfigError(f"{path}:1: the config must be a mapping (with a 'game' section)")
+    parent = data.pop("inherit", None)
+    if parent is None:
+        return data, marks
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path}:{marks[('inherit',)][1]}: key 'inherit': must be a path to another config")
+    parent_path = path.parent / parent
+    base, base_marks = _load_raw(parent_path, seen + (path.resolve(),))
+    return _merge(base, data), {**base_marks, **marks}
 
 
-def make_game_from_config(config: RunConfig) -> Any:
+def _locate(marks: dict, location: tuple, default: Path) -> str:
+    for end in range(len(location), 0, -1):
+        if location[:end] in marks:
+            file, line = marks[location[:end]]
+            return f"{file}:{line}"
+    return f"{default}:1"
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """Reads, merges (`inherit`) and validates a run configuration."""
+    path = Path(path)
+    data, marks = _load_raw(path)
+    for dotted, value in (overrides or {}).items():
+        target = data
+        keys = dotted.split(".")
+        for key in keys[:-1]:
+            target = target.setdefault(key, {})
+        target[keys[-1]] = value
+    try:
+        config = RunConfig.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            location = tuple(item["loc"])
+            key = ".".join(str(part) for part in location)
+            reason = item["msg"]
+            if item["type"] == "extra_forbidden":
+                reason = "unknown key"
+            elif item["type"] == "missing":
+                reason = "required key is missing"
+            problems.append(f"{_locate(marks, location, path)}: key '{key}': {reason}")
+        raise ConfigError("\n".join(problems)) from None
+    config._path = path
+    return config
+
+
+def make_game_from_config(config: RunConfig):
     """The `Game` a config names, with the config's path in any option error."""
     from pyzero.games import make
 

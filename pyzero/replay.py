@@ -1,0 +1,151 @@
+"""The replay buffer: a window of the most recent self-play positions.
+
+Stored compactly, as what regenerates the inputs: each game's move list, and per position
+its improved-policy target over the legal actions (Float16), its root value and the
+outcome. Input planes are rebuilt by the Mojo engine when a batch is sampled (replaying
+the moves, applying a random board symmetry to planes and policy alike), never by Python
+loops. On disk the buffer is a folder of shards, one per drained chunk of finished games,
+each written atomically (temporary file, then rename), so a crash at any moment leaves
+only whole shards and a restart loses nothing that was written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pyzero.games import Game
+from pyzero.selfplay import FinishedGames
+
+_SHARD = re.compile(r"^shard-(\d{8})\.npz$")
+
+
+@dataclass
+class TrainingBatch:
+    planes: np.ndarray  # float32 [N, C, H, W]
+    policy: np.ndarray  # float32 [N, A], the improved policy (0 at illegal actions)
+    legal: np.ndarray  # bool [N, A]
+    outcome: np.ndarray  # float32 [N], the game result for the side to move
+    root_value: np.ndarray  # float32 [N], the search's value of the position
+
+
+class ReplayBuffer:
+    def __init__(self, game: Game, window_positions: int, directory: str | Path | None = None):
+        self.game = game
+        self.window_positions = window_positions
+        self.directory = Path(directory) if directory is not None else None
+        self.total_positions = 0  # generated over the run (including those out of the window)
+        self.total_games = 0
+        self._chunks: list[FinishedGames] = []
+        self._next_shard = 0
+        self._arrays: dict[str, np.ndarray] | None = None
+        if self.directory is not None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._load_shards()
+
+    # -- contents ----------------------------------------------------------------------------
+    @property
+    def positions(self) -> int:
+        """Positions in the window (what sampling draws from)."""
+        return sum(int(chunk.lengths.sum()) for chunk in self._chunks)
+
+    def add(self, games: FinishedGames) -> None:
+        if len(games) == 0:
+            return
+        if self.directory is not None:
+            self._write_shard(games, self._next_shard)
+        self._next_shard += 1
+        self._append(games)
+
+    def _append(self, games: FinishedGames) -> None:
+        self._chunks.append(games)
+        self.total_positions += int(games.lengths.sum())
+        self.total_games += len(games)
+        # Drop whole chunks that fall entirely out of the window (and their shards).
+        while len(self._chunks) > 1 and self.positions - int(self._chunks[0].lengths.sum()) >= self.window_positions:
+            self._chunks.pop(0)
+            self._delete_oldest_shard()
+        self._arrays = None
+
+    # -- disk ----------------------------------------------------------------------------------
+    def _shard_path(self, index: int) -> Path:
+        return self.directory / f"shard-{index:08d}.npz"
+
+    def _write_shard(self, games: FinishedGames, index: int) -> None:
+        final = self._shard_path(index)
+        temporary = final.with_name(f".{final.name}.tmp")
+        with open(temporary, "wb") as handle:
+            np.savez(handle, **{name: getattr(games, name) for name in FinishedGames.__dataclass_fields__})
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, final)
+
+    def _shard_indices(self) -> list[int]:
+        return sorted(int(m.group(1)) for p in self.directory.iterdir() if (m := _SHARD.match(p.name)))
+
+    def _load_shards(self) -> None:
+        for stale in self.directory.glob(".shard-*.tmp"):
+            stale.unlink()  # a shard whose write was interrupted was never part of the buffer
+        indices = self._shard_indices()
+        for index in indices:
+            with np.load(self._shard_path(index)) as data:
+                games = FinishedGames(**{name: data[name] for name in FinishedGames.__dataclass_fields__})
+            self._append(games)
+        self._next_shard = indices[-1] + 1 if indices else 0
+
+    def _delete_oldest_shard(self) -> None:
+        if self.directory is None:
+            return
+        indices = self._shard_indices()
+        if indices:
+            self._shard_path(indices[0]).unlink()
+
+    # -- sampling --------------------------------------------------------------------------------
+    def _index(self) -> dict[str, np.ndarray]:
+        if self._arrays is None:
+            games = FinishedGames.concatenate(self._chunks)
+            lengths = games.lengths.astype(np.int64)
+            game_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+            position_game = np.repeat(np.arange(len(lengths)), lengths)
+            plies = (np.arange(len(games.actions)) - game_starts[position_game]).astype(np.int32)
+            entry_starts = np.concatenate([[0], np.cumsum(games.policy_counts.astype(np.int64))[:-1]])
+            winners = games.winners[position_game].astype(np.int64)
+            movers = plies % 2  # players alternate from the start position
+            outcome = np.where(winners < 0, 0.0, np.where(winners == movers, 1.0, -1.0)).astype(np.float32)
+            self._arrays = dict(actions=np.ascontiguousarray(games.actions, dtype=np.int32),
+                                game_starts=game_starts[position_game].astype(np.int64), plies=plies,
+                                entry_starts=entry_starts.astype(np.int64),
+                                entry_counts=games.policy_counts.astype(np.int32),
+                                entry_actions=np.ascontiguousarray(games.policy_actions, dtype=np.int32),
+                                entry_targets=games.policy_targets.astype(np.float32),
+                                outcome=outcome, root_values=games.root_values.astype(np.float32))
+        return self._arrays
+
+    def sample(self, batch_size: int, rng: np.random.Generator, symmetries: bool = True) -> TrainingBatch:
+        """A uniformly random batch of positions from the window, each under a random
+        board symmetry; inputs and targets are built by the Mojo engine."""
+        arrays = self._index()
+        total = len(arrays["plies"])
+        if total == 0:
+            raise ValueError("the replay buffer is empty")
+        chosen = rng.integers(0, total, size=batch_size)
+        symmetry = rng.integers(0, self.game.num_symmetries if symmetries else 1, size=batch_size).astype(np.int32)
+        planes = np.empty((batch_size, *self.game.input_shape), np.float32)
+        policy = np.empty((batch_size, self.game.num_actions), np.float32)
+        legal = np.empty((batch_size, self.game.num_actions), np.uint8)
+        game_starts = np.ascontiguousarray(arrays["game_starts"][chosen])
+        plies = np.ascontiguousarray(arrays["plies"][chosen])
+        entry_starts = np.ascontiguousarray(arrays["entry_starts"][chosen])
+        entry_counts = np.ascontiguousarray(arrays["entry_counts"][chosen])
+        self.game.new()._raw.encode_samples(dict(
+            count=batch_size, actions=arrays["actions"].ctypes.data, game_starts=game_starts.ctypes.data,
+            plies=plies.ctypes.data, symmetries=symmetry.ctypes.data, entry_starts=entry_starts.ctypes.data,
+            entry_counts=entry_counts.ctypes.data, entry_actions=arrays["entry_actions"].ctypes.data,
+            entry_targets=arrays["entry_targets"].ctypes.data, planes=planes.ctypes.data,
+            policy=policy.ctypes.data, legal=legal.ctypes.data))
+        return TrainingBatch(planes, policy, legal.astype(bool), arrays["outcome"][chosen],
+                             arrays["root_values"][chosen])
