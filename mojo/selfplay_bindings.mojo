@@ -115,6 +115,14 @@ struct SelfPlayBox[G: Game](Defaultable, Movable, Writable):
         return PythonObject(None)
 
     @staticmethod
+    def clear_cache(py_self: PythonObject) raises -> PythonObject:
+        """Empties the evaluation cache (new weights make its entries stale)."""
+        var pipeline = Self._pipeline(py_self)
+        if len(pipeline[].caches) > 0:
+            pipeline[].caches[0].clear()
+        return PythonObject(None)
+
+    @staticmethod
     def counters(py_self: PythonObject) raises -> PythonObject:
         """Every counter the dashboard shows, read in one call."""
         var pipeline = Self._pipeline(py_self)
@@ -207,6 +215,7 @@ def register_selfplay_type[G: Game](mut module: PythonModuleBuilder, type_name: 
         .def_method[Box.wait_for_batch]("wait_for_batch")
         .def_method[Box.batch_done]("batch_done")
         .def_method[Box.counters]("counters")
+        .def_method[Box.clear_cache]("clear_cache")
         .def_method[Box.take_finished]("take_finished")
     )
 

@@ -326,30 +326,53 @@ def play(target: str, second: bool, seed: int | None) -> None:
 
 @cli.command()
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
-@click.option("--games", type=click.IntRange(min=1), default=200, show_default=True, help="Random games to play.")
-@click.option("--seed", type=int, default=0, show_default=True)
-def train(config_path: str, games: int, seed: int) -> None:
-    """Train on CONFIG (the main job).
+@click.option("--resume", is_flag=True, help="Resume the run in the config's run directory without asking.")
+@click.option("--restart", is_flag=True, help="Archive the existing run directory and start over.")
+@click.option("--no-dashboard", is_flag=True, help="Plain log lines instead of the live dashboard.")
+@click.option("--seconds", type=float, default=None, help="Stop (with a checkpoint) after this wall time.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config value, e.g. --set training.steps=500 (YAML value syntax).")
+def train(config_path: str, resume: bool, restart: bool, no_dashboard: bool, seconds: float | None,
+          overrides: tuple[str, ...]) -> None:
+    """Train on CONFIG (the main job): self-play and learning together, checkpointed.
 
-    Training (self-play with search, the learner and checkpoints) is not built yet: until
-    it lands this command validates the config, compiles the engine and plays random
-    games of the configured game through it, and says so.
+    An existing run directory is resumed by default (asked on a terminal: resume /
+    restart / abort); Ctrl-C saves a checkpoint and stops cleanly.
     """
-    from pyzero.random_play import play_random_games
+    import logging
 
-    game = _game_from_target(config_path)
-    console.print(
-        f"[yellow]training is not implemented yet[/]: playing {games} random games of {game!r} "
-        "with the Mojo engine instead."
-    )
-    started = time.perf_counter()
-    summary = play_random_games(game, games, seed=seed)
-    seconds = time.perf_counter() - started
-    results = ", ".join(f"{result}: {count}" for result, count in sorted(summary.results.items()))
-    console.print(
-        f"{summary.games} games in {seconds:.2f}s, mean length {summary.mean_plies:.1f} plies; results {results}",
-        highlight=False,
-    )
+    import yaml
+
+    from pyzero.config import ConfigError, load_config
+    from pyzero.engine_build import EngineBuildError
+    from pyzero.selfplay import PipelineError
+    from pyzero.training.run_directory import RunAborted
+    from pyzero.training.trainer import Trainer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    values = {}
+    for item in overrides:
+        key, separator, value = item.partition("=")
+        if not separator:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--set")
+        values[key] = yaml.safe_load(value)
+    try:
+        config = load_config(config_path, values)
+        trainer = Trainer(config, resume=resume, restart=restart, dashboard=not no_dashboard)
+        console.print(f"run directory: {trainer.directory} ({trainer.mode})", highlight=False)
+        summary = trainer.run(max_seconds=seconds)
+    except ConfigError as error:
+        _fail(str(error), code=2)
+    except RunAborted as error:
+        _fail(f"aborted: {error}", code=1)
+    except EngineBuildError as error:
+        _fail(str(error))
+    except PipelineError as error:
+        _fail(str(error))
+    except KeyboardInterrupt:
+        console.print("stopped; a checkpoint was saved. Run the same command to resume.")
+        sys.exit(130)
+    console.print(json.dumps(summary, indent=2, default=str), highlight=False)
 
 
 def main() -> None:

@@ -182,6 +182,12 @@ class SelfPlay:
     def counters(self) -> dict[str, float]:
         return dict(self._raw.counters())
 
+    def publish_weights(self, state_dict: dict, network: int = 0) -> None:
+        """New weights for a network, applied between batches without stopping; the
+        evaluation cache is emptied since its entries came from the old weights."""
+        self.backends[network].load_state_dict(state_dict)
+        self._raw.clear_cache()
+
     def run(self, games: int | None = None, seconds: float | None = None, poll: float = 0.01) -> FinishedGames:
         """Runs (starting if needed) until `games` more games finished or `seconds` passed."""
         if games is None and seconds is None:

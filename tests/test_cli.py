@@ -78,13 +78,6 @@ def test_play_against_random_handles_bad_input():
     assert "game over:" in completed.stdout or "end of input" in completed.stdout
 
 
-def test_train_runs_the_placeholder_and_says_so():
-    completed = pyzero("train", "configs/connect4.yaml", "--games", "20")
-    assert completed.returncode == 0, completed.stderr
-    assert "training is not implemented yet" in completed.stdout
-    assert "20 games" in completed.stdout
-
-
 def test_train_rejects_config_errors_with_file_line_and_key(tmp_path):
     config = tmp_path / "bad.yaml"
     config.write_text("game:\n  name: connect4\n  optoins: {}\n")

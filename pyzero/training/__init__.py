@@ -1,0 +1,1 @@
+"""Training end to end: learner, checkpoints, run directories, evaluation, dashboard."""

@@ -1,0 +1,256 @@
+"""The main job: self-play and learning running together, checkpointed and resumable.
+
+Self-play runs in its own threads (Mojo workers and the network thread) from the moment
+the run starts; this thread drains finished games into the replay buffer, trains whenever
+the replay ratio allows (samples trained <= ratio x positions generated), publishes new
+weights to self-play every `publish_interval` steps without stopping it, checkpoints every
+`checkpoint.interval_steps` steps and on Ctrl-C, and evaluates every
+`evaluation.interval_steps` steps. Killing the process at any moment loses only the
+learner steps since the last checkpoint: the replay shards on disk are always whole.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pyzero.config import ConfigError, RunConfig, make_game_from_config
+from pyzero.inference import BackendOptions, TorchBackend
+from pyzero.network import NetworkShape, ResNet
+from pyzero.replay import ReplayBuffer
+from pyzero.search import GumbelOptions
+from pyzero.selfplay import SelfPlay, SelfPlayOptions
+from pyzero.training.checkpoint import load_latest_checkpoint, save_checkpoint
+from pyzero.training.dashboard import TrainingView
+from pyzero.training.evaluation import (
+    MatchResult,
+    NetworkPlayer,
+    RandomPlayer,
+    RolloutMctsPlayer,
+    losses_against_minimax,
+    play_match,
+)
+from pyzero.training.learner import Learner
+from pyzero.training.run_directory import archive, choose_start, write_config_snapshot
+
+log = logging.getLogger("pyzero.train")
+
+
+@dataclass
+class RunCounters:
+    """What a checkpoint records besides weights and optimiser."""
+
+    samples_trained: int = 0
+    selfplay_starts: int = 0  # each start gets fresh game seeds
+    elapsed_seconds: float = 0.0
+    evaluations: list[dict] = field(default_factory=list)
+
+
+def build_model(config: RunConfig, game) -> ResNet:
+    network = config.network
+    return ResNet(NetworkShape.of_game(game), blocks=network.blocks, channels=network.channels,
+                  policy_channels=network.policy_channels, value_channels=network.value_channels,
+                  value_hidden=network.value_hidden)
+
+
+def selfplay_options(config: RunConfig, seed: int) -> SelfPlayOptions:
+    if config.search.algorithm != "gumbel":
+        raise ConfigError(f"{config.path}: key 'search.algorithm': self-play runs Gumbel MCTS; "
+                          "PUCT is available for analysis and play (pyzero.search.puct_search)")
+    section = config.selfplay
+    gumbel = GumbelOptions(**config.search.gumbel.model_dump())
+    return SelfPlayOptions(games=section.games, workers=section.workers, batch_size=section.batch_size,
+                           buffers_per_network=section.buffers, timeout_microseconds=int(section.timeout_ms * 1000),
+                           simulations=config.search.simulations, seed=seed, max_game_plies=section.max_game_plies,
+                           cache_entries=section.cache_entries, max_policy_length=section.max_policy_length,
+                           tree_reuse=section.tree_reuse, gumbel=gumbel)
+
+
+class Trainer:
+    def __init__(self, config: RunConfig, resume: bool = False, restart: bool = False, dashboard: bool = True,
+                 ask=None):
+        self.config = config
+        self.directory = config.run_directory()
+        mode = choose_start(self.directory, config, resume, restart, ask)
+        if mode == "restart":
+            archived = archive(self.directory)
+            log.info("archived the previous run to %s", archived)
+        self.mode = mode
+        write_config_snapshot(self.directory, config)
+        self.game = make_game_from_config(config)
+        torch.manual_seed(config.training.seed)
+        self.model = build_model(config, self.game)
+        self.learner = Learner(self.model, config.optimizer, config.training)
+        self.counters = RunCounters()
+        self.rng = np.random.default_rng(config.training.seed)
+        self.dashboard = dashboard
+        self.previous_model: torch.nn.Module | None = None
+        if mode == "resume":
+            self._restore()
+        self.replay = ReplayBuffer(self.game, config.replay.window_positions, self.directory / "replay")
+
+    # -- checkpoints -------------------------------------------------------------------------
+    def _restore(self) -> None:
+        found = load_latest_checkpoint(self.directory / "checkpoints", warn=log.warning)
+        if found is None:
+            log.info("no checkpoint in %s yet: starting from step 0 (replay kept)", self.directory)
+            return
+        path, payload = found
+        self.learner.load_state_dict(payload["learner"])
+        counters = payload["counters"]
+        self.counters = RunCounters(**counters)
+        random.setstate(payload["rng"]["python"])
+        self.rng.bit_generator.state = payload["rng"]["numpy"]
+        torch.set_rng_state(payload["rng"]["torch"])
+        if payload.get("previous_model") is not None:
+            self.previous_model = build_model(self.config, self.game)
+            self.previous_model.load_state_dict(payload["previous_model"])
+        log.info("resumed from %s (step %d)", path.name, self.learner.step)
+
+    def save_checkpoint(self) -> Path:
+        payload = dict(learner=self.learner.state_dict(), counters=asdict(self.counters),
+                       rng=dict(python=random.getstate(), numpy=self.rng.bit_generator.state,
+                                torch=torch.get_rng_state()),
+                       previous_model=self.previous_model.state_dict() if self.previous_model is not None else None,
+                       config=self.config.snapshot())
+        return save_checkpoint(self.directory / "checkpoints", self.learner.step, payload,
+                               self.config.checkpoint.keep_last)
+
+    # -- evaluation ----------------------------------------------------------------------------
+    def evaluate(self) -> dict:
+        section = self.config.evaluation
+        current = copy.deepcopy(self.model).cpu().eval()
+        player = NetworkPlayer(current, section.simulations)
+        results: list[MatchResult] = []
+        seed = self.learner.step
+        for opponent_name in section.opponents:
+            if opponent_name == "random":
+                opponent = RandomPlayer()
+            elif opponent_name == "mcts":
+                opponent = RolloutMctsPlayer(section.rollout_simulations)
+            elif self.previous_model is not None:
+                opponent = NetworkPlayer(self.previous_model, section.simulations, name="previous")
+            else:
+                continue
+            results.append(play_match(self.game, player, opponent, section.games, seed=seed))
+        report = {"step": self.learner.step, **{f"vs {r.opponent}": round(r.score, 3) for r in results},
+                  "results": [asdict(r) for r in results]}
+        if self.game.name == "tictactoe":
+            lost, examined = losses_against_minimax(self.game, player)
+            report["losses vs minimax"] = lost
+            report["minimax lines"] = examined
+        self.previous_model = current
+        self.counters.evaluations.append(report)
+        with open(self.directory / "evaluations.jsonl", "a") as handle:
+            handle.write(json.dumps(report) + "\n")
+        return report
+
+    # -- the loop -----------------------------------------------------------------------------------
+    def run(self, max_seconds: float | None = None, max_steps: int | None = None) -> dict:
+        config = self.config
+        total_steps = min(config.training.steps, max_steps) if max_steps else config.training.steps
+        inference_model = copy.deepcopy(self.model).eval()
+        backend = TorchBackend(inference_model, BackendOptions(device=config.selfplay.device,
+                                                               precision=config.selfplay.precision,
+                                                               compile=config.selfplay.compile))
+        self.counters.selfplay_starts += 1
+        seed = config.training.seed * 1_000_003 + self.counters.selfplay_starts
+        selfplay = SelfPlay(self.game, [backend], selfplay_options(config, seed))
+        started = time.monotonic()
+        elapsed_before = self.counters.elapsed_seconds
+        last_view = 0.0
+        last_counts = (started, selfplay.counters(), self.learner.step)
+        losses = None
+        interrupted = False
+        view = TrainingView(self.dashboard, self.directory / "tensorboard")
+        selfplay.start()
+        try:
+            with view:
+                while self.learner.step < total_steps:
+                    if max_seconds is not None and time.monotonic() - started >= max_seconds:
+                        break
+                    selfplay.check()
+                    finished = selfplay.take_finished()
+                    if len(finished):
+                        self.replay.add(finished)
+                    budget = config.training.replay_ratio * self.replay.total_positions
+                    ready = self.replay.positions >= config.replay.min_positions
+                    if ready and self.counters.samples_trained + config.training.batch_size <= budget:
+                        batch = self.replay.sample(config.training.batch_size, self.rng, config.replay.symmetries)
+                        losses = self.learner.train_step(batch)
+                        self.counters.samples_trained += config.training.batch_size
+                        step = self.learner.step
+                        if step % config.training.publish_interval == 0:
+                            selfplay.publish_weights(self.model.state_dict())
+                        if step % config.checkpoint.interval_steps == 0:
+                            self.save_checkpoint()
+                        if config.evaluation.games > 0 and step % config.evaluation.interval_steps == 0:
+                            report = self.evaluate()
+                            view.update({"last evaluation": _summary(report)}, step)
+                    else:
+                        time.sleep(0.005)
+                    now = time.monotonic()
+                    if now - last_view >= 0.5:
+                        last_view = now
+                        metrics = self._metrics(selfplay, losses, last_counts, now, started, elapsed_before)
+                        last_counts = (now, selfplay.counters(), self.learner.step)
+                        view.update(metrics, self.learner.step)
+        except KeyboardInterrupt:
+            interrupted = True
+            log.warning("interrupted: saving a checkpoint and stopping self-play")
+        finally:
+            self.counters.elapsed_seconds = elapsed_before + (time.monotonic() - started)
+            selfplay.stop()
+            remaining = selfplay.take_finished()
+            if len(remaining):
+                self.replay.add(remaining)
+            self.save_checkpoint()
+        summary = {"step": self.learner.step, "samples trained": self.counters.samples_trained,
+                   "replay positions": self.replay.positions, "positions generated": self.replay.total_positions,
+                   "games generated": self.replay.total_games, "seconds": self.counters.elapsed_seconds,
+                   "interrupted": interrupted,
+                   "last evaluation": self.counters.evaluations[-1] if self.counters.evaluations else None}
+        if interrupted:
+            raise KeyboardInterrupt
+        return summary
+
+    def _metrics(self, selfplay, losses, last_counts, now, started, elapsed_before) -> dict:
+        then, before, step_before = last_counts
+        counters = selfplay.counters()
+        span = max(now - then, 1e-9)
+        evaluations = counters["evaluations"] - before["evaluations"]
+        batches = counters["batches"] - before["batches"]
+        metrics = {
+            "games/s": (counters["games_finished"] - before["games_finished"]) / span,
+            "positions/s": (counters["positions"] - before["positions"]) / span,
+            "evaluations/s": evaluations / span,
+            "batch fill": evaluations / max(batches * self.config.selfplay.batch_size, 1),
+            "cache hit rate": counters["cache_hits"] / max(counters["cache_lookups"], 1),
+            "games finished": self.replay.total_games, "positions": self.replay.total_positions,
+            "outstanding": counters["outstanding"], "unsent": counters["unsent"],
+            "worker idle": (counters["worker_idle_seconds"] - before["worker_idle_seconds"])
+            / (span * self.config.selfplay.workers),
+            "network wait": (counters["network_wait_seconds"] - before["network_wait_seconds"]) / span,
+            "step": self.learner.step, "steps/s": (self.learner.step - step_before) / span,
+            "samples trained": self.counters.samples_trained, "replay positions": self.replay.positions,
+            "learning rate": self.learner.scheduler.get_last_lr()[0],
+            "elapsed": f"{elapsed_before + now - started:,.0f} s",
+            "next checkpoint in": f"{self.config.checkpoint.interval_steps - self.learner.step % self.config.checkpoint.interval_steps} steps",
+        }
+        if losses is not None:
+            metrics.update({"policy loss": losses.policy, "value loss": losses.value,
+                            "target entropy": losses.policy_entropy})
+        return metrics
+
+
+def _summary(report: dict) -> str:
+    parts = [f"{key} {value}" for key, value in report.items() if key.startswith("vs ") or key == "losses vs minimax"]
+    return f"step {report['step']}: " + ", ".join(parts)

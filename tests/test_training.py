@@ -1,0 +1,156 @@
+"""Training end to end: checkpoints, crash-safe resume, the resume prompt, learning."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from pyzero.config import ConfigError, load_config
+from pyzero.training.checkpoint import CheckpointError, load_latest_checkpoint, read_checkpoint, save_checkpoint
+from pyzero.training.learner import learning_rate_factor
+from pyzero.training.trainer import Trainer
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+TINY = {
+    "network.blocks": 1, "network.channels": 8, "network.value_hidden": 8,
+    "search.simulations": 8, "selfplay.games": 16, "selfplay.batch_size": 16, "selfplay.cache_entries": 1024,
+    "replay.min_positions": 50, "training.batch_size": 32, "training.steps": 30, "training.publish_interval": 5,
+    "checkpoint.interval_steps": 10, "evaluation.games": 0,
+}
+
+
+def tiny_config(run_dir, **more):
+    return load_config(REPOSITORY / "configs/tictactoe.yaml", {**TINY, "run_dir": str(run_dir), **more})
+
+
+def test_learning_rate_schedule():
+    config = load_config(REPOSITORY / "configs/tictactoe.yaml").optimizer
+    assert learning_rate_factor(0, config, 1000) == pytest.approx(1 / config.warmup_steps)
+    assert learning_rate_factor(config.warmup_steps, config, 1000) == pytest.approx(1.0)
+    assert learning_rate_factor(1000, config, 1000) == pytest.approx(0.0, abs=1e-9)
+    stepped = config.model_copy(update={"schedule": "step", "warmup_steps": 0, "step_every": 10, "step_gamma": 0.5})
+    assert [learning_rate_factor(s, stepped, 100) for s in (0, 9, 10, 25)] == [1.0, 1.0, 0.5, 0.25]
+
+
+def test_checkpoint_round_trip_is_bit_identical(tmp_path):
+    trainer = Trainer(tiny_config(tmp_path / "run"), dashboard=False)
+    trainer.run()
+    assert trainer.learner.step == 30
+    resumed = Trainer(tiny_config(tmp_path / "run"), resume=True, dashboard=False)
+    assert resumed.mode == "resume" and resumed.learner.step == 30
+    for name, tensor in trainer.model.state_dict().items():
+        assert torch.equal(tensor, resumed.model.state_dict()[name]), name
+    saved, restored = trainer.learner.optimizer.state_dict(), resumed.learner.optimizer.state_dict()
+    assert saved["param_groups"] == restored["param_groups"]
+    for key, state in saved["state"].items():
+        for name, value in state.items():
+            assert torch.equal(torch.as_tensor(value), torch.as_tensor(restored["state"][key][name]))
+    assert resumed.counters.samples_trained == trainer.counters.samples_trained
+    assert resumed.rng.bit_generator.state == trainer.rng.bit_generator.state
+    assert resumed.replay.positions == trainer.replay.positions > 0
+
+
+def test_corrupted_or_truncated_checkpoint_falls_back_to_the_previous(tmp_path):
+    directory = tmp_path / "checkpoints"
+    for step in (10, 20, 30):
+        save_checkpoint(directory, step, {"step": step, "weights": torch.full((4,), float(step))}, keep_last=5)
+    newest = directory / "step-000000030.pt"
+    blob = newest.read_bytes()
+    newest.write_bytes(blob[: len(blob) // 2])  # truncated
+    with pytest.raises(CheckpointError, match="incomplete"):
+        read_checkpoint(newest)
+    warnings = []
+    path, payload = load_latest_checkpoint(directory, warn=warnings.append)
+    assert payload["step"] == 20 and "step-000000030.pt" in warnings[0]
+    middle = directory / "step-000000020.pt"
+    data = bytearray(middle.read_bytes())
+    data[100] ^= 0xFF  # one flipped bit
+    middle.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="SHA-256"):
+        read_checkpoint(middle)
+    assert load_latest_checkpoint(directory, warn=warnings.append)[1]["step"] == 10
+    save_checkpoint(directory, 40, {"step": 40}, keep_last=2)
+    assert sorted(p.name for p in directory.glob("step-*.pt")) == ["step-000000030.pt", "step-000000040.pt"]
+
+
+def pyzero_train(run_dir, *arguments, **settings):
+    values = {**TINY, "run_dir": str(run_dir), **settings}
+    command = [sys.executable, "-m", "pyzero", "train", "configs/tictactoe.yaml", "--no-dashboard"]
+    for key, value in values.items():
+        command += ["--set", f"{key}={value}"]
+    return command + list(arguments)
+
+
+def test_kill_9_mid_run_resumes_with_the_replay_intact(tmp_path):
+    run_dir = tmp_path / "run"
+    process = subprocess.Popen(pyzero_train(run_dir, **{"training.steps": 100000}), cwd=REPOSITORY,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoints = run_dir / "checkpoints"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(checkpoints.glob("step-*.pt"))) < 2:
+        time.sleep(0.2)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert list(checkpoints.glob("step-*.pt")), "no checkpoint was written before the kill"
+    _, latest = load_latest_checkpoint(checkpoints)
+    from pyzero.games import make
+    from pyzero.replay import ReplayBuffer
+
+    on_disk = ReplayBuffer(make("tictactoe"), 10**9, run_dir / "replay").positions
+    step = latest["learner"]["step"]
+    resumed = Trainer(tiny_config(run_dir, **{"training.steps": step + 10}), dashboard=False)
+    assert resumed.mode == "resume"  # no terminal in tests: resume by default
+    assert resumed.learner.step == step
+    assert resumed.replay.positions >= min(on_disk, 20000)
+    summary = resumed.run()
+    assert summary["step"] == step + 10
+
+
+def test_resume_refuses_a_different_network_unless_restarting(tmp_path):
+    Trainer(tiny_config(tmp_path / "run"), dashboard=False).run(max_steps=5)
+    with pytest.raises(ConfigError, match="network"):
+        Trainer(tiny_config(tmp_path / "run", **{"network.channels": 16}), dashboard=False)
+    restarted = Trainer(tiny_config(tmp_path / "run", **{"network.channels": 16}), restart=True, dashboard=False)
+    assert restarted.mode == "restart" and restarted.learner.step == 0
+    assert list(tmp_path.glob("run.archived-*"))
+
+
+@pytest.mark.parametrize("answer,expected_mode", [("", "resume"), ("restart", "restart"), ("abort", None)])
+def test_resume_prompt_answers_through_a_terminal(tmp_path, answer, expected_mode):
+    pexpect = pytest.importorskip("pexpect")
+    run_dir = tmp_path / "run"
+    Trainer(tiny_config(run_dir), dashboard=False).run(max_steps=5)
+    command = pyzero_train(run_dir, **{"training.steps": 6})
+    environment = {**os.environ, "NO_COLOR": "1"}  # plain text to match
+    child = pexpect.spawn(command[0], command[1:], cwd=str(REPOSITORY), timeout=120, encoding="utf-8", env=environment)
+    # Styles (bold) may wrap the choices: allow escape sequences between the words.
+    child.expect(r"resume, restart \(archive the old run\) or abort\?\s*\S*\[resume/restart/abort\]\S*\s*\S*\(resume\)")
+    child.sendline(answer)
+    child.expect(pexpect.EOF)
+    child.close()
+    if expected_mode is None:
+        assert child.exitstatus == 1 and "aborted" in child.before
+        assert not list(tmp_path.glob("run.archived-*"))
+    else:
+        assert child.exitstatus == 0, child.before
+        assert f"({expected_mode})" in child.before
+        assert bool(list(tmp_path.glob("run.archived-*"))) == (expected_mode == "restart")
+
+
+def test_tictactoe_training_reaches_perfect_play(tmp_path):
+    """The real config, shortened: after 1500 learner steps the network (with its search)
+    never loses to minimax along any line of optimal replies, as first or second player."""
+    config = load_config(REPOSITORY / "configs/tictactoe.yaml",
+                         {"run_dir": str(tmp_path / "ttt"), "training.steps": 1500, "evaluation.interval_steps": 1500,
+                          "evaluation.opponents": ["random"]})
+    summary = Trainer(config, dashboard=False).run()
+    evaluation = summary["last evaluation"]
+    assert evaluation["losses vs minimax"] == 0, evaluation
+    assert evaluation["vs random"] >= 0.9
