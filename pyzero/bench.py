@@ -138,6 +138,7 @@ class SelfPlayBenchmarkResult:
     game: str
     options: dict
     network: str
+    backend: str
     batch_size: int
     concurrent_games: int
     workers: int
@@ -177,12 +178,12 @@ def measure_inference(backend, input_shape, batch_size: int, seconds: float = 2.
 def run_selfplay_benchmark(game_name: str = "connect4", game_options: dict | None = None, blocks: int = 4,
                            channels: int = 32, batch_size: int = 128, games: int | None = None, workers: int = 1,
                            simulations: int = 64, seconds: float = 6.0, device: str = "cpu",
-                           cache_entries: int = 0) -> SelfPlayBenchmarkResult:
+                           cache_entries: int = 0, backend_name: str = "torch") -> SelfPlayBenchmarkResult:
     """(a) raw inference throughput of a ResNet at `batch_size`, (b) self-play with the same
     network, (c) their ratio, (d) batch fill, cache hit rate and waits, in one run."""
     import torch
 
-    from pyzero.inference import BackendOptions, TorchBackend, configure_cpu_threads
+    from pyzero.inference import BackendOptions, configure_cpu_threads, make_backend
     from pyzero.network import NetworkShape, ResNet
     from pyzero.selfplay import SelfPlay, SelfPlayOptions
 
@@ -190,7 +191,7 @@ def run_selfplay_benchmark(game_name: str = "connect4", game_options: dict | Non
     game = make(game_name, **game_options)
     torch.manual_seed(0)
     model = ResNet(NetworkShape.of_game(game), blocks=blocks, channels=channels)
-    backend = TorchBackend(model, BackendOptions(device=device))
+    backend = make_backend(model, backend_name, BackendOptions(device=device))
     # Raw inference with the same torch threads self-play will give it (see inference.py).
     torch_threads = configure_cpu_threads([backend], workers)
     inference_rate = measure_inference(backend, game.input_shape, batch_size)
@@ -209,7 +210,7 @@ def run_selfplay_benchmark(game_name: str = "connect4", game_options: dict | Non
     evaluations_rate = delta["evaluations"] / elapsed
     lookups = max(delta["cache_lookups"], 1)
     return SelfPlayBenchmarkResult(
-        game_name, game_options, f"resnet {blocks}x{channels}", batch_size, options.games, workers, simulations, device,
+        game_name, game_options, f"resnet {blocks}x{channels}", backend_name, batch_size, options.games, workers, simulations, device,
         torch_threads, inference_rate, evaluations_rate, delta["positions"] / elapsed, delta["games_finished"] / elapsed,
         evaluations_rate / inference_rate, delta["evaluations"] / max(delta["batches"] * batch_size, 1),
         delta["cache_hits"] / lookups if delta["cache_lookups"] else 0.0,

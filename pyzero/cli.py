@@ -186,7 +186,8 @@ def bench(context: click.Context, as_json: bool) -> None:
         context.invoke(bench_perft, as_json=False)
         context.invoke(bench_search, as_json=False)
         context.invoke(bench_selfplay, game_name="connect4", option_pairs=(), blocks=4, channels=32, batch_size=128,
-                       games=None, workers=1, simulations=64, seconds=6.0, device="cpu", cache_entries=0, as_json=False)
+                       games=None, workers=1, simulations=64, seconds=6.0, device="cpu", cache_entries=0,
+                       backend_name="torch", as_json=False)
 
 
 @bench.command("perft")
@@ -256,9 +257,10 @@ def bench_search(as_json: bool) -> None:
 @click.option("--seconds", default=6.0, show_default=True, help="Measured self-play time.")
 @click.option("--device", default="cpu", show_default=True)
 @click.option("--cache-entries", default=0, show_default=True, help="Evaluation cache size (0: off).")
+@click.option("--backend", "backend_name", type=click.Choice(["torch", "max"]), default="torch", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def bench_selfplay(game_name, option_pairs, blocks, channels, batch_size, games, workers, simulations, seconds,
-                   device, cache_entries, as_json) -> None:
+                   device, cache_entries, backend_name, as_json) -> None:
     """Keeping the network busy: raw inference vs self-play evaluations per second.
 
     Reports (a) the network's own throughput on full batches, (b) self-play network
@@ -268,7 +270,7 @@ def bench_selfplay(game_name, option_pairs, blocks, channels, batch_size, games,
     from pyzero.bench import run_selfplay_benchmark
 
     result = run_selfplay_benchmark(game_name, _parse_options(option_pairs), blocks, channels, batch_size, games,
-                                    workers, simulations, seconds, device, cache_entries)
+                                    workers, simulations, seconds, device, cache_entries, backend_name)
     if as_json:
         click.echo(json.dumps({"benchmark": "selfplay", **asdict(result)}, indent=2))
         return

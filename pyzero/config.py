@@ -77,6 +77,7 @@ class SelfPlaySection(Section):
     max_policy_length: int = Field(512, ge=1, le=65535, description="longest legal-move list the cache stores")
     max_game_plies: int = Field(0, ge=0, description="0: no cap; else a longer game is a draw")
     tree_reuse: bool = True
+    backend: Literal["torch", "max"] = Field("torch", description="max: Modular MAX on CPU (pip install max)")
     device: str = "cpu"
     precision: Literal["float32", "float16", "bfloat16"] = "float32"
     compile: bool = False

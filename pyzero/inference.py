@@ -75,3 +75,20 @@ class TorchBackend:
         values_out.copy_(values.float(), non_blocking=True)
         if self.device.type == "cuda":
             torch.cuda.current_stream(self.device).synchronize()
+
+
+def make_backend(model: torch.nn.Module, name: str, options: BackendOptions):
+    """The inference backend called `name` ("torch" or "max") for `model`."""
+    if name == "torch":
+        return TorchBackend(model, options)
+    if name == "max":
+        if options.device != "cpu":
+            raise ValueError("the MAX backend runs on the CPU here; use backend 'torch' for GPUs")
+        try:
+            import max  # noqa: F401 - only to say clearly what is missing
+        except ImportError:
+            raise ValueError("the MAX backend needs Modular's MAX: pip install max") from None
+        from pyzero.max_backend import MaxBackend
+
+        return MaxBackend(model, options)
+    raise ValueError(f"unknown inference backend {name!r} (torch, max)")

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from pyzero.config import ConfigError, RunConfig, make_game_from_config
-from pyzero.inference import BackendOptions, TorchBackend
+from pyzero.inference import BackendOptions, make_backend
 from pyzero.network import NetworkShape, ResNet
 from pyzero.replay import ReplayBuffer
 from pyzero.search import GumbelOptions
@@ -158,9 +158,9 @@ class Trainer:
         config = self.config
         total_steps = min(config.training.steps, max_steps) if max_steps else config.training.steps
         inference_model = copy.deepcopy(self.model).eval()
-        backend = TorchBackend(inference_model, BackendOptions(device=config.selfplay.device,
-                                                               precision=config.selfplay.precision,
-                                                               compile=config.selfplay.compile))
+        backend = make_backend(inference_model, config.selfplay.backend,
+                               BackendOptions(device=config.selfplay.device, precision=config.selfplay.precision,
+                                              compile=config.selfplay.compile))
         self.counters.selfplay_starts += 1
         seed = config.training.seed * 1_000_003 + self.counters.selfplay_starts
         selfplay = SelfPlay(self.game, [backend], selfplay_options(config, seed))
