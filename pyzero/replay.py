@@ -65,10 +65,19 @@ class ReplayBuffer:
         self._chunks.append(games)
         self.total_positions += int(games.lengths.sum())
         self.total_games += len(games)
-        # Drop whole chunks that fall entirely out of the window (and their shards).
+        # Drop whole chunks that fall entirely out of the window (and their shards)...
         while len(self._chunks) > 1 and self.positions - int(self._chunks[0].lengths.sum()) >= self.window_positions:
             self._chunks.pop(0)
             self._delete_oldest_shard()
+        # ...then the oldest games of the oldest chunk (its shard stays until all are out;
+        # reloading trims it the same way).
+        excess = self.positions - self.window_positions
+        if excess > 0:
+            lengths = np.cumsum(self._chunks[0].lengths)
+            drop = int(np.searchsorted(lengths, excess, side="left")) + 1
+            drop = min(drop, len(self._chunks[0]) - (1 if len(self._chunks) == 1 else 0))
+            if drop > 0:
+                self._chunks[0] = self._chunks[0].from_game(drop)
         self._arrays = None
 
     # -- disk ----------------------------------------------------------------------------------

@@ -75,6 +75,14 @@ class FinishedGames:
     def concatenate(cls, parts: list["FinishedGames"]) -> "FinishedGames":
         return cls(*[np.concatenate([getattr(p, name) for p in parts]) for name in cls.__dataclass_fields__])
 
+    def from_game(self, first: int) -> "FinishedGames":
+        """The games `first ..` (dropping the older ones)."""
+        plies = int(self.lengths[:first].sum())
+        entries = int(self.policy_counts[:plies].sum())
+        return FinishedGames(self.game_ids[first:], self.winners[first:], self.lengths[first:],
+                             self.actions[plies:], self.root_values[plies:], self.policy_counts[plies:],
+                             self.policy_actions[entries:], self.policy_targets[entries:])
+
     def game(self, index: int) -> dict[str, np.ndarray]:
         """One game's arrays (for tests and tools; training uses the flat arrays)."""
         ply_start = int(self.lengths[:index].sum())

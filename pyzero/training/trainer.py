@@ -49,6 +49,8 @@ class RunCounters:
     """What a checkpoint records besides weights and optimiser."""
 
     samples_trained: int = 0
+    positions_generated: int = 0  # over the whole run (the replay keeps only a window)
+    games_generated: int = 0
     selfplay_starts: int = 0  # each start gets fresh game seeds
     elapsed_seconds: float = 0.0
     evaluations: list[dict] = field(default_factory=list)
@@ -96,6 +98,9 @@ class Trainer:
         if mode == "resume":
             self._restore()
         self.replay = ReplayBuffer(self.game, config.replay.window_positions, self.directory / "replay")
+        # Shards older than the window are gone from disk: the run's totals come from the checkpoint.
+        self.replay.total_positions = max(self.replay.total_positions, self.counters.positions_generated)
+        self.replay.total_games = max(self.replay.total_games, self.counters.games_generated)
 
     # -- checkpoints -------------------------------------------------------------------------
     def _restore(self) -> None:
@@ -116,6 +121,8 @@ class Trainer:
         log.info("resumed from %s (step %d)", path.name, self.learner.step)
 
     def save_checkpoint(self) -> Path:
+        self.counters.positions_generated = self.replay.total_positions
+        self.counters.games_generated = self.replay.total_games
         payload = dict(learner=self.learner.state_dict(), counters=asdict(self.counters),
                        rng=dict(python=random.getstate(), numpy=self.rng.bit_generator.state,
                                 torch=torch.get_rng_state()),
