@@ -49,6 +49,7 @@ comptime BUFFER_FREE = 0
 comptime BUFFER_FILLING = 1
 comptime BUFFER_EVALUATING = 2
 comptime BUFFER_RESULTS = 3
+comptime BUFFER_RESETTING = 4  # taken by a worker, counters being reset: invisible to the network
 
 comptime NO_BUFFER = -1
 comptime ACQUIRING_BUFFER = -2
@@ -280,19 +281,23 @@ struct SelfPlayPipeline[G: Game](Movable):
                     continue
                 buffer = -1
                 for candidate in range(self.config.buffers_per_network):
-                    if atomic_compare_exchange(self._buffer_word(network, candidate, B_STATE), BUFFER_FREE, BUFFER_FILLING):
+                    var state_word = self._buffer_word(network, candidate, B_STATE)
+                    if atomic_compare_exchange(state_word, BUFFER_FREE, BUFFER_RESETTING):
                         buffer = candidate
                         break
                 if buffer < 0:
                     atomic_store(filling, NO_BUFFER)
                     return -1
-                # Reset the claim counter last: a late claimer of the previous cycle sees
-                # the sealed count until then and fails, instead of writing into the void.
+                # The network thread ignores the buffer until it is FILLING again, so it
+                # never seals one whose counters still hold the previous cycle's values.
+                # The claim counter is reset last: a late claimer of the previous cycle
+                # sees the sealed count until then and fails instead of writing into the void.
                 atomic_store(self._buffer_word(network, buffer, B_WRITTEN), 0)
                 atomic_store(self._buffer_word(network, buffer, B_CONSUMED), 0)
                 atomic_store(self._buffer_word(network, buffer, B_ITEMS), 0)
                 atomic_store(self._buffer_word(network, buffer, B_FILL_START_NS), Int(perf_counter_ns()))
                 atomic_store(self._buffer_word(network, buffer, B_CLAIMED), 0)
+                atomic_store(self._buffer_word(network, buffer, B_STATE), BUFFER_FILLING)
                 atomic_store(filling, buffer)
             var slot = atomic_add(self._buffer_word(network, buffer, B_CLAIMED), 1)
             if slot < self.config.batch_size:
