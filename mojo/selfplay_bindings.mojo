@@ -143,31 +143,40 @@ struct SelfPlayBox[G: Game](Defaultable, Movable, Writable):
         return result
 
     @staticmethod
-    def take_finished(py_self: PythonObject) raises -> PythonObject:
-        """The finished games since the last call, as flat numpy arrays (see pyzero.selfplay)."""
-        var numpy = Python.import_module("numpy")
-        var games = Self._pipeline(py_self)[].take_finished()
+    def stage_finished(py_self: PythonObject) raises -> PythonObject:
+        """Stages the finished games; returns (games, plies, policy entries) to allocate.
+
+        The hand-over to Python is two calls so that this module calls no Python code
+        while copying: a Ctrl-C then interrupts Python between the calls (the staged games
+        wait for the next call) instead of surfacing inside Mojo as an opaque error.
+        """
+        var pipeline = Self._pipeline(py_self)
+        pipeline[].stage_finished()
         var plies = 0
         var entries = 0
-        for game in games:
+        for game in pipeline[].staged:
             plies += len(game.actions)
             entries += len(game.policy_actions)
-        var game_ids = numpy.zeros(len(games), dtype=numpy.int64)
-        var winners = numpy.zeros(len(games), dtype=numpy.int8)
-        var lengths = numpy.zeros(len(games), dtype=numpy.int32)
-        var actions = numpy.zeros(plies, dtype=numpy.int32)
-        var root_values = numpy.zeros(plies, dtype=numpy.float32)
-        var policy_counts = numpy.zeros(plies, dtype=numpy.int32)
-        var policy_actions = numpy.zeros(entries, dtype=numpy.int32)
-        var policy_targets = numpy.zeros(entries, dtype=numpy.float16)
-        var ids_pointer = Pointer[Int64, MutAnyOrigin](unsafe_from_address=Int(py=game_ids.ctypes.data))
-        var winners_pointer = Pointer[Int8, MutAnyOrigin](unsafe_from_address=Int(py=winners.ctypes.data))
-        var lengths_pointer = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=lengths.ctypes.data))
-        var actions_pointer = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=actions.ctypes.data))
-        var values_pointer = Pointer[Float32, MutAnyOrigin](unsafe_from_address=Int(py=root_values.ctypes.data))
-        var counts_pointer = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=policy_counts.ctypes.data))
-        var policy_actions_pointer = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=policy_actions.ctypes.data))
-        var targets_pointer = Pointer[Float16, MutAnyOrigin](unsafe_from_address=Int(py=policy_targets.ctypes.data))
+        return Python.tuple(len(pipeline[].staged), plies, entries)
+
+    @staticmethod
+    def copy_staged(py_self: PythonObject, addresses: PythonObject) raises -> PythonObject:
+        """Copies the staged games into Python-allocated arrays sized by `stage_finished`:
+        game_ids int64, winners int8, lengths int32 (per game); actions int32, root_values
+        float32, policy_counts int32 (per ply); policy_actions int32, policy_targets
+        float16 (per entry)."""
+        var address_values = List[Int]()
+        for index in range(8):
+            address_values.append(Int(py=addresses[index]))
+        var games = Self._pipeline(py_self)[].take_staged()
+        var ids_pointer = Pointer[Int64, MutAnyOrigin](unsafe_from_address=address_values[0])
+        var winners_pointer = Pointer[Int8, MutAnyOrigin](unsafe_from_address=address_values[1])
+        var lengths_pointer = Pointer[Int32, MutAnyOrigin](unsafe_from_address=address_values[2])
+        var actions_pointer = Pointer[Int32, MutAnyOrigin](unsafe_from_address=address_values[3])
+        var values_pointer = Pointer[Float32, MutAnyOrigin](unsafe_from_address=address_values[4])
+        var counts_pointer = Pointer[Int32, MutAnyOrigin](unsafe_from_address=address_values[5])
+        var policy_actions_pointer = Pointer[Int32, MutAnyOrigin](unsafe_from_address=address_values[6])
+        var targets_pointer = Pointer[Float16, MutAnyOrigin](unsafe_from_address=address_values[7])
         var ply = 0
         var entry = 0
         for index in range(len(games)):
@@ -184,16 +193,7 @@ struct SelfPlayBox[G: Game](Defaultable, Movable, Writable):
                 policy_actions_pointer[unsafe_offset=entry] = game.policy_actions[position]
                 targets_pointer[unsafe_offset=entry] = game.policy_targets[position]
                 entry += 1
-        var result = Python.dict()
-        result["game_ids"] = game_ids
-        result["winners"] = winners
-        result["lengths"] = lengths
-        result["actions"] = actions
-        result["root_values"] = root_values
-        result["policy_counts"] = policy_counts
-        result["policy_actions"] = policy_actions
-        result["policy_targets"] = policy_targets
-        return result
+        return PythonObject(len(games))
 
     def write_to(self, mut writer: Some[Writer]):
         writer.write("<self-play pipeline>")
@@ -216,7 +216,8 @@ def register_selfplay_type[G: Game](mut module: PythonModuleBuilder, type_name: 
         .def_method[Box.batch_done]("batch_done")
         .def_method[Box.counters]("counters")
         .def_method[Box.clear_cache]("clear_cache")
-        .def_method[Box.take_finished]("take_finished")
+        .def_method[Box.stage_finished]("stage_finished")
+        .def_method[Box.copy_staged]("copy_staged")
     )
 
 

@@ -183,9 +183,20 @@ class SelfPlay:
     # -- results ---------------------------------------------------------------------------
     def take_finished(self) -> FinishedGames:
         """Every game finished since the last call."""
-        parts = self._finished + [FinishedGames(**self._raw.take_finished())]
+        parts = self._finished + [self._drain()]
         self._finished = []
         return FinishedGames.concatenate(parts)
+
+    def _drain(self) -> FinishedGames:
+        """Copies the engine's finished games into fresh numpy arrays (Python allocates,
+        Mojo fills; an interruption between the two leaves the games staged in the engine)."""
+        games, plies, entries = self._raw.stage_finished()
+        arrays = FinishedGames(np.empty(games, np.int64), np.empty(games, np.int8), np.empty(games, np.int32),
+                               np.empty(plies, np.int32), np.empty(plies, np.float32), np.empty(plies, np.int32),
+                               np.empty(entries, np.int32), np.empty(entries, np.float16))
+        copied = self._raw.copy_staged([getattr(arrays, name).ctypes.data for name in FinishedGames.__dataclass_fields__])
+        assert copied == games
+        return arrays
 
     def counters(self) -> dict[str, float]:
         return dict(self._raw.counters())
@@ -209,7 +220,7 @@ class SelfPlay:
         try:
             while True:
                 self.check()
-                part = FinishedGames(**self._raw.take_finished())
+                part = self._drain()
                 if len(part):
                     collected.append(part)
                     count += len(part)
@@ -221,7 +232,7 @@ class SelfPlay:
         finally:
             if not was_running:
                 self.stop()
-        collected.append(FinishedGames(**self._raw.take_finished()))
+        collected.append(self._drain())
         return FinishedGames.concatenate(collected)
 
 

@@ -167,6 +167,7 @@ struct SelfPlayPipeline[G: Game](Movable):
     var num_actions: Int
     var caches: List[EvaluationCache]
     var finished: List[FinishedGame]
+    var staged: List[FinishedGame]  # taken from `finished`, not yet copied out to Python
     var error_message: String
     var thread_ids: List[UInt64]
     var worker_arguments: List[Int]  # (pipeline address, worker) pairs, kept alive for the threads
@@ -200,6 +201,7 @@ struct SelfPlayPipeline[G: Game](Movable):
         if config.cache_entries > 0:
             self.caches.append(EvaluationCache(config.cache_entries, config.max_policy_length))
         self.finished = List[FinishedGame]()
+        self.staged = List[FinishedGame]()
         self.error_message = String()
         self.thread_ids = List[UInt64]()
         self.worker_arguments = List[Int]()
@@ -498,14 +500,22 @@ struct SelfPlayPipeline[G: Game](Movable):
         atomic_store(lock, 0)
         _ = atomic_add(self._global(W_GAMES_FINISHED), 1)
 
-    def take_finished(mut self) -> List[FinishedGame]:
-        """Moves the finished games out (thread-safe against the workers)."""
+    def stage_finished(mut self):
+        """Moves the games finished so far behind any already staged (thread-safe against
+        the workers). Staged games wait there until `take_staged`, so a hand-over to Python
+        that is interrupted half-way loses nothing."""
         var lock = self._global(W_FINISHED_LOCK)
         while not atomic_compare_exchange(lock, 0, 1):
             yield_thread()
         var games = self.finished^
         self.finished = List[FinishedGame]()
         atomic_store(lock, 0)
+        for game in games:
+            self.staged.append(game.copy())
+
+    def take_staged(mut self) -> List[FinishedGame]:
+        var games = self.staged^
+        self.staged = List[FinishedGame]()
         return games^
 
     def run_worker(mut self, worker: Int):
