@@ -245,6 +245,33 @@ def bench_search(as_json: bool) -> None:
     console.print(table)
 
 
+@cli.command("connect4-positions")
+@click.argument("run_directory", type=click.Path(file_okay=False, exists=True))
+@click.option("--set-name", default="Test_L1_R1", show_default=True, help="Which solver benchmark set.")
+@click.option("--shared", default="../shared/connect4", show_default=True, help="Folder of the benchmark sets.")
+@click.option("--simulations", default=64, show_default=True, help="Search simulations per position.")
+@click.option("--limit", type=int, default=None, help="Only the first N positions.")
+def connect4_positions(run_directory, set_name, shared, simulations, limit) -> None:
+    """Share of solver-benchmark positions where a Connect4 run's latest network plays an
+    optimal move, with its raw policy and with search (needs `pip install bitbully`)."""
+    from pyzero.config import load_config
+    from pyzero.games import make
+    from pyzero.training.checkpoint import load_latest_checkpoint
+    from pyzero.training.connect4_positions import optimal_move_share
+    from pyzero.training.trainer import build_model
+
+    run = Path(run_directory)
+    config = load_config(run / "config.yaml")
+    found = load_latest_checkpoint(run / "checkpoints")
+    if found is None:
+        _fail(f"{run}: no checkpoint", code=2)
+    path, payload = found
+    model = build_model(config, make("connect4"))
+    model.load_state_dict(payload["learner"]["model"])
+    result = optimal_move_share(model, Path(shared) / set_name, simulations, limit)
+    click.echo(json.dumps({"checkpoint": path.name, "set": set_name, **asdict(result)}))
+
+
 @bench.command("selfplay")
 @click.option("--game", "game_name", default="connect4", show_default=True)
 @click.option("--option", "-o", "option_pairs", multiple=True, metavar="KEY=VALUE", help="A game option (size=6).")
