@@ -8,7 +8,7 @@ import pytest
 from pyzero.arena.elo import fit_elo
 
 
-def simulated_games(strengths, games_per_pair, seed, draw_rate=0.2):
+def simulated_games(strengths, games_per_pair, seed, draw_rate=0.1):
     """Games whose expected score follows the Elo formula: a draw with probability
     `draw_rate`, otherwise a win with the probability that keeps the expectation."""
     rng = np.random.default_rng(seed)
