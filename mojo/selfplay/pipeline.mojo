@@ -28,7 +28,6 @@ workers park their games between batches and exit; a later start resumes the sam
 """
 
 from std.time import perf_counter_ns
-from std.collections import Optional
 
 from mojo.game import Game, GameOptions, FloatBuffer, DRAW
 from mojo.search.gumbel import GumbelSearch, GumbelConfig
@@ -61,7 +60,7 @@ comptime WAIT_TIMED_OUT = -2
 # Global words.
 comptime W_STOP = 0  # abort: workers exit at once
 comptime W_DRAIN = 1  # finish in-flight evaluations, then exit
-comptime W_ERROR = 2
+comptime W_RESERVED = 2  # free slot (global words keep their numbers)
 comptime W_OUTSTANDING = 3  # requests placed in buffers whose results are not yet received
 comptime W_RUNNING_WORKERS = 4
 comptime W_NEXT_GAME_ID = 5
@@ -168,7 +167,6 @@ struct SelfPlayPipeline[G: Game](Movable):
     var caches: List[EvaluationCache]
     var finished: List[FinishedGame]
     var staged: List[FinishedGame]  # taken from `finished`, not yet copied out to Python
-    var error_message: String
     var thread_ids: List[UInt64]
     var worker_arguments: List[Int]  # (pipeline address, worker) pairs, kept alive for the threads
     var needs_fresh_games: Bool
@@ -202,7 +200,6 @@ struct SelfPlayPipeline[G: Game](Movable):
             self.caches.append(EvaluationCache(config.cache_entries, config.max_policy_length))
         self.finished = List[FinishedGame]()
         self.staged = List[FinishedGame]()
-        self.error_message = String()
         self.thread_ids = List[UInt64]()
         self.worker_arguments = List[Int]()
         self.needs_fresh_games = False
