@@ -198,6 +198,7 @@ class Trainer:
                         if step % config.training.publish_interval == 0:
                             selfplay.publish_weights(self.model.state_dict())
                         if step % config.checkpoint.interval_steps == 0:
+                            self.counters.elapsed_seconds = elapsed_before + (time.monotonic() - started)
                             self.save_checkpoint()
                         if config.evaluation.games > 0 and step % config.evaluation.interval_steps == 0:
                             report = self.evaluate()
