@@ -385,11 +385,11 @@ struct SelfPlayPipeline[G: Game](Movable):
             atomic_store(self._inbox_word(worker, 1), tail + 1)
 
     # ------------------------------------------------------------------ workers
-    def _process_inbox(mut self, worker: Int, mut ready: List[Int]) -> Int:
+    def _process_inbox(mut self, worker: Int, mut ready: List[Int], mut priors: List[Float32]) -> Int:
+        """Feeds the worker's arrived evaluations into their searches (`priors`: scratch)."""
         var head = atomic_load(self._inbox_word(worker, 0))
         var tail = atomic_load(self._inbox_word(worker, 1))
         var processed = 0
-        var priors = List[Float32](length=max(self.config.max_policy_length, 1) + 1, fill=0)
         while head < tail:
             var slot_index = atomic_load(self._inbox_word(worker, 2 + head % self.inbox_capacity))
             head += 1
@@ -427,9 +427,8 @@ struct SelfPlayPipeline[G: Game](Movable):
         atomic_store(self._inbox_word(worker, 0), head)
         return processed
 
-    def _advance(mut self, game: Int, mut blocked: List[Int], mut parked: List[Int]):
+    def _advance(mut self, game: Int, mut blocked: List[Int], mut parked: List[Int], mut priors: List[Float32]):
         """Runs the game's search until it waits for evaluations (or parks it when draining)."""
-        var priors = List[Float32](length=max(self.config.max_policy_length, 1) + 1, fill=0)
         while True:
             if self.counter(W_DRAIN) != 0 or self.counter(W_STOP) != 0:
                 parked.append(game)
@@ -520,6 +519,8 @@ struct SelfPlayPipeline[G: Game](Movable):
         var ready = List[Int]()
         var blocked = List[Int]()
         var parked = List[Int]()
+        # Scratch for cache priors, allocated once per worker rather than per call.
+        var priors = List[Float32](length=max(self.config.max_policy_length, 1) + 1, fill=0)
         for game in range(worker, self.config.games, self.config.workers):
             ref slot = self.slots[game]
             if slot.outstanding == 0 and len(slot.unsent) == 0:
@@ -528,7 +529,7 @@ struct SelfPlayPipeline[G: Game](Movable):
                 blocked.append(game)
         var idle_sleep = 20
         while self.counter(W_STOP) == 0:
-            var progress = self._process_inbox(worker, ready)
+            var progress = self._process_inbox(worker, ready, priors)
             # Games waiting for a free buffer, oldest first; once one fails there is no
             # free buffer, so the rest wait too (retrying them would only burn a core the
             # network needs).
@@ -543,7 +544,7 @@ struct SelfPlayPipeline[G: Game](Movable):
             blocked = still_blocked^
             while len(ready) > 0:
                 var game = ready.pop()
-                self._advance(game, blocked, parked)
+                self._advance(game, blocked, parked, priors)
                 progress += 1
             if self.counter(W_DRAIN) != 0 and len(blocked) == 0 and self._worker_has_nothing_in_flight(worker):
                 break
