@@ -202,24 +202,12 @@ def evaluate_batch[G: Game](mut core: SearchCore[G], mut answering: InProcessEva
         return
     var cache = CacheBox.pointer(cache_object)
     var priors = List[Float32](length=cache[].max_policy_length() + 1, fill=0)
-    var priors_pointer = Pointer[Float32, MutAnyOrigin](unsafe_from_address=Int(priors.unsafe_ptr()))
     for index in range(core.num_requests()):
-        var count = Int(core.tree.child_count[core.request_node(index)])
-        var hit = cache[].lookup(core.request_state(index)[].hash(), priors_pointer, count)
-        if hit.found:
-            core.receive_priors(index, priors_pointer, hit.value)
-        else:
+        if not core.answer_from_cache(cache, index, priors):
             uncached.append(index)
     answering.evaluate(core, uncached)
     for index in uncached:
-        var node = core.request_node(index)
-        var start = core.tree.children_start(node)
-        var count = Int(core.tree.child_count[node])
-        if count > cache[].max_policy_length():
-            continue
-        for child in range(start, start + count):
-            priors[child - start] = core.tree.prior[child]
-        _ = cache[].insert(core.request_state(index)[].hash(), priors_pointer, count, core.tree.network_value[node])
+        core.store_in_cache(cache, index, priors)
 
 
 def _root_result[G: Game](core: SearchCore[G]) raises -> PythonObject:

@@ -14,6 +14,7 @@ from std.sys import size_of
 from mojo.game import Game, DRAW
 from mojo.search.tree import SearchTree, UNEVALUATED, PENDING, EVALUATED, TERMINAL, NO_NODE
 from mojo.search.gumbel_formulas import softmax
+from mojo.cache.evaluation_cache import EvaluationCache
 
 
 def terminal_value_for_side_to_move[G: Game](state: G) -> Float32:
@@ -149,6 +150,35 @@ struct SearchCore[G: Game](Movable):
             self.tree.prior[child] = priors[unsafe_offset = child - start]
         self.tree.network_value[node] = value
         self.tree.status[node] = EVALUATED
+
+    def answer_from_cache(
+        mut self, cache: Pointer[EvaluationCache, MutAnyOrigin], index: Int, mut scratch: List[Float32]
+    ) -> Bool:
+        """Answers request `index` from the cache if it holds the position; True on a hit.
+        `scratch` must hold at least the cache's max_policy_length floats."""
+        var count = Int(self.tree.child_count[self.request_nodes[index]])
+        var priors = Pointer[Float32, MutAnyOrigin](unsafe_from_address=Int(scratch.unsafe_ptr()))
+        var hit = cache[].lookup(self.request_state(index)[].hash(), priors, count)
+        if hit.found:
+            self.receive_priors(index, priors, hit.value)
+        return hit.found
+
+    def store_in_cache(self, cache: Pointer[EvaluationCache, MutAnyOrigin], index: Int, mut scratch: List[Float32]):
+        """Stores the (received) evaluation of request `index` in the cache, unless its
+        policy is longer than the cache stores. `scratch` as for `answer_from_cache`."""
+        var node = self.request_nodes[index]
+        var start = self.tree.children_start(node)
+        var count = Int(self.tree.child_count[node])
+        if count > cache[].max_policy_length():
+            return
+        for child in range(start, start + count):
+            scratch[child - start] = self.tree.prior[child]
+        _ = cache[].insert(
+            self.request_state(index)[].hash(),
+            Pointer[Float32, MutAnyOrigin](unsafe_from_address=Int(scratch.unsafe_ptr())),
+            count,
+            self.tree.network_value[node],
+        )
 
     def request_node(self, index: Int) -> Int:
         return self.request_nodes[index]

@@ -233,6 +233,10 @@ struct SelfPlayPipeline[G: Game](Movable):
     def _inbox_word(self, worker: Int, index: Int) -> Int:
         return self.words_address + (self.inbox_offset + worker * (2 + self.inbox_capacity) + index) * 8
 
+    def _cache(self) -> Pointer[EvaluationCache, MutAnyOrigin]:
+        """The shared evaluation cache (only when `caches` is not empty)."""
+        return Pointer[EvaluationCache, MutAnyOrigin](unsafe_from_address=Int(self.caches.unsafe_ptr()))
+
     def counter(self, index: Int) -> Int:
         return atomic_load(self._global(index))
 
@@ -401,18 +405,7 @@ struct SelfPlayPipeline[G: Game](Movable):
             ref core = self.slots[game].search.core
             core.receive(request, logits, value)
             if len(self.caches) > 0:
-                var node = core.request_node(request)
-                var start = core.tree.children_start(node)
-                var count = Int(core.tree.child_count[node])
-                if count <= self.config.max_policy_length:
-                    for child in range(start, start + count):
-                        priors[child - start] = core.tree.prior[child]
-                    _ = self.caches[0].insert(
-                        core.request_state(request)[].hash(),
-                        Pointer[Float32, MutAnyOrigin](unsafe_from_address=Int(priors.unsafe_ptr())),
-                        count,
-                        value,
-                    )
+                core.store_in_cache(self._cache(), request, priors)
             var buffer_index = slot_index // self.config.batch_size
             var network = buffer_index // self.config.buffers_per_network
             var buffer = buffer_index % self.config.buffers_per_network
@@ -442,12 +435,8 @@ struct SelfPlayPipeline[G: Game](Movable):
                 for request in range(core.num_requests()):
                     if len(self.caches) > 0:
                         _ = atomic_add(self._global(W_CACHE_LOOKUPS), 1)
-                        var count = Int(core.tree.child_count[core.request_node(request)])
-                        var pointer = Pointer[Float32, MutAnyOrigin](unsafe_from_address=Int(priors.unsafe_ptr()))
-                        var hit = self.caches[0].lookup(core.request_state(request)[].hash(), pointer, count)
-                        if hit.found:
+                        if core.answer_from_cache(self._cache(), request, priors):
                             _ = atomic_add(self._global(W_CACHE_HITS), 1)
-                            core.receive_priors(request, pointer, hit.value)
                             continue
                     self.slots[game].unsent.append(request)
                     _ = atomic_add(self._global(W_UNSENT), 1)
