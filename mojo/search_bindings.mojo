@@ -34,6 +34,7 @@ from mojo.search.evaluators import random_rollout_value, minimax_value
 from mojo.search.tree import NO_NODE
 from mojo.search.benchmark import benchmark_uniform_search, measure_tree_reuse, TreeReuseMeasurement
 from std.python._cpython import GILReleased
+from std.time import perf_counter_ns
 
 
 def gumbel_config_from_python(options: PythonObject) raises -> GumbelConfig:
@@ -310,6 +311,54 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
         return PythonObject(batches)
 
     @staticmethod
+    def run_anytime(
+        py_self: PythonObject,
+        limits: PythonObject,
+        seed: PythonObject,
+        evaluator: PythonObject,
+        argument: PythonObject,
+        cache: PythonObject,
+    ) raises -> PythonObject:
+        """A time-limited anytime search. `limits`: seconds, max_simulations (0: none),
+        survey_fraction, survey_batch. Returns
+        (batches, seconds used, whether the survey covered every root move).
+
+        It stops before a batch predicted to end past the deadline: the prediction is
+        1.5 x the smaller of the last batch's duration and a moving average of them
+        (weight 1/4 on the newest), so one slow batch (the network's first call, a page
+        fault, another process) does not end the search early."""
+        var search = Self._search(py_self)
+        var seconds = Float64(py=limits["seconds"])
+        var max_simulations = Int(py=limits["max_simulations"])
+        var survey_fraction = Float64(py=limits["survey_fraction"])
+        if max_simulations <= 0:
+            max_simulations = Int(Int32.MAX)
+        var answering = InProcessEvaluator(evaluator, argument, Int(py=seed))
+        search[].start_anytime(max_simulations, UInt64(Int(py=seed)), Int(py=limits["survey_batch"]))
+        var started = Int(perf_counter_ns())
+        var deadline = started + Int(seconds * 1e9)
+        var survey_deadline = started + Int(seconds * survey_fraction * 1e9)
+        var average_batch = 0.0
+        var last_batch = 0.0
+        var batches = 0
+        while True:
+            var now = Int(perf_counter_ns())
+            if now >= survey_deadline:
+                search[].finish_survey()
+            if batches > 0 and Float64(now) + 1.5 * min(average_batch, last_batch) >= Float64(deadline):
+                break
+            if not search[].collect():
+                break
+            evaluate_batch(search[].core, answering, cache)
+            search[].core.backup()
+            var duration = Float64(Int(perf_counter_ns()) - now)
+            last_batch = duration
+            average_batch = duration if batches == 0 else 0.75 * average_batch + 0.25 * duration
+            batches += 1
+        var surveyed = search[].survey_next >= len(search[].survey_order)
+        return Python.tuple(batches, Float64(Int(perf_counter_ns()) - started) / 1e9, surveyed)
+
+    @staticmethod
     def result(py_self: PythonObject) raises -> PythonObject:
         var search = Self._search(py_self)
         var result = _root_result(search[].core)
@@ -492,6 +541,7 @@ def register_search_types[G: Game](
         module.add_type[Box](gumbel_type_name)
         .def_staticmethod[Box.new]("new")
         .def_method[Box.run]("run")
+        .def_method[Box.run_anytime]("run_anytime")
         .def_method[Box.result]("result")
         .def_method[Box.advance]("advance")
         .def_method[Box.subtree_statistics]("subtree_statistics")

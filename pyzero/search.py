@@ -78,6 +78,8 @@ class SearchResult:
     terminal_leaves: int  # simulations that ended in a finished game (lifetime)
     batches: int
     num_actions: int = field(repr=False, default=0)
+    seconds: float | None = None  # time-limited searches: the wall time used
+    surveyed_every_move: bool | None = None  # time-limited searches: the survey finished
     extras: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
 
     # Gumbel: sigma(completed Q), the Gumbel noise, this search's visits; PUCT: noisy priors.
@@ -168,6 +170,9 @@ class _Searcher:
             raise ValueError(f"simulations must be >= 0, got {simulations}")
         kind, argument = _evaluator_arguments(evaluator)
         batches = self._raw.run(simulations, seed, kind, argument, cache._raw if cache is not None else None)
+        return self._result(batches)
+
+    def _result(self, batches: int) -> SearchResult:
         raw = self._raw.result()
         chosen = raw["chosen_action"]
         return SearchResult(
@@ -190,6 +195,34 @@ class _Searcher:
             num_actions=self.state.game.num_actions,
             extras={key: np.array(raw[key], dtype=dtype) for key, dtype in _EXTRA_ARRAYS.items() if key in raw},
         )
+
+    def run_for(self, seconds: float, evaluator: EvaluatorSpec = "uniform", seed: int = 0,
+                cache: EvaluationCache | None = None, max_simulations: int | None = None,
+                survey_fraction: float = 0.1, survey_batch: int = 8) -> SearchResult:
+        """A time-limited search: anytime sequential halving at the root (Gumbel only).
+
+        The first `survey_fraction` of the time visits every legal root move once, in
+        prior order (`survey_batch` moves per evaluation batch); then passes of sequential
+        halving over the best `max_considered_actions` moves deepen the search until the
+        time is up. It stops before a batch that would end past `seconds` (predicting a
+        batch by the slowest so far), so it returns on time and uses most of it.
+        `max_simulations` also stops it (for tests and hybrid limits).
+        """
+        if seconds <= 0:
+            raise ValueError(f"seconds must be positive, got {seconds}")
+        if not 0 <= survey_fraction < 1:
+            raise ValueError(f"survey_fraction must be within [0, 1), got {survey_fraction}")
+        if not hasattr(self._raw, "run_anytime"):
+            raise TypeError(f"{type(self).__name__} has no time-limited mode (use GumbelSearcher)")
+        kind, argument = _evaluator_arguments(evaluator)
+        limits = {"seconds": float(seconds), "max_simulations": int(max_simulations or 0),
+                  "survey_fraction": float(survey_fraction), "survey_batch": int(survey_batch)}
+        batches, used, surveyed = self._raw.run_anytime(limits, seed, kind, argument,
+                                                        cache._raw if cache is not None else None)
+        result = self._result(batches)
+        result.seconds = used
+        result.surveyed_every_move = surveyed
+        return result
 
     def advance(self, move: str | int) -> None:
         """Plays a move (notation or action index) at the root, keeping its subtree."""

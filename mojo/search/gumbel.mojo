@@ -16,6 +16,16 @@ spread over the tree because the interior rule pi' - N/(1+sum N) counts in-fligh
 in N; two simulations ending on the same unevaluated leaf share one evaluation and both
 back it up. Values change only at backup, so nothing needs a virtual loss.
 
+Anytime mode (`start_anytime`, for time-limited play; Sagers, Winands and Soemers,
+"Anytime Sequential Halving in Monte-Carlo Tree Search", arXiv 2411.07171): the search
+has no fixed budget. It first surveys the root, one simulation per legal move in prior
+order, until the driver calls `finish_survey` (its share of the time is up) or every move
+has been visited. Then it repeats passes of sequential halving over the best m moves:
+phase k of a pass gives each of the best ceil(m / 2^k) moves 2^k more simulations (every
+phase costs about m simulations, as in sequential halving), and once two moves have been
+compared the next pass starts again from m. Stopped at any moment, the visits look like a
+sequential-halving search's; the driver stops it when its time is up.
+
 Tree reuse: `advance(action)` keeps the subtree of the played move. The root's
 sequential halving then counts this search's visits separately (`phase_visits`), which is
 exactly mctx when nothing was reused, while Q and sigma use all the visits the tree has.
@@ -40,6 +50,9 @@ from mojo.search.gumbel_formulas import (
     TINY_PROBABILITY,
     RESCALE_EPSILON,
 )
+
+
+comptime ANYTIME_TERMINAL_BATCHES = 16
 
 
 @fieldwise_init
@@ -86,6 +99,15 @@ struct GumbelSearch[G: Game](Movable):
     var gumbel: List[Float32]  # per root child
     var phase_visits: List[Int]  # per root child: this search's visits
     var scratch: ChildStatistics
+    # Anytime mode (see the module docstring).
+    var anytime: Bool
+    var survey_open: Bool
+    var survey_order: List[Int]  # root child indices by prior, highest first
+    var survey_next: Int
+    var survey_batch: Int  # survey simulations per leaf batch
+    var pass_candidates: List[Int]  # root child indices of the current pass, best first
+    var pass_survivors: Int  # survivors of the current phase; 0 before the first pass
+    var pass_rounds: Int  # simulations per survivor in the current phase
 
     def __init__(out self, var root: Self.G, config: GumbelConfig):
         self.core = SearchCore[Self.G](root^)
@@ -99,6 +121,14 @@ struct GumbelSearch[G: Game](Movable):
         self.gumbel = List[Float32]()
         self.phase_visits = List[Int]()
         self.scratch = ChildStatistics()
+        self.anytime = False
+        self.survey_open = False
+        self.survey_order = List[Int]()
+        self.survey_next = 0
+        self.survey_batch = 1
+        self.pass_candidates = List[Int]()
+        self.pass_survivors = 0
+        self.pass_rounds = 0
 
     # ------------------------------------------------------------------ lifecycle
     def set_root(mut self, var root: Self.G):
@@ -119,6 +149,25 @@ struct GumbelSearch[G: Game](Movable):
         self.gumbel.clear()
         self.phase_visits.clear()
         self.core.clear_batch()
+        self.anytime = False
+
+    def start_anytime(mut self, max_simulations: Int, seed: UInt64, survey_batch: Int):
+        """Prepares an anytime search (at most `max_simulations`; the driver stops it on
+        time). The survey sends `survey_batch` root moves per leaf batch."""
+        self.start(max_simulations, seed)
+        self.anytime = True
+        self.survey_open = True
+        self.survey_order.clear()
+        self.survey_next = 0
+        self.survey_batch = max(1, survey_batch)
+        self.pass_candidates.clear()
+        self.pass_survivors = 0
+        self.pass_rounds = 0
+
+    def finish_survey(mut self):
+        """Ends the survey phase (its time is up): sequential halving starts with the
+        next batch, over the moves ranked by what is known so far."""
+        self.survey_open = False
 
     # ------------------------------------------------------------------ the loop
     def collect(mut self) -> Bool:
@@ -132,6 +181,8 @@ struct GumbelSearch[G: Game](Movable):
             return True
         if not self.core.root_is_searchable():
             return False
+        if self.anytime:
+            return self._collect_anytime()
         self._prepare_root()
         while True:
             if self.rounds_remaining == 0:
@@ -145,6 +196,93 @@ struct GumbelSearch[G: Game](Movable):
             if self.core.num_requests() > 0:
                 return True
             self.core.backup()
+
+    def _collect_anytime(mut self) -> Bool:
+        """`collect` in anytime mode: survey, then passes of sequential halving.
+
+        Unlike `collect`, it may return True with no request: after
+        `ANYTIME_TERMINAL_BATCHES` batches whose simulations all ended in finished games
+        (backed up here), so that the driver can look at the clock even when the tree
+        around the root is solved."""
+        self._prepare_anytime_root()
+        var first_child = self.core.tree.children_start(0)
+        var terminal_batches = 0
+        while True:
+            if terminal_batches == ANYTIME_TERMINAL_BATCHES:
+                return True
+            if self.simulations_started >= self.num_simulations:
+                return False
+            if self.survey_open and self.survey_next < len(self.survey_order):
+                var end = min(len(self.survey_order), self.survey_next + self.survey_batch)
+                end = min(end, self.survey_next + self.num_simulations - self.simulations_started)
+                while self.survey_next < end:
+                    self._simulate_counted(first_child, self.survey_order[self.survey_next])
+                    self.survey_next += 1
+            else:
+                self.survey_open = False
+                if self.rounds_remaining == 0:
+                    self._plan_anytime_phase()
+                var rounds = self.rounds_remaining
+                if self.config.rounds_per_batch > 0:
+                    rounds = min(rounds, self.config.rounds_per_batch)
+                for _ in range(rounds):
+                    for survivor in self.survivors:
+                        if self.simulations_started < self.num_simulations:
+                            self._simulate_counted(first_child, survivor)
+                self.rounds_remaining -= rounds
+            if self.core.num_requests() > 0:
+                return True
+            self.core.backup()
+            terminal_batches += 1
+
+    def _simulate_counted(mut self, first_child: Int, survivor: Int):
+        self.phase_visits[survivor] += 1
+        self.simulations_started += 1
+        self._simulate_from_root_child(first_child + survivor)
+
+    def _prepare_anytime_root(mut self):
+        """Samples the Gumbel noise once and orders the root's moves by prior."""
+        if len(self.gumbel) > 0:
+            return
+        var count = Int(self.core.tree.child_count[0])
+        for _ in range(count):
+            self.gumbel.append(self.rng.next_gumbel() * self.config.gumbel_scale)
+            self.phase_visits.append(0)
+        self._load_children(0)
+        self.survey_order = order_by_decreasing(self.scratch.priors)
+
+    def anytime_scores(mut self) -> List[Float32]:
+        """g + logits - max logits + sigma(completed Q) for every root child: the ranking
+        of sequential halving, with no mask on visit counts."""
+        var sigma = self.node_sigma(0)
+        var logits = logits_from_priors(self.scratch.priors)
+        var high = logits[0]
+        for value in logits:
+            high = max(high, value)
+        var scores = List[Float32](capacity=len(logits))
+        for index in range(len(logits)):
+            scores.append(self.gumbel[index] + logits[index] - high + sigma[index])
+        return scores^
+
+    def _plan_anytime_phase(mut self):
+        """The next phase: halve the pass's survivors and double their simulations, or
+        start a new pass over the best m moves once two have been compared."""
+        var scores = self.anytime_scores()
+        if self.pass_survivors <= 2:
+            var considered = min(self.config.max_considered_actions, len(scores))
+            self.pass_candidates = top_indices(scores, considered)
+            self.pass_survivors = considered
+            self.pass_rounds = 1
+        else:
+            self.pass_survivors = (self.pass_survivors + 1) // 2
+            self.pass_rounds *= 2
+        var candidate_scores = List[Float32](capacity=len(self.pass_candidates))
+        for candidate in self.pass_candidates:
+            candidate_scores.append(scores[candidate])
+        self.survivors.clear()
+        for position in top_indices(candidate_scores, self.pass_survivors):
+            self.survivors.append(self.pass_candidates[position])
+        self.rounds_remaining = self.pass_rounds
 
     # ------------------------------------------------------------------ internals
     def _prepare_root(mut self):
@@ -310,7 +448,15 @@ struct GumbelSearch[G: Game](Movable):
 
     # ------------------------------------------------------------------ results
     def chosen_child_index(mut self) -> Int:
-        """The move to play: the best survivor, argmax g + l + sigma among the most visited."""
+        """The move to play: the best survivor, argmax g + l + sigma among the most visited.
+        In anytime mode (stopped at any point of a pass): argmax g + l + sigma among the
+        moves this search visited."""
+        if self.anytime and len(self.gumbel) > 0 and self.simulations_started > 0:
+            var scores = self.anytime_scores()
+            for index in range(len(scores)):
+                if self.phase_visits[index] == 0:
+                    scores[index] = -inf[DType.float32]()
+            return argmax(scores)
         var sigma = self.node_sigma(0)
         var logits = logits_from_priors(self.scratch.priors)
         var most = 0
@@ -331,3 +477,23 @@ struct GumbelSearch[G: Game](Movable):
         """softmax(l + sigma(completed Q)) over the root's legal actions (child order)."""
         var sigma = self.node_sigma(0)
         return improved_policy(logits_from_priors(self.scratch.priors), sigma)
+
+
+def order_by_decreasing(values: List[Float32]) -> List[Int]:
+    """Indices of `values` from the largest to the smallest (ties: lower index first)."""
+    return top_indices(values, len(values))
+
+
+def top_indices(values: List[Float32], count: Int) -> List[Int]:
+    """The indices of the `count` largest values, largest first (ties: lower index first).
+    Insertion into a sorted prefix: O(n * count), fine for root-sized lists."""
+    var chosen = List[Int](capacity=count)
+    for index in range(len(values)):
+        var position = len(chosen)
+        while position > 0 and values[chosen[position - 1]] < values[index]:
+            position -= 1
+        if position < count:
+            chosen.insert(position, index)
+            if len(chosen) > count:
+                _ = chosen.pop()
+    return chosen^

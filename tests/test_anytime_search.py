@@ -1,0 +1,106 @@
+"""Anytime sequential halving (time-limited Gumbel search): the visit schedule against
+hand-derived counts, the survey in prior order, and the clock (returns on time, uses
+most of it)."""
+
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from pyzero.games import make
+from pyzero.network import NetworkShape, ResNet
+from pyzero.search import GumbelOptions, GumbelSearcher
+
+NO_TIME_LIMIT = 1000.0  # seconds; these searches stop at max_simulations instead
+
+
+def anytime_visits(game, state, simulations, evaluator="uniform", **options):
+    searcher = GumbelSearcher(state, GumbelOptions(gumbel_scale=0.0, **options))
+    result = searcher.run_for(NO_TIME_LIMIT, evaluator, max_simulations=simulations, survey_batch=64)
+    return result
+
+
+def test_schedule_with_four_candidates_matches_hand_count():
+    # Connect4's 7 moves, uniform evaluator: every score ties, so ranks follow child order.
+    # Survey: 1 each (7). Each pass over m = 4: phase (4 moves x 1) then (2 moves x 2) = 8.
+    # 7 + 3 passes = 31 simulations: moves 0,1 get 1 + 3 * (1 + 2); moves 2,3 get 1 + 3 * 1.
+    result = anytime_visits(None, make("connect4").new(), 31, max_considered_actions=4)
+    assert result.phase_visits.tolist() == [10, 10, 4, 4, 1, 1, 1]
+    assert result.root_visits == 1 + 31
+
+
+def test_schedule_halves_odd_counts_upwards():
+    # m = 16 > 7 moves: a pass is (7 x 1), (4 x 2), (2 x 4) = 23 simulations.
+    result = anytime_visits(None, make("connect4").new(), 7 + 23)
+    assert result.phase_visits.tolist() == [1 + 1 + 2 + 4] * 2 + [1 + 1 + 2] * 2 + [1 + 1] * 3
+
+
+def test_survey_visits_moves_in_prior_order():
+    game = make("connect4")
+    preference = np.array([0.0, 3.0, 1.0, 6.0, 2.0, 5.0, 4.0], dtype=np.float32)  # column logits
+
+    def evaluator(planes, legal):
+        return np.tile(preference, (len(planes), 1)), np.zeros(len(planes), np.float32)
+
+    searcher = GumbelSearcher(game.new(), GumbelOptions(gumbel_scale=0.0))
+    result = searcher.run_for(NO_TIME_LIMIT, evaluator, max_simulations=3, survey_batch=1)
+    visited = {result.moves[i] for i in np.flatnonzero(result.phase_visits)}
+    top_three = {str(column + 1) for column in np.argsort(-preference)[:3]}
+    assert visited == top_three
+
+
+def test_without_survey_only_the_best_m_moves_are_searched():
+    # survey_fraction 0: halving starts at once over the m best moves by prior.
+    state = make("tak", size=5).new()
+    searcher = GumbelSearcher(state, GumbelOptions(gumbel_scale=0.0, max_considered_actions=4))
+    result = searcher.run_for(NO_TIME_LIMIT, "uniform", max_simulations=40, survey_fraction=0.0)
+    assert np.count_nonzero(result.phase_visits) == 4
+    assert result.phase_visits.sum() == 40
+    assert result.surveyed_every_move is False
+
+
+def test_finds_an_immediate_win():
+    game = make("connect4")
+    state = game.play_moves("1 2 1 2 1 2")  # first player wins with 1
+    result = GumbelSearcher(state, GumbelOptions(gumbel_scale=0.0)).run_for(0.2, ("rollout", 4))
+    assert result.chosen_move == "1"
+
+
+@pytest.mark.parametrize("seconds", [0.1, 0.4])
+def test_returns_on_time_and_uses_most_of_it_with_a_network(seconds):
+    game = make("connect4")
+    torch.set_num_threads(1)  # small batches; several threads on a busy machine are slower
+    torch.manual_seed(0)
+    model = ResNet(NetworkShape.of_game(game), blocks=2, channels=16).eval()
+
+    def evaluator(planes, legal):
+        with torch.inference_mode():
+            logits, values = model(torch.from_numpy(planes))
+        return logits.numpy(), values.numpy()
+
+    searcher = GumbelSearcher(game.new(), GumbelOptions(gumbel_scale=0.0))
+    started = time.perf_counter()
+    result = searcher.run_for(seconds, evaluator)
+    elapsed = time.perf_counter() - started
+    assert elapsed <= seconds + 0.03
+    assert elapsed >= 0.7 * seconds
+    assert result.batches > 1 and result.root_visits > 10
+
+
+def test_a_solved_position_returns_on_time():
+    # Every simulation ends in a finished game: no evaluation batch, yet the clock is read.
+    state = make("tictactoe").play_moves("a1 b2 a2 a3 c1 b1 b3")
+    started = time.perf_counter()
+    result = GumbelSearcher(state, GumbelOptions(gumbel_scale=0.0)).run_for(0.2, "uniform")
+    elapsed = time.perf_counter() - started
+    assert 0.14 <= elapsed <= 0.23
+    assert result.root_visits > 100
+
+
+def test_rejects_bad_limits():
+    searcher = GumbelSearcher(make("connect4").new())
+    with pytest.raises(ValueError, match="seconds"):
+        searcher.run_for(0.0)
+    with pytest.raises(ValueError, match="survey_fraction"):
+        searcher.run_for(0.1, survey_fraction=1.0)
