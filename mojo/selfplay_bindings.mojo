@@ -70,6 +70,14 @@ struct SelfPlayBox[G: Game](Defaultable, Movable, Writable):
         return PythonObject(alloc=box^)
 
     @staticmethod
+    def set_openings(py_self: PythonObject, states: PythonObject) raises -> PythonObject:
+        var openings = List[Self.G]()
+        for state in states:
+            openings.append(state.downcast_value_ptr[GameStateBox[Self.G]]()[].states[0].copy())
+        Self._pipeline(py_self)[].set_openings(openings^)
+        return PythonObject(None)
+
+    @staticmethod
     def start(py_self: PythonObject) raises -> PythonObject:
         Self._pipeline(py_self)[].start()
         return PythonObject(None)
@@ -208,6 +216,7 @@ def register_selfplay_type[G: Game](mut module: PythonModuleBuilder, type_name: 
         module.add_type[Box](type_name)
         .def_staticmethod[Box.new]("new")
         .def_method[Box.start]("start")
+        .def_method[Box.set_openings]("set_openings")
         .def_method[Box.request_drain]("request_drain")
         .def_method[Box.request_abort]("request_abort")
         .def_method[Box.join]("join")

@@ -116,6 +116,28 @@ class SelfPlay:
         self._error: BaseException | None = None
         self._finished: list[FinishedGames] = []
 
+    def set_openings(self, openings: list) -> None:
+        """Start games from these positions (pyzero States, not finished): game g from
+        opening g % n, or in a two-network match from (g // 2) % n, so each opening is
+        played once with each network moving first. Only while stopped; it drops the games
+        in progress and numbers the new ones from 0."""
+        if not openings:
+            raise ValueError("at least one opening is needed")
+        for index, state in enumerate(openings):
+            if state.game.name != self.game.name:
+                raise ValueError(f"opening {index} is a {state.game.name} position, not {self.game.name}")
+            if state.is_terminal():
+                raise ValueError(f"opening {index} is a finished game ({state.position()})")
+        if self._threads:
+            raise RuntimeError("openings can only be set while self-play is stopped")
+        self._raw.set_openings([state._raw for state in openings])
+        self.openings = list(openings)
+
+    def opening_of(self, game_id: int) -> int:
+        """Which opening game `game_id` started from (see `set_openings`)."""
+        count = len(getattr(self, "openings", [None]))
+        return (game_id // 2 if len(self.backends) == 2 else game_id) % count
+
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
         if self._threads:

@@ -20,16 +20,16 @@ def network_evaluator(network):
     return evaluate
 
 
-def replay_with_single_threaded_search(game, networks, options, game_id, length):
+def replay_with_single_threaded_search(game, networks, options, game_id, length, start=None):
     """The game `game_id` as plain GumbelSearcher calls with the pipeline's seeds."""
-    state = game.new()
+    state = start.copy() if start is not None else game.new()
     searcher = None
     actions, targets = [], []
     for ply in range(length):
         network = 0 if len(networks) == 1 else (game_id + state.to_move()) % 2
         if searcher is None or len(networks) == 2 or not options.tree_reuse:
             searcher = GumbelSearcher(state, options.gumbel)
-        seed = selfplay_search_seed(options.seed, game_id, ply)
+        seed = selfplay_search_seed(options.seed, game_id, state.ply)
         result = searcher.run(options.simulations, network_evaluator(networks[network]), seed=seed)
         actions.append(result.chosen_action)
         targets.append(result.policy_target)
@@ -38,10 +38,10 @@ def replay_with_single_threaded_search(game, networks, options, game_id, length)
     return actions, targets, state
 
 
-def check_games_are_legal(game, finished):
+def check_games_are_legal(game, finished, start_of=None):
     for index in range(len(finished)):
         record = finished.game(index)
-        state = game.new()
+        state = start_of(record["game_id"]).copy() if start_of else game.new()
         for action, count in zip(record["actions"], record["policy_counts"]):
             assert count == len(state.legal_actions())
             state.apply_action(int(action))  # raises if illegal
@@ -138,6 +138,28 @@ def test_two_networks_are_batched_separately():
         record = finished.game(index)
         actions, _, _ = replay_with_single_threaded_search(game, networks, options, record["game_id"], len(record["actions"]))
         assert actions == record["actions"].tolist()
+
+
+def test_match_games_start_from_openings_with_colours_alternating():
+    game = make("connect4")
+    networks = [ExactTestNetwork(NetworkShape.of_game(game), seed=seed) for seed in (1, 2)]
+    openings = [game.play_moves(moves) for moves in ("4", "4 3", "1 7 2")]  # odd and even plies
+    options = SelfPlayOptions(games=6, batch_size=8, simulations=16, seed=5, gumbel=GumbelOptions(max_considered_actions=4))
+    selfplay = SelfPlay(game, [TorchBackend(network) for network in networks], options)
+    selfplay.set_openings(openings)
+    finished = selfplay.run(games=12)
+    start_of = lambda game_id: openings[selfplay.opening_of(game_id)]
+    assert [selfplay.opening_of(g) for g in range(6)] == [0, 0, 1, 1, 2, 2]
+    check_games_are_legal(game, finished, start_of)
+    # Same games as the single-threaded search from the same opening, with network
+    # (game_id + side to move) % 2 choosing each move: each opening once per colour.
+    for index in range(len(finished)):
+        record = finished.game(index)
+        actions, _, _ = replay_with_single_threaded_search(game, networks, options, record["game_id"],
+                                                           len(record["actions"]), start_of(record["game_id"]))
+        assert actions == record["actions"].tolist()
+    with pytest.raises(ValueError, match="finished"):
+        selfplay.set_openings([game.play_moves("1 2 1 2 1 2 1")])
 
 
 def test_new_weights_reach_the_network_without_stopping():

@@ -153,7 +153,7 @@ struct GameSlot[G: Game](Movable):
 struct SelfPlayPipeline[G: Game](Movable):
     var config: PipelineConfig
     var buffers: BufferAddresses
-    var initial: List[Self.G]  # the position every game starts from
+    var initial: List[Self.G]  # the openings games start from (one: the usual start)
     var slots: List[GameSlot[Self.G]]
     var words: List[Int64]
     var words_address: Int
@@ -249,11 +249,30 @@ struct SelfPlayPipeline[G: Game](Movable):
             self._start_new_game(game)
         self.needs_fresh_games = False
 
+    def set_openings(mut self, var openings: List[Self.G]) raises:
+        """Games start from these positions instead of the initial one: game g from
+        opening g % n, or with two networks from opening (g // 2) % n, so each opening is
+        played once with each network moving first. Only while stopped; the games in
+        progress are dropped and the new ones are numbered from 0."""
+        if len(self.thread_ids) > 0:
+            raise Error("openings can only be set while the pipeline is stopped")
+        if len(openings) == 0:
+            raise Error("at least one opening is needed")
+        self.initial = openings^
+        atomic_store(self._global(W_NEXT_GAME_ID), 0)
+        self._fresh_games()
+        self._reset_buffers()
+
+    def opening_of(self, game_id: Int) -> Int:
+        """Which opening game `game_id` starts from."""
+        var pairs = game_id // 2 if self.config.networks == 2 else game_id
+        return pairs % len(self.initial)
+
     def _start_new_game(mut self, game: Int):
         ref slot = self.slots[game]
-        slot.search.set_root(self.initial[0].copy())
         slot.record = FinishedGame()
         slot.record.game_id = atomic_add(self._global(W_NEXT_GAME_ID), 1)
+        slot.search.set_root(self.initial[self.opening_of(slot.record.game_id)].copy())
         slot.searching = False
         slot.outstanding = 0
         slot.unsent.clear()
