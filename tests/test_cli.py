@@ -68,8 +68,8 @@ def test_bench_perft_json_reports_every_game():
     assert all(r["nodes_per_second"] > 0 for r in results)
 
 
-def test_play_against_random_handles_bad_input():
-    # An illegal move gets a message and the legal moves, then play goes on to the end.
+def test_play_handles_bad_input_without_a_terminal():
+    # Piped input: an illegal move gets a message and the legal moves, then play goes on to the end.
     moves = "\n".join(["z9", "b2", "moves"] + ["a1", "a2", "a3", "b1", "b3", "c1", "c2", "c3"] * 2)
     completed = pyzero("play", "configs/tictactoe.yaml", "--seed", "3", input_text=moves + "\n")
     assert completed.returncode == 0, completed.stderr
