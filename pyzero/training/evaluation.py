@@ -1,22 +1,22 @@
-"""Players and short matches for progress evaluation during training.
+"""Short matches for progress evaluation during training.
 
-Players choose a move for a position: the network with Gumbel search (no noise), uniform
-random play, plain MCTS with random rollouts, and (for TicTacToe) an exact minimax player
-that picks among its optimal moves. Matches alternate colours and start each pair of games
-from a random opening, so deterministic players do not repeat a single game.
+The network plays with Gumbel search (no noise) against the baselines of
+`pyzero.players.baselines` (random, plain MCTS with random rollouts, exact minimax for
+TicTacToe). Matches alternate colours and start each pair of games from a random opening,
+so deterministic players do not repeat a single game.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import torch
 
 from pyzero.games import Game, State
-from pyzero.search import gumbel_search, puct_search
+from pyzero.players.baselines import MinimaxPlayer, RandomPlayer, RolloutMctsPlayer  # noqa: F401 (re-exported)
+from pyzero.search import gumbel_search
 
 
 def network_evaluator(model: torch.nn.Module):
@@ -38,59 +38,6 @@ class NetworkPlayer:
     def choose(self, state: State, rng: random.Random) -> str:
         result = gumbel_search(state, self.simulations, self.evaluate, seed=0, gumbel_scale=0.0)
         return result.chosen_move
-
-
-class RandomPlayer:
-    name = "random"
-
-    def choose(self, state: State, rng: random.Random) -> str:
-        return rng.choice(state.legal_moves())
-
-
-class RolloutMctsPlayer:
-    """Plain MCTS (UCT-style PUCT with uniform priors) valuing leaves by one random playout."""
-
-    def __init__(self, simulations: int):
-        self.simulations = simulations
-        self.name = f"mcts{simulations}"
-
-    def choose(self, state: State, rng: random.Random) -> str:
-        result = puct_search(state, self.simulations, ("rollout", 1), seed=rng.randrange(1 << 30),
-                             temperature=0.0, dirichlet_fraction=0.0)
-        return result.chosen_move
-
-
-class MinimaxPlayer:
-    """Perfect play for small games (TicTacToe): a random move among the optimal ones."""
-
-    name = "minimax"
-
-    def __init__(self, game: Game):
-        self.game = game
-
-        @lru_cache(maxsize=None)
-        def value(position: str) -> int:
-            state = game.from_position(position)
-            if state.is_terminal():
-                winner = state.winner()
-                return 0 if winner < 0 else (1 if winner == state.to_move() else -1)
-            return max(-value(self._after(state, move)) for move in state.legal_moves())
-
-        self.value = value
-
-    @staticmethod
-    def _after(state: State, move: str) -> str:
-        child = state.copy()
-        child.play(move)
-        return child.position()
-
-    def optimal_moves(self, state: State) -> list[str]:
-        scores = {move: -self.value(self._after(state, move)) for move in state.legal_moves()}
-        best = max(scores.values())
-        return [move for move, score in scores.items() if score == best]
-
-    def choose(self, state: State, rng: random.Random) -> str:
-        return rng.choice(self.optimal_moves(state))
 
 
 @dataclass

@@ -1,0 +1,92 @@
+"""Playing the games of one pairing: colours alternate and each opening is played once
+with each player moving first.
+
+Two network players with the same simulation budget play through the batched self-play
+pipeline with two networks (each network evaluates its own batches; many games at once).
+Any other pairing plays its games one after the other, each player choosing its moves.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+
+from pyzero.games import Game, State
+from pyzero.arena.players import NetworkPlayer
+
+
+@dataclass(frozen=True)
+class GameRecord:
+    """One finished game: who moved first, who won (a name, or None for a draw)."""
+
+    first: str
+    second: str
+    winner: str | None
+    opening: int
+    plies: int
+
+    def score_of_first(self) -> float:
+        return 0.5 if self.winner is None else float(self.winner == self.first)
+
+
+def play_pairing(game: Game, player_a, player_b, openings: list[State], games: int, seed: int = 0,
+                 max_game_plies: int = 0, concurrent_games: int = 128) -> list[GameRecord]:
+    """`games` games between two players: game i starts from opening (i // 2) % n with
+    player_a first when i is even. `max_game_plies` (0: none) ends a game as a draw."""
+    if player_a.name == player_b.name:
+        raise ValueError(f"two players are both named {player_a.name!r}")
+    if (isinstance(player_a, NetworkPlayer) and isinstance(player_b, NetworkPlayer)
+            and player_a.simulations == player_b.simulations):
+        return _play_in_pipeline(game, player_a, player_b, openings, games, seed, max_game_plies, concurrent_games)
+    return [_play_one(game, player_a, player_b, openings, index, seed, max_game_plies) for index in range(games)]
+
+
+def _play_one(game, player_a, player_b, openings, index, seed, max_game_plies) -> GameRecord:
+    opening = (index // 2) % len(openings)
+    state = openings[opening].copy()
+    first, second = (player_a, player_b) if index % 2 == 0 else (player_b, player_a)
+    # Players moving from a position where the second side is to move: the opening's side
+    # to move is played by `first` (the player "moving first" in this game).
+    by_side = {state.to_move(): first, 1 - state.to_move(): second}
+    rng = random.Random(seed * 1_000_003 + index)
+    plies = 0
+    while not state.is_terminal() and (max_game_plies == 0 or plies < max_game_plies):
+        state.play(by_side[state.to_move()].choose(state, rng))
+        plies += 1
+    winner = state.winner() if state.is_terminal() else -1
+    return GameRecord(first.name, second.name, None if winner is None or winner < 0 else by_side[winner].name,
+                      opening, plies)
+
+
+def _play_in_pipeline(game, player_a: NetworkPlayer, player_b: NetworkPlayer, openings, games, seed,
+                      max_game_plies, concurrent_games) -> list[GameRecord]:
+    from pyzero.inference import TorchBackend
+    from pyzero.selfplay import SelfPlay, SelfPlayOptions
+
+    concurrent = max(2, min(concurrent_games, games + games % 2))
+    options = SelfPlayOptions(games=concurrent, batch_size=min(64, concurrent), simulations=player_a.simulations,
+                              seed=seed, max_game_plies=max_game_plies, tree_reuse=False, gumbel=player_a.gumbel,
+                              timeout_microseconds=1000)
+    selfplay = SelfPlay(game, [TorchBackend(player_a.model), TorchBackend(player_b.model)], options)
+    selfplay.set_openings(openings)
+    finished: dict[int, tuple[int, int]] = {}
+    with selfplay:
+        while len(finished) < games:
+            selfplay.check()
+            batch = selfplay.take_finished()
+            for game_id, winner, length in zip(batch.game_ids, batch.winners, batch.lengths):
+                if game_id < games:  # later ids started after these; counting them would favour short games
+                    finished[int(game_id)] = (int(winner), int(length))
+            time.sleep(0.01)
+    records = []
+    for game_id in range(games):
+        winner, length = finished[game_id]
+        opening = selfplay.opening_of(game_id)
+        # The pipeline gives side s of game g to network (g + s) % 2 (pipeline.mojo), and
+        # network 0 is player_a: player_a plays side g % 2 (the pair g, g + 1 swaps sides).
+        name_of_side = {game_id % 2: player_a.name, 1 - game_id % 2: player_b.name}
+        to_move = openings[opening].to_move()
+        records.append(GameRecord(name_of_side[to_move], name_of_side[1 - to_move],
+                                  None if winner < 0 else name_of_side[winner], opening, length))
+    return records

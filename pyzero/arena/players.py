@@ -1,0 +1,115 @@
+"""Arena players from short specifications.
+
+    random            uniform random moves
+    mcts:400          plain MCTS (uniform priors) with one random rollout per leaf, 400 simulations
+    minimax           exact play (TicTacToe-sized games only)
+    latest            the run's newest checkpoint
+    step-3000 | 3000  the run's checkpoint at learner step 3000
+    PATH.pt           a checkpoint file (of a run with the same network config)
+    tei:COMMAND ...   an external engine speaking TEI (Tak), e.g. "tei:tiltak --tei"
+
+Network players search with Gumbel MCTS (no noise) for `simulations` per move; a match
+between two network players runs through the batched self-play pipeline.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from pyzero.games import Game
+from pyzero.players.baselines import MinimaxPlayer, RandomPlayer, RolloutMctsPlayer
+from pyzero.players.engine import NetworkEngine, SearchLimits, load_network
+from pyzero.search import GumbelOptions
+from pyzero.training.checkpoint import list_checkpoints
+
+
+class PlayerSpecError(ValueError):
+    """A player specification that names nothing usable."""
+
+
+@dataclass
+class NetworkPlayer:
+    """A checkpoint's network with Gumbel search; `step` is its learner step."""
+
+    name: str
+    model: torch.nn.Module
+    step: int | None
+    simulations: int
+    gumbel: GumbelOptions
+    engine: NetworkEngine
+
+    def choose(self, state, rng=None) -> str:
+        return self.engine.best_move(state)
+
+
+def _checkpoint_step(path: Path) -> int:
+    match = re.match(r"step-(\d+)\.pt$", path.name)
+    return int(match.group(1)) if match else -1
+
+
+def checkpoint_player_specs(run_directory: Path, every: int = 1) -> list[str]:
+    """Specs of the run's checkpoints, oldest first (every `every`-th, always the last)."""
+    paths = list_checkpoints(run_directory / "checkpoints")
+    chosen = paths[::every]
+    if paths and paths[-1] not in chosen:
+        chosen.append(paths[-1])
+    return [str(path) for path in chosen]
+
+
+def make_player(spec: str, config, game: Game, simulations: int, tei_move_seconds: float = 1.0):
+    """The player a spec names (see the module docstring)."""
+    text = spec.strip()
+    if text == "random":
+        return RandomPlayer()
+    if text == "minimax":
+        if game.name != "tictactoe":
+            raise PlayerSpecError(f"player {spec!r}: minimax is only available for tictactoe")
+        return MinimaxPlayer(game)
+    if text.startswith("mcts"):
+        budget = text.partition(":")[2] or "200"
+        if not budget.isdigit() or int(budget) < 1:
+            raise PlayerSpecError(f"player {spec!r}: expected mcts:SIMULATIONS, e.g. mcts:400")
+        return RolloutMctsPlayer(int(budget))
+    if text.startswith("tei:"):
+        command = shlex.split(text[4:])
+        if not command:
+            raise PlayerSpecError(f"player {spec!r}: expected tei:COMMAND")
+        from pyzero.tei.client import TeiEngine
+
+        return TeiEngine(command, game=game, move_seconds=tei_move_seconds)
+    return _network_player(text, config, game, simulations)
+
+
+def _network_player(text: str, config, game: Game, simulations: int) -> NetworkPlayer:
+    run_directory = config.run_directory()
+    if text == "latest":
+        checkpoint: Path | None = run_directory
+    elif re.fullmatch(r"(step-)?\d+", text):
+        step = int(text.removeprefix("step-"))
+        checkpoint = run_directory / "checkpoints" / f"step-{step:09d}.pt"
+        if not checkpoint.is_file():
+            available = [_checkpoint_step(p) for p in list_checkpoints(run_directory / "checkpoints")]
+            raise PlayerSpecError(f"player {text!r}: no checkpoint at step {step} in {run_directory} "
+                                  f"(available: {available or 'none'})")
+    else:
+        checkpoint = Path(text)
+        if not checkpoint.exists():
+            raise PlayerSpecError(f"player {text!r}: not a baseline (random, mcts:N, minimax, tei:...), "
+                                  "a step of the run or an existing checkpoint file")
+    try:
+        model, path, step = load_network(config, checkpoint, game)
+    except FileNotFoundError as error:
+        raise PlayerSpecError(f"player {text!r}: {error}") from error
+    except RuntimeError as error:  # state dict of another network shape
+        raise PlayerSpecError(f"player {text!r}: the checkpoint does not fit the config's network: {error}") from error
+    gumbel = config.search.gumbel
+    options = GumbelOptions(max_considered_actions=gumbel.max_considered_actions, gumbel_scale=0.0,
+                            c_visit=gumbel.c_visit, c_scale=gumbel.c_scale, rescale=gumbel.rescale)
+    name = f"step-{step}" if step is not None else text
+    engine = NetworkEngine(game, model, options, SearchLimits(simulations=simulations), name=name)
+    return NetworkPlayer(name, model, step, simulations, options, engine)
