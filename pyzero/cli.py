@@ -1,9 +1,8 @@
-"""The `pyzero` command line: build | perft | bench | play | train."""
+"""The `pyzero` command line: build | perft | bench | play | tei | train."""
 
 from __future__ import annotations
 
 import json
-import random
 import sys
 import time
 from dataclasses import asdict
@@ -47,18 +46,6 @@ def _make_game(name: str, options: dict[str, float]):
         _fail(str(error))
     except ValueError as error:
         _fail(str(error), code=2)
-
-
-def _game_from_target(target: str):
-    """A game from a config file path or a bare game name."""
-    from pyzero.config import ConfigError, load_config, make_game_from_config
-
-    if target.endswith((".yaml", ".yml")) or Path(target).is_file():
-        try:
-            return make_game_from_config(load_config(target))
-        except ConfigError as error:
-            _fail(str(error), code=2)
-    return _make_game(target, {})
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -311,46 +298,96 @@ def bench_selfplay(game_name, option_pairs, blocks, channels, batch_size, games,
 
 @cli.command()
 @click.argument("target", metavar="CONFIG_OR_GAME")
+@click.option("--checkpoint", type=click.Path(), default=None,
+              help="A checkpoint file or run directory (default: the config's latest; none for a game name).")
 @click.option("--second", is_flag=True, help="Play second (the engine moves first).")
-@click.option("--seed", type=int, default=None, help="Seed of the random opponent.")
-def play(target: str, second: bool, seed: int | None) -> None:
-    """Play against the engine in the terminal.
+@click.option("--simulations", type=click.IntRange(min=1), default=None,
+              help="Engine simulations per move (default: the config's evaluation.simulations).")
+@click.option("--seconds", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Engine thinking time per move (with --simulations: whichever ends first).")
+@click.option("--position", help="Start position (TPS for Tak; the game's position string otherwise).")
+@click.option("--option", "-o", "option_pairs", multiple=True, metavar="KEY=VALUE",
+              help="A game option for a bare game name (size=5, komi=2).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the search and of an untrained network's weights.")
+def play(target: str, checkpoint: str | None, second: bool, simulations: int | None, seconds: float | None,
+         position: str | None, option_pairs: tuple[str, ...], seed: int) -> None:
+    """Play against the engine in the terminal: CONFIG_OR_GAME is a run config (its latest
+    checkpoint) or a game name (an untrained network).
 
-    For now the opponent plays uniformly random moves; the search-backed opponent comes
-    with the playing issue. Type moves in the game's notation, 'moves' to list the legal
-    ones, 'quit' to stop.
+    Type moves in the game's notation (PTN for Tak) or commands: undo, redo, goto N,
+    history, variations, hint, analyse, swap, new, load, save, help, quit.
     """
-    from pyzero.games import IllegalMoveError
+    from pyzero.config import ConfigError
+    from pyzero.engine_build import EngineBuildError
+    from pyzero.games import PositionError
+    from pyzero.play.opponent import build_play_engine
+    from pyzero.play.session import GameSession
+    from pyzero.play.terminal import PlayTerminal
+    from pyzero.players.engine import SearchLimits
 
-    game = _game_from_target(target)
-    rng = random.Random(seed)
-    state = game.new()
-    human = 1 if second else 0
-    console.print(f"{game.name}: you play {'second' if second else 'first'}; the opponent moves at random.")
-    while not state.is_terminal():
-        if state.to_move() != human:
-            move = rng.choice(state.legal_moves())
-            state.play(move)
-            console.print(f"opponent plays [bold]{move}[/]")
-            continue
-        console.print(state.render(), highlight=False, markup=False)
-        try:
-            text = input("your move> ").strip()
-        except EOFError:
-            console.print("\nend of input: stopping.")
-            return
-        if text in ("quit", "exit"):
-            return
-        if text in ("moves", "help", "?"):
-            console.print("legal moves: " + " ".join(state.legal_moves()), highlight=False)
-            continue
-        try:
-            state.play(text)
-        except IllegalMoveError as error:
-            console.print(f"[red]{error.reason}[/]: {text!r}", highlight=False)
-            console.print("legal moves: " + " ".join(state.legal_moves()), highlight=False)
-    console.print(state.render(), highlight=False, markup=False)
-    console.print(f"game over: {state.result()}")
+    limits = SearchLimits(simulations, seconds) if simulations or seconds else None
+    try:
+        engine = build_play_engine(target, checkpoint, limits, seed, _parse_options(option_pairs))
+        start = engine.game.from_position(position) if position else None
+    except (ConfigError, PositionError, ValueError) as error:
+        _fail(str(error), code=2)
+    except FileNotFoundError as error:
+        _fail(str(error))
+    except EngineBuildError as error:
+        _fail(str(error))
+    except RuntimeError as error:  # torch: the checkpoint's tensors do not fit the network's shape
+        _fail(f"the checkpoint does not fit this network (give the run's own config): {error}", code=2)
+    try:
+        import readline  # noqa: F401  (line editing and history for input())
+    except ImportError:
+        pass
+    terminal = PlayTerminal(engine, GameSession(engine.game, start), console,
+                            read_line=lambda prompt: console.input(prompt, markup=False),
+                            limits=engine.limits, engine_side=0 if second else 1)
+    terminal.run()
+
+
+@cli.command()
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
+@click.option("--checkpoint", type=click.Path(exists=True), default=None,
+              help="A checkpoint file or run directory (default: the latest in the config's run directory).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config value, e.g. --set run_dir=runs/other (YAML value syntax).")
+def tei(config_path: str, checkpoint: str | None, overrides: tuple[str, ...]) -> None:
+    """Play a Tak config's network over TEI (Tak Engine Interface) on stdin/stdout, for
+    Tak GUIs and tournament runners (racetrack, PTN Ninja). Protocol details:
+    pyzero/tei/server.py. Only the config's board size and komi use a trained network.
+    """
+    import os
+
+    import yaml
+
+    from pyzero.config import ConfigError, load_config
+    from pyzero.engine_build import EngineBuildError
+    from pyzero.tei.server import protocol_output, run_server
+
+    values = {}
+    for item in overrides:
+        key, separator, value = item.partition("=")
+        if not separator:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--set")
+        values[key] = yaml.safe_load(value)
+    protocol = protocol_output()
+    try:
+        config = load_config(config_path, values)
+        if config.game.name != "tak":
+            _fail(f"{config_path}: pyzero tei plays Tak; this config's game is {config.game.name}", code=2)
+        search_still_running = run_server(config, checkpoint, None, protocol, sys.stderr)
+    except ConfigError as error:
+        _fail(str(error), code=2)
+    except (FileNotFoundError, EngineBuildError) as error:
+        _fail(str(error))
+    except KeyboardInterrupt:
+        sys.exit(130)
+    if search_still_running:
+        # `quit` during a long search: leave without waiting for it (every answer is flushed).
+        os._exit(0)
 
 
 @cli.command()
@@ -402,6 +439,95 @@ def train(config_path: str, resume: bool, restart: bool, no_dashboard: bool, sec
         console.print("stopped; a checkpoint was saved. Run the same command to resume.")
         sys.exit(130)
     console.print(json.dumps(summary, indent=2, default=str), highlight=False)
+
+
+@cli.command()
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, exists=True))
+@click.option("--player", "-p", "player_specs", multiple=True, metavar="SPEC",
+              help="A player: random, mcts:N, minimax, latest, step-N, a checkpoint file, tei:COMMAND. Repeatable.")
+@click.option("--checkpoints", "checkpoint_every", type=int, default=0, metavar="K",
+              help="Also every K-th checkpoint of the run (and the last); 0: none.")
+@click.option("--mode", type=click.Choice(["round-robin", "gauntlet"]), default="round-robin", show_default=True)
+@click.option("--hero", default=None, help="Gauntlet: the player facing all the others (default: the first).")
+@click.option("--games", default=20, show_default=True, help="Games per pairing (colours alternate).")
+@click.option("--simulations", default=None, type=int, help="Network players' simulations (default: evaluation.simulations).")
+@click.option("--opening-plies", default=2, show_default=True, help="Random plies of each opening.")
+@click.option("--max-plies", default=0, show_default=True, help="Adjudicate a draw after this many plies (0: never).")
+@click.option("--anchor", default=None, help="The player fixed at Elo 0 (default: random if playing, else the first).")
+@click.option("--tei-seconds", default=1.0, show_default=True, help="Seconds per move for TEI engines.")
+@click.option("--output", type=click.Path(file_okay=False), default=None,
+              help="Where arena.json and elo.png go (default: RUN_DIR/arena).")
+@click.option("--seed", default=0, show_default=True)
+def arena(config_path, player_specs, checkpoint_every, mode, hero, games, simulations, opening_plies, max_plies,
+          anchor, tei_seconds, output, seed) -> None:
+    """Matches between checkpoints, baselines and TEI engines, with Elo.
+
+    Prints the results table and maximum-likelihood Elo (95% intervals, one player
+    anchored), and saves arena.json and elo.png (Elo against training step). Each
+    opening is played once with each colour; two networks play through the batched
+    self-play pipeline.
+    """
+    from pyzero.arena.openings import random_openings
+    from pyzero.arena.players import PlayerSpecError, checkpoint_player_specs, make_player
+    from pyzero.arena.tournament import plot_elo_by_step, run_tournament, write_json_atomically
+    from pyzero.config import ConfigError, load_config, make_game_from_config
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        _fail(str(error), code=2)
+    game = make_game_from_config(config)
+    simulations = simulations or config.evaluation.simulations
+    specs = list(player_specs)
+    if checkpoint_every > 0:
+        specs += checkpoint_player_specs(config.run_directory(), checkpoint_every)
+    if len(specs) < 2:
+        _fail("an arena needs at least two players (--player SPEC, --checkpoints K)", code=2)
+    players = []
+    try:
+        for spec in specs:
+            player = make_player(spec, config, game, simulations, tei_seconds)
+            if any(p.name == player.name for p in players):
+                continue  # e.g. "latest" and the last checkpoint
+            players.append(player)
+    except PlayerSpecError as error:
+        _fail(str(error), code=2)
+    names = [p.name for p in players]
+    if anchor is None:
+        anchor = "random" if "random" in names else names[0]
+    openings = random_openings(game, max(1, (games + 1) // 2), opening_plies, seed)
+    console.print(f"{game.name}: {len(players)} players, {mode}, {games} games per pairing, "
+                  f"{len(openings)} openings of {opening_plies} plies", highlight=False)
+
+    def progress(a, b, records):
+        wins = sum(r.winner == a for r in records)
+        losses = sum(r.winner == b for r in records)
+        console.print(f"  {a} vs {b}: +{wins} ={len(records) - wins - losses} -{losses}", highlight=False)
+
+    try:
+        result = run_tournament(game, players, mode, games, openings, hero or names[0], anchor, seed, max_plies,
+                                progress, settings=dict(simulations=simulations, opening_plies=opening_plies,
+                                                        games_per_pairing=games, config=str(config_path)))
+    except ValueError as error:
+        _fail(str(error), code=2)
+    finally:
+        for player in players:
+            if hasattr(player, "close"):
+                player.close()
+    table = Table(title=f"{game.name} arena (Elo: {anchor} = 0, 95% interval)")
+    for column in ("player", "step", "games", "W", "D", "L", "score", "Elo", "interval"):
+        table.add_column(column, justify="left" if column == "player" else "right")
+    for name in sorted(result.ratings, key=lambda n: -result.ratings[n].elo):
+        standing, rating = result.standings[name], result.ratings[name]
+        table.add_row(name, "" if standing.step is None else str(standing.step), str(standing.games),
+                      str(standing.wins), str(standing.draws), str(standing.losses), f"{standing.score:.3f}",
+                      f"{rating.elo:+.0f}", f"[{rating.lower:+.0f}, {rating.upper:+.0f}]")
+    console.print(table)
+    directory = Path(output) if output else config.run_directory() / "arena"
+    write_json_atomically(directory / "arena.json", result.to_json())
+    plotted = plot_elo_by_step(result, directory / "elo.png")
+    console.print(f"saved {directory / 'arena.json'}" + (f" and {directory / 'elo.png'}" if plotted else ""),
+                  highlight=False)
 
 
 def main() -> None:
