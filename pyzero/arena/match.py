@@ -32,23 +32,24 @@ class GameRecord:
 
 def play_pairing(game: Game, player_a, player_b, openings: list[State], games: int, seed: int = 0,
                  max_game_plies: int = 0, concurrent_games: int = 128) -> list[GameRecord]:
-    """`games` games between two players: game i starts from opening (i // 2) % n with
-    player_a first when i is even. `max_game_plies` (0: none) ends a game as a draw."""
+    """`games` games between two players: game i starts from opening (i // 2) % n, with
+    player_a playing side i % 2 (side 0 moves first in the game), so every opening is
+    played once from each side. `max_game_plies` (0: none) ends a game as a draw."""
     if player_a.name == player_b.name:
         raise ValueError(f"two players are both named {player_a.name!r}")
     if (isinstance(player_a, NetworkPlayer) and isinstance(player_b, NetworkPlayer)
             and player_a.simulations == player_b.simulations):
         return _play_in_pipeline(game, player_a, player_b, openings, games, seed, max_game_plies, concurrent_games)
-    return [_play_one(game, player_a, player_b, openings, index, seed, max_game_plies) for index in range(games)]
+    return [play_one_game(game, player_a, player_b, openings, index, seed, max_game_plies) for index in range(games)]
 
 
-def _play_one(game, player_a, player_b, openings, index, seed, max_game_plies) -> GameRecord:
+def play_one_game(game, player_a, player_b, openings, index, seed, max_game_plies) -> GameRecord:
+    """Game `index` of a pairing, each player choosing its own moves."""
     opening = (index // 2) % len(openings)
     state = openings[opening].copy()
-    first, second = (player_a, player_b) if index % 2 == 0 else (player_b, player_a)
-    # Players moving from a position where the second side is to move: the opening's side
-    # to move is played by `first` (the player "moving first" in this game).
-    by_side = {state.to_move(): first, 1 - state.to_move(): second}
+    # As in the pipeline: player_a plays side index % 2, so the pair (2k, 2k + 1) swaps sides.
+    by_side = {index % 2: player_a, 1 - index % 2: player_b}
+    first, second = by_side[state.to_move()], by_side[1 - state.to_move()]
     rng = random.Random(seed * 1_000_003 + index)
     plies = 0
     while not state.is_terminal() and (max_game_plies == 0 or plies < max_game_plies):

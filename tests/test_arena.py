@@ -1,0 +1,97 @@
+"""The arena: openings, pairings, both ways of playing a pairing (sequential and the
+two-network pipeline, which must agree move for move), and the command's outputs."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pyzero.arena.match import play_one_game, play_pairing
+from pyzero.arena.openings import random_openings
+from pyzero.arena.players import NetworkPlayer
+from pyzero.arena.tournament import pairings
+from pyzero.games import make
+from pyzero.network import ExactTestNetwork, NetworkShape
+from pyzero.players.baselines import MinimaxPlayer, RandomPlayer
+from pyzero.players.engine import NetworkEngine, SearchLimits
+from pyzero.search import GumbelOptions
+
+
+def test_openings_are_distinct_unfinished_and_reproducible():
+    game = make("connect4")
+    openings = random_openings(game, 12, 3, seed=4)
+    positions = [state.position() for state in openings]
+    assert len(set(positions)) == 12
+    assert all(not state.is_terminal() and state.ply == 3 for state in openings)
+    assert positions == [state.position() for state in random_openings(game, 12, 3, seed=4)]
+    assert len(random_openings(make("tictactoe"), 50, 1)) == 9  # only 9 first moves exist
+
+
+def test_pairings():
+    names = ["a", "b", "c", "d"]
+    assert len(pairings(names, "round-robin")) == 6
+    assert pairings(names, "gauntlet", "c") == [("c", "a"), ("c", "b"), ("c", "d")]
+    with pytest.raises(ValueError, match="gauntlet player"):
+        pairings(names, "gauntlet", "e")
+
+
+def test_sequential_pairing_alternates_colours_and_minimax_never_loses():
+    game = make("tictactoe")
+    openings = random_openings(game, 3, 0) + random_openings(game, 2, 1, seed=1)
+    records = play_pairing(game, MinimaxPlayer(game), RandomPlayer(), openings, 10)
+    assert len(records) == 10
+    for first, second in zip(records[::2], records[1::2]):
+        assert first.opening == second.opening
+        assert (first.first, first.second) == (second.second, second.first)
+    # From the start and from any one-ply position TicTacToe is a draw with perfect play.
+    assert all(record.winner in (None, "minimax") for record in records)
+
+
+def _network_player(game, seed, simulations=16):
+    model = ExactTestNetwork(NetworkShape.of_game(game), seed=seed)
+    options = GumbelOptions(max_considered_actions=4, gumbel_scale=0.0)
+    engine = NetworkEngine(game, model, options, SearchLimits(simulations=simulations), name=f"net{seed}",
+                           cache_entries=0)
+    return NetworkPlayer(f"net{seed}", model, seed, simulations, options, engine)
+
+
+def test_two_networks_in_the_pipeline_play_the_same_games_as_one_at_a_time():
+    game = make("connect4")
+    a, b = _network_player(game, 1), _network_player(game, 2)
+    openings = random_openings(game, 3, 2, seed=7) + random_openings(game, 1, 1, seed=3)
+    batched = play_pairing(game, a, b, openings, 8)  # same budget: through the pipeline
+    # Without Gumbel noise the seeds do not matter, and the exact test network gives the
+    # same numbers in any batch: each game must equal the one-search-per-move game.
+    one_at_a_time = [play_one_game(game, a, b, openings, index, seed=0, max_game_plies=0) for index in range(8)]
+    assert [(r.first, r.second, r.winner, r.opening, r.plies) for r in batched] == \
+        [(r.first, r.second, r.winner, r.opening, r.plies) for r in one_at_a_time]
+    assert {r.opening for r in batched} == {0, 1, 2, 3}
+
+
+def test_arena_command_writes_results_elo_and_plot(tmp_path):
+    config = tmp_path / "ttt.yaml"
+    config.write_text(f"game:\n  name: tictactoe\nrun_dir: {tmp_path / 'run'}\nevaluation:\n  simulations: 16\n")
+    from pyzero.config import load_config
+    from pyzero.training.checkpoint import save_checkpoint
+    from pyzero.training.trainer import build_model
+
+    model = build_model(load_config(config), make("tictactoe"))
+    save_checkpoint(tmp_path / "run" / "checkpoints", 5, {"learner": {"model": model.state_dict(), "step": 5}}, 3)
+    output = tmp_path / "arena"
+    completed = subprocess.run(
+        [sys.executable, "-m", "pyzero", "arena", str(config), "-p", "random", "-p", "minimax", "-p", "mcts:30",
+         "-p", "latest", "--games", "6", "--opening-plies", "1", "--output", str(output)],
+        capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    data = json.loads((output / "arena.json").read_text())
+    assert data["anchor"] == "random" and data["ratings"]["random"]["elo"] == 0
+    standings = {row["player"]: row for row in data["standings"]}
+    assert set(standings) == {"random", "minimax", "mcts30", "step-5"}
+    assert all(row["games"] == 18 for row in standings.values())  # 3 pairings x 6 games each
+    assert standings["minimax"]["losses"] == 0
+    assert sum(row["wins"] for row in standings.values()) == sum(row["losses"] for row in standings.values())
+    assert len(data["games"]) == 6 * 6
+    minimax = data["ratings"]["minimax"]
+    assert minimax["lower"] < minimax["elo"] < minimax["upper"]
+    assert (output / "elo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
