@@ -65,6 +65,8 @@ class SearchSection(Section):
     simulations: int = Field(64, ge=1, le=1_000_000)
     gumbel: GumbelSection = Field(default_factory=GumbelSection)
     puct: PuctSection = Field(default_factory=PuctSection)
+    survey_fraction: float = Field(0.1, ge=0, lt=1, description="time-limited play: share of the time spent "
+                                   "visiting every root move once, in prior order, before sequential halving")
 
 
 class SelfPlaySection(Section):

@@ -104,3 +104,19 @@ def test_rejects_bad_limits():
         searcher.run_for(0.0)
     with pytest.raises(ValueError, match="survey_fraction"):
         searcher.run_for(0.1, survey_fraction=1.0)
+
+
+def test_network_engine_plays_on_time_with_the_configured_survey():
+    from pyzero.players.engine import NetworkEngine, SearchLimits
+
+    game = make("tak", size=5)
+    torch.manual_seed(1)
+    model = ResNet(NetworkShape.of_game(game), blocks=1, channels=8)
+    engine = NetworkEngine(game, model, GumbelOptions(gumbel_scale=0.0), survey_fraction=0.5)
+    state = game.play_moves("a1 e5 c3")
+    started = time.perf_counter()
+    result = engine.analyse(state, SearchLimits(seconds=0.3))
+    elapsed = time.perf_counter() - started
+    assert 0.2 <= elapsed <= 0.34
+    assert result.surveyed_every_move  # half of 0.3 s covers Tak 5x5's few dozen moves
+    assert result.chosen_move in state.legal_moves()

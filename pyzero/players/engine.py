@@ -25,11 +25,12 @@ from pyzero.search import EvaluationCache, GumbelOptions, GumbelSearcher, Search
 class SearchLimits:
     """How long one search may run: a number of simulations, a time, or both (whichever
     ends first). `survey_fraction` is the share of a timed search spent first visiting
-    every legal root move once, in prior order (anytime sequential halving's first phase)."""
+    every legal root move once, in prior order (anytime sequential halving's first phase);
+    None takes the engine's (the config's `search.survey_fraction`)."""
 
     simulations: int | None = None
     seconds: float | None = None
-    survey_fraction: float = 0.1
+    survey_fraction: float | None = None
 
     def __post_init__(self) -> None:
         if self.simulations is None and self.seconds is None:
@@ -38,7 +39,7 @@ class SearchLimits:
             raise ValueError(f"simulations must be at least 1, got {self.simulations}")
         if self.seconds is not None and self.seconds <= 0:
             raise ValueError(f"seconds must be positive, got {self.seconds}")
-        if not 0 <= self.survey_fraction < 1:
+        if self.survey_fraction is not None and not 0 <= self.survey_fraction < 1:
             raise ValueError(f"survey_fraction must be within [0, 1), got {self.survey_fraction}")
 
 
@@ -82,7 +83,7 @@ class NetworkEngine:
 
     def __init__(self, game: Game, model: torch.nn.Module | None, gumbel: GumbelOptions | None = None,
                  limits: SearchLimits | None = None, seed: int = 0, name: str = "pyzero",
-                 cache_entries: int = 1 << 16, torch_threads: int | None = 1):
+                 cache_entries: int = 1 << 16, torch_threads: int | None = 1, survey_fraction: float = 0.1):
         # The search sends small batches (a survey batch, m leaves): one PyTorch thread is
         # fastest for them, and several OpenMP threads on a busy 2-core machine took 170 ms
         # per batch against 0.2 ms for one (measured). This is process-wide; None keeps it.
@@ -94,6 +95,7 @@ class NetworkEngine:
         self.limits = limits or SearchLimits(simulations=200)
         self.seed = seed
         self.name = name
+        self.survey_fraction = survey_fraction
         self.checkpoint: Path | None = None
         self.step: int | None = None
         self.cache = EvaluationCache(cache_entries, max_policy_length=game.num_actions) if cache_entries else None
@@ -111,7 +113,8 @@ class NetworkEngine:
         options = GumbelOptions(max_considered_actions=gumbel.max_considered_actions, gumbel_scale=0.0,
                                 c_visit=gumbel.c_visit, c_scale=gumbel.c_scale, rescale=gumbel.rescale)
         engine = cls(game, model, options, limits or SearchLimits(simulations=config.evaluation.simulations), seed,
-                     name or (f"step-{step}" if step is not None else "untrained"))
+                     name or (f"step-{step}" if step is not None else "untrained"),
+                     survey_fraction=config.search.survey_fraction)
         engine.checkpoint, engine.step = path, step
         return engine
 
@@ -135,7 +138,9 @@ class NetworkEngine:
         if limits.seconds is None:
             return searcher.run(limits.simulations, self.evaluator(), self.seed, self.cache)
         return searcher.run_for(limits.seconds, self.evaluator(), self.seed, self.cache,
-                                max_simulations=limits.simulations, survey_fraction=limits.survey_fraction)
+                                max_simulations=limits.simulations,
+                                survey_fraction=self.survey_fraction if limits.survey_fraction is None
+                                else limits.survey_fraction)
 
     def best_move(self, state: State, limits: SearchLimits | None = None) -> str:
         return self.analyse(state, limits).chosen_move
