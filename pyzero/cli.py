@@ -23,6 +23,19 @@ def _fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
+def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, object]:
+    """--set KEY=VALUE pairs as config overrides (values in YAML syntax)."""
+    import yaml
+
+    values = {}
+    for item in pairs:
+        key, separator, value = item.partition("=")
+        if not separator:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--set")
+        values[key] = yaml.safe_load(value)
+    return values
+
+
 def _parse_options(pairs: tuple[str, ...]) -> dict[str, float]:
     options: dict[str, float] = {}
     for pair in pairs:
@@ -361,18 +374,11 @@ def tei(config_path: str, checkpoint: str | None, overrides: tuple[str, ...]) ->
     """
     import os
 
-    import yaml
-
     from pyzero.config import ConfigError, load_config
     from pyzero.engine_build import EngineBuildError
     from pyzero.tei.server import protocol_output, run_server
 
-    values = {}
-    for item in overrides:
-        key, separator, value = item.partition("=")
-        if not separator:
-            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--set")
-        values[key] = yaml.safe_load(value)
+    values = _parse_overrides(overrides)
     protocol = protocol_output()
     try:
         config = load_config(config_path, values)
@@ -407,8 +413,6 @@ def train(config_path: str, resume: bool, restart: bool, no_dashboard: bool, sec
     """
     import logging
 
-    import yaml
-
     from pyzero.config import ConfigError, load_config
     from pyzero.engine_build import EngineBuildError
     from pyzero.selfplay import PipelineError
@@ -416,12 +420,7 @@ def train(config_path: str, resume: bool, restart: bool, no_dashboard: bool, sec
     from pyzero.training.trainer import Trainer
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    values = {}
-    for item in overrides:
-        key, separator, value = item.partition("=")
-        if not separator:
-            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--set")
-        values[key] = yaml.safe_load(value)
+    values = _parse_overrides(overrides)
     try:
         config = load_config(config_path, values)
         trainer = Trainer(config, resume=resume, restart=restart, dashboard=not no_dashboard)

@@ -95,3 +95,23 @@ def test_arena_command_writes_results_elo_and_plot(tmp_path):
     minimax = data["ratings"]["minimax"]
     assert minimax["lower"] < minimax["elo"] < minimax["upper"]
     assert (output / "elo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_external_tei_engine_plays_in_the_arena(tmp_path):
+    # Our own `pyzero tei` stands in for an external engine (tiltak is not installed here).
+    from pathlib import Path
+
+    from pyzero.config import load_config
+    from pyzero.arena.players import make_player
+
+    tei_config = Path(__file__).parent / "data" / "tei_tak3.yaml"
+    config = load_config(tei_config, {"run_dir": str(tmp_path / "run")})
+    game = make("tak", size=3, komi=0)
+    command = f"tei:{sys.executable} -m pyzero tei {tei_config} --set run_dir={tmp_path / 'tei-run'}"
+    engine = make_player(command, config, game, simulations=8, tei_move_seconds=0.05)
+    try:
+        records = play_pairing(game, engine, RandomPlayer(), random_openings(game, 1, 0), 2)
+    finally:
+        engine.close()
+    assert [r.first for r in records] == [engine.name, "random"]
+    assert all(r.plies > 0 and r.winner in (None, engine.name, "random") for r in records)

@@ -81,7 +81,7 @@ def make_player(spec: str, config, game: Game, simulations: int, tei_move_second
             raise PlayerSpecError(f"player {spec!r}: expected tei:COMMAND")
         from pyzero.tei.client import TeiEngine
 
-        return TeiEngine(command, game=game, move_seconds=tei_move_seconds)
+        return TeiEngine(command, movetime_ms=max(1, int(tei_move_seconds * 1000)))
     return _network_player(text, config, game, simulations)
 
 

@@ -1,0 +1,182 @@
+"""TEI command parsing and answer formatting: pure functions, no engine, no I/O.
+
+Each parser takes the words of one command line after the command name and returns a
+small dataclass, or raises `TeiCommandError` whose message says what was wrong (the
+server sends it as `info string error: ...`). Times are integers in milliseconds, as
+on the wire.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# `bestmove` when no move can be given (no position, a finished game, a refused board
+# size): the spelling UCI engines such as Stockfish use when there is no legal move.
+NO_MOVE = "(none)"
+
+
+class TeiCommandError(ValueError):
+    """A command line that cannot be obeyed; the message names the problem."""
+
+
+@dataclass(frozen=True)
+class NewGameRequest:
+    """`teinewgame 6`, or the newer `teinewgame size 6 halfkomi 4` (PTN Ninja)."""
+
+    size: int | None = None
+    half_komi: int | None = None
+
+
+@dataclass(frozen=True)
+class PositionRequest:
+    """`position startpos [moves ...]` (start_tps None) or `position tps <TPS> [moves ...]`."""
+
+    start_tps: str | None
+    moves: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GoRequest:
+    """The limits of one `go` command; None where the GUI did not give one."""
+
+    white_time_ms: int | None = None
+    black_time_ms: int | None = None
+    white_increment_ms: int = 0
+    black_increment_ms: int = 0
+    moves_to_go: int | None = None
+    movetime_ms: int | None = None
+    nodes: int | None = None
+    depth: int | None = None
+    infinite: bool = False
+    ignored: tuple[str, ...] = field(default=())
+
+    def has_clock(self) -> bool:
+        return self.white_time_ms is not None or self.black_time_ms is not None
+
+    def has_limit(self) -> bool:
+        return self.has_clock() or self.movetime_ms is not None or self.nodes is not None or self.infinite
+
+
+@dataclass(frozen=True)
+class SetOptionRequest:
+    """`setoption name <name words> [value <value words>]`."""
+
+    name: str
+    value: str | None
+
+
+def _integer(keyword: str, text: str | None, minimum: int = 0) -> int:
+    if text is None:
+        raise TeiCommandError(f"'{keyword}' needs a number after it")
+    try:
+        value = int(text)
+    except ValueError:
+        raise TeiCommandError(f"'{keyword}' needs a whole number, got {text!r}") from None
+    if value < minimum:
+        raise TeiCommandError(f"'{keyword}' must be at least {minimum}, got {value}")
+    return value
+
+
+def parse_new_game(words: list[str]) -> NewGameRequest:
+    """The words after `teinewgame`: nothing, `SIZE`, or `size SIZE [halfkomi K]`."""
+    size: int | None = None
+    half_komi: int | None = None
+    index = 0
+    if words and words[0].lstrip("-").isdigit():
+        size = _integer("teinewgame", words[0], minimum=1)
+        index = 1
+    while index < len(words):
+        keyword = words[index].lower()
+        value = words[index + 1] if index + 1 < len(words) else None
+        if keyword == "size":
+            size = _integer("size", value, minimum=1)
+        elif keyword == "halfkomi":
+            half_komi = _integer("halfkomi", value, minimum=-1000)
+        else:
+            raise TeiCommandError(f"teinewgame: unexpected {words[index]!r} (expected a size, "
+                                  "'size N' or 'halfkomi K')")
+        index += 2
+    return NewGameRequest(size, half_komi)
+
+
+def parse_position(words: list[str]) -> PositionRequest:
+    """The words after `position`: `startpos` or `tps <board> <player> <move>`, then
+    optionally `moves` and the moves (racetrack sends `moves` even when none follow)."""
+    if not words:
+        raise TeiCommandError("position: expected 'startpos' or 'tps <TPS>'")
+    try:
+        moves_at = words.index("moves")
+    except ValueError:
+        moves_at = len(words)
+    head, moves = words[:moves_at], tuple(words[moves_at + 1:])
+    if head[0] == "startpos":
+        if len(head) > 1:
+            raise TeiCommandError(f"position startpos: unexpected {head[1]!r} (expected 'moves')")
+        return PositionRequest(None, moves)
+    if head[0] == "tps":
+        if len(head) < 2:
+            raise TeiCommandError("position tps: the TPS is missing")
+        return PositionRequest(" ".join(head[1:]), moves)
+    raise TeiCommandError(f"position: expected 'startpos' or 'tps', got {head[0]!r}")
+
+
+_GO_VALUE_KEYWORDS = {
+    "wtime": "white_time_ms", "btime": "black_time_ms", "winc": "white_increment_ms",
+    "binc": "black_increment_ms", "movestogo": "moves_to_go", "movetime": "movetime_ms",
+    "nodes": "nodes", "depth": "depth",
+}
+_GO_MINIMUMS = {"movestogo": 1, "movetime": 1, "nodes": 1, "depth": 1}
+
+
+def parse_go(words: list[str]) -> GoRequest:
+    """The words after `go`. `infinite` searches until `stop`; `depth` is accepted but has
+    no meaning for this search (reported in `ignored`); unknown words are errors."""
+    values: dict[str, object] = {}
+    ignored: list[str] = []
+    index = 0
+    while index < len(words):
+        keyword = words[index]
+        if keyword == "infinite":
+            values["infinite"] = True
+            index += 1
+            continue
+        if keyword not in _GO_VALUE_KEYWORDS:
+            raise TeiCommandError(f"go: unknown limit {keyword!r} (known: {', '.join(_GO_VALUE_KEYWORDS)}, infinite)")
+        value = words[index + 1] if index + 1 < len(words) else None
+        values[_GO_VALUE_KEYWORDS[keyword]] = _integer(keyword, value, _GO_MINIMUMS.get(keyword, 0))
+        if keyword == "depth":
+            ignored.append(keyword)
+        index += 2
+    return GoRequest(**values, ignored=tuple(ignored))
+
+
+def parse_set_option(words: list[str]) -> SetOptionRequest:
+    """The words after `setoption`: `name <words> [value <words>]` (names may have spaces)."""
+    if not words or words[0] != "name" or len(words) < 2:
+        raise TeiCommandError("setoption: expected 'setoption name <name> value <value>'")
+    try:
+        value_at = words.index("value")
+    except ValueError:
+        value_at = len(words)
+    name = " ".join(words[1:value_at])
+    if not name:
+        raise TeiCommandError("setoption: the option name is missing")
+    value = " ".join(words[value_at + 1:]) if value_at < len(words) else None
+    return SetOptionRequest(name, value)
+
+
+def score_centipawns(value: float) -> int:
+    """A value in [-1, 1] (side to move's view) as TEI `score cp`: -100 .. 100, tiltak's
+    scale (its cp is 200 x win probability - 100, and value = 2 x win probability - 1)."""
+    return int(round(max(-1.0, min(1.0, value)) * 100))
+
+
+def format_info(nodes: int, value: float, elapsed_ms: float, principal_variation: list[str],
+                depth: int | None = None) -> str:
+    """An `info` line: depth (the principal variation's length unless given), nodes
+    (simulations), score cp, time (ms), nps and pv, in the order tiltak writes them."""
+    nodes_per_second = nodes * 1000.0 / elapsed_ms if elapsed_ms > 0 else 0.0
+    depth = depth if depth is not None else max(1, len(principal_variation))
+    pv = " ".join(principal_variation)
+    return (f"info depth {depth} seldepth {depth} nodes {nodes} score cp {score_centipawns(value)} "
+            f"time {int(round(elapsed_ms))} nps {int(round(nodes_per_second))}" + (f" pv {pv}" if pv else ""))

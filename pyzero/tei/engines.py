@@ -1,0 +1,97 @@
+"""Which network plays which Tak board size and komi in the TEI server.
+
+A network is trained for one game: the config's board size (its input planes and its
+policy have that size) and the config's komi (a network trained with komi 2 has learnt
+values that are wrong under komi 0, even though the komi input plane would accept it).
+So:
+
+- the config's own size and komi get the config's engine (its latest or given checkpoint);
+- another size or komi, when the config has no checkpoint yet, gets an untrained network
+  of the config's shape built for that game: nothing is lost, the config's network is
+  untrained too, and GUIs can still run the engine on any board;
+- another size or komi with a trained checkpoint is refused (`UnsupportedGameError`, the
+  message names what the network was trained for): playing it with the wrong network
+  would be silently bad, and an untrained stand-in under the trained name misleading.
+
+Sizes are 3..8 (the engine's Tak), half-komi any integer the GUI sends within
+`HALF_KOMI_RANGE` (komi in flats is half of it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyzero.players.engine import NetworkEngine
+
+BOARD_SIZES = range(3, 9)
+HALF_KOMI_RANGE = range(-20, 21)  # komi -10 .. 10 flats; tournaments use 0 .. 4 half-flats
+# Tak options that depend on the board size: dropped when playing another size, so
+# the engine's defaults for that size apply.
+SIZE_DEPENDENT_OPTIONS = ("size", "komi", "flats", "caps")
+
+
+class UnsupportedGameError(ValueError):
+    """A board size or komi this server cannot play; the message says why."""
+
+
+@dataclass(frozen=True)
+class GameSetup:
+    """A Tak game as TEI names it: the board size and the komi in half flats."""
+
+    size: int
+    half_komi: int
+
+    def describe(self) -> str:
+        return f"size {self.size} with half-komi {self.half_komi}"
+
+
+def setup_of_game(game) -> GameSetup:
+    """The setup of a pyzero Tak `Game` (its size from the input planes, its komi option)."""
+    return GameSetup(size=int(game.input_shape[-1]), half_komi=int(round(2 * game.options.get("komi", 0.0))))
+
+
+class EnginePool:
+    """The engines of one server: the config's, and untrained ones made on demand."""
+
+    def __init__(self, config, native_engine: NetworkEngine):
+        self.config = config
+        self.native_engine = native_engine
+        self.native_setup = setup_of_game(native_engine.game)
+        self._engines: dict[GameSetup, NetworkEngine] = {self.native_setup: native_engine}
+
+    @property
+    def trained(self) -> bool:
+        return self.native_engine.checkpoint is not None
+
+    def supported_half_komi(self) -> range:
+        """The half-komi values to advertise: only the trained one, or any in range."""
+        if self.trained:
+            return range(self.native_setup.half_komi, self.native_setup.half_komi + 1)
+        return HALF_KOMI_RANGE
+
+    def engine_for(self, setup: GameSetup) -> NetworkEngine:
+        """The engine that plays `setup`; raises `UnsupportedGameError` naming the reason."""
+        if setup.size not in BOARD_SIZES:
+            raise UnsupportedGameError(f"board size {setup.size} is not Tak's (sizes 3 to 8)")
+        if setup.half_komi not in HALF_KOMI_RANGE:
+            raise UnsupportedGameError(
+                f"half-komi {setup.half_komi} is outside {HALF_KOMI_RANGE.start}..{HALF_KOMI_RANGE.stop - 1}")
+        if setup in self._engines:
+            return self._engines[setup]
+        if self.trained:
+            raise UnsupportedGameError(
+                f"{setup.describe()} is not supported: the network ({self.native_engine.checkpoint}) was trained "
+                f"for {self.native_setup.describe()}; start pyzero tei with a config for that game")
+        engine = self._untrained_engine(setup)
+        self._engines[setup] = engine
+        return engine
+
+    def _untrained_engine(self, setup: GameSetup) -> NetworkEngine:
+        from pyzero.games import make
+        from pyzero.training.trainer import build_model
+
+        options = {key: value for key, value in self.config.game.options.items() if key not in SIZE_DEPENDENT_OPTIONS}
+        game = make("tak", size=setup.size, komi=setup.half_komi / 2, **options)
+        native = self.native_engine
+        return NetworkEngine(game, build_model(self.config, game), native.gumbel, native.limits, native.seed,
+                             name="untrained", survey_fraction=native.survey_fraction)

@@ -1,0 +1,114 @@
+"""One `go`: turning its limits into a search plan, and running the search on a thread
+so the server keeps answering `isready` and can take `stop` meanwhile.
+
+A bounded search (time or simulations) is one `NetworkEngine.analyse` call and cannot be
+cut short: `stop` during it is honoured when it ends, which the time manager keeps short.
+`go infinite` searches in rounds of growing length (each a fresh search, the evaluation
+cache carrying over), reports each round, and stops at the first round end after `stop`.
+Every search ends with exactly one `bestmove` line, `bestmove (none)` after an error.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Callable
+
+from pyzero.games import State
+from pyzero.players.engine import NetworkEngine, SearchLimits
+from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings, clock_budget_ms, movetime_budget_ms
+from pyzero.search import SearchResult
+from pyzero.tei.commands import NO_MOVE, GoRequest, TeiCommandError, format_info
+
+# `go infinite` rounds: seconds of the first round, growth per round, longest round.
+# The longest round bounds how long `stop` can take to answer.
+INFINITE_FIRST_ROUND_SECONDS = 0.25
+INFINITE_ROUND_GROWTH = 2.0
+INFINITE_LONGEST_ROUND_SECONDS = 4.0
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """What one `go` searches: seconds and/or simulations, or rounds until `stop`."""
+
+    seconds: float | None = None
+    simulations: int | None = None
+    infinite: bool = False
+
+    def limits(self, seconds: float | None = None) -> SearchLimits:
+        return SearchLimits(simulations=self.simulations, seconds=seconds if seconds is not None else self.seconds)
+
+
+def plan_search(request: GoRequest, state: State, board_size: int, default_simulations: int,
+                settings: TimeManagerSettings = DEFAULT_SETTINGS) -> SearchPlan:
+    """The plan for `request` in `state`: the side to move's clock (`wtime`/`btime`,
+    `winc`/`binc`, `movestogo`) and `movetime` each give a budget (the smaller wins),
+    `nodes` caps the simulations, `infinite` searches until `stop`; a bare `go` searches
+    `default_simulations` (the config's evaluation simulations)."""
+    if request.infinite:
+        return SearchPlan(simulations=request.nodes, infinite=True)
+    budgets_ms: list[float] = []
+    if request.has_clock():
+        white_to_move = state.to_move() == 0
+        remaining_ms = request.white_time_ms if white_to_move else request.black_time_ms
+        if remaining_ms is None:
+            missing = "wtime" if white_to_move else "btime"
+            raise TeiCommandError(f"go: {missing} is missing, and it is {'White' if white_to_move else 'Black'}'s move")
+        increment_ms = request.white_increment_ms if white_to_move else request.black_increment_ms
+        budgets_ms.append(clock_budget_ms(remaining_ms, increment_ms, state.ply, board_size, request.moves_to_go,
+                                          settings))
+    if request.movetime_ms is not None:
+        budgets_ms.append(movetime_budget_ms(request.movetime_ms, settings))
+    if budgets_ms:
+        return SearchPlan(seconds=min(budgets_ms) / 1000.0, simulations=request.nodes)
+    return SearchPlan(simulations=request.nodes if request.nodes is not None else default_simulations)
+
+
+def info_line(result: SearchResult, elapsed_seconds: float) -> str:
+    """The `info` line of a finished search: simulations as nodes, the chosen move's Q
+    (the root's value if it was never visited) as the score, the chosen move as pv."""
+    chosen = result.moves.index(result.chosen_move)
+    value = float(result.q[chosen]) if result.visits[chosen] > 0 else float(result.root_value)
+    return format_info(int(result.root_visits), value, elapsed_seconds * 1000.0, [result.chosen_move])
+
+
+class SearchJob(threading.Thread):
+    """Runs `plan` from `state` with `engine`, writing `info` and `bestmove` via `emit`."""
+
+    def __init__(self, engine: NetworkEngine, state: State, plan: SearchPlan, emit: Callable[[str], None]):
+        super().__init__(name="tei-search", daemon=True)
+        self.engine = engine
+        self.state = state.copy()
+        self.plan = plan
+        self.emit = emit
+        self.stop_requested = threading.Event()
+
+    def request_stop(self) -> None:
+        self.stop_requested.set()
+
+    def run(self) -> None:
+        started = time.monotonic()
+        try:
+            result = self._search_rounds() if self.plan.infinite else self.engine.analyse(
+                self.state, self.plan.limits())
+            if not self.plan.infinite:
+                self.emit(info_line(result, time.monotonic() - started))
+            self.emit(f"bestmove {result.chosen_move}")
+        except Exception as error:  # a GUI must get its bestmove line whatever went wrong
+            traceback.print_exc(file=sys.stderr)
+            self.emit(f"info string error: the search failed: {type(error).__name__}: {error}")
+            self.emit(f"bestmove {NO_MOVE}")
+
+    def _search_rounds(self) -> SearchResult:
+        """Rounds until `stop`; each round's info line reports that round alone."""
+        round_seconds = INFINITE_FIRST_ROUND_SECONDS
+        while True:
+            round_started = time.monotonic()
+            result = self.engine.analyse(self.state, self.plan.limits(seconds=round_seconds))
+            self.emit(info_line(result, time.monotonic() - round_started))
+            if self.stop_requested.is_set():
+                return result
+            round_seconds = min(round_seconds * INFINITE_ROUND_GROWTH, INFINITE_LONGEST_ROUND_SECONDS)
