@@ -469,6 +469,8 @@ def arena(config_path, player_specs, checkpoint_every, mode, hero, games, simula
     from pyzero.arena.openings import random_openings
     from pyzero.arena.players import PlayerSpecError, checkpoint_player_specs, make_player
     from pyzero.arena.tournament import plot_elo_by_step, run_tournament, write_json_atomically
+    from pyzero.selfplay import PipelineError
+    from pyzero.tei.client import TeiEngineError
     from pyzero.config import ConfigError, load_config, make_game_from_config
 
     try:
@@ -509,6 +511,10 @@ def arena(config_path, player_specs, checkpoint_every, mode, hero, games, simula
                                                         games_per_pairing=games, config=str(config_path)))
     except ValueError as error:
         _fail(str(error), code=2)
+    except (PipelineError, TeiEngineError) as error:
+        _fail(str(error))
+    except KeyboardInterrupt:
+        _fail("interrupted: no results saved", code=130)
     finally:
         for player in players:
             if hasattr(player, "close"):
