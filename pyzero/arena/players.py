@@ -23,7 +23,7 @@ import torch
 
 from pyzero.games import Game
 from pyzero.players.baselines import MinimaxPlayer, RandomPlayer, RolloutMctsPlayer
-from pyzero.players.engine import NetworkEngine, SearchLimits, load_network
+from pyzero.players.engine import NetworkEngine, SearchLimits, load_network, play_gumbel_options
 from pyzero.search import GumbelOptions
 from pyzero.training.checkpoint import list_checkpoints
 
@@ -107,9 +107,7 @@ def _network_player(text: str, config, game: Game, simulations: int) -> NetworkP
         raise PlayerSpecError(f"player {text!r}: {error}") from error
     except RuntimeError as error:  # state dict of another network shape
         raise PlayerSpecError(f"player {text!r}: the checkpoint does not fit the config's network: {error}") from error
-    gumbel = config.search.gumbel
-    options = GumbelOptions(max_considered_actions=gumbel.max_considered_actions, gumbel_scale=0.0,
-                            c_visit=gumbel.c_visit, c_scale=gumbel.c_scale, rescale=gumbel.rescale)
+    options = play_gumbel_options(config)
     name = f"step-{step}" if step is not None else text
     engine = NetworkEngine(game, model, options, SearchLimits(simulations=simulations), name=name)
     return NetworkPlayer(name, model, step, simulations, options, engine)

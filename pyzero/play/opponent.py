@@ -14,8 +14,7 @@ from pathlib import Path
 import torch
 
 from pyzero.config import RunConfig, load_config, make_game_from_config
-from pyzero.players.engine import NetworkEngine, SearchLimits
-from pyzero.search import GumbelOptions
+from pyzero.players.engine import NetworkEngine, SearchLimits, play_gumbel_options
 
 
 def is_config_path(target: str) -> bool:
@@ -48,9 +47,6 @@ def untrained_engine(config: RunConfig, limits: SearchLimits | None = None, seed
     from pyzero.training.trainer import build_model
 
     game = make_game_from_config(config)
-    gumbel = config.search.gumbel
-    # As NetworkEngine.from_config: the config's Gumbel options with the noise off.
-    options = GumbelOptions(max_considered_actions=gumbel.max_considered_actions, gumbel_scale=0.0,
-                            c_visit=gumbel.c_visit, c_scale=gumbel.c_scale, rescale=gumbel.rescale)
-    return NetworkEngine(game, build_model(config, game), options,
-                         limits or SearchLimits(simulations=config.evaluation.simulations), seed, "untrained")
+    return NetworkEngine(game, build_model(config, game), play_gumbel_options(config),
+                         limits or SearchLimits(simulations=config.evaluation.simulations), seed, "untrained",
+                         survey_fraction=config.search.survey_fraction)

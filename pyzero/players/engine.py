@@ -78,6 +78,13 @@ def load_network(config, checkpoint: str | Path | None = None, game: Game | None
     return model, path, int(payload["learner"].get("step", 0))
 
 
+def play_gumbel_options(config) -> GumbelOptions:
+    """The config's Gumbel search options with the noise off: how an engine plays."""
+    gumbel = config.search.gumbel
+    return GumbelOptions(max_considered_actions=gumbel.max_considered_actions, gumbel_scale=0.0,
+                         c_visit=gumbel.c_visit, c_scale=gumbel.c_scale, rescale=gumbel.rescale)
+
+
 class NetworkEngine:
     """A network (or the uniform evaluator when `model` is None) searched with Gumbel MCTS."""
 
@@ -109,10 +116,7 @@ class NetworkEngine:
 
         game = make_game_from_config(config)
         model, path, step = load_network(config, checkpoint, game)
-        gumbel = config.search.gumbel
-        options = GumbelOptions(max_considered_actions=gumbel.max_considered_actions, gumbel_scale=0.0,
-                                c_visit=gumbel.c_visit, c_scale=gumbel.c_scale, rescale=gumbel.rescale)
-        engine = cls(game, model, options, limits or SearchLimits(simulations=config.evaluation.simulations), seed,
+        engine = cls(game, model, play_gumbel_options(config), limits or SearchLimits(simulations=config.evaluation.simulations), seed,
                      name or (f"step-{step}" if step is not None else "untrained"),
                      survey_fraction=config.search.survey_fraction)
         engine.checkpoint, engine.step = path, step
