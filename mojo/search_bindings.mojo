@@ -35,6 +35,7 @@ from mojo.search.tree import NO_NODE
 from mojo.search.benchmark import benchmark_uniform_search, measure_tree_reuse, TreeReuseMeasurement
 from std.python._cpython import GILReleased
 from std.time import perf_counter_ns
+from mojo.selfplay.atomics import atomic_load
 
 
 def gumbel_config_from_python(options: PythonObject) raises -> GumbelConfig:
@@ -320,7 +321,8 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
         cache: PythonObject,
     ) raises -> PythonObject:
         """A time-limited anytime search. `limits`: seconds, max_simulations (0: none),
-        survey_fraction, survey_batch. Returns
+        survey_fraction, survey_batch, stop_address (an Int64 word: nonzero stops the
+        search at the next batch; 0: no stop word). Returns
         (batches, seconds used, whether the survey covered every root move).
 
         It stops before a batch predicted to end past the deadline: the prediction is
@@ -331,6 +333,7 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
         var seconds = Float64(py=limits["seconds"])
         var max_simulations = Int(py=limits["max_simulations"])
         var survey_fraction = Float64(py=limits["survey_fraction"])
+        var stop_address = Int(py=limits["stop_address"])  # an Int64 another thread sets; 0: none
         if max_simulations <= 0:
             max_simulations = Int(Int32.MAX)
         var answering = InProcessEvaluator(evaluator, argument, Int(py=seed))
@@ -346,6 +349,8 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
             if now >= survey_deadline:
                 search[].finish_survey()
             if batches > 0 and Float64(now) + 1.5 * min(average_batch, last_batch) >= Float64(deadline):
+                break
+            if batches > 0 and stop_address != 0 and atomic_load(stop_address) != 0:
                 break
             if not search[].collect():
                 break

@@ -119,6 +119,27 @@ def _evaluator_arguments(evaluator: EvaluatorSpec) -> tuple[str, Any]:
     return kind, int(argument)
 
 
+class SearchStop:
+    """A flag another thread sets to end a time-limited search at its next batch (the
+    search reads the word atomically, without the GIL). Reusable after `clear`."""
+
+    def __init__(self):
+        self._word = np.zeros(1, dtype=np.int64)
+
+    def set(self) -> None:
+        self._word[0] = 1
+
+    def clear(self) -> None:
+        self._word[0] = 0
+
+    def is_set(self) -> bool:
+        return bool(self._word[0])
+
+    @property
+    def address(self) -> int:
+        return self._word.ctypes.data
+
+
 class EvaluationCache:
     """The engine's bounded, thread-safe evaluation cache, keyed by Zobrist hash.
 
@@ -198,7 +219,8 @@ class _Searcher:
 
     def run_for(self, seconds: float, evaluator: EvaluatorSpec = "uniform", seed: int = 0,
                 cache: EvaluationCache | None = None, max_simulations: int | None = None,
-                survey_fraction: float = 0.1, survey_batch: int = 8) -> SearchResult:
+                survey_fraction: float = 0.1, survey_batch: int = 8, stop: SearchStop | None = None
+                ) -> SearchResult:
         """A time-limited search: anytime sequential halving at the root (Gumbel only).
 
         The first `survey_fraction` of the time visits every legal root move once, in
@@ -206,7 +228,8 @@ class _Searcher:
         halving over the best `max_considered_actions` moves deepen the search until the
         time is up. It stops before a batch that would end past `seconds` (predicting a
         batch by the slowest so far), so it returns on time and uses most of it.
-        `max_simulations` also stops it (for tests and hybrid limits).
+        `max_simulations` also stops it (for tests and hybrid limits), and so does `stop`
+        when another thread sets it (after at least the root's evaluation).
         """
         if seconds <= 0:
             raise ValueError(f"seconds must be positive, got {seconds}")
@@ -216,7 +239,8 @@ class _Searcher:
             raise TypeError(f"{type(self).__name__} has no time-limited mode (use GumbelSearcher)")
         kind, argument = _evaluator_arguments(evaluator)
         limits = {"seconds": float(seconds), "max_simulations": int(max_simulations or 0),
-                  "survey_fraction": float(survey_fraction), "survey_batch": int(survey_batch)}
+                  "survey_fraction": float(survey_fraction), "survey_batch": int(survey_batch),
+                  "stop_address": stop.address if stop is not None else 0}
         batches, used, surveyed = self._raw.run_anytime(limits, seed, kind, argument,
                                                         cache._raw if cache is not None else None)
         result = self._result(batches)

@@ -120,3 +120,27 @@ def test_network_engine_plays_on_time_with_the_configured_survey():
     assert 0.2 <= elapsed <= 0.34
     assert result.surveyed_every_move  # half of 0.3 s covers Tak 5x5's few dozen moves
     assert result.chosen_move in state.legal_moves()
+
+
+def test_another_thread_can_stop_a_timed_search():
+    import threading
+
+    from pyzero.search import SearchStop
+
+    stop = SearchStop()
+    timer = threading.Timer(0.2, stop.set)
+    game = make("connect4")
+    torch.set_num_threads(1)
+    model = ResNet(NetworkShape.of_game(game), blocks=1, channels=8).eval()
+
+    def evaluator(planes, legal):  # Python code: the timer thread gets the GIL meanwhile
+        with torch.inference_mode():
+            logits, values = model(torch.from_numpy(planes))
+        return logits.numpy(), values.numpy()
+
+    started = time.perf_counter()
+    timer.start()
+    result = GumbelSearcher(game.new(), GumbelOptions(gumbel_scale=0.0)).run_for(30.0, evaluator, stop=stop)
+    elapsed = time.perf_counter() - started
+    assert 0.2 <= elapsed <= 0.3
+    assert stop.is_set() and result.root_visits > 1

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from pyzero.games import Game, State
-from pyzero.search import EvaluationCache, GumbelOptions, GumbelSearcher, SearchResult
+from pyzero.search import EvaluationCache, GumbelOptions, GumbelSearcher, SearchResult, SearchStop
 
 
 @dataclass(frozen=True)
@@ -135,14 +135,16 @@ class NetworkEngine:
 
         return evaluate
 
-    def analyse(self, state: State, limits: SearchLimits | None = None) -> SearchResult:
-        """One search from `state` (a fresh tree; the cache carries across calls)."""
+    def analyse(self, state: State, limits: SearchLimits | None = None, stop: SearchStop | None = None
+                ) -> SearchResult:
+        """One search from `state` (a fresh tree; the cache carries across calls). `stop`,
+        set by another thread, ends a time-limited search early."""
         limits = limits or self.limits
         searcher = GumbelSearcher(state, self.gumbel)
         if limits.seconds is None:
             return searcher.run(limits.simulations, self.evaluator(), self.seed, self.cache)
         return searcher.run_for(limits.seconds, self.evaluator(), self.seed, self.cache,
-                                max_simulations=limits.simulations,
+                                max_simulations=limits.simulations, stop=stop,
                                 survey_fraction=self.survey_fraction if limits.survey_fraction is None
                                 else limits.survey_fraction)
 

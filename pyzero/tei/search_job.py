@@ -1,10 +1,11 @@
 """One `go`: turning its limits into a search plan, and running the search on a thread
 so the server keeps answering `isready` and can take `stop` meanwhile.
 
-A bounded search (time or simulations) is one `NetworkEngine.analyse` call and cannot be
-cut short: `stop` during it is honoured when it ends, which the time manager keeps short.
-`go infinite` searches in rounds of growing length (each a fresh search, the evaluation
-cache carrying over), reports each round, and stops at the first round end after `stop`.
+A bounded search is one `NetworkEngine.analyse` call; a timed one ends at its next batch
+when `stop` arrives (a `SearchStop` word the search reads), a simulations-only one
+(`go nodes`) runs to its end. `go infinite` searches in rounds of growing length (each a
+fresh search, the evaluation cache carrying over) and reports each round; `stop` ends the
+current round at its next batch.
 Every search ends with exactly one `bestmove` line, `bestmove (none)` after an error.
 """
 
@@ -20,7 +21,7 @@ from typing import Callable
 from pyzero.games import State
 from pyzero.players.engine import NetworkEngine, SearchLimits
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings, clock_budget_ms, movetime_budget_ms
-from pyzero.search import SearchResult
+from pyzero.search import SearchResult, SearchStop
 from pyzero.tei.commands import NO_MOVE, GoRequest, TeiCommandError, format_info
 
 # `go infinite` rounds: seconds of the first round, growth per round, longest round.
@@ -85,15 +86,17 @@ class SearchJob(threading.Thread):
         self.plan = plan
         self.emit = emit
         self.stop_requested = threading.Event()
+        self.search_stop = SearchStop()  # read by the search itself, between batches
 
     def request_stop(self) -> None:
         self.stop_requested.set()
+        self.search_stop.set()
 
     def run(self) -> None:
         started = time.monotonic()
         try:
             result = self._search_rounds() if self.plan.infinite else self.engine.analyse(
-                self.state, self.plan.limits())
+                self.state, self.plan.limits(), self.search_stop)
             if not self.plan.infinite:
                 self.emit(info_line(result, time.monotonic() - started))
             self.emit(f"bestmove {result.chosen_move}")
@@ -107,7 +110,7 @@ class SearchJob(threading.Thread):
         round_seconds = INFINITE_FIRST_ROUND_SECONDS
         while True:
             round_started = time.monotonic()
-            result = self.engine.analyse(self.state, self.plan.limits(seconds=round_seconds))
+            result = self.engine.analyse(self.state, self.plan.limits(seconds=round_seconds), self.search_stop)
             self.emit(info_line(result, time.monotonic() - round_started))
             if self.stop_requested.is_set():
                 return result

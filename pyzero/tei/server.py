@@ -16,9 +16,9 @@ Choices (see `pyzero.tei.engines` for board sizes and komi):
 - A `position` with an illegal move clears the position: a later `go` answers
   `bestmove (none)` rather than a move for a position the GUI did not mean.
 - `isready` is answered at once, even during a search. Other commands that arrive during
-  a search wait for its `bestmove` (a `go infinite` is stopped first); `stop` ends
-  `go infinite` at the end of its current round, and a bounded search when it ends (the
-  search cannot be interrupted; see `search_job`).
+  a search wait for its `bestmove` (a `go infinite` is stopped first); `stop` ends a
+  timed or infinite search at its next evaluation batch, a `go nodes` search when it
+  ends (see `search_job`).
 - `quit` (or the end of input) exits with status 0 at once, without waiting more than a
   second for a search still running.
 - The config's size and komi play its checkpoint; without a checkpoint any size 3..8 and
@@ -89,7 +89,7 @@ class TeiServer:
     # -- the loop ----------------------------------------------------------------------
     def serve(self, lines: TextIO, quit_wait_seconds: float = 1.0) -> bool:
         """Handles lines until `quit` or the end of input. A search still running then is
-        asked to stop and given `quit_wait_seconds` (a bounded search cannot be cut
+        asked to stop and given `quit_wait_seconds` (a `go nodes` search cannot be cut
         short); returns True when it is still running, so the caller exits without it."""
         while True:
             line = lines.readline()
