@@ -352,6 +352,11 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
                 break
             if batches > 0 and stop_address != 0 and atomic_load(stop_address) != 0:
                 break
+            # Let other Python threads run between batches: with the cache (or finished
+            # games) answering every leaf, no Python code runs here for the whole search,
+            # and a thread holding a `stop` (the TEI reader) would wait for the GIL.
+            with GILReleased(Python()):
+                pass
             if not search[].collect():
                 break
             evaluate_batch(search[].core, answering, cache)
