@@ -115,6 +115,7 @@ class SelfPlay:
         self._threads: list[threading.Thread] = []
         self._error: BaseException | None = None
         self._finished: list[FinishedGames] = []
+        self.openings = [game.new()]  # what games start from (set_openings)
 
     def set_openings(self, openings: list) -> None:
         """Start games from these positions (pyzero States, not finished): game g from
@@ -135,8 +136,7 @@ class SelfPlay:
 
     def opening_of(self, game_id: int) -> int:
         """Which opening game `game_id` started from (see `set_openings`)."""
-        count = len(getattr(self, "openings", [None]))
-        return (game_id // 2 if len(self.backends) == 2 else game_id) % count
+        return (game_id // 2 if len(self.backends) == 2 else game_id) % len(self.openings)
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:

@@ -9,7 +9,6 @@ import pytest
 
 from pyzero.arena.match import play_one_game, play_pairing
 from pyzero.arena.openings import random_openings
-from pyzero.arena.players import NetworkPlayer
 from pyzero.arena.tournament import pairings
 from pyzero.games import make
 from pyzero.network import ExactTestNetwork, NetworkShape
@@ -51,9 +50,8 @@ def test_sequential_pairing_alternates_colours_and_minimax_never_loses():
 def _network_player(game, seed, simulations=16):
     model = ExactTestNetwork(NetworkShape.of_game(game), seed=seed)
     options = GumbelOptions(max_considered_actions=4, gumbel_scale=0.0)
-    engine = NetworkEngine(game, model, options, SearchLimits(simulations=simulations), name=f"net{seed}",
-                           cache_entries=0)
-    return NetworkPlayer(f"net{seed}", model, seed, simulations, options, engine)
+    return NetworkEngine(game, model, options, SearchLimits(simulations=simulations), name=f"net{seed}",
+                         cache_entries=0)
 
 
 def test_two_networks_in_the_pipeline_play_the_same_games_as_one_at_a_time():

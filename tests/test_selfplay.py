@@ -8,16 +8,9 @@ import torch
 from pyzero.games import make
 from pyzero.inference import TorchBackend
 from pyzero.network import ExactTestNetwork, NetworkShape
+from pyzero.players.engine import network_evaluator
 from pyzero.search import GumbelOptions, GumbelSearcher
 from pyzero.selfplay import PipelineError, SelfPlay, SelfPlayOptions, selfplay_search_seed
-
-
-def network_evaluator(network):
-    def evaluate(planes, legal):
-        with torch.no_grad():
-            logits, values = network(torch.from_numpy(planes))
-        return logits.numpy(), values.numpy()
-    return evaluate
 
 
 def replay_with_single_threaded_search(game, networks, options, game_id, length, start=None):

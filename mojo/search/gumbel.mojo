@@ -242,12 +242,8 @@ struct GumbelSearch[G: Game](Movable):
 
     def _prepare_anytime_root(mut self):
         """Samples the Gumbel noise once and orders the root's moves by prior."""
-        if len(self.gumbel) > 0:
+        if not self._sample_root_noise():
             return
-        var count = Int(self.core.tree.child_count[0])
-        for _ in range(count):
-            self.gumbel.append(self.rng.next_gumbel() * self.config.gumbel_scale)
-            self.phase_visits.append(0)
         self._load_children(0)
         self.survey_order = order_by_decreasing(self.scratch.priors)
 
@@ -287,14 +283,20 @@ struct GumbelSearch[G: Game](Movable):
     # ------------------------------------------------------------------ internals
     def _prepare_root(mut self):
         """Samples the Gumbel noise and the visit schedule once per search."""
-        if len(self.gumbel) > 0:
+        if not self._sample_root_noise():
             return
-        var count = Int(self.core.tree.child_count[0])
-        for _ in range(count):
+        var considered = min(self.config.max_considered_actions, len(self.gumbel))
+        self.sequence = considered_visit_sequence(considered, self.num_simulations)
+
+    def _sample_root_noise(mut self) -> Bool:
+        """Gumbel noise and a zero visit count per root child, once per search; False
+        when they were already there."""
+        if len(self.gumbel) > 0:
+            return False
+        for _ in range(Int(self.core.tree.child_count[0])):
             self.gumbel.append(self.rng.next_gumbel() * self.config.gumbel_scale)
             self.phase_visits.append(0)
-        var considered = min(self.config.max_considered_actions, count)
-        self.sequence = considered_visit_sequence(considered, self.num_simulations)
+        return True
 
     def _load_children(mut self, node: Int):
         """Copies the children's priors, Q (parent's view) and completed visits to scratch."""

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from pyzero.games import Game, State
-from pyzero.arena.players import NetworkPlayer
+from pyzero.players.engine import NetworkEngine
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,7 @@ def play_pairing(game: Game, player_a, player_b, openings: list[State], games: i
     played once from each side. `max_game_plies` (0: none) ends a game as a draw."""
     if player_a.name == player_b.name:
         raise ValueError(f"two players are both named {player_a.name!r}")
-    if (isinstance(player_a, NetworkPlayer) and isinstance(player_b, NetworkPlayer)
-            and player_a.simulations == player_b.simulations):
+    if _pipeline_can_play(player_a, player_b):
         return _play_in_pipeline(game, player_a, player_b, openings, games, seed, max_game_plies, concurrent_games)
     return [play_one_game(game, player_a, player_b, openings, index, seed, max_game_plies) for index in range(games)]
 
@@ -60,13 +59,20 @@ def play_one_game(game, player_a, player_b, openings, index, seed, max_game_plie
                       opening, plies)
 
 
-def _play_in_pipeline(game, player_a: NetworkPlayer, player_b: NetworkPlayer, openings, games, seed,
+def _pipeline_can_play(player_a, player_b) -> bool:
+    """Two networks searching the same number of simulations with the same options."""
+    return all(isinstance(player, NetworkEngine) and player.model is not None and player.limits.seconds is None
+               for player in (player_a, player_b)) and \
+        player_a.limits.simulations == player_b.limits.simulations and player_a.gumbel == player_b.gumbel
+
+
+def _play_in_pipeline(game, player_a: NetworkEngine, player_b: NetworkEngine, openings, games, seed,
                       max_game_plies, concurrent_games) -> list[GameRecord]:
     from pyzero.inference import TorchBackend
     from pyzero.selfplay import SelfPlay, SelfPlayOptions
 
     concurrent = max(2, min(concurrent_games, games + games % 2))
-    options = SelfPlayOptions(games=concurrent, batch_size=min(64, concurrent), simulations=player_a.simulations,
+    options = SelfPlayOptions(games=concurrent, batch_size=min(64, concurrent), simulations=player_a.limits.simulations,
                               seed=seed, max_game_plies=max_game_plies, tree_reuse=False, gumbel=player_a.gumbel,
                               timeout_microseconds=1000)
     selfplay = SelfPlay(game, [TorchBackend(player_a.model), TorchBackend(player_b.model)], options)

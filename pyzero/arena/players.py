@@ -16,35 +16,16 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
-
-import torch
 
 from pyzero.games import Game
 from pyzero.players.baselines import MinimaxPlayer, RandomPlayer, RolloutMctsPlayer
 from pyzero.players.engine import NetworkEngine, SearchLimits, load_network, play_gumbel_options
-from pyzero.search import GumbelOptions
 from pyzero.training.checkpoint import list_checkpoints
 
 
 class PlayerSpecError(ValueError):
     """A player specification that names nothing usable."""
-
-
-@dataclass
-class NetworkPlayer:
-    """A checkpoint's network with Gumbel search; `step` is its learner step."""
-
-    name: str
-    model: torch.nn.Module
-    step: int | None
-    simulations: int
-    gumbel: GumbelOptions
-    engine: NetworkEngine
-
-    def choose(self, state, rng=None) -> str:
-        return self.engine.best_move(state)
 
 
 def _checkpoint_step(path: Path) -> int:
@@ -85,7 +66,7 @@ def make_player(spec: str, config, game: Game, simulations: int, tei_move_second
     return _network_player(text, config, game, simulations)
 
 
-def _network_player(text: str, config, game: Game, simulations: int) -> NetworkPlayer:
+def _network_player(text: str, config, game: Game, simulations: int) -> NetworkEngine:
     run_directory = config.run_directory()
     if text == "latest":
         checkpoint: Path | None = run_directory
@@ -107,7 +88,7 @@ def _network_player(text: str, config, game: Game, simulations: int) -> NetworkP
         raise PlayerSpecError(f"player {text!r}: {error}") from error
     except RuntimeError as error:  # state dict of another network shape
         raise PlayerSpecError(f"player {text!r}: the checkpoint does not fit the config's network: {error}") from error
-    options = play_gumbel_options(config)
-    name = f"step-{step}" if step is not None else text
-    engine = NetworkEngine(game, model, options, SearchLimits(simulations=simulations), name=name)
-    return NetworkPlayer(name, model, step, simulations, options, engine)
+    engine = NetworkEngine(game, model, play_gumbel_options(config), SearchLimits(simulations=simulations),
+                           name=f"step-{step}" if step is not None else text)
+    engine.checkpoint, engine.step = path, step
+    return engine

@@ -12,7 +12,7 @@ says which one was loaded. The search plays deterministically (no Gumbel noise) 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -78,6 +78,15 @@ def load_network(config, checkpoint: str | Path | None = None, game: Game | None
     return model, path, int(payload["learner"].get("step", 0))
 
 
+def network_evaluator(model: torch.nn.Module):
+    """A search evaluator (planes, legal) -> (logits, values) running `model` on CPU."""
+    def evaluate(planes, legal):
+        with torch.inference_mode():
+            logits, values = model(torch.from_numpy(planes))
+        return logits.float().numpy(), values.float().numpy()
+    return evaluate
+
+
 def play_gumbel_options(config) -> GumbelOptions:
     """The config's Gumbel search options with the noise off: how an engine plays."""
     gumbel = config.search.gumbel
@@ -124,16 +133,7 @@ class NetworkEngine:
 
     def evaluator(self):
         """The search evaluator: the network on CPU, or "uniform" without one."""
-        if self.model is None:
-            return "uniform"
-        model = self.model
-
-        def evaluate(planes, legal):
-            with torch.inference_mode():
-                logits, values = model(torch.from_numpy(planes))
-            return logits.float().numpy(), values.float().numpy()
-
-        return evaluate
+        return "uniform" if self.model is None else network_evaluator(self.model)
 
     def analyse(self, state: State, limits: SearchLimits | None = None, stop: SearchStop | None = None
                 ) -> SearchResult:
@@ -152,11 +152,5 @@ class NetworkEngine:
         return self.analyse(state, limits).chosen_move
 
     def choose(self, state: State, rng=None) -> str:
-        """The arena's player interface."""
+        """The arena's player interface (`name`, `choose`; `step` for checkpoints)."""
         return self.best_move(state)
-
-    def with_limits(self, limits: SearchLimits) -> "NetworkEngine":
-        twin = NetworkEngine.__new__(NetworkEngine)
-        twin.__dict__.update(self.__dict__)
-        twin.limits = replace(limits)
-        return twin

@@ -17,7 +17,7 @@ import torch
 
 from pyzero.games import make
 from pyzero.search import gumbel_search
-from pyzero.training.evaluation import network_evaluator
+from pyzero.players.engine import network_evaluator
 
 
 @dataclass

@@ -11,21 +11,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from pyzero.games import Game, State
+from pyzero.players.engine import network_evaluator
 from pyzero.players.baselines import MinimaxPlayer, RandomPlayer, RolloutMctsPlayer  # noqa: F401 (re-exported)
 from pyzero.search import gumbel_search
-
-
-def network_evaluator(model: torch.nn.Module):
-    """A search evaluator (planes, legal) -> (logits, values) running `model` on CPU."""
-    def evaluate(planes: np.ndarray, legal: np.ndarray):
-        with torch.inference_mode():
-            logits, values = model(torch.from_numpy(planes))
-        return logits.float().numpy(), values.float().numpy()
-    return evaluate
 
 
 class NetworkPlayer:
