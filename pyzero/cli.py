@@ -251,25 +251,40 @@ def bench_search(as_json: bool) -> None:
 @click.option("--shared", default="../shared/connect4", show_default=True, help="Folder of the benchmark sets.")
 @click.option("--simulations", default=64, show_default=True, help="Search simulations per position.")
 @click.option("--limit", type=int, default=None, help="Only the first N positions.")
-def connect4_positions(run_directory, set_name, shared, simulations, limit) -> None:
-    """Share of solver-benchmark positions where a Connect4 run's latest network plays an
-    optimal move, with its raw policy and with search (needs `pip install bitbully`)."""
+@click.option("--every-checkpoint", is_flag=True, help="Measure every kept checkpoint, oldest first, not only the latest.")
+def connect4_positions(run_directory, set_name, shared, simulations, limit, every_checkpoint) -> None:
+    """Share of solver-benchmark positions where a Connect4 run's network plays an optimal
+    move and a move that keeps the solved result, with its raw policy and with search
+    (needs `pip install bitbully`). One JSON line per checkpoint, with its step and the
+    training time it had seen."""
     from pyzero.config import load_config
     from pyzero.games import make
-    from pyzero.training.checkpoint import load_latest_checkpoint
+    from pyzero.training.checkpoint import CheckpointError, list_checkpoints, load_latest_checkpoint, read_checkpoint
     from pyzero.training.connect4_positions import optimal_move_share
     from pyzero.training.trainer import build_model
 
     run = Path(run_directory)
     config = load_config(run / "config.yaml")
-    found = load_latest_checkpoint(run / "checkpoints")
-    if found is None:
+    if every_checkpoint:
+        found = []
+        for path in list_checkpoints(run / "checkpoints"):
+            try:
+                found.append((path, read_checkpoint(path)))
+            except CheckpointError as error:
+                click.echo(f"skipping {error}", err=True)
+    else:
+        latest = load_latest_checkpoint(run / "checkpoints")
+        found = [latest] if latest else []
+    if not found:
         _fail(f"{run}: no checkpoint", code=2)
-    path, payload = found
-    model = build_model(config, make("connect4"))
-    model.load_state_dict(payload["learner"]["model"])
-    result = optimal_move_share(model, Path(shared) / set_name, simulations, limit)
-    click.echo(json.dumps({"checkpoint": path.name, "set": set_name, **asdict(result)}))
+    for path, payload in found:
+        model = build_model(config, make("connect4"))
+        model.load_state_dict(payload["learner"]["model"])
+        result = optimal_move_share(model, Path(shared) / set_name, simulations, limit)
+        counters = payload.get("counters", {})
+        click.echo(json.dumps({"checkpoint": path.name, "step": payload["learner"].get("step"),
+                               "elapsed_seconds": round(counters.get("elapsed_seconds", 0.0)),
+                               "set": set_name, **asdict(result)}), nl=True)
 
 
 @bench.command("selfplay")

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from conftest import shared_path
-from pyzero.training.connect4_positions import optimal_move_share, read_positions, solved_move_scores
+from pyzero.training.connect4_positions import (optimal_move_share, optimal_moves, read_positions,
+                                                result_keeping_moves, solved_move_scores)
 
 pytest.importorskip("bitbully")
 
@@ -49,5 +50,68 @@ def test_perfect_and_uniform_players():
     perfect = ScriptedNetwork(lambda planes: optimal.get(planes.numpy().tobytes()))
     result = optimal_move_share(perfect, path, simulations=1, limit=30)
     assert result.raw_policy_optimal == 1.0
+    assert result.raw_policy_result_kept == 1.0
     uniform = optimal_move_share(ScriptedNetwork(lambda planes: None), path, simulations=1, limit=30)
     assert uniform.raw_policy_optimal < 0.9
+
+
+def test_optimal_and_result_keeping_moves_by_hand():
+    # Scores are from the mover's side: 5 wins faster than 3; 0 draws; -2 loses.
+    assert optimal_moves({0: 5, 1: 3, 2: 0, 3: -2}) == {0}
+    assert result_keeping_moves({0: 5, 1: 3, 2: 0, 3: -2}) == {0, 1}
+    assert result_keeping_moves({0: 0, 1: 0, 2: -4}) == {0, 1}
+    assert result_keeping_moves({4: -1, 6: -9}) == {4, 6}
+    assert optimal_moves({4: -1, 6: -9}) == {4}
+
+
+def test_a_slow_winner_keeps_every_result_but_is_not_always_optimal():
+    """A player that always takes its slowest winning move: every result kept, and "optimal"
+    exactly where the slowest and fastest wins coincide."""
+    path = shared_path("connect4", "Test_L1_R1")
+    rows = read_positions(path, limit=30)
+    from pyzero.games import make
+
+    game = make("connect4")
+    slowest_keeping, coincide = {}, 0
+    for moves, _ in rows:
+        scores = solved_move_scores(moves)
+        keeping = result_keeping_moves(scores)
+        slow = min(keeping, key=lambda column: (scores[column], column))
+        slowest_keeping[game.play_moves(list(moves)).encode().tobytes()] = slow
+        coincide += slow in optimal_moves(scores)
+    assert coincide < len(rows)  # the set separates the two measures
+    slow_winner = ScriptedNetwork(lambda planes: slowest_keeping.get(planes.numpy().tobytes()))
+    result = optimal_move_share(slow_winner, path, simulations=1, limit=30)
+    assert result.raw_policy_result_kept == 1.0
+    assert result.raw_policy_optimal == coincide / len(rows)
+
+
+def test_command_measures_every_checkpoint_and_skips_broken_ones(tmp_path):
+    """`pyzero connect4-positions RUN --every-checkpoint`: one JSON line per readable checkpoint,
+    oldest first, with its step and training time; a truncated checkpoint is named and skipped."""
+    import json
+    import subprocess
+    import sys
+
+    from pyzero.config import load_config
+    from pyzero.games import make
+    from pyzero.training.checkpoint import save_checkpoint
+    from pyzero.training.trainer import build_model
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text("game:\n  name: connect4\nnetwork:\n  blocks: 1\n  channels: 8\n")
+    model = build_model(load_config(run / "config.yaml"), make("connect4"))
+    for step, seconds in ((100, 12.4), (200, 30.0), (300, 45.0)):
+        payload = {"learner": {"model": model.state_dict(), "step": step}, "counters": {"elapsed_seconds": seconds}}
+        written = save_checkpoint(run / "checkpoints", step, payload, keep_last=10)
+    written.write_bytes(written.read_bytes()[:-100])  # step 300 cut short
+    completed = subprocess.run(
+        [sys.executable, "-m", "pyzero", "connect4-positions", str(run), "--every-checkpoint", "--limit", "3",
+         "--simulations", "2", "--shared", str(shared_path("connect4"))],
+        capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    lines = [json.loads(line) for line in completed.stdout.splitlines()]
+    assert [(line["step"], line["elapsed_seconds"]) for line in lines] == [(100, 12), (200, 30)]
+    assert all(line["positions"] == 3 and 0 <= line["search_result_kept"] <= 1 for line in lines)
+    assert "step-000000300.pt" in completed.stderr

@@ -1,7 +1,11 @@
 """How often a Connect4 network plays an optimal move on Pascal Pons' solver benchmark sets
 (../shared/connect4/Test_*), with its raw policy and with search.
 
-A move is optimal when the position after it has the best solved score for the mover.
+Two measures, both from the solved score of every move:
+- *optimal*: the move has the best solved score (the fastest win, the slowest loss);
+- *result kept*: the move keeps the position's solved result (win, draw or loss), the
+  error measure AlphaZero.jl reports on these sets. An AlphaZero value has no notion of
+  how fast a win comes, so a network can keep every result and still miss "optimal".
 The scores of every move come from an independent solver, BitBully (PyPI `bitbully`,
 0-based columns, the same score scale as the benchmark files); the test suite checks it
 against the files' own scores.
@@ -25,7 +29,25 @@ class PositionSetResult:
     positions: int
     raw_policy_optimal: float  # share of positions where argmax of the policy is optimal
     search_optimal: float  # the same for the move chosen by Gumbel search (no noise)
+    raw_policy_result_kept: float  # share where argmax of the policy keeps the solved win/draw/loss
+    search_result_kept: float  # the same for the searched move
     search_simulations: int
+
+
+def optimal_moves(scores: dict[int, int]) -> set[int]:
+    """Columns with the best solved score."""
+    best = max(scores.values())
+    return {column for column, score in scores.items() if score == best}
+
+
+def result_keeping_moves(scores: dict[int, int]) -> set[int]:
+    """Columns whose solved result (the sign of the score: win, draw, loss) is the best one."""
+    best = max(_sign(score) for score in scores.values())
+    return {column for column, score in scores.items() if _sign(score) == best}
+
+
+def _sign(score: int) -> int:
+    return (score > 0) - (score < 0)
 
 
 def read_positions(path: str | Path, limit: int | None = None) -> list[tuple[str, int]]:
@@ -62,19 +84,21 @@ def optimal_move_share(model: torch.nn.Module, path: str | Path, simulations: in
     game = make("connect4")
     model = model.eval()
     evaluate = network_evaluator(model)
-    raw_hits = search_hits = 0
+    raw_hits = search_hits = raw_kept = search_kept = 0
     rows = read_positions(path, limit)
     for moves, _ in rows:
         state = game.play_moves(list(moves))
         scores = solved_move_scores(moves)
-        best = max(scores.values())
-        optimal = {column for column, score in scores.items() if score == best}
+        optimal, keeping = optimal_moves(scores), result_keeping_moves(scores)
         legal = state.legal_actions()
         with torch.inference_mode():
             logits, _ = model(torch.from_numpy(state.encode()[None]))
         raw_move = max(legal, key=lambda action: float(logits[0, action]))
+        searched_move = gumbel_search(state, simulations, evaluate, seed=0, gumbel_scale=0.0).chosen_action
         raw_hits += raw_move in optimal
-        result = gumbel_search(state, simulations, evaluate, seed=0, gumbel_scale=0.0)
-        search_hits += result.chosen_action in optimal
+        search_hits += searched_move in optimal
+        raw_kept += raw_move in keeping
+        search_kept += searched_move in keeping
     count = max(len(rows), 1)
-    return PositionSetResult(len(rows), raw_hits / count, search_hits / count, simulations)
+    return PositionSetResult(len(rows), raw_hits / count, search_hits / count, raw_kept / count,
+                             search_kept / count, simulations)
