@@ -26,6 +26,7 @@ from mojo.search.gumbel_formulas import (
     logits_from_priors,
     improved_policy,
     root_scores,
+    halving_scores,
     interior_scores,
     argmax,
 )
@@ -607,6 +608,7 @@ def py_gumbel_formulas(node: PythonObject, parameters: PythonObject) raises -> P
     result["sigma"] = _float_list(sigma)
     result["improved_policy"] = _float_list(improved)
     result["root_scores"] = _float_list(scores)
+    result["halving_scores"] = _float_list(halving_scores(gumbel, logits, sigma))
     result["root_action"] = PythonObject(argmax(scores))
     result["interior_scores"] = _float_list(interior)
     result["interior_action"] = PythonObject(argmax(interior))

@@ -50,11 +50,11 @@ def reference_formulas(node, c_visit, c_scale, rescale):
     sigma = (c_visit + visits.max()) * c_scale * scaled
     z = logits + sigma
     improved = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
-    root = np.maximum(-1e9, gumbel + logits - logits.max() + sigma)
-    root = np.where(visits == node["considered_visit"], root, -np.inf)
+    halving = np.maximum(-1e9, gumbel + logits - logits.max() + sigma)
+    root = np.where(visits == node["considered_visit"], halving, -np.inf)
     interior = improved - visits / (1 + total)
     return dict(mixed_value=v_mix, completed_q=completed, sigma=sigma, improved_policy=improved,
-                root_scores=root, root_action=int(np.argmax(root)), interior_scores=interior,
+                halving_scores=halving, root_scores=root, root_action=int(np.argmax(root)), interior_scores=interior,
                 interior_action=int(np.argmax(interior)))
 
 
@@ -81,6 +81,7 @@ def test_formulas_match_numpy_reference(seed):
     expected = reference_formulas(node, **parameters)
     for key in ("completed_q", "sigma", "improved_policy", "interior_scores"):
         np.testing.assert_allclose(ours[key], expected[key], rtol=2e-5, atol=2e-5, err_msg=key)
+    np.testing.assert_allclose(ours["halving_scores"], expected["halving_scores"], rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(ours["mixed_value"], expected["mixed_value"], rtol=2e-5, atol=2e-6)
     finite = np.isfinite(expected["root_scores"])
     assert np.array_equal(np.isfinite(ours["root_scores"]), finite)

@@ -44,6 +44,7 @@ from mojo.search.gumbel_formulas import (
     sigma_of_completed_q,
     improved_policy,
     root_scores,
+    halving_scores,
     interior_scores,
     argmax,
     logits_from_priors,
@@ -248,17 +249,8 @@ struct GumbelSearch[G: Game](Movable):
         self.survey_order = order_by_decreasing(self.scratch.priors)
 
     def anytime_scores(mut self) -> List[Float32]:
-        """g + logits - max logits + sigma(completed Q) for every root child: the ranking
-        of sequential halving, with no mask on visit counts."""
-        var sigma = self.node_sigma(0)
-        var logits = logits_from_priors(self.scratch.priors)
-        var high = logits[0]
-        for value in logits:
-            high = max(high, value)
-        var scores = List[Float32](capacity=len(logits))
-        for index in range(len(logits)):
-            scores.append(self.gumbel[index] + logits[index] - high + sigma[index])
-        return scores^
+        """`halving_scores` of every root child: the anytime search's ranking."""
+        return halving_scores(self.gumbel, logits_from_priors(self.scratch.priors), self.node_sigma(0))
 
     def _plan_anytime_phase(mut self):
         """The next phase: halve the pass's survivors and double their simulations, or

@@ -129,19 +129,26 @@ def improved_policy(logits: List[Float32], sigma: List[Float32]) -> List[Float32
     return softmax(combined)
 
 
-def root_scores(
-    gumbel: List[Float32], logits: List[Float32], sigma: List[Float32], visits: List[Int], considered_visit: Int
-) -> List[Float32]:
-    """mctx `score_considered`: max(-1e9, g + l - max l + sigma), -inf where N != considered."""
+def halving_scores(gumbel: List[Float32], logits: List[Float32], sigma: List[Float32]) -> List[Float32]:
+    """max(-1e9, g + l - max l + sigma) for every root move: the ranking sequential halving
+    keeps the best of. The anytime search ranks all moves with it (no visit mask)."""
     var high = logits[0]
     for value in logits:
         high = max(high, value)
     var scores = List[Float32](capacity=len(logits))
     for index in range(len(logits)):
+        scores.append(max(LOW_LOGIT, gumbel[index] + logits[index] - high + sigma[index]))
+    return scores^
+
+
+def root_scores(
+    gumbel: List[Float32], logits: List[Float32], sigma: List[Float32], visits: List[Int], considered_visit: Int
+) -> List[Float32]:
+    """mctx `score_considered`: `halving_scores`, -inf where N != considered."""
+    var scores = halving_scores(gumbel, logits, sigma)
+    for index in range(len(scores)):
         if visits[index] != considered_visit:
-            scores.append(-inf[DType.float32]())
-        else:
-            scores.append(max(LOW_LOGIT, gumbel[index] + logits[index] - high + sigma[index]))
+            scores[index] = -inf[DType.float32]()
     return scores^
 
 
