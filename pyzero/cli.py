@@ -257,34 +257,40 @@ def connect4_positions(run_directory, set_name, shared, simulations, limit, ever
     move and a move that keeps the solved result, with its raw policy and with search
     (needs `pip install bitbully`). One JSON line per checkpoint, with its step and the
     training time it had seen."""
+    import functools
+
+    import torch
+
     from pyzero.config import load_config
     from pyzero.games import make
-    from pyzero.training.checkpoint import CheckpointError, list_checkpoints, load_latest_checkpoint, read_checkpoint
+    from pyzero.training.checkpoint import load_latest_checkpoint, readable_checkpoints
     from pyzero.training.connect4_positions import optimal_move_share
     from pyzero.training.trainer import build_model
 
+    # One position at a time: one PyTorch thread is fastest for single-position batches,
+    # and OpenMP threads spinning beside another busy process slowed this measurement
+    # roughly tenfold (two measurements side by side on 2 cores).
+    torch.set_num_threads(1)
     run = Path(run_directory)
     config = load_config(run / "config.yaml")
+    warn = functools.partial(click.echo, err=True)
     if every_checkpoint:
-        found = []
-        for path in list_checkpoints(run / "checkpoints"):
-            try:
-                found.append((path, read_checkpoint(path)))
-            except CheckpointError as error:
-                click.echo(f"skipping {error}", err=True)
+        found = readable_checkpoints(run / "checkpoints", warn)
     else:
-        latest = load_latest_checkpoint(run / "checkpoints")
+        latest = load_latest_checkpoint(run / "checkpoints", warn)
         found = [latest] if latest else []
-    if not found:
-        _fail(f"{run}: no checkpoint", code=2)
+    model = build_model(config, make("connect4"))
+    measured = 0
     for path, payload in found:
-        model = build_model(config, make("connect4"))
         model.load_state_dict(payload["learner"]["model"])
         result = optimal_move_share(model, Path(shared) / set_name, simulations, limit)
         counters = payload.get("counters", {})
         click.echo(json.dumps({"checkpoint": path.name, "step": payload["learner"].get("step"),
                                "elapsed_seconds": round(counters.get("elapsed_seconds", 0.0)),
-                               "set": set_name, **asdict(result)}), nl=True)
+                               "set": set_name, **asdict(result)}))
+        measured += 1
+    if not measured:
+        _fail(f"{run}: no checkpoint", code=2)
 
 
 @bench.command("selfplay")

@@ -13,7 +13,7 @@ import io
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 
@@ -66,13 +66,22 @@ def list_checkpoints(directory: Path) -> list[Path]:
     return [path for _, path in sorted(found)]
 
 
+def readable_checkpoints(directory: Path, warn=print, newest_first: bool = False
+                         ) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """(path, payload) of each checkpoint that verifies, read one at a time, oldest first
+    unless `newest_first`; broken ones are reported and skipped."""
+    paths = list_checkpoints(directory)
+    for path in reversed(paths) if newest_first else paths:
+        try:
+            payload = read_checkpoint(path)
+        except (CheckpointError, Exception) as error:  # noqa: BLE001 - any unreadable file
+            warn(f"skipping checkpoint {path.name}: {error}")
+            continue
+        yield path, payload
+
+
 def load_latest_checkpoint(directory: Path, warn=print) -> tuple[Path, dict[str, Any]] | None:
     """The newest checkpoint that verifies; broken ones are reported and skipped."""
     for stale in directory.glob(".step-*.tmp") if directory.is_dir() else []:
         stale.unlink()
-    for path in reversed(list_checkpoints(directory)):
-        try:
-            return path, read_checkpoint(path)
-        except (CheckpointError, Exception) as error:  # noqa: BLE001 - any unreadable file
-            warn(f"skipping checkpoint {path.name}: {error}")
-    return None
+    return next(readable_checkpoints(directory, warn, newest_first=True), None)

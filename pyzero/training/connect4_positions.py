@@ -81,10 +81,6 @@ def _solver():
 
 def optimal_move_share(model: torch.nn.Module, path: str | Path, simulations: int = 64,
                        limit: int | None = None) -> PositionSetResult:
-    # One position at a time: one PyTorch thread is fastest for single-position batches,
-    # and OpenMP threads spinning beside another busy process slowed this measurement
-    # roughly tenfold (two measurements side by side on 2 cores). Process-wide.
-    torch.set_num_threads(1)
     game = make("connect4")
     model = model.eval()
     evaluate = network_evaluator(model)
