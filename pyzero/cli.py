@@ -261,7 +261,7 @@ def connect4_positions(run_directory, set_name, shared, simulations, limit, ever
 
     import torch
 
-    from pyzero.config import load_config
+    from pyzero.config import ConfigError, load_config
     from pyzero.games import make
     from pyzero.training.checkpoint import load_latest_checkpoint, readable_checkpoints
     from pyzero.training.connect4_positions import optimal_move_share
@@ -272,7 +272,10 @@ def connect4_positions(run_directory, set_name, shared, simulations, limit, ever
     # roughly tenfold (two measurements side by side on 2 cores).
     torch.set_num_threads(1)
     run = Path(run_directory)
-    config = load_config(run / "config.yaml")
+    try:
+        config = load_config(run / "config.yaml")
+    except ConfigError as error:
+        _fail(f"{error} (is {run} a run directory?)", code=2)
     warn = functools.partial(click.echo, err=True)
     if every_checkpoint:
         found = readable_checkpoints(run / "checkpoints", warn)

@@ -115,3 +115,14 @@ def test_command_measures_every_checkpoint_and_skips_broken_ones(tmp_path):
     assert [(line["step"], line["elapsed_seconds"]) for line in lines] == [(100, 12), (200, 30)]
     assert all(line["positions"] == 3 and 0 <= line["search_result_kept"] <= 1 for line in lines)
     assert "step-000000300.pt" in completed.stderr
+
+
+def test_command_names_a_folder_that_is_no_run_directory(tmp_path):
+    import subprocess
+    import sys
+
+    completed = subprocess.run([sys.executable, "-m", "pyzero", "connect4-positions", str(tmp_path)],
+                               capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr
+    assert f"{tmp_path / 'config.yaml'}: no such config file" in completed.stderr
