@@ -40,6 +40,7 @@ def pipeline_config_from_python(options: PythonObject) raises -> PipelineConfig:
         Int(py=options["simulations"]),
         Int(py=options["seed"]),
         Int(py=options["max_game_plies"]),
+        Int(py=options["noise_plies"]),
         Int(py=options["cache_entries"]),
         Int(py=options["max_policy_length"]),
         Bool(py=options["tree_reuse"]),

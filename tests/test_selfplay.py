@@ -1,6 +1,8 @@
 """The self-play pipeline: same games as the single-threaded search, legal games,
 stop and restart, failures raised in Python, two networks in separate batches."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -29,6 +31,21 @@ def replay_with_single_threaded_search(game, networks, options, game_id, length,
         searcher.advance(result.chosen_action)
         state.apply_action(result.chosen_action)
     return actions, targets, state
+
+
+def replay_with_fresh_searches(game, network, options, game_id, length, noise_plies):
+    """The game `game_id` as fresh GumbelSearcher calls (no tree reuse) with the pipeline's
+    seeds, the Gumbel noise switched off from ply `noise_plies` on."""
+    state = game.new()
+    actions = []
+    while len(actions) < length and not state.is_terminal():
+        scale = options.gumbel.gumbel_scale if state.ply < noise_plies else 0.0
+        gumbel = dataclasses.replace(options.gumbel, gumbel_scale=scale)
+        seed = selfplay_search_seed(options.seed, game_id, state.ply)
+        result = GumbelSearcher(state, gumbel).run(options.simulations, network_evaluator(network), seed=seed)
+        actions.append(result.chosen_action)
+        state.apply_action(result.chosen_action)
+    return actions
 
 
 def check_games_are_legal(game, finished, start_of=None):
@@ -207,3 +224,22 @@ def test_ctrl_c_stops_cleanly_with_every_thread_joined(tmp_path):
     output, errors = process.communicate(timeout=30)
     assert process.returncode == 0, errors
     assert output.strip() == "interrupted 0 0 []"
+
+
+def test_noise_stops_after_noise_plies():
+    """With noise_plies = 3 the pipeline plays the games of a search whose Gumbel scale is
+    1 for plies 0-2 and 0 after; and they are not the games of noise at every ply."""
+    game = make("connect4")
+    network = ExactTestNetwork(NetworkShape.of_game(game), seed=5)
+    options = SelfPlayOptions(games=8, batch_size=8, simulations=16, seed=11, tree_reuse=False, noise_plies=3,
+                              gumbel=GumbelOptions(max_considered_actions=4))
+    finished = SelfPlay(game, [TorchBackend(network)], options).run(games=8)
+    check_games_are_legal(game, finished)
+    differs_from_noise_everywhere = 0
+    for index in range(4):
+        record = finished.game(index)
+        played = record["actions"].tolist()
+        assert played == replay_with_fresh_searches(game, network, options, record["game_id"], len(played), 3)
+        everywhere = replay_with_fresh_searches(game, network, options, record["game_id"], len(played), len(played))
+        differs_from_noise_everywhere += played != everywhere
+    assert differs_from_noise_everywhere > 0

@@ -99,6 +99,11 @@ struct PipelineConfig(Copyable, Movable):
     var simulations: Int
     var seed: Int
     var max_game_plies: Int  # 0: no cap; else a game reaching it ends as a draw
+    var noise_plies: Int
+    """Plies from the game's first position whose move is sampled with the Gumbel noise;
+    from then on the search runs with gumbel_scale 0 and plays its best move. -1: every
+    ply. AlphaZero's opening temperature: the openings stay varied, while the rest of
+    the game is played well enough that its outcome is a usable value target."""
     var cache_entries: Int  # 0: no cache
     var max_policy_length: Int
     var tree_reuse: Bool
@@ -289,6 +294,13 @@ struct SelfPlayPipeline[G: Game](Movable):
         ref slot = self.slots[game]
         return search_seed(self.config.seed, slot.record.game_id, slot.search.core.root_state()[].ply())
 
+    def _gumbel_scale(self, game: Int) -> Float32:
+        """The configured noise scale while the game is within its noisy plies, else 0."""
+        var noise_plies = self.config.noise_plies
+        if noise_plies >= 0 and self.slots[game].search.core.root_state()[].ply() >= noise_plies:
+            return 0.0
+        return self.config.gumbel.gumbel_scale
+
     # ------------------------------------------------------------------ buffers (workers)
     def _try_claim(mut self, network: Int) -> Int:
         """A slot index in the network's filling buffer, or -1 if none is free right now."""
@@ -447,6 +459,7 @@ struct SelfPlayPipeline[G: Game](Movable):
                 return
             if not self.slots[game].searching:
                 var seed = self._search_seed(game)
+                self.slots[game].search.config.gumbel_scale = self._gumbel_scale(game)
                 self.slots[game].search.start(self.config.simulations, seed)
                 self.slots[game].searching = True
             if self.slots[game].search.collect():
