@@ -29,6 +29,10 @@ from pyzero.tei.search_job import plan_search
 REPOSITORY = Path(__file__).resolve().parents[1]
 CONFIG = REPOSITORY / "tests" / "data" / "tei_tak3.yaml"
 TIMING_MARGIN_S = 0.75
+# `stop` must end a search long before its budget (20 s, or never). In one full-suite run on
+# the 2-core machine it took 1.8 s (under 0.75 s in three runs alone): the engine's next batch check waits
+# on a loaded CPU. 5 s still tells a stopped search from one that ran its course.
+STOP_LATENCY_LIMIT_S = 5.0
 READ_TIMEOUT_S = 60.0
 
 
@@ -246,7 +250,7 @@ def test_stop_ends_go_infinite_and_quit_exits_cleanly(tmp_path):
         assert raw.ask("isready", until="readyok")[-1] == "readyok"  # answered while searching
         started = time.monotonic()
         lines = raw.ask("stop", until="bestmove")
-        assert time.monotonic() - started <= TIMING_MARGIN_S  # the round ends at its next batch
+        assert time.monotonic() - started <= STOP_LATENCY_LIMIT_S  # the round ends at its next batch
         assert bestmove_of(lines) in tak3().play_moves(["a1", "c3"]).legal_moves()
     finally:
         assert raw.close() == 0
@@ -261,7 +265,7 @@ def test_stop_cuts_a_long_timed_search_short(tmp_path):
         time.sleep(0.3)
         started = time.monotonic()
         lines = raw.ask("stop", until="bestmove")
-        assert time.monotonic() - started <= TIMING_MARGIN_S, (lines, raw.stderr)  # not the 20 s it was given
+        assert time.monotonic() - started <= STOP_LATENCY_LIMIT_S, (lines, raw.stderr)  # not the 20 s
         assert bestmove_of(lines) in tak3().play_moves(["a1", "c3"]).legal_moves()
     finally:
         assert raw.close() == 0
