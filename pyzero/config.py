@@ -78,7 +78,7 @@ class SelfPlaySection(Section):
     cache_entries: int = Field(65536, ge=0, description="evaluation cache entries (0: off)")
     max_policy_length: int = Field(512, ge=1, le=65535, description="longest legal-move list the cache stores")
     max_game_plies: int = Field(0, ge=0, description="0: no cap; else a longer game is a draw")
-    noise_plies: int = Field(-1, ge=-1, description="plies from the start played with the search's Gumbel noise; "
+    noise_plies: int = Field(-1, ge=-1, description="plies (counted from the empty board) played with the search's Gumbel noise; "
                              "later moves are the search's best (gumbel_scale 0); -1: noise at every ply")
     tree_reuse: bool = True
     backend: Literal["torch", "max"] = Field("torch", description="max: Modular MAX on CPU (pip install max)")

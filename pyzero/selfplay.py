@@ -42,7 +42,7 @@ class SelfPlayOptions:
     simulations: int = 64
     seed: int = 0
     max_game_plies: int = 0  # 0: no cap
-    noise_plies: int = -1  # plies (from the start position) played with Gumbel noise; later ones without; -1: all
+    noise_plies: int = -1  # the position's ply below which moves get Gumbel noise; -1: every ply
     cache_entries: int = 0  # 0: no evaluation cache
     max_policy_length: int = 512
     tree_reuse: bool = True

@@ -16,14 +16,19 @@ from pyzero.selfplay import PipelineError, SelfPlay, SelfPlayOptions, selfplay_s
 
 
 def replay_with_single_threaded_search(game, networks, options, game_id, length, start=None):
-    """The game `game_id` as plain GumbelSearcher calls with the pipeline's seeds."""
+    """The game `game_id` (up to `length` plies, or its end) as plain GumbelSearcher calls
+    with the pipeline's seeds; from ply `options.noise_plies` on, searches without Gumbel
+    noise (a fresh searcher per ply then: the reference cannot change a kept tree's noise)."""
+    assert options.noise_plies < 0 or not options.tree_reuse
     state = start.copy() if start is not None else game.new()
     searcher = None
     actions, targets = [], []
-    for ply in range(length):
+    while len(actions) < length and not state.is_terminal():
         network = 0 if len(networks) == 1 else (game_id + state.to_move()) % 2
         if searcher is None or len(networks) == 2 or not options.tree_reuse:
-            searcher = GumbelSearcher(state, options.gumbel)
+            noisy = options.noise_plies < 0 or state.ply < options.noise_plies
+            gumbel = options.gumbel if noisy else dataclasses.replace(options.gumbel, gumbel_scale=0.0)
+            searcher = GumbelSearcher(state, gumbel)
         seed = selfplay_search_seed(options.seed, game_id, state.ply)
         result = searcher.run(options.simulations, network_evaluator(networks[network]), seed=seed)
         actions.append(result.chosen_action)
@@ -31,21 +36,6 @@ def replay_with_single_threaded_search(game, networks, options, game_id, length,
         searcher.advance(result.chosen_action)
         state.apply_action(result.chosen_action)
     return actions, targets, state
-
-
-def replay_with_fresh_searches(game, network, options, game_id, length, noise_plies):
-    """The game `game_id` as fresh GumbelSearcher calls (no tree reuse) with the pipeline's
-    seeds, the Gumbel noise switched off from ply `noise_plies` on."""
-    state = game.new()
-    actions = []
-    while len(actions) < length and not state.is_terminal():
-        scale = options.gumbel.gumbel_scale if state.ply < noise_plies else 0.0
-        gumbel = dataclasses.replace(options.gumbel, gumbel_scale=scale)
-        seed = selfplay_search_seed(options.seed, game_id, state.ply)
-        result = GumbelSearcher(state, gumbel).run(options.simulations, network_evaluator(network), seed=seed)
-        actions.append(result.chosen_action)
-        state.apply_action(result.chosen_action)
-    return actions
 
 
 def check_games_are_legal(game, finished, start_of=None):
@@ -239,7 +229,9 @@ def test_noise_stops_after_noise_plies():
     for index in range(4):
         record = finished.game(index)
         played = record["actions"].tolist()
-        assert played == replay_with_fresh_searches(game, network, options, record["game_id"], len(played), 3)
-        everywhere = replay_with_fresh_searches(game, network, options, record["game_id"], len(played), len(played))
+        replayed, _, _ = replay_with_single_threaded_search(game, [network], options, record["game_id"], len(played))
+        assert played == replayed
+        everywhere, _, _ = replay_with_single_threaded_search(
+            game, [network], dataclasses.replace(options, noise_plies=-1), record["game_id"], len(played))
         differs_from_noise_everywhere += played != everywhere
     assert differs_from_noise_everywhere > 0

@@ -30,8 +30,8 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 CONFIG = REPOSITORY / "tests" / "data" / "tei_tak3.yaml"
 TIMING_MARGIN_S = 0.75
 # `stop` must end a search long before its budget (20 s, or never). In one full-suite run on
-# the 2-core machine it took 1.8 s (under 0.75 s in three runs alone): the engine's next batch check waits
-# on a loaded CPU. 5 s still tells a stopped search from one that ran its course.
+# the 2-core machine it took 1.8 s (under 0.75 s in three runs alone; the cause of the delay
+# under load is not known). 5 s still tells a stopped search from one that ran its course.
 STOP_LATENCY_LIMIT_S = 5.0
 READ_TIMEOUT_S = 60.0
 

@@ -100,9 +100,9 @@ struct PipelineConfig(Copyable, Movable):
     var seed: Int
     var max_game_plies: Int  # 0: no cap; else a game reaching it ends as a draw
     var noise_plies: Int
-    """Plies from the game's first position whose move is sampled with the Gumbel noise;
-    from then on the search runs with gumbel_scale 0 and plays its best move. -1: every
-    ply. AlphaZero's opening temperature: the openings stay varied, while the rest of
+    """Plies whose move is sampled with the Gumbel noise, counted as the position's ply
+    (from the game's empty board, also when a game starts from an opening); from then on
+    the search runs with gumbel_scale 0 and plays its best move. -1: every ply. AlphaZero's opening temperature: the openings stay varied, while the rest of
     the game is played well enough that its outcome is a usable value target."""
     var cache_entries: Int  # 0: no cache
     var max_policy_length: Int
