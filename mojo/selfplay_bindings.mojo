@@ -41,6 +41,7 @@ def pipeline_config_from_python(options: PythonObject) raises -> PipelineConfig:
         Int(py=options["seed"]),
         Int(py=options["max_game_plies"]),
         Int(py=options["noise_plies"]),
+        Int(py=options["random_opening_plies"]),
         Int(py=options["cache_entries"]),
         Int(py=options["max_policy_length"]),
         Bool(py=options["tree_reuse"]),
@@ -173,9 +174,9 @@ struct SelfPlayBox[G: Game](Defaultable, Movable, Writable):
         """Copies the staged games into Python-allocated arrays sized by `stage_finished`:
         game_ids int64, winners int8, lengths int32 (per game); actions int32, root_values
         float32, policy_counts int32 (per ply); policy_actions int32, policy_targets
-        float16 (per entry)."""
+        float16 (per entry); opening_plies int32 (per game: leading random plies)."""
         var address_values = List[Int]()
-        for index in range(8):
+        for index in range(9):
             address_values.append(Int(py=addresses[index]))
         var games = Self._pipeline(py_self)[].take_staged()
         var ids_pointer = Pointer[Int64, MutAnyOrigin](unsafe_from_address=address_values[0])
@@ -186,6 +187,7 @@ struct SelfPlayBox[G: Game](Defaultable, Movable, Writable):
         var counts_pointer = Pointer[Int32, MutAnyOrigin](unsafe_from_address=address_values[5])
         var policy_actions_pointer = Pointer[Int32, MutAnyOrigin](unsafe_from_address=address_values[6])
         var targets_pointer = Pointer[Float16, MutAnyOrigin](unsafe_from_address=address_values[7])
+        var openings_pointer = Pointer[Int32, MutAnyOrigin](unsafe_from_address=address_values[8])
         var ply = 0
         var entry = 0
         for index in range(len(games)):
@@ -193,6 +195,7 @@ struct SelfPlayBox[G: Game](Defaultable, Movable, Writable):
             ids_pointer[unsafe_offset=index] = Int64(game.game_id)
             winners_pointer[unsafe_offset=index] = Int8(game.winner)
             lengths_pointer[unsafe_offset=index] = Int32(len(game.actions))
+            openings_pointer[unsafe_offset=index] = Int32(game.opening_plies)
             for move in range(len(game.actions)):
                 actions_pointer[unsafe_offset=ply] = game.actions[move]
                 values_pointer[unsafe_offset=ply] = game.root_values[move]

@@ -80,6 +80,8 @@ class SelfPlaySection(Section):
     max_game_plies: int = Field(0, ge=0, description="0: no cap; else a longer game is a draw")
     noise_plies: int = Field(-1, ge=-1, description="plies (counted from the empty board) played with the search's Gumbel noise; "
                              "later moves are the search's best (gumbel_scale 0); -1: noise at every ply")
+    random_opening_plies: int = Field(0, ge=0, le=1000, description="each game opens with 0..N uniformly random legal "
+                                      "moves (N drawn uniformly per game), not trained on: wider positions; 0: none")
     tree_reuse: bool = True
     backend: Literal["torch", "max"] = Field("torch", description="max: Modular MAX on CPU (pip install max)")
     device: str = "cpu"

@@ -2,7 +2,8 @@
 
 Stored compactly, as what regenerates the inputs: each game's move list, and per position
 its improved-policy target over the legal actions (Float16), its root value and the
-outcome. Input planes are rebuilt by the Mojo engine when a batch is sampled (replaying
+outcome. A game's random opening (see `SelfPlayOptions.random_opening_plies`) stays in its
+move list, to replay, but its plies are not positions: they are neither counted nor sampled. Input planes are rebuilt by the Mojo engine when a batch is sampled (replaying
 the moves, applying a random board symmetry to planes and policy alike), never by Python
 loops. On disk the buffer is a folder of shards, one per drained chunk of finished games,
 each written atomically (temporary file, then rename), so a crash at any moment leaves
@@ -51,7 +52,7 @@ class ReplayBuffer:
     @property
     def positions(self) -> int:
         """Positions in the window (what sampling draws from)."""
-        return sum(int(chunk.lengths.sum()) for chunk in self._chunks)
+        return sum(int(chunk.trained_lengths.sum()) for chunk in self._chunks)
 
     def add(self, games: FinishedGames) -> None:
         if len(games) == 0:
@@ -63,17 +64,17 @@ class ReplayBuffer:
 
     def _append(self, games: FinishedGames) -> None:
         self._chunks.append(games)
-        self.total_positions += int(games.lengths.sum())
+        self.total_positions += int(games.trained_lengths.sum())
         self.total_games += len(games)
         # Drop whole chunks that fall entirely out of the window (and their shards)...
-        while len(self._chunks) > 1 and self.positions - int(self._chunks[0].lengths.sum()) >= self.window_positions:
+        while len(self._chunks) > 1 and self.positions - int(self._chunks[0].trained_lengths.sum()) >= self.window_positions:
             self._chunks.pop(0)
             self._delete_oldest_shard()
         # ...then the oldest games of the oldest chunk (its shard stays until all are out;
         # reloading trims it the same way).
         excess = self.positions - self.window_positions
         if excess > 0:
-            lengths = np.cumsum(self._chunks[0].lengths)
+            lengths = np.cumsum(self._chunks[0].trained_lengths)
             drop = int(np.searchsorted(lengths, excess, side="left")) + 1
             drop = min(drop, len(self._chunks[0]) - (1 if len(self._chunks) == 1 else 0))
             if drop > 0:
@@ -102,7 +103,10 @@ class ReplayBuffer:
         indices = self._shard_indices()
         for index in indices:
             with np.load(self._shard_path(index)) as data:
-                games = FinishedGames(**{name: data[name] for name in FinishedGames.__dataclass_fields__})
+                arrays = {name: data[name] for name in FinishedGames.__dataclass_fields__ if name in data}
+            # Shards written before random openings existed have no opening_plies: none.
+            arrays.setdefault("opening_plies", np.zeros(len(arrays["game_ids"]), np.int32))
+            games = FinishedGames(**arrays)
             self._append(games)
         self._next_shard = indices[-1] + 1 if indices else 0
 
@@ -125,13 +129,17 @@ class ReplayBuffer:
             winners = games.winners[position_game].astype(np.int64)
             movers = plies % 2  # players alternate from the start position
             outcome = np.where(winners < 0, 0.0, np.where(winners == movers, 1.0, -1.0)).astype(np.float32)
+            # A random opening's plies are replayed to reach the later positions (`actions`
+            # keeps them) but are not positions to train on: no search, no policy target.
+            trained = plies >= games.opening_plies[position_game]
             self._arrays = dict(actions=np.ascontiguousarray(games.actions, dtype=np.int32),
-                                game_starts=game_starts[position_game].astype(np.int64), plies=plies,
-                                entry_starts=entry_starts.astype(np.int64),
-                                entry_counts=games.policy_counts.astype(np.int32),
+                                game_starts=game_starts[position_game][trained].astype(np.int64),
+                                plies=plies[trained],
+                                entry_starts=entry_starts[trained].astype(np.int64),
+                                entry_counts=games.policy_counts[trained].astype(np.int32),
                                 entry_actions=np.ascontiguousarray(games.policy_actions, dtype=np.int32),
                                 entry_targets=games.policy_targets.astype(np.float32),
-                                outcome=outcome, root_values=games.root_values.astype(np.float32))
+                                outcome=outcome[trained], root_values=games.root_values[trained].astype(np.float32))
         return self._arrays
 
     def sample(self, batch_size: int, rng: np.random.Generator, symmetries: bool = True) -> TrainingBatch:

@@ -43,6 +43,7 @@ class SelfPlayOptions:
     seed: int = 0
     max_game_plies: int = 0  # 0: no cap
     noise_plies: int = -1  # the position's ply below which moves get Gumbel noise; -1: every ply
+    random_opening_plies: int = 0  # each game opens with 0..N uniform random moves (not trained on); 0: none
     cache_entries: int = 0  # 0: no evaluation cache
     max_policy_length: int = 512
     tree_reuse: bool = True
@@ -68,6 +69,9 @@ class FinishedGames:
     policy_counts: np.ndarray
     policy_actions: np.ndarray
     policy_targets: np.ndarray  # float16
+    # Per game: how many leading plies are a random opening (searched by no one, no policy
+    # target, never sampled for training). Last, so shards written before it load with zeros.
+    opening_plies: np.ndarray
 
     def __len__(self) -> int:
         return len(self.game_ids)
@@ -82,7 +86,13 @@ class FinishedGames:
         entries = int(self.policy_counts[:plies].sum())
         return FinishedGames(self.game_ids[first:], self.winners[first:], self.lengths[first:],
                              self.actions[plies:], self.root_values[plies:], self.policy_counts[plies:],
-                             self.policy_actions[entries:], self.policy_targets[entries:])
+                             self.policy_actions[entries:], self.policy_targets[entries:],
+                             self.opening_plies[first:])
+
+    @property
+    def trained_lengths(self) -> np.ndarray:
+        """Per game, the plies that are training positions (those after its random opening)."""
+        return self.lengths - self.opening_plies
 
     def game(self, index: int) -> dict[str, np.ndarray]:
         """One game's arrays (for tests and tools; training uses the flat arrays)."""
@@ -94,7 +104,8 @@ class FinishedGames:
                     policy_counts=self.policy_counts[ply_start:ply_end],
                     policy_actions=self.policy_actions[entry_start:entry_end],
                     policy_targets=self.policy_targets[entry_start:entry_end],
-                    winner=int(self.winners[index]), game_id=int(self.game_ids[index]))
+                    winner=int(self.winners[index]), game_id=int(self.game_ids[index]),
+                    opening_plies=int(self.opening_plies[index]))
 
 
 class SelfPlay:
@@ -216,7 +227,7 @@ class SelfPlay:
         games, plies, entries = self._raw.stage_finished()
         arrays = FinishedGames(np.empty(games, np.int64), np.empty(games, np.int8), np.empty(games, np.int32),
                                np.empty(plies, np.int32), np.empty(plies, np.float32), np.empty(plies, np.int32),
-                               np.empty(entries, np.int32), np.empty(entries, np.float16))
+                               np.empty(entries, np.int32), np.empty(entries, np.float16), np.empty(games, np.int32))
         copied = self._raw.copy_staged([getattr(arrays, name).ctypes.data for name in FinishedGames.__dataclass_fields__])
         assert copied == games
         return arrays

@@ -1,6 +1,7 @@
 """The replay buffer: samples rebuild the right positions and targets; shards survive restarts."""
 
 import numpy as np
+import pytest
 
 from pyzero.games import make
 from pyzero.inference import TorchBackend
@@ -9,17 +10,22 @@ from pyzero.replay import ReplayBuffer
 from pyzero.selfplay import SelfPlay, SelfPlayOptions
 
 
-def some_games(game, count=12, seed=0):
+def some_games(game, count=12, seed=0, random_opening_plies=0):
     network = ExactTestNetwork(NetworkShape.of_game(game), seed=seed)
-    options = SelfPlayOptions(games=8, batch_size=8, simulations=16, seed=seed)
+    options = SelfPlayOptions(games=8, batch_size=8, simulations=16, seed=seed,
+                              random_opening_plies=random_opening_plies)
     return SelfPlay(game, [TorchBackend(network)], options).run(games=count)
 
 
-def test_samples_match_positions_replayed_in_python():
+@pytest.mark.parametrize("random_opening_plies", [0, 5])
+def test_samples_match_positions_replayed_in_python(random_opening_plies):
     game = make("connect4")
-    finished = some_games(game)
+    finished = some_games(game, random_opening_plies=random_opening_plies)
+    assert (finished.opening_plies > 0).any() == (random_opening_plies > 0)
     buffer = ReplayBuffer(game, window_positions=10**6)
     buffer.add(finished)
+    # A random opening's plies are not positions: neither counted nor sampled.
+    assert buffer.positions == int(finished.lengths.sum() - finished.opening_plies.sum())
     rng = np.random.default_rng(0)
     batch = buffer.sample(64, rng, symmetries=True)
     # Find each sample again by brute force: replay every stored position in Python.
@@ -33,7 +39,8 @@ def test_samples_match_positions_replayed_in_python():
             entries = slice(offsets[ply], offsets[ply + 1])
             dense[record["policy_actions"][entries]] = record["policy_targets"][entries].astype(np.float32)
             outcome = 0.0 if record["winner"] < 0 else (1.0 if record["winner"] == ply % 2 else -1.0)
-            positions.append((state.copy(), dense, outcome))
+            if ply >= record["opening_plies"]:
+                positions.append((state.copy(), dense, outcome))
             state.apply_action(int(action))
     for row in range(64):
         matches = []
@@ -72,3 +79,15 @@ def test_shards_survive_a_restart_and_the_window_is_bounded(tmp_path):
     again = ReplayBuffer(game, window_positions=60, directory=tmp_path)
     assert again.positions == buffer.positions
     assert not list(tmp_path.glob(".shard-*"))
+
+
+def test_shards_from_before_random_openings_load_as_games_without_one(tmp_path):
+    """A shard written before `opening_plies` existed (no such array) loads with none."""
+    game = make("tictactoe")
+    games = some_games(game, count=4)
+    fields = [name for name in games.__dataclass_fields__ if name != "opening_plies"]
+    with open(tmp_path / "shard-00000000.npz", "wb") as handle:
+        np.savez(handle, **{name: getattr(games, name) for name in fields})
+    reloaded = ReplayBuffer(game, window_positions=1000, directory=tmp_path)
+    assert reloaded.positions == int(games.lengths.sum())
+    np.testing.assert_array_equal(reloaded._chunks[0].opening_plies, np.zeros(len(games), np.int32))

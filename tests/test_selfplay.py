@@ -42,15 +42,16 @@ def check_games_are_legal(game, finished, start_of=None):
     for index in range(len(finished)):
         record = finished.game(index)
         state = start_of(record["game_id"]).copy() if start_of else game.new()
-        for action, count in zip(record["actions"], record["policy_counts"]):
-            assert count == len(state.legal_actions())
+        for ply, (action, count) in enumerate(zip(record["actions"], record["policy_counts"])):
+            # A random opening's plies carry no policy entries; every searched ply has one per legal move.
+            assert count == (0 if ply < record["opening_plies"] else len(state.legal_actions()))
             state.apply_action(int(action))  # raises if illegal
         assert state.is_terminal()
         assert state.winner() == record["winner"]
         assert np.all(np.abs(record["root_values"]) <= 1.0001)
         targets = record["policy_targets"].astype(np.float32)
         offsets = np.concatenate([[0], np.cumsum(record["policy_counts"])])
-        sums = np.add.reduceat(targets, offsets[:-1])
+        sums = np.add.reduceat(targets, offsets[record["opening_plies"]:-1])
         np.testing.assert_allclose(sums, 1.0, atol=5e-3)
 
 
@@ -235,3 +236,64 @@ def test_noise_stops_after_noise_plies():
             game, [network], dataclasses.replace(options, noise_plies=-1), record["game_id"], len(played))
         differs_from_noise_everywhere += played != everywhere
     assert differs_from_noise_everywhere > 0
+
+
+MASK64 = (1 << 64) - 1
+
+
+def splitmix64_stream(seed):
+    """Steele, Lea and Flood's splitmix64, written again in Python (the reference generator)."""
+    state = seed & MASK64
+    while True:
+        state = (state + 0x9E3779B97F4A7C15) & MASK64
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+        yield z ^ (z >> 31)
+
+
+def reference_random_opening(game, run_seed, game_id, max_plies):
+    """The opening the pipeline's rule asks for, computed in Python: k uniform in
+    0..max_plies, then k uniform legal moves, stopping before a move that ends the game."""
+    seed = ((run_seed * 0xD6E8FEB86659FD93) & MASK64) ^ ((game_id * 0xA0761D6478BD642F) & MASK64) ^ 0x5851F42D4C957F2D
+    numbers = splitmix64_stream(seed)
+    plies = next(numbers) % (max_plies + 1)
+    state, actions = game.new(), []
+    for _ in range(plies):
+        legal = state.legal_actions()
+        action = int(legal[next(numbers) % len(legal)])
+        after = state.copy()
+        after.apply_action(action)
+        if after.is_terminal():
+            break
+        state = after
+        actions.append(action)
+    return actions, state
+
+
+@pytest.mark.parametrize("game_name,max_plies", [("tictactoe", 8), ("connect4", 6)])
+def test_random_openings_then_the_searched_game(game_name, max_plies):
+    """Each game's leading plies are the random opening a Python reimplementation of the
+    rule derives from the run seed and game id; they carry no policy target; from the
+    opening's end the game is the single-threaded search's game from that position."""
+    game = make(game_name)
+    network = ExactTestNetwork(NetworkShape.of_game(game), seed=4)
+    options = SelfPlayOptions(games=16, batch_size=8, simulations=16, seed=9, random_opening_plies=max_plies,
+                              gumbel=GumbelOptions(max_considered_actions=4))
+    finished = SelfPlay(game, [TorchBackend(network)], options).run(games=16)
+    check_games_are_legal(game, finished)
+    opening_lengths = set()
+    for index in range(len(finished)):
+        record = finished.game(index)
+        opening, start = reference_random_opening(game, options.seed, record["game_id"], max_plies)
+        played = record["actions"].tolist()
+        assert record["opening_plies"] == len(opening)
+        assert played[:len(opening)] == opening
+        assert np.all(record["root_values"][:len(opening)] == 0)
+        opening_lengths.add(len(opening))
+        if index < 6:
+            replayed, _, final = replay_with_single_threaded_search(
+                game, [network], options, record["game_id"], len(played) - len(opening), start=start)
+            assert played[len(opening):] == replayed, f"game {record['game_id']}"
+            assert final.winner() == record["winner"]
+    assert len(opening_lengths) >= 3  # the length itself is random, not always the maximum

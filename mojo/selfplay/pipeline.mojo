@@ -32,6 +32,7 @@ from std.time import perf_counter_ns
 from mojo.game import Game, GameOptions, FloatBuffer, DRAW
 from mojo.search.gumbel import GumbelSearch, GumbelConfig
 from mojo.search.tree import NO_NODE
+from mojo.search.random import SplitMix64
 from mojo.cache.evaluation_cache import EvaluationCache
 from mojo.selfplay.atomics import (
     atomic_load,
@@ -104,6 +105,12 @@ struct PipelineConfig(Copyable, Movable):
     (from the game's empty board, also when a game starts from an opening); from then on
     the search runs with gumbel_scale 0 and plays its best move. -1: every ply. AlphaZero's opening temperature: the openings stay varied, while the rest of
     the game is played well enough that its outcome is a usable value target."""
+    var random_opening_plies: Int
+    """Self-play only: each game opens with k uniformly random legal moves, k drawn
+    uniformly from 0..random_opening_plies (stopping short of a finished position). Those
+    plies are recorded without a policy target and are not trained on; they widen the
+    positions self-play reaches once its own play has sharpened (KataGo's random openings).
+    0: every game starts from the initial position."""
     var cache_entries: Int  # 0: no cache
     var max_policy_length: Int
     var tree_reuse: Bool
@@ -124,6 +131,7 @@ struct FinishedGame(Copyable, Movable):
 
     var game_id: Int
     var winner: Int  # 0, 1 or DRAW
+    var opening_plies: Int  # leading actions played at random (no search, no policy target)
     var actions: List[Int32]
     var root_values: List[Float32]  # search value of the root, for the side to move
     var policy_counts: List[Int32]  # legal actions per ply (entries in the arrays below)
@@ -133,6 +141,7 @@ struct FinishedGame(Copyable, Movable):
     def __init__(out self):
         self.game_id = -1
         self.winner = DRAW
+        self.opening_plies = 0
         self.actions = List[Int32]()
         self.root_values = List[Float32]()
         self.policy_counts = List[Int32]()
@@ -183,6 +192,10 @@ struct SelfPlayPipeline[G: Game](Movable):
             raise Error("buffers_per_network must be at least 2 (one evaluated while the next fills)")
         if config.networks < 1 or config.networks > 2:
             raise Error("networks must be 1 (self-play) or 2 (matches)")
+        if config.random_opening_plies < 0:
+            raise Error("random_opening_plies must be at least 0")
+        if config.random_opening_plies > 0 and config.networks != 1:
+            raise Error("random openings are for self-play (one network); matches take explicit openings")
         self.config = config.copy()
         self.buffers = buffers.copy()
         self.input_size = initial.input_shape().size()
@@ -277,7 +290,11 @@ struct SelfPlayPipeline[G: Game](Movable):
         ref slot = self.slots[game]
         slot.record = FinishedGame()
         slot.record.game_id = atomic_add(self._global(W_NEXT_GAME_ID), 1)
-        slot.search.set_root(self.initial[self.opening_of(slot.record.game_id)].copy())
+        var root = self.initial[self.opening_of(slot.record.game_id)].copy()
+        if self.config.random_opening_plies > 0:
+            play_random_opening(root, slot.record, opening_seed(self.config.seed, slot.record.game_id),
+                                self.config.random_opening_plies)
+        slot.search.set_root(root^)
         slot.searching = False
         slot.outstanding = 0
         slot.unsent.clear()
@@ -639,6 +656,36 @@ def search_seed(run_seed: Int, game_id: Int, ply: Int) -> UInt64:
     """The Gumbel-noise seed of one search of a game (63 bits, so Python ints carry it)."""
     var mixed = UInt64(run_seed) * 0x9E3779B97F4A7C15 ^ UInt64(game_id) * 0xBF58476D1CE4E5B9 ^ UInt64(ply) * 0x94D049BB133111EB
     return mixed & 0x7FFFFFFFFFFFFFFF
+
+
+def play_random_opening[G: Game](mut state: G, mut record: FinishedGame, seed: UInt64, max_plies: Int):
+    """Plays a random opening on `state` and records it in `record`: k uniform legal
+    moves, k uniform in 0..max_plies, all drawn from one generator seeded with `seed`
+    (so a game's opening depends on its id, not on threads or timing). A move that would
+    finish the game ends the opening before it is played: the search plays on from there.
+    Opening plies get root value 0 and no policy entries; `record.opening_plies` counts them."""
+    var rng = SplitMix64(seed)
+    var plies = rng.next_below(max_plies + 1)
+    var legal = List[Int]()
+    for _ in range(plies):
+        legal.clear()
+        state.legal_actions(legal)
+        var action = legal[rng.next_below(len(legal))]
+        var next_state = state.copy()
+        next_state.apply(action)
+        if next_state.is_terminal():
+            break
+        state = next_state^
+        record.actions.append(Int32(action))
+        record.root_values.append(0.0)
+        record.policy_counts.append(0)
+        record.opening_plies += 1
+
+
+def opening_seed(run_seed: Int, game_id: Int) -> UInt64:
+    """The seed of one self-play game's random opening (distinct from its search seeds,
+    which mix in the ply with another constant)."""
+    return UInt64(run_seed) * 0xD6E8FEB86659FD93 ^ UInt64(game_id) * 0xA0761D6478BD642F ^ 0x5851F42D4C957F2D
 
 
 def _worker_entry[G: Game](argument: Int) abi("C") -> Int:

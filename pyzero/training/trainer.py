@@ -72,7 +72,7 @@ def selfplay_options(config: RunConfig, seed: int) -> SelfPlayOptions:
     return SelfPlayOptions(games=section.games, workers=section.workers, batch_size=section.batch_size,
                            buffers_per_network=section.buffers, timeout_microseconds=int(section.timeout_ms * 1000),
                            simulations=config.search.simulations, seed=seed, max_game_plies=section.max_game_plies,
-                           noise_plies=section.noise_plies,
+                           noise_plies=section.noise_plies, random_opening_plies=section.random_opening_plies,
                            cache_entries=section.cache_entries, max_policy_length=section.max_policy_length,
                            tree_reuse=section.tree_reuse, gumbel=gumbel)
 
