@@ -42,6 +42,7 @@ class ReplayBuffer:
         self.total_positions = 0  # generated over the run (including those out of the window)
         self.total_games = 0
         self._chunks: list[FinishedGames] = []
+        self._positions = 0  # trained positions in the window, kept as a running sum (read every learner step)
         self._next_shard = 0
         self._arrays: dict[str, np.ndarray] | None = None
         if self.directory is not None:
@@ -52,7 +53,7 @@ class ReplayBuffer:
     @property
     def positions(self) -> int:
         """Positions in the window (what sampling draws from)."""
-        return sum(int(chunk.trained_lengths.sum()) for chunk in self._chunks)
+        return self._positions
 
     def add(self, games: FinishedGames) -> None:
         if len(games) == 0:
@@ -64,20 +65,27 @@ class ReplayBuffer:
 
     def _append(self, games: FinishedGames) -> None:
         self._chunks.append(games)
-        self.total_positions += int(games.trained_lengths.sum())
+        added = int(games.trained_lengths.sum())
+        self._positions += added
+        self.total_positions += added
         self.total_games += len(games)
         # Drop whole chunks that fall entirely out of the window (and their shards)...
-        while len(self._chunks) > 1 and self.positions - int(self._chunks[0].trained_lengths.sum()) >= self.window_positions:
+        while len(self._chunks) > 1:
+            oldest = int(self._chunks[0].trained_lengths.sum())
+            if self._positions - oldest < self.window_positions:
+                break
             self._chunks.pop(0)
+            self._positions -= oldest
             self._delete_oldest_shard()
         # ...then the oldest games of the oldest chunk (its shard stays until all are out;
         # reloading trims it the same way).
-        excess = self.positions - self.window_positions
+        excess = self._positions - self.window_positions
         if excess > 0:
             lengths = np.cumsum(self._chunks[0].trained_lengths)
             drop = int(np.searchsorted(lengths, excess, side="left")) + 1
             drop = min(drop, len(self._chunks[0]) - (1 if len(self._chunks) == 1 else 0))
             if drop > 0:
+                self._positions -= int(lengths[drop - 1])
                 self._chunks[0] = self._chunks[0].from_game(drop)
         self._arrays = None
 

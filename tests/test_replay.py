@@ -67,6 +67,8 @@ def test_shards_survive_a_restart_and_the_window_is_bounded(tmp_path):
         buffer.add(part)
     reloaded = ReplayBuffer(game, window_positions=60, directory=tmp_path)
     assert reloaded.positions == buffer.positions
+    # The running count agrees with a recount of the games the window holds.
+    assert buffer.positions == sum(int(chunk.trained_lengths.sum()) for chunk in buffer._chunks)
     # The window keeps the newest positions only, in whole games.
     assert 60 - 9 <= reloaded.positions <= 60
     assert len(list(tmp_path.glob("shard-*.npz"))) == len(reloaded._chunks) < len(parts)

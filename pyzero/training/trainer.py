@@ -43,6 +43,12 @@ from pyzero.training.run_directory import archive, choose_start, write_config_sn
 
 log = logging.getLogger("pyzero.train")
 
+# Finished games move to the replay buffer at most this often: each move is a shard on disk
+# and a rebuild of the sampling index, so draining on every loop turn (a few games each)
+# left thousands of tiny shards and spent the learner's time (and the GIL the network
+# thread needs) re-indexing. Games wait in the engine meanwhile; nothing is lost.
+_DRAIN_INTERVAL_SECONDS = 1.0
+
 
 @dataclass
 class RunCounters:
@@ -175,6 +181,7 @@ class Trainer:
         started = time.monotonic()
         elapsed_before = self.counters.elapsed_seconds
         last_view = 0.0
+        last_drain = 0.0
         last_counts = (started, selfplay.counters(), self.learner.step)
         losses = None
         interrupted = False
@@ -186,9 +193,11 @@ class Trainer:
                     if max_seconds is not None and time.monotonic() - started >= max_seconds:
                         break
                     selfplay.check()
-                    finished = selfplay.take_finished()
-                    if len(finished):
-                        self.replay.add(finished)
+                    if time.monotonic() - last_drain >= _DRAIN_INTERVAL_SECONDS:
+                        last_drain = time.monotonic()
+                        finished = selfplay.take_finished()
+                        if len(finished):
+                            self.replay.add(finished)
                     budget = config.training.replay_ratio * self.replay.total_positions
                     ready = self.replay.positions >= config.replay.min_positions
                     if ready and self.counters.samples_trained + config.training.batch_size <= budget:
