@@ -12,6 +12,8 @@ finished games in bulk as numpy arrays. Python never loops over positions or nod
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,6 +28,29 @@ from pyzero.inference import TorchBackend, configure_cpu_threads
 from pyzero.search import GumbelOptions
 
 _STOPPED, _TIMED_OUT = -1, -2
+
+
+@contextlib.contextmanager
+def _interrupts_deferred():
+    """Holds back Ctrl-C (in the main thread) until the block ends, then raises it.
+
+    Starting self-play spawns Mojo workers and network threads in several steps; a
+    KeyboardInterrupt between two of them left threads running that no one stopped, and a
+    thread still inside the engine when the interpreter exits aborts the process
+    ("terminate called without an active exception"). Deferred, the interrupt arrives
+    once `_threads` is complete, where the callers' `finally: stop()` can undo it all."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    received: list[int] = []
+    signal.signal(signal.SIGINT, lambda number, frame: received.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received and callable(previous):
+            previous(signal.SIGINT, None)
 
 
 class PipelineError(RuntimeError):
@@ -156,11 +181,26 @@ class SelfPlay:
             raise RuntimeError("self-play is already running")
         self._error = None
         configure_cpu_threads(self.backends, self.options.workers)
-        self._raw.start()
-        self._threads = [threading.Thread(target=self._network_loop, args=(n,), name=f"pyzero-network-{n}", daemon=True)
-                         for n in range(len(self.backends))]
-        for thread in self._threads:
-            thread.start()
+        with _interrupts_deferred():
+            self._start_threads()
+
+    def _start_threads(self) -> None:
+        started: list[threading.Thread] = []
+        try:
+            self._raw.start()
+            for n in range(len(self.backends)):
+                thread = threading.Thread(target=self._network_loop, args=(n,), name=f"pyzero-network-{n}", daemon=True)
+                thread.start()
+                started.append(thread)
+        except BaseException:
+            # An error half-way through starting: stop what did start, so no worker or
+            # network thread outlives the call.
+            self._raw.request_abort()
+            for thread in started:
+                thread.join()
+            self._raw.join()
+            raise
+        self._threads = started
 
     def stop(self) -> None:
         """Finishes the evaluations in flight, parks every game and joins every thread.
@@ -246,12 +286,12 @@ class SelfPlay:
         if games is None and seconds is None:
             raise ValueError("give games=, seconds= or both")
         was_running = bool(self._threads)
-        if not was_running:
-            self.start()
         deadline = time.monotonic() + seconds if seconds is not None else None
         collected: list[FinishedGames] = []
         count = 0
         try:
+            if not was_running:
+                self.start()  # inside the try: an interrupt right after it still stops
             while True:
                 self.check()
                 part = self._drain()

@@ -297,3 +297,36 @@ def test_random_openings_then_the_searched_game(game_name, max_plies):
             assert played[len(opening):] == replayed, f"game {record['game_id']}"
             assert final.winner() == record["winner"]
     assert len(opening_lengths) >= 3  # the length itself is random, not always the maximum
+
+
+def test_ctrl_c_while_starting_stops_every_thread():
+    """A Ctrl-C that lands half-way through `start` (here: right after the Mojo workers
+    are spawned, before the network thread) still ends with every thread stopped. Before
+    the fix such an interrupt left workers running, and the interpreter aborted at exit."""
+    import signal
+    import threading
+
+    game = make("connect4")
+    selfplay = SelfPlay(game, [TorchBackend(ExactTestNetwork(NetworkShape.of_game(game)))],
+                        SelfPlayOptions(games=16, batch_size=8, simulations=16))
+
+    class InterruptAfterStart:
+        def __init__(self, raw):
+            self._wrapped = raw
+
+        def start(self):
+            self._wrapped.start()
+            signal.raise_signal(signal.SIGINT)
+
+        def __getattr__(self, name):
+            return getattr(self._wrapped, name)
+
+    raw = selfplay._raw
+    selfplay._raw = InterruptAfterStart(raw)
+    with pytest.raises(KeyboardInterrupt):
+        selfplay.run(seconds=30)
+    counters = dict(raw.counters())
+    assert counters["running_workers"] == 0 and counters["outstanding"] == 0
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("pyzero")]
+    selfplay._raw = raw
+    assert len(selfplay.run(games=2)) >= 2  # and it can start again

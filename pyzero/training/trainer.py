@@ -186,8 +186,8 @@ class Trainer:
         losses = None
         interrupted = False
         view = TrainingView(self.dashboard, self.directory / "tensorboard")
-        selfplay.start()
         try:
+            selfplay.start()  # inside the try: a Ctrl-C that lands during start still stops and saves
             with view:
                 while self.learner.step < total_steps:
                     if max_seconds is not None and time.monotonic() - started >= max_seconds:
