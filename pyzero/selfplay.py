@@ -49,8 +49,10 @@ def _interrupts_deferred():
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-        if received and callable(previous):
-            previous(signal.SIGINT, None)
+        if received:
+            # Delivered again to whatever handled it before: Python's KeyboardInterrupt,
+            # a program's own handler, the default (terminate) or ignore, as it would have.
+            signal.raise_signal(signal.SIGINT)
 
 
 class PipelineError(RuntimeError):
