@@ -3,7 +3,8 @@
 Stored compactly, as what regenerates the inputs: each game's move list, and per position
 its improved-policy target over the legal actions (Float16), its root value and the
 outcome. A game's random opening (see `SelfPlayOptions.random_opening_plies`) stays in its
-move list, to replay, but its plies are not positions: they are neither counted nor sampled. Input planes are rebuilt by the Mojo engine when a batch is sampled (replaying
+move list, to replay, but its plies are not positions: they are neither counted nor sampled.
+Input planes are rebuilt by the Mojo engine when a batch is sampled (replaying
 the moves, applying a random board symmetry to planes and policy alike), never by Python
 loops. On disk the buffer is a folder of shards, one per drained chunk of finished games,
 each written atomically (temporary file, then rename), so a crash at any moment leaves

@@ -103,8 +103,9 @@ struct PipelineConfig(Copyable, Movable):
     var noise_plies: Int
     """Plies whose move is sampled with the Gumbel noise, counted as the position's ply
     (from the game's empty board, also when a game starts from an opening); from then on
-    the search runs with gumbel_scale 0 and plays its best move. -1: every ply. AlphaZero's opening temperature: the openings stay varied, while the rest of
-    the game is played well enough that its outcome is a usable value target."""
+    the search runs with gumbel_scale 0 and plays its best move. -1: every ply.
+    AlphaZero's opening temperature: the openings stay varied, while the rest of the game
+    is played well enough that its outcome is a usable value target."""
     var random_opening_plies: Int
     """Self-play only: each game opens with k uniformly random legal moves, k drawn
     uniformly from 0..random_opening_plies (stopping short of a finished position). Those

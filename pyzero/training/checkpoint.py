@@ -74,7 +74,7 @@ def readable_checkpoints(directory: Path, warn=print, newest_first: bool = False
     for path in reversed(paths) if newest_first else paths:
         try:
             payload = read_checkpoint(path)
-        except (CheckpointError, Exception) as error:  # noqa: BLE001 - any unreadable file
+        except Exception as error:  # noqa: BLE001 - any unreadable file, CheckpointError included
             warn(f"skipping checkpoint {path.name}: {error}")
             continue
         yield path, payload
