@@ -34,7 +34,7 @@ from mojo.search.random import SplitMix64
 from mojo.search.evaluators import random_rollout_value, minimax_value
 from mojo.search.tree import NO_NODE
 from mojo.search.benchmark import benchmark_uniform_search, measure_tree_reuse, TreeReuseMeasurement
-from std.python._cpython import GILReleased
+from std.python._cpython import GILAcquired, GILReleased
 from std.time import perf_counter_ns
 from mojo.selfplay.atomics import atomic_load
 
@@ -86,6 +86,7 @@ struct InProcessEvaluator(Movable):
     var kind: String
     var count_or_depth: Int
     var function: PythonObject
+    var python: Python  # taken with the GIL held, to take the GIL again for `python` calls
     var rng: SplitMix64
     var actions: List[Int]
 
@@ -95,13 +96,18 @@ struct InProcessEvaluator(Movable):
             raise Error(String("unknown evaluator '", self.kind, "' (uniform, rollout, minimax, python)"))
         self.count_or_depth = Int(py=argument) if self.kind == "rollout" or self.kind == "minimax" else 0
         self.function = argument
+        self.python = Python()
         self.rng = SplitMix64(UInt64(seed) ^ 0x5DEECE66D)
         self.actions = List[Int]()
 
     def evaluate[G: Game](mut self, mut core: SearchCore[G], indices: List[Int]) raises:
-        """Answers the requests `indices` of the core's current batch."""
+        """Answers the requests `indices` of the core's current batch. Called with the
+        GIL released: a `python` evaluator takes it for its call alone, so other Python
+        threads (a TEI reader holding `stop`) run while the tree is searched."""
         if self.kind == "python":
-            _evaluate_in_python(core, indices, self.function)
+            if len(indices) > 0:
+                with GILAcquired(self.python):
+                    _evaluate_in_python(core, indices, self.function)
             return
         for index in indices:
             var value: Float32 = 0
@@ -163,9 +169,16 @@ struct CacheBox(Defaultable, Movable, Writable):
         return PythonObject(alloc=box^)
 
     @staticmethod
-    def pointer(py_self: PythonObject) raises -> Pointer[EvaluationCache, MutAnyOrigin]:
+    def address(py_self: PythonObject) raises -> Int:
+        """The cache's address, or 0 when `py_self` is None (no cache)."""
+        if py_self is None:
+            return 0
         var box = py_self.downcast_value_ptr[Self]()
-        return Pointer[EvaluationCache, MutAnyOrigin](unsafe_from_address=Int(box[].caches.unsafe_ptr()))
+        return Int(box[].caches.unsafe_ptr())
+
+    @staticmethod
+    def pointer(py_self: PythonObject) raises -> Pointer[EvaluationCache, MutAnyOrigin]:
+        return Pointer[EvaluationCache, MutAnyOrigin](unsafe_from_address=Self.address(py_self))
 
     @staticmethod
     def stats(py_self: PythonObject) raises -> PythonObject:
@@ -194,16 +207,17 @@ struct CacheBox(Defaultable, Movable, Writable):
         self.write_to(writer)
 
 
-def evaluate_batch[G: Game](mut core: SearchCore[G], mut answering: InProcessEvaluator, cache_object: PythonObject) raises:
+def evaluate_batch[G: Game](mut core: SearchCore[G], mut answering: InProcessEvaluator, cache_address: Int) raises:
     """Answers the core's batch: cache hits first, the evaluator for the rest, whose
-    results then go into the cache (when `cache_object` is an EvaluationCache, not None)."""
+    results then go into the cache (at `cache_address`, from `CacheBox.address`; 0: no
+    cache). Touches no Python object itself: callers run it with the GIL released."""
     var uncached = List[Int]()
-    if cache_object is None:
+    if cache_address == 0:
         for index in range(core.num_requests()):
             uncached.append(index)
         answering.evaluate(core, uncached)
         return
-    var cache = CacheBox.pointer(cache_object)
+    var cache = Pointer[EvaluationCache, MutAnyOrigin](unsafe_from_address=cache_address)
     var priors = List[Float32](length=cache[].max_policy_length() + 1, fill=0)
     for index in range(core.num_requests()):
         if not core.answer_from_cache(cache, index, priors):
@@ -305,11 +319,13 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
         var search = Self._search(py_self)
         var answering = InProcessEvaluator(evaluator, argument, Int(py=seed))
         search[].start(Int(py=simulations), UInt64(Int(py=seed)))
+        var cache_address = CacheBox.address(cache)
         var batches = 0
-        while search[].collect():
-            batches += 1
-            evaluate_batch(search[].core, answering, cache)
-            search[].core.backup()
+        with GILReleased(Python()):
+            while search[].collect():
+                batches += 1
+                evaluate_batch(search[].core, answering, cache_address)
+                search[].core.backup()
         return PythonObject(batches)
 
     @staticmethod
@@ -339,33 +355,35 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
             max_simulations = Int(Int32.MAX)
         var answering = InProcessEvaluator(evaluator, argument, Int(py=seed))
         search[].start_anytime(max_simulations, UInt64(Int(py=seed)), Int(py=limits["survey_batch"]))
+        var cache_address = CacheBox.address(cache)
         var started = Int(perf_counter_ns())
         var deadline = started + Int(seconds * 1e9)
         var survey_deadline = started + Int(seconds * survey_fraction * 1e9)
         var average_batch = 0.0
         var last_batch = 0.0
         var batches = 0
-        while True:
-            var now = Int(perf_counter_ns())
-            if now >= survey_deadline:
-                search[].finish_survey()
-            if batches > 0 and Float64(now) + 1.5 * min(average_batch, last_batch) >= Float64(deadline):
-                break
-            if batches > 0 and stop_address != 0 and atomic_load(stop_address) != 0:
-                break
-            # Let other Python threads run between batches: with the cache (or finished
-            # games) answering every leaf, no Python code runs here for the whole search,
-            # and a thread holding a `stop` (the TEI reader) would wait for the GIL.
-            with GILReleased(Python()):
-                pass
-            if not search[].collect():
-                break
-            evaluate_batch(search[].core, answering, cache)
-            search[].core.backup()
-            var duration = Float64(Int(perf_counter_ns()) - now)
-            last_batch = duration
-            average_batch = duration if batches == 0 else 0.75 * average_batch + 0.25 * duration
-            batches += 1
+        # The whole loop runs without the GIL (a `python` evaluator takes it per call).
+        # Releasing it only for a moment between batches was not enough: when the cache
+        # answers every leaf, this thread took the GIL straight back each time, and the
+        # TEI reader waited seconds to see `stop` (CPython's forced switch never fires
+        # while the holder keeps dropping and retaking it).
+        with GILReleased(Python()):
+            while True:
+                var now = Int(perf_counter_ns())
+                if now >= survey_deadline:
+                    search[].finish_survey()
+                if batches > 0 and Float64(now) + 1.5 * min(average_batch, last_batch) >= Float64(deadline):
+                    break
+                if batches > 0 and stop_address != 0 and atomic_load(stop_address) != 0:
+                    break
+                if not search[].collect():
+                    break
+                evaluate_batch(search[].core, answering, cache_address)
+                search[].core.backup()
+                var duration = Float64(Int(perf_counter_ns()) - now)
+                last_batch = duration
+                average_batch = duration if batches == 0 else 0.75 * average_batch + 0.25 * duration
+                batches += 1
         var surveyed = search[].survey_next >= len(search[].survey_order)
         return Python.tuple(batches, Float64(Int(perf_counter_ns()) - started) / 1e9, surveyed)
 
@@ -502,11 +520,13 @@ struct PuctSearchBox[G: Game](Defaultable, Movable, Writable):
         var search = Self._search(py_self)
         var answering = InProcessEvaluator(evaluator, argument, Int(py=seed))
         search[].start(Int(py=simulations), UInt64(Int(py=seed)))
+        var cache_address = CacheBox.address(cache)
         var batches = 0
-        while search[].collect():
-            batches += 1
-            evaluate_batch(search[].core, answering, cache)
-            search[].core.backup()
+        with GILReleased(Python()):
+            while search[].collect():
+                batches += 1
+                evaluate_batch(search[].core, answering, cache_address)
+                search[].core.backup()
         return PythonObject(batches)
 
     @staticmethod

@@ -163,7 +163,11 @@ _EXTRA_ARRAYS = {"sigma": np.float32, "gumbel": np.float32, "phase_visits": np.i
 
 
 class _Searcher:
-    """A search tree kept across moves: `run` searches, `advance` keeps the played subtree."""
+    """A search tree kept across moves: `run` searches, `advance` keeps the played subtree.
+
+    A search runs without the GIL (a Python evaluator takes it for its calls), so other
+    Python threads go on meanwhile; one searcher takes one call at a time, though: do not
+    share it between threads. An `EvaluationCache` may be shared."""
 
     engine_suffix = ""
 

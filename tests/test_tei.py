@@ -29,9 +29,11 @@ from pyzero.tei.search_job import plan_search
 REPOSITORY = Path(__file__).resolve().parents[1]
 CONFIG = REPOSITORY / "tests" / "data" / "tei_tak3.yaml"
 TIMING_MARGIN_S = 0.75
-# `stop` must end a search long before its budget (20 s, or never). In one full-suite run on
-# the 2-core machine it took 1.8 s (under 0.75 s in three runs alone; the cause of the delay
-# under load is not known). 5 s still tells a stopped search from one that ran its course.
+# `stop` must end a search long before its budget (20 s, or never). It once took 1.8 s and
+# once 5.3 s (in CI): the search held the GIL while the cache answered its leaves, so the
+# reader waited for it (fixed; tests/test_search_threads.py checks the GIL is left). It is
+# now under 10 ms; 5 s leaves room for a loaded machine and still tells a stopped search
+# from one that ran its course.
 STOP_LATENCY_LIMIT_S = 5.0
 READ_TIMEOUT_S = 60.0
 
