@@ -112,6 +112,8 @@ class TrainingSection(Section):
     replay_ratio: float = Field(4.0, gt=0, description="samples trained per sample generated")
     publish_interval: int = Field(50, ge=1, description="learner steps between weight updates to self-play")
     value_q_weight: float = Field(0.0, ge=0, le=1, description="value target = (1-w) outcome + w root Q")
+    value_discount: float = Field(1.0, gt=0, le=1, description="outcome x this ** plies to the game's end "
+                                  "(1: off; below 1 a faster win scores more)")
     device: str = "cpu"
     mixed_precision: bool = True
     seed: int = 0

@@ -2,7 +2,8 @@
 
 Stored compactly, as what regenerates the inputs: each game's move list, and per position
 its improved-policy target over the legal actions (Float16), its root value and the
-outcome. A game's random opening (see `SelfPlayOptions.random_opening_plies`) stays in its
+outcome (optionally discounted by the plies left to the game's end, so a faster win
+scores more). A game's random opening (see `SelfPlayOptions.random_opening_plies`) stays in its
 move list, to replay, but its plies are not positions: they are neither counted nor sampled.
 Input planes are rebuilt by the Mojo engine when a batch is sampled (replaying
 the moves, applying a random board symmetry to planes and policy alike), never by Python
@@ -31,14 +32,23 @@ class TrainingBatch:
     planes: np.ndarray  # float32 [N, C, H, W]
     policy: np.ndarray  # float32 [N, A], the improved policy (0 at illegal actions)
     legal: np.ndarray  # bool [N, A]
-    outcome: np.ndarray  # float32 [N], the game result for the side to move
+    outcome: np.ndarray  # float32 [N], the game result for the side to move (x value_discount ** plies to the end)
     root_value: np.ndarray  # float32 [N], the search's value of the position
 
 
 class ReplayBuffer:
-    def __init__(self, game: Game, window_positions: int, directory: str | Path | None = None):
+    """`value_discount` (in (0, 1]; 1 is off) scales each position's outcome by
+    `value_discount ** plies_to_end`, where `plies_to_end` counts the moves from the
+    position to the game's end (1 for the position whose move ends it). The result of a
+    finished game is not discounted in the search, so a win found there still scores 1."""
+
+    def __init__(self, game: Game, window_positions: int, directory: str | Path | None = None,
+                 value_discount: float = 1.0):
+        if not 0.0 < value_discount <= 1.0:
+            raise ValueError(f"value_discount must be in (0, 1], got {value_discount}")
         self.game = game
         self.window_positions = window_positions
+        self.value_discount = value_discount
         self.directory = Path(directory) if directory is not None else None
         self.total_positions = 0  # generated over the run (including those out of the window)
         self.total_games = 0
@@ -137,7 +147,11 @@ class ReplayBuffer:
             entry_starts = np.concatenate([[0], np.cumsum(games.policy_counts.astype(np.int64))[:-1]])
             winners = games.winners[position_game].astype(np.int64)
             movers = plies % 2  # players alternate from the start position
-            outcome = np.where(winners < 0, 0.0, np.where(winners == movers, 1.0, -1.0)).astype(np.float32)
+            outcome = np.where(winners < 0, 0.0, np.where(winners == movers, 1.0, -1.0))
+            if self.value_discount != 1.0:  # a faster win (a slower loss) scores more
+                plies_to_end = lengths[position_game] - plies
+                outcome = outcome * self.value_discount ** plies_to_end
+            outcome = outcome.astype(np.float32)
             # A random opening's plies are replayed to reach the later positions (`actions`
             # keeps them) but are not positions to train on: no search, no policy target.
             trained = plies >= games.opening_plies[position_game]

@@ -17,12 +17,12 @@ def some_games(game, count=12, seed=0, random_opening_plies=0):
     return SelfPlay(game, [TorchBackend(network)], options).run(games=count)
 
 
-@pytest.mark.parametrize("random_opening_plies", [0, 5])
-def test_samples_match_positions_replayed_in_python(random_opening_plies):
+@pytest.mark.parametrize("random_opening_plies,value_discount", [(0, 1.0), (5, 1.0), (5, 0.9)])
+def test_samples_match_positions_replayed_in_python(random_opening_plies, value_discount):
     game = make("connect4")
     finished = some_games(game, random_opening_plies=random_opening_plies)
     assert (finished.opening_plies > 0).any() == (random_opening_plies > 0)
-    buffer = ReplayBuffer(game, window_positions=10**6)
+    buffer = ReplayBuffer(game, window_positions=10**6, value_discount=value_discount)
     buffer.add(finished)
     # A random opening's plies are not positions: neither counted nor sampled.
     assert buffer.positions == int(finished.lengths.sum() - finished.opening_plies.sum())
@@ -39,6 +39,7 @@ def test_samples_match_positions_replayed_in_python(random_opening_plies):
             entries = slice(offsets[ply], offsets[ply + 1])
             dense[record["policy_actions"][entries]] = record["policy_targets"][entries].astype(np.float32)
             outcome = 0.0 if record["winner"] < 0 else (1.0 if record["winner"] == ply % 2 else -1.0)
+            outcome *= value_discount ** (len(record["actions"]) - ply)  # the moves left, this one included
             if ply >= record["opening_plies"]:
                 positions.append((state.copy(), dense, outcome))
             state.apply_action(int(action))
@@ -53,7 +54,7 @@ def test_samples_match_positions_replayed_in_python(random_opening_plies):
                         mapped[state.symmetry_action(symmetry, int(action))] = dense[action]
                     legal = np.zeros(game.num_actions, bool)
                     legal[image.legal_actions()] = True
-                    matches.append(np.array_equal(mapped, batch.policy[row]) and outcome == batch.outcome[row]
+                    matches.append(np.array_equal(mapped, batch.policy[row]) and abs(outcome - batch.outcome[row]) < 1e-6
                                    and np.array_equal(legal, batch.legal[row]))
         assert any(matches), row
     assert abs(batch.policy.sum(axis=1) - 1).max() < 5e-3

@@ -104,7 +104,8 @@ class Trainer:
         self.previous_model: torch.nn.Module | None = None
         if mode == "resume":
             self._restore()
-        self.replay = ReplayBuffer(self.game, config.replay.window_positions, self.directory / "replay")
+        self.replay = ReplayBuffer(self.game, config.replay.window_positions, self.directory / "replay",
+                                   value_discount=config.training.value_discount)
         # Shards older than the window are gone from disk: the run's totals come from the checkpoint.
         self.replay.total_positions = max(self.replay.total_positions, self.counters.positions_generated)
         self.replay.total_games = max(self.replay.total_games, self.counters.games_generated)
