@@ -2,8 +2,8 @@
 
 Stored compactly, as what regenerates the inputs: each game's move list, and per position
 its improved-policy target over the legal actions (Float16), its root value and the
-outcome (optionally discounted by the plies left to the game's end, so a faster win
-scores more). A game's random opening (see `SelfPlayOptions.random_opening_plies`) stays in its
+outcome (optionally discounted by the plies left to the game's end, so a faster win scores
+more). A game's random opening (see `SelfPlayOptions.random_opening_plies`) stays in its
 move list, to replay, but its plies are not positions: they are neither counted nor sampled.
 Input planes are rebuilt by the Mojo engine when a batch is sampled (replaying
 the moves, applying a random board symmetry to planes and policy alike), never by Python
@@ -147,11 +147,10 @@ class ReplayBuffer:
             entry_starts = np.concatenate([[0], np.cumsum(games.policy_counts.astype(np.int64))[:-1]])
             winners = games.winners[position_game].astype(np.int64)
             movers = plies % 2  # players alternate from the start position
-            outcome = np.where(winners < 0, 0.0, np.where(winners == movers, 1.0, -1.0))
-            if self.value_discount != 1.0:  # a faster win (a slower loss) scores more
-                plies_to_end = lengths[position_game] - plies
-                outcome = outcome * self.value_discount ** plies_to_end
-            outcome = outcome.astype(np.float32)
+            result = np.where(winners < 0, 0.0, np.where(winners == movers, 1.0, -1.0))
+            plies_to_end = lengths[position_game] - plies
+            # A faster win (a slower loss) scores more; a discount of 1 leaves the result exact.
+            outcome = (result * self.value_discount ** plies_to_end).astype(np.float32)
             # A random opening's plies are replayed to reach the later positions (`actions`
             # keeps them) but are not positions to train on: no search, no policy target.
             trained = plies >= games.opening_plies[position_game]

@@ -66,9 +66,9 @@ def test_other_python_threads_run_while_a_search_walks_the_tree(search_name):
 
 
 def test_a_cache_answered_search_still_leaves_the_gil():
-    """The case that delayed TEI's `stop` by seconds: every leaf answered by the cache, so
-    the Python evaluator is never called and the old loop only dropped the GIL for an
-    instant between batches, which the counting thread rarely won."""
+    """The case that delayed TEI's `stop` by seconds: the cache answers (nearly) every
+    leaf, so the Python evaluator is (nearly) never called and the old loop only dropped
+    the GIL for an instant between batches, which the sleeping thread rarely won."""
     game = make("tictactoe")
     calls = []
 
@@ -103,8 +103,8 @@ def test_an_evaluator_error_comes_back_as_an_exception(with_cache):
     cache = EvaluationCache(1 << 10, max_policy_length=game.num_actions) if with_cache else None
     with pytest.raises(Exception, match="the network fell over"):
         GumbelSearcher(game.new(), GumbelOptions(gumbel_scale=0.0)).run(200, failing_evaluator, cache=cache)
+    batches.clear()
     with pytest.raises(Exception, match="the network fell over"):
-        batches.clear()
         GumbelSearcher(game.new(), GumbelOptions(gumbel_scale=0.0)).run_for(30.0, failing_evaluator, cache=cache)
     # The interpreter is intact (the GIL is held again): a search after the errors works.
     result = GumbelSearcher(game.new(), GumbelOptions(gumbel_scale=0.0)).run(32, "uniform")
