@@ -156,15 +156,18 @@ class SelfPlayBenchmarkResult:
     worker_idle_fraction: float
     buffer_full_waits: int
     seconds: float
+    config: str | None = None  # the run config measured (None: the built-in default)
 
 
-def measure_inference(backend, input_shape, batch_size: int, seconds: float = 2.0) -> float:
+def measure_inference(backend, input_shape, num_actions: int, batch_size: int, seconds: float = 2.0) -> float:
     """Evaluations per second of the backend alone on full batches (the network's limit)."""
     import torch
 
+    pin = bool(backend.pin_memory)
     inputs = torch.rand((batch_size, *input_shape)).round()
-    logits = torch.empty((batch_size, backend.model.shape.num_actions))
-    values = torch.empty((batch_size,))
+    inputs = inputs.pin_memory() if pin else inputs
+    logits = torch.empty((batch_size, num_actions), pin_memory=pin)
+    values = torch.empty((batch_size,), pin_memory=pin)
     for _ in range(3):
         backend.evaluate_into(inputs, logits, values)
     count = 0
@@ -175,44 +178,148 @@ def measure_inference(backend, input_shape, batch_size: int, seconds: float = 2.
     return count * batch_size / (time.perf_counter() - started)
 
 
-def run_selfplay_benchmark(game_name: str = "connect4", game_options: dict | None = None, blocks: int = 4,
-                           channels: int = 32, batch_size: int = 128, games: int | None = None, workers: int = 1,
-                           simulations: int = 64, seconds: float = 6.0, device: str = "cpu",
-                           cache_entries: int = 0, backend_name: str = "torch") -> SelfPlayBenchmarkResult:
-    """(a) raw inference throughput of a ResNet at `batch_size`, (b) self-play with the same
-    network, (c) their ratio, (d) batch fill, cache hit rate and waits, in one run."""
+def default_benchmark_config():
+    """What `pyzero bench selfplay` measures without a config: Connect4, ResNet 4x32, batch
+    128, 384 games, 64 simulations, no cache (the pipeline's own overhead, nothing hidden)."""
+    from pyzero.config import RunConfig
+
+    return RunConfig.model_validate({
+        "game": {"name": "connect4"}, "network": {"blocks": 4, "channels": 32},
+        "search": {"simulations": 64}, "selfplay": {"games": 384, "batch_size": 128, "max_game_plies": 400},
+        "inference": {"cache_entries": 0}})
+
+
+def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchmarkResult:
+    """(a) raw inference throughput of the config's network at its self-play batch size,
+    (b) self-play as the config trains it (games, workers, simulations, cache, backend,
+    device), (c) their ratio, (d) batch fill, cache hit rate and waits, in one run."""
     import torch
 
-    from pyzero.inference import BackendOptions, configure_cpu_threads, make_backend
-    from pyzero.network import NetworkShape, ResNet
+    from pyzero.config import make_game_from_config
+    from pyzero.inference import configure_cpu_threads, make_backend
+    from pyzero.model import build_model
     from pyzero.selfplay import SelfPlay, SelfPlayOptions
 
-    game_options = game_options or {}
-    game = make(game_name, **game_options)
+    config = config or default_benchmark_config()
+    game = make_game_from_config(config)
     torch.manual_seed(0)
-    model = ResNet(NetworkShape.of_game(game), blocks=blocks, channels=channels)
-    backend = make_backend(model, backend_name, BackendOptions(device=device))
-    # Raw inference with the same torch threads self-play will give it (see inference.py).
-    torch_threads = configure_cpu_threads([backend], workers)
-    inference_rate = measure_inference(backend, game.input_shape, batch_size)
-    options = SelfPlayOptions(games=games or 3 * batch_size, workers=workers, batch_size=batch_size,
-                              simulations=simulations, cache_entries=cache_entries, max_game_plies=400)
+    model = build_model(config, game)
+    backend = make_backend(model, config.inference)
+    selfplay_section, batch_size = config.selfplay, config.selfplay.batch_size
+    # Raw inference with the same torch threads self-play will give it (see inference/backend.py).
+    torch_threads = configure_cpu_threads([backend], selfplay_section.workers)
+    inference_rate = measure_inference(backend, game.input_shape, game.num_actions, batch_size)
+    options = SelfPlayOptions.from_config(config, seed=config.training.seed)
     selfplay = SelfPlay(game, [backend], options)
     selfplay.start()
-    time.sleep(1.0)  # warm up: fill the trees and the buffers
-    before = selfplay.counters()
-    started = time.perf_counter()
-    time.sleep(seconds)
-    after = selfplay.counters()
-    elapsed = time.perf_counter() - started
-    selfplay.stop()
+    try:
+        time.sleep(1.0)  # warm up: fill the trees and the buffers
+        before = selfplay.counters()
+        started = time.perf_counter()
+        time.sleep(seconds)
+        after = selfplay.counters()
+        elapsed = time.perf_counter() - started
+    finally:
+        selfplay.stop()
     delta = {key: after[key] - before[key] for key in after}
     evaluations_rate = delta["evaluations"] / elapsed
     lookups = max(delta["cache_lookups"], 1)
+    network = config.network
     return SelfPlayBenchmarkResult(
-        game_name, game_options, f"resnet {blocks}x{channels}", backend_name, batch_size, options.games, workers, simulations, device,
-        torch_threads, inference_rate, evaluations_rate, delta["positions"] / elapsed, delta["games_finished"] / elapsed,
-        evaluations_rate / inference_rate, delta["evaluations"] / max(delta["batches"] * batch_size, 1),
+        config.game.name, dict(config.game.options), f"resnet {network.blocks}x{network.channels}",
+        config.inference.backend, batch_size, options.games, options.workers, options.simulations,
+        config.inference.device, torch_threads, inference_rate, evaluations_rate, delta["positions"] / elapsed,
+        delta["games_finished"] / elapsed, evaluations_rate / inference_rate,
+        delta["evaluations"] / max(delta["batches"] * batch_size, 1),
         delta["cache_hits"] / lookups if delta["cache_lookups"] else 0.0,
-        delta["network_wait_seconds"] / elapsed, delta["worker_idle_seconds"] / (elapsed * workers),
-        delta["buffer_full_waits"], elapsed)
+        delta["network_wait_seconds"] / elapsed, delta["worker_idle_seconds"] / (elapsed * options.workers),
+        delta["buffer_full_waits"], elapsed, str(config.path) if config.path else None)
+
+
+@dataclass
+class TeiMoveResult:
+    size: int
+    new_game_seconds: float  # `teinewgame N` + `isready` until `readyok` (the engine for N is made here)
+    go_seconds: float  # `go movetime M` until `bestmove`, as the GUI sees it
+    resident_bytes: int  # the engine's resident memory after the move (Linux; 0 elsewhere)
+
+
+@dataclass
+class TeiBenchmarkResult:
+    config: str
+    movetime_ms: int
+    moves: list[TeiMoveResult]
+    peak_resident_bytes: int  # the engine process's high-water mark over the session
+    max_go_seconds: float
+
+
+def _process_memory(pid: int) -> tuple[int, int]:
+    """(resident, peak resident) bytes of a live process from /proc; (0, 0) without /proc."""
+    values = {}
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                key, _, rest = line.partition(":")
+                if key in ("VmRSS", "VmHWM"):
+                    values[key] = int(rest.split()[0]) * 1024
+    except OSError:
+        return 0, 0
+    return values.get("VmRSS", 0), values.get("VmHWM", 0)
+
+
+def run_tei_benchmark(config_path: str, sizes=range(3, 9), movetime_ms: int = 300,
+                      overrides: tuple[str, ...] = (), timeout_s: float = 120.0) -> TeiBenchmarkResult:
+    """One `pyzero tei CONFIG` session that plays a move of every board size in `sizes`
+    (`teinewgame N`, `position startpos moves a1`, `go movetime M`), as a GUI would: the
+    time each answer takes and the engine's resident memory, after each move and at peak.
+    An engine for another size than the config's is untrained (when the run has no
+    checkpoint) but as large as a trained one, so the memory is what a real session costs."""
+    import queue
+    import subprocess
+    import sys
+    import threading
+
+    command = [sys.executable, "-m", "pyzero", "tei", str(config_path)]
+    for override in overrides:
+        command += ["--set", override]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, bufsize=1)
+    lines: queue.Queue = queue.Queue()
+    errors: list[str] = []
+    threading.Thread(target=lambda: [lines.put(line.rstrip("\n")) for line in process.stdout] + [lines.put(None)],
+                     daemon=True).start()
+    threading.Thread(target=lambda: errors.extend(process.stderr), daemon=True).start()
+
+    def ask(line: str, answer: str) -> float:
+        process.stdin.write(line + "\n")
+        process.stdin.flush()
+        started = time.perf_counter()
+        while True:
+            try:
+                received = lines.get(timeout=timeout_s)
+            except queue.Empty:
+                raise RuntimeError(f"pyzero tei: no {answer!r} within {timeout_s} s after {line!r}") from None
+            if received is None:
+                raise RuntimeError(f"pyzero tei exited after {line!r}: {''.join(errors)[-2000:]}")
+            if received.split()[:1] == [answer]:
+                return time.perf_counter() - started
+
+    moves = []
+    peak = 0
+    try:
+        ask("tei", "teiok")
+        for size in sizes:
+            process.stdin.write(f"teinewgame {size}\n")
+            new_game = ask("isready", "readyok")
+            process.stdin.write("position startpos moves a1\n")
+            go = ask(f"go movetime {movetime_ms}", "bestmove")
+            resident, peak = _process_memory(process.pid)
+            moves.append(TeiMoveResult(size, new_game, go, resident))
+        process.stdin.write("quit\n")
+        process.stdin.flush()
+        process.wait(timeout=timeout_s)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return TeiBenchmarkResult(str(config_path), movetime_ms, moves, peak, max(m.go_seconds for m in moves))

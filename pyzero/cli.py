@@ -164,7 +164,17 @@ def replay(ptn_file: str, as_json: bool) -> None:
         click.echo(f"plies: {report['plies']}")
 
 
-@cli.group(invoke_without_command=True)
+class _BenchGroup(click.Group):
+    """`pyzero bench CONFIG ...` is `pyzero bench selfplay CONFIG ...`: a first word that
+    names no benchmark is the config file."""
+
+    def parse_args(self, context: click.Context, args: list[str]) -> list[str]:
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["selfplay", *args]
+        return super().parse_args(context, args)
+
+
+@cli.group(cls=_BenchGroup, invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def bench(context: click.Context, as_json: bool) -> None:
@@ -185,9 +195,8 @@ def bench(context: click.Context, as_json: bool) -> None:
             return
         context.invoke(bench_perft, as_json=False)
         context.invoke(bench_search, as_json=False)
-        context.invoke(bench_selfplay, game_name="connect4", option_pairs=(), blocks=4, channels=32, batch_size=128,
-                       games=None, workers=1, simulations=64, seconds=6.0, device="cpu", cache_entries=0,
-                       backend_name="torch", as_json=False)
+        context.invoke(bench_selfplay, config_path=None, overrides=(), option_pairs=(), seconds=6.0, as_json=False,
+                       **{name: None for name in _BENCH_OVERRIDES})
 
 
 @bench.command("perft")
@@ -263,9 +272,8 @@ def connect4_positions(run_directory, set_name, shared, simulations, limit, ever
 
     from pyzero.config import ConfigError, load_config
     from pyzero.games import make
-    from pyzero.training.checkpoint import load_latest_checkpoint, readable_checkpoints
+    from pyzero.model import build_model, load_latest_checkpoint, readable_checkpoints
     from pyzero.training.connect4_positions import optimal_move_share
-    from pyzero.training.trainer import build_model
 
     # One position at a time: one PyTorch thread is fastest for single-position batches,
     # and OpenMP threads spinning beside another busy process slowed this measurement
@@ -296,32 +304,96 @@ def connect4_positions(run_directory, set_name, shared, simulations, limit, ever
         _fail(f"{run}: no checkpoint", code=2)
 
 
-@bench.command("selfplay")
-@click.option("--game", "game_name", default="connect4", show_default=True)
-@click.option("--option", "-o", "option_pairs", multiple=True, metavar="KEY=VALUE", help="A game option (size=6).")
-@click.option("--blocks", default=4, show_default=True, help="ResNet residual blocks.")
-@click.option("--channels", default=32, show_default=True, help="ResNet channels.")
-@click.option("--batch-size", default=128, show_default=True)
-@click.option("--games", type=int, default=None, help="Concurrent games (default 3 x batch size).")
-@click.option("--workers", default=1, show_default=True, help="Mojo worker threads.")
-@click.option("--simulations", default=64, show_default=True, help="Simulations per move.")
-@click.option("--seconds", default=6.0, show_default=True, help="Measured self-play time.")
-@click.option("--device", default="cpu", show_default=True)
-@click.option("--cache-entries", default=0, show_default=True, help="Evaluation cache size (0: off).")
-@click.option("--backend", "backend_name", type=click.Choice(["torch", "max"]), default="torch", show_default=True)
+@bench.command("tei")
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, exists=True))
+@click.option("--sizes", default="3-8", show_default=True, help="Board sizes to play a move on, e.g. 3-8 or 6,8.")
+@click.option("--movetime", default=300, show_default=True, help="Milliseconds per move (go movetime).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a config value.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def bench_selfplay(game_name, option_pairs, blocks, channels, batch_size, games, workers, simulations, seconds,
-                   device, cache_entries, backend_name, as_json) -> None:
+def bench_tei(config_path, sizes, movetime, overrides, as_json) -> None:
+    """A TEI session over every board size: each move's answer time and the engine's
+    resident memory (after each move and at peak), as a GUI playing all sizes sees it."""
+    from pyzero.bench import run_tei_benchmark
+
+    try:
+        if "-" in sizes:
+            first, _, last = sizes.partition("-")
+            size_list = list(range(int(first), int(last) + 1))
+        else:
+            size_list = [int(size) for size in sizes.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"expected sizes like 3-8 or 6,8, got {sizes!r}", param_hint="--sizes") from None
+    try:
+        result = run_tei_benchmark(config_path, size_list, movetime, overrides)
+    except RuntimeError as error:
+        _fail(str(error))
+    if as_json:
+        click.echo(json.dumps({"benchmark": "tei", **asdict(result)}, indent=2))
+        return
+    table = Table(title=f"pyzero tei {result.config}: go movetime {result.movetime_ms}")
+    for column in ("size", "new game s", "go s", "resident MB"):
+        table.add_column(column, justify="right")
+    for move in result.moves:
+        table.add_row(str(move.size), f"{move.new_game_seconds:.3f}", f"{move.go_seconds:.3f}",
+                      f"{move.resident_bytes / 1e6:,.0f}")
+    console.print(table)
+    console.print(f"peak resident memory: {result.peak_resident_bytes / 1e6:,.0f} MB; "
+                  f"slowest answer {result.max_go_seconds:.3f} s")
+
+
+# Command-line options of `bench selfplay` and the config keys they override.
+_BENCH_OVERRIDES = {"game_name": "game.name", "blocks": "network.blocks", "channels": "network.channels",
+                    "batch_size": "selfplay.batch_size", "games": "selfplay.games", "workers": "selfplay.workers",
+                    "simulations": "search.simulations", "device": "inference.device",
+                    "cache_entries": "inference.cache_entries", "backend_name": "inference.backend"}
+
+
+@bench.command("selfplay")
+@click.argument("config_path", metavar="[CONFIG]", required=False, type=click.Path(dir_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override any config key.")
+@click.option("--game", "game_name", default=None, help="Game (default: the config's, else connect4).")
+@click.option("--option", "-o", "option_pairs", multiple=True, metavar="KEY=VALUE", help="A game option (size=6).")
+@click.option("--blocks", type=int, default=None, help="ResNet residual blocks (network.blocks).")
+@click.option("--channels", type=int, default=None, help="ResNet channels (network.channels).")
+@click.option("--batch-size", type=int, default=None, help="selfplay.batch_size")
+@click.option("--games", type=int, default=None, help="Concurrent games (selfplay.games).")
+@click.option("--workers", type=int, default=None, help="Mojo worker threads (selfplay.workers).")
+@click.option("--simulations", type=int, default=None, help="Simulations per move (search.simulations).")
+@click.option("--seconds", default=6.0, show_default=True, help="Measured self-play time.")
+@click.option("--device", default=None, help="inference.device")
+@click.option("--cache-entries", type=int, default=None, help="Evaluation cache size, 0: off (inference.cache_entries).")
+@click.option("--backend", "backend_name", type=click.Choice(["torch", "max"]), default=None, help="inference.backend")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def bench_selfplay(config_path, overrides, option_pairs, seconds, as_json, **options) -> None:
     """Keeping the network busy: raw inference vs self-play evaluations per second.
+
+    Measures what CONFIG trains with (game, network, batch size, games, workers,
+    simulations, backend, device, cache); without CONFIG, Connect4 with a ResNet 4x32,
+    batch 128, 384 games, 64 simulations and no cache. Options and --set override the
+    config. `pyzero bench CONFIG` is the same as `pyzero bench selfplay CONFIG`.
 
     Reports (a) the network's own throughput on full batches, (b) self-play network
     evaluations, positions and games per second with the same network and batch size,
     (c) efficiency = b / a, (d) batch fill, cache hit rate and queue waits.
     """
-    from pyzero.bench import run_selfplay_benchmark
+    from pyzero.bench import default_benchmark_config, run_selfplay_benchmark
+    from pyzero.config import ConfigError, load_config, validate_config
+    from pyzero.engine_build import EngineBuildError
 
-    result = run_selfplay_benchmark(game_name, _parse_options(option_pairs), blocks, channels, batch_size, games,
-                                    workers, simulations, seconds, device, cache_entries, backend_name)
+    values = _parse_overrides(overrides)
+    values.update({_BENCH_OVERRIDES[name]: value for name, value in options.items() if value is not None})
+    if option_pairs:
+        values["game.options"] = _parse_options(option_pairs)
+    try:
+        if config_path is not None:
+            config = load_config(config_path, values)
+        else:
+            config = validate_config(default_benchmark_config().model_dump(), values)
+        result = run_selfplay_benchmark(config, seconds)
+    except ConfigError as error:
+        _fail(str(error), code=2)
+    except EngineBuildError as error:
+        _fail(str(error))
     if as_json:
         click.echo(json.dumps({"benchmark": "selfplay", **asdict(result)}, indent=2))
         return
@@ -494,7 +566,7 @@ def arena(config_path, player_specs, checkpoint_every, mode, hero, games, simula
     from pyzero.arena.players import PlayerSpecError, checkpoint_player_specs, make_player
     from pyzero.arena.tournament import plot_elo_by_step, run_tournament, write_json_atomically
     from pyzero.selfplay import PipelineError
-    from pyzero.tei.client import TeiEngineError
+    from pyzero.players.tei_engine import TeiEngineError
     from pyzero.config import ConfigError, load_config, make_game_from_config
 
     try:

@@ -10,6 +10,7 @@ values are rejected with the file, the line, the key and the reason.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,6 +18,21 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 GAME_NAMES = ("tictactoe", "connect4", "tak")
+
+
+# The evaluation cache's memory per entry for L = max_policy_length (mojo/cache's layout:
+# a set of 4 entries is 8 * round_up(10 + 4 * ceil(L / 4), 8) bytes).
+CACHE_BYTES_PER_ENTRY_FORMULA = "2 L + 20"
+
+# Keys that moved to another section: an old config gets an error that says where to.
+MOVED_KEYS = {("selfplay", key): ("inference", key)
+              for key in ("backend", "device", "precision", "compile", "cache_entries", "max_policy_length")}
+
+
+def cache_bytes_per_entry(max_policy_length: int) -> int:
+    """Bytes one evaluation-cache entry takes (set header and padding included)."""
+    words = 10 + 4 * (-(-max_policy_length // 4))
+    return 8 * (-(-words // 8) * 8) // 4
 
 
 class ConfigError(ValueError):
@@ -75,18 +91,31 @@ class SelfPlaySection(Section):
     batch_size: int = Field(128, ge=1, le=65536, description="network batch")
     buffers: int = Field(2, ge=2, le=16, description="batch buffers (double buffering and more)")
     timeout_ms: float = Field(2.0, ge=0.1, le=100.0, description="a partial batch goes to the network after this")
-    cache_entries: int = Field(65536, ge=0, description="evaluation cache entries (0: off)")
-    max_policy_length: int = Field(512, ge=1, le=65535, description="longest legal-move list the cache stores")
     max_game_plies: int = Field(0, ge=0, description="0: no cap; else a longer game is a draw")
     noise_plies: int = Field(-1, ge=-1, description="plies (counted from the empty board) played with the search's Gumbel noise; "
                              "later moves are the search's best (gumbel_scale 0); -1: noise at every ply")
     random_opening_plies: int = Field(0, ge=0, le=1000, description="each game opens with 0..N uniformly random legal "
                                       "moves (N drawn uniformly per game), not trained on: wider positions; 0: none")
     tree_reuse: bool = True
-    backend: Literal["torch", "max"] = Field("torch", description="max: Modular MAX on CPU (pip install max)")
-    device: str = "cpu"
-    precision: Literal["float32", "float16", "bfloat16"] = "float32"
-    compile: bool = False
+
+
+class InferenceSection(Section):
+    """How every command runs the network: self-play, play, TEI, the arena, the training
+    evaluation and the benchmarks all take their backend and cache from here, so
+    `device: cuda` moves them all to the GPU."""
+
+    backend: Literal["torch", "max"] = Field("torch", description="torch, or max: Modular MAX on CPU")
+    device: str = Field("cpu", description="cpu, cuda, cuda:1, ...")
+    precision: Literal["float32", "float16", "bfloat16"] = Field("float32", description="autocast on CUDA")
+    compile: bool = Field(False, description="torch.compile the inference model (slow to start)")
+    cpu_threads: int = Field(0, ge=0, le=1024, description="torch intra-op threads on CPU; 0: the cores the "
+                             "self-play workers leave (self-play) or 1 (one search at a time)")
+    cache_entries: int = Field(65536, ge=0, description="evaluation cache entries per network (0: off). Memory: "
+                               f"about {CACHE_BYTES_PER_ENTRY_FORMULA} bytes an entry, L = max_policy_length "
+                               "(65536 entries: 3 MB at L = 7, 69 MB at L = 512, 136 MB at L = 1024), "
+                               "allocated at the first search")
+    max_policy_length: int = Field(512, ge=1, le=65535, description="longest legal-move list the cache stores "
+                                   "(longer positions are evaluated, not cached); sizes each entry")
 
 
 class ReplaySection(Section):
@@ -137,6 +166,7 @@ class RunConfig(Section):
     network: NetworkSection = Field(default_factory=NetworkSection)
     search: SearchSection = Field(default_factory=SearchSection)
     selfplay: SelfPlaySection = Field(default_factory=SelfPlaySection)
+    inference: InferenceSection = Field(default_factory=InferenceSection)
     replay: ReplaySection = Field(default_factory=ReplaySection)
     optimizer: OptimizerSection = Field(default_factory=OptimizerSection)
     training: TrainingSection = Field(default_factory=TrainingSection)
@@ -223,18 +253,28 @@ def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, dict]:
     return _merge(base, data), {**base_marks, **marks}
 
 
-def _locate(marks: dict, location: tuple, default: Path) -> str:
+def _locate(marks: dict, location: tuple, default: str | Path) -> str:
     for end in range(len(location), 0, -1):
         if location[:end] in marks:
             file, line = marks[location[:end]]
             return f"{file}:{line}"
-    return f"{default}:1"
+    return f"{default}:1" if isinstance(default, Path) else str(default)
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> RunConfig:
     """Reads, merges (`inherit`) and validates a run configuration."""
     path = Path(path)
     data, marks = _load_raw(path)
+    config = validate_config(data, overrides, marks, path)
+    config._path = path
+    return config
+
+
+def validate_config(data: dict, overrides: dict[str, Any] | None = None, marks: dict | None = None,
+                    source: str | Path = "<command line>") -> RunConfig:
+    """A config from a mapping with dotted `overrides` ("selfplay.games": 64) applied;
+    errors name `source` (and the line, where `marks` knows it), the key and the reason."""
+    data = copy.deepcopy(data)
     for dotted, value in (overrides or {}).items():
         target = data
         keys = dotted.split(".")
@@ -242,7 +282,7 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Ru
             target = target.setdefault(key, {})
         target[keys[-1]] = value
     try:
-        config = RunConfig.model_validate(data)
+        return RunConfig.model_validate(data)
     except ValidationError as error:
         problems = []
         for item in error.errors():
@@ -250,13 +290,12 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Ru
             key = ".".join(str(part) for part in location)
             reason = item["msg"]
             if item["type"] == "extra_forbidden":
-                reason = "unknown key"
+                moved = MOVED_KEYS.get(tuple(str(part) for part in location))
+                reason = f"moved to '{'.'.join(moved)}'" if moved else "unknown key"
             elif item["type"] == "missing":
                 reason = "required key is missing"
-            problems.append(f"{_locate(marks, location, path)}: key '{key}': {reason}")
+            problems.append(f"{_locate(marks or {}, location, source)}: key '{key}': {reason}")
         raise ConfigError("\n".join(problems)) from None
-    config._path = path
-    return config
 
 
 def make_game_from_config(config: RunConfig):

@@ -21,6 +21,7 @@ import numpy as np
 
 from pyzero.engine_build import load_engine
 from pyzero.games import State
+from pyzero.inference.cache import EvaluationCache  # noqa: F401 (the searches' cache, re-exported)
 
 EvaluatorSpec = str | tuple[str, int] | Callable[[np.ndarray, np.ndarray], tuple[Any, Any]]
 
@@ -138,25 +139,6 @@ class SearchStop:
     @property
     def address(self) -> int:
         return self._word.ctypes.data
-
-
-class EvaluationCache:
-    """The engine's bounded, thread-safe evaluation cache, keyed by Zobrist hash.
-
-    `entries` is the capacity; `max_policy_length` bounds the number of legal moves of a
-    stored position (longer ones are not stored). Priors are kept as Float16 (relative
-    error below 5e-4), values exactly. Clear it when the network's weights change.
-    """
-
-    def __init__(self, entries: int = 1 << 16, max_policy_length: int = 512):
-        self._raw = load_engine().EvaluationCache.new(entries, max_policy_length)
-
-    def stats(self) -> dict[str, float]:
-        """lookups, hits, misses, inserts, replacements, rejected, hit_rate, capacity, memory_bytes."""
-        return dict(self._raw.stats())
-
-    def clear(self) -> None:
-        self._raw.clear()
 
 
 _EXTRA_ARRAYS = {"sigma": np.float32, "gumbel": np.float32, "phase_visits": np.int64, "noisy_priors": np.float32}

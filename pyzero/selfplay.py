@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from pyzero.config import ConfigError, RunConfig
 from pyzero.engine_build import load_engine
 from pyzero.games import Game
 from pyzero.inference import TorchBackend, configure_cpu_threads
@@ -75,6 +76,20 @@ class SelfPlayOptions:
     max_policy_length: int = 512
     tree_reuse: bool = True
     gumbel: GumbelOptions = field(default_factory=GumbelOptions)
+
+    @classmethod
+    def from_config(cls, config: RunConfig, seed: int) -> "SelfPlayOptions":
+        """The self-play a run config describes (its selfplay, search and inference sections)."""
+        if config.search.algorithm != "gumbel":
+            raise ConfigError(f"{config.path}: key 'search.algorithm': self-play runs Gumbel MCTS; "
+                              "PUCT is available for analysis and play (pyzero.search.puct_search)")
+        section = config.selfplay
+        return cls(games=section.games, workers=section.workers, batch_size=section.batch_size,
+                   buffers_per_network=section.buffers, timeout_microseconds=int(section.timeout_ms * 1000),
+                   simulations=config.search.simulations, seed=seed, max_game_plies=section.max_game_plies,
+                   noise_plies=section.noise_plies, random_opening_plies=section.random_opening_plies,
+                   cache_entries=config.inference.cache_entries, max_policy_length=config.inference.max_policy_length,
+                   tree_reuse=section.tree_reuse, gumbel=GumbelOptions(**config.search.gumbel.model_dump()))
 
     def engine_options(self, networks: int) -> dict[str, Any]:
         options = {key: value for key, value in self.__dict__.items() if key != "gumbel"}

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from pyzero.games import make
-from pyzero.network import NetworkShape, ResNet
+from pyzero.model import NetworkShape, ResNet
 from pyzero.search import GumbelOptions, GumbelSearcher
 
 NO_TIME_LIMIT = 1000.0  # seconds; these searches stop at max_simulations instead

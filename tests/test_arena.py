@@ -7,11 +7,12 @@ import sys
 
 import pytest
 
+from pyzero.config import InferenceSection
 from pyzero.arena.match import play_one_game, play_pairing
 from pyzero.arena.openings import random_openings
 from pyzero.arena.tournament import pairings
 from pyzero.games import make
-from pyzero.network import ExactTestNetwork, NetworkShape
+from pyzero.model import ExactTestNetwork, NetworkShape
 from pyzero.players.baselines import MinimaxPlayer, RandomPlayer
 from pyzero.players.engine import NetworkEngine, SearchLimits
 from pyzero.search import GumbelOptions
@@ -51,7 +52,7 @@ def _network_player(game, seed, simulations=16):
     model = ExactTestNetwork(NetworkShape.of_game(game), seed=seed)
     options = GumbelOptions(max_considered_actions=4, gumbel_scale=0.0)
     return NetworkEngine(game, model, options, SearchLimits(simulations=simulations), name=f"net{seed}",
-                         cache_entries=0)
+                         inference_options=InferenceSection(cache_entries=0))
 
 
 def test_two_networks_in_the_pipeline_play_the_same_games_as_one_at_a_time():
@@ -71,8 +72,8 @@ def test_arena_command_writes_results_elo_and_plot(tmp_path):
     config = tmp_path / "ttt.yaml"
     config.write_text(f"game:\n  name: tictactoe\nrun_dir: {tmp_path / 'run'}\nevaluation:\n  simulations: 16\n")
     from pyzero.config import load_config
-    from pyzero.training.checkpoint import save_checkpoint
-    from pyzero.training.trainer import build_model
+    from pyzero.model import save_checkpoint
+    from pyzero.model import build_model
 
     model = build_model(load_config(config), make("tictactoe"))
     save_checkpoint(tmp_path / "run" / "checkpoints", 5, {"learner": {"model": model.state_dict(), "step": 5}}, 3)

@@ -95,8 +95,8 @@ def test_command_measures_every_checkpoint_and_skips_broken_ones(tmp_path):
 
     from pyzero.config import load_config
     from pyzero.games import make
-    from pyzero.training.checkpoint import save_checkpoint
-    from pyzero.training.trainer import build_model
+    from pyzero.model import save_checkpoint
+    from pyzero.model import build_model
 
     run = tmp_path / "run"
     run.mkdir()

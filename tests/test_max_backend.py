@@ -5,8 +5,9 @@ import torch
 
 max_engine = pytest.importorskip("max", reason="Modular MAX is an optional backend: pip install max")
 
-from pyzero.inference import BackendOptions, TorchBackend, make_backend  # noqa: E402
-from pyzero.network import NetworkShape, ResNet  # noqa: E402
+from pyzero.config import InferenceSection  # noqa: E402
+from pyzero.inference import TorchBackend, make_backend  # noqa: E402
+from pyzero.model import NetworkShape, ResNet  # noqa: E402
 
 
 def test_max_matches_torch_and_takes_new_weights(tmp_path):
@@ -17,7 +18,7 @@ def test_max_matches_torch_and_takes_new_weights(tmp_path):
         if isinstance(module, torch.nn.BatchNorm2d):
             module.running_mean.uniform_(-0.5, 0.5)
             module.running_var.uniform_(0.5, 2.0)
-    backends = [TorchBackend(model), make_backend(model, "max", BackendOptions(cpu_threads=1))]
+    backends = [TorchBackend(model), make_backend(model, InferenceSection(backend="max", cpu_threads=1))]
     planes = torch.rand(32, *shape.input_shape).round()
     outputs = []
     for backend in backends:

@@ -5,7 +5,7 @@ import pytest
 
 from pyzero.games import make
 from pyzero.inference import TorchBackend
-from pyzero.network import ExactTestNetwork, NetworkShape
+from pyzero.model import ExactTestNetwork, NetworkShape
 from pyzero.replay import ReplayBuffer
 from pyzero.selfplay import SelfPlay, SelfPlayOptions
 

@@ -8,9 +8,8 @@ import pytest
 import torch
 
 from pyzero.games import make
-from pyzero.inference import TorchBackend
-from pyzero.network import ExactTestNetwork, NetworkShape
-from pyzero.players.engine import network_evaluator
+from pyzero.inference import SearchEvaluator, TorchBackend
+from pyzero.model import ExactTestNetwork, NetworkShape
 from pyzero.search import GumbelOptions, GumbelSearcher
 from pyzero.selfplay import PipelineError, SelfPlay, SelfPlayOptions, selfplay_search_seed
 
@@ -30,7 +29,7 @@ def replay_with_single_threaded_search(game, networks, options, game_id, length,
             gumbel = options.gumbel if noisy else dataclasses.replace(options.gumbel, gumbel_scale=0.0)
             searcher = GumbelSearcher(state, gumbel)
         seed = selfplay_search_seed(options.seed, game_id, state.ply)
-        result = searcher.run(options.simulations, network_evaluator(networks[network]), seed=seed)
+        result = searcher.run(options.simulations, SearchEvaluator(TorchBackend(networks[network])), seed=seed)
         actions.append(result.chosen_action)
         targets.append(result.policy_target)
         searcher.advance(result.chosen_action)
@@ -194,7 +193,7 @@ def test_ctrl_c_stops_cleanly_with_every_thread_joined(tmp_path):
         "import threading\n"
         "from pyzero.games import make\n"
         "from pyzero.inference import TorchBackend\n"
-        "from pyzero.network import ExactTestNetwork, NetworkShape\n"
+        "from pyzero.model import ExactTestNetwork, NetworkShape\n"
         "from pyzero.selfplay import SelfPlay, SelfPlayOptions\n"
         "game = make('connect4')\n"
         "selfplay = SelfPlay(game, [TorchBackend(ExactTestNetwork(NetworkShape.of_game(game)))],\n"

@@ -21,7 +21,7 @@ import pytest
 
 from pyzero.games import make
 from pyzero.players.time_manager import clock_budget_ms
-from pyzero.tei.client import TeiEngine, TeiEngineError, parse_info_line, parse_option_line
+from pyzero.players.tei_engine import TeiEngine, TeiEngineError, parse_info_line, parse_option_line
 from pyzero.tei.commands import (GoRequest, TeiCommandError, parse_go, parse_new_game, parse_position,
                                  parse_set_option, score_centipawns)
 from pyzero.tei.search_job import plan_search

@@ -12,14 +12,14 @@ import pytest
 import torch
 
 from pyzero.config import ConfigError, load_config
-from pyzero.training.checkpoint import CheckpointError, load_latest_checkpoint, read_checkpoint, save_checkpoint
+from pyzero.model import CheckpointError, load_latest_checkpoint, read_checkpoint, save_checkpoint
 from pyzero.training.learner import learning_rate_factor
 from pyzero.training.trainer import Trainer
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 TINY = {
     "network.blocks": 1, "network.channels": 8, "network.value_hidden": 8,
-    "search.simulations": 8, "selfplay.games": 16, "selfplay.batch_size": 16, "selfplay.cache_entries": 1024,
+    "search.simulations": 8, "selfplay.games": 16, "selfplay.batch_size": 16, "inference.cache_entries": 1024,
     "replay.min_positions": 50, "training.batch_size": 32, "training.steps": 30, "training.publish_interval": 5,
     "checkpoint.interval_steps": 10, "evaluation.games": 0,
 }

@@ -68,14 +68,13 @@ def _pipeline_can_play(player_a, player_b) -> bool:
 
 def _play_in_pipeline(game, player_a: NetworkEngine, player_b: NetworkEngine, openings, games, seed,
                       max_game_plies, concurrent_games) -> list[GameRecord]:
-    from pyzero.inference import TorchBackend
     from pyzero.selfplay import SelfPlay, SelfPlayOptions
 
     concurrent = max(2, min(concurrent_games, games + games % 2))
     options = SelfPlayOptions(games=concurrent, batch_size=min(64, concurrent), simulations=player_a.limits.simulations,
                               seed=seed, max_game_plies=max_game_plies, tree_reuse=False, gumbel=player_a.gumbel,
                               timeout_microseconds=1000)
-    selfplay = SelfPlay(game, [TorchBackend(player_a.model), TorchBackend(player_b.model)], options)
+    selfplay = SelfPlay(game, [player_a.inference.backend, player_b.inference.backend], options)
     selfplay.set_openings(openings)
     finished: dict[int, tuple[int, int]] = {}
     with selfplay:

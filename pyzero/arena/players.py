@@ -20,8 +20,8 @@ from pathlib import Path
 
 from pyzero.games import Game
 from pyzero.players.baselines import MinimaxPlayer, RandomPlayer, RolloutMctsPlayer
-from pyzero.players.engine import NetworkEngine, SearchLimits, load_network, play_gumbel_options
-from pyzero.training.checkpoint import list_checkpoints
+from pyzero.model import list_checkpoints, load_network
+from pyzero.players.engine import NetworkEngine, SearchLimits
 
 
 class PlayerSpecError(ValueError):
@@ -60,7 +60,7 @@ def make_player(spec: str, config, game: Game, simulations: int, tei_move_second
         command = shlex.split(text[4:])
         if not command:
             raise PlayerSpecError(f"player {spec!r}: expected tei:COMMAND")
-        from pyzero.tei.client import TeiEngine
+        from pyzero.players.tei_engine import TeiEngine
 
         return TeiEngine(command, movetime_ms=max(1, int(tei_move_seconds * 1000)))
     return _network_player(text, config, game, simulations)
@@ -88,7 +88,7 @@ def _network_player(text: str, config, game: Game, simulations: int) -> NetworkE
         raise PlayerSpecError(f"player {text!r}: {error}") from error
     except RuntimeError as error:  # state dict of another network shape
         raise PlayerSpecError(f"player {text!r}: the checkpoint does not fit the config's network: {error}") from error
-    engine = NetworkEngine(game, model, play_gumbel_options(config), SearchLimits(simulations=simulations),
-                           name=f"step-{step}" if step is not None else text)
+    engine = NetworkEngine.from_config(config, limits=SearchLimits(simulations=simulations), game=game, model=model,
+                                       name=f"step-{step}" if step is not None else text)
     engine.checkpoint, engine.step = path, step
     return engine

@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 
 from pyzero.config import RunConfig, load_config, make_game_from_config
-from pyzero.players.engine import NetworkEngine, SearchLimits, play_gumbel_options
+from pyzero.model import build_model
+from pyzero.players.engine import NetworkEngine, SearchLimits
 
 
 def is_config_path(target: str) -> bool:
@@ -44,9 +45,6 @@ def build_play_engine(target: str, checkpoint: str | Path | None = None, limits:
 
 def untrained_engine(config: RunConfig, limits: SearchLimits | None = None, seed: int = 0) -> NetworkEngine:
     """An engine with a freshly initialised network of the config's shape (no checkpoint)."""
-    from pyzero.training.trainer import build_model
-
     game = make_game_from_config(config)
-    return NetworkEngine(game, build_model(config, game), play_gumbel_options(config),
-                         limits or SearchLimits(simulations=config.evaluation.simulations), seed, "untrained",
-                         survey_fraction=config.search.survey_fraction)
+    return NetworkEngine.from_config(config, limits=limits, seed=seed, name="untrained", game=game,
+                                     model=build_model(config, game))

@@ -17,8 +17,11 @@ from pathlib import Path
 
 import torch
 
+from pyzero.config import InferenceSection, make_game_from_config
 from pyzero.games import Game, State
-from pyzero.search import EvaluationCache, GumbelOptions, GumbelSearcher, SearchResult, SearchStop
+from pyzero.inference import CachedInference, make_inference
+from pyzero.model import load_network
+from pyzero.search import GumbelOptions, GumbelSearcher, SearchResult, SearchStop
 
 
 @dataclass(frozen=True)
@@ -43,70 +46,30 @@ class SearchLimits:
             raise ValueError(f"survey_fraction must be within [0, 1), got {self.survey_fraction}")
 
 
-def load_network(config, checkpoint: str | Path | None = None, game: Game | None = None
-                 ) -> tuple[torch.nn.Module, Path | None, int | None]:
-    """(model in eval mode, checkpoint path or None, learner step or None) for a run config.
-
-    `checkpoint` is a file, a run directory (its latest checkpoint) or None (the config's
-    run directory's latest checkpoint, or an untrained network when there is none)."""
-    from pyzero.config import make_game_from_config
-    from pyzero.training.checkpoint import load_latest_checkpoint, read_checkpoint
-    from pyzero.training.trainer import build_model
-
-    game = game or make_game_from_config(config)
-    model = build_model(config, game)
-    if checkpoint is None:
-        directory = config.run_directory() / "checkpoints"
-        found = load_latest_checkpoint(directory, warn=lambda message: None)
-    else:
-        path = Path(checkpoint)
-        if path.is_dir():
-            directory = path / "checkpoints" if (path / "checkpoints").is_dir() else path
-            found = load_latest_checkpoint(directory, warn=lambda message: None)
-            if found is None:
-                raise FileNotFoundError(f"{path}: no readable checkpoint")
-        elif path.is_file():
-            found = (path, read_checkpoint(path))
-        else:
-            raise FileNotFoundError(f"{path}: no such checkpoint file or run directory")
-    if found is None:
-        model.eval()
-        return model, None, None
-    path, payload = found
-    model.load_state_dict(payload["learner"]["model"])
-    model.eval()
-    return model, path, int(payload["learner"].get("step", 0))
-
-
-def network_evaluator(model: torch.nn.Module):
-    """A search evaluator (planes, legal) -> (logits, values) running `model` on CPU."""
-    def evaluate(planes, legal):
-        with torch.inference_mode():
-            logits, values = model(torch.from_numpy(planes))
-        return logits.float().numpy(), values.float().numpy()
-    return evaluate
-
-
 def play_gumbel_options(config) -> GumbelOptions:
     """The config's Gumbel search options with the noise off: how an engine plays."""
-    gumbel = config.search.gumbel
-    return GumbelOptions(max_considered_actions=gumbel.max_considered_actions, gumbel_scale=0.0,
-                         c_visit=gumbel.c_visit, c_scale=gumbel.c_scale, rescale=gumbel.rescale)
+    options = GumbelOptions(**config.search.gumbel.model_dump())
+    options.gumbel_scale = 0.0
+    return options
 
 
 class NetworkEngine:
-    """A network (or the uniform evaluator when `model` is None) searched with Gumbel MCTS."""
+    """A network (or the uniform evaluator when `model` is None) searched with Gumbel MCTS.
+
+    The network runs behind the config's inference backend and device with an evaluation
+    cache around it (`inference`, a `CachedInference`; made from `model` and
+    `inference_options` when not given). The cache is allocated at the first search, so
+    engines made for games that are never played cost no cache memory."""
 
     def __init__(self, game: Game, model: torch.nn.Module | None, gumbel: GumbelOptions | None = None,
                  limits: SearchLimits | None = None, seed: int = 0, name: str = "pyzero",
-                 cache_entries: int = 1 << 16, torch_threads: int | None = 1, survey_fraction: float = 0.1):
-        # The search sends small batches (a survey batch, m leaves): one PyTorch thread is
-        # fastest for them, and several OpenMP threads on a busy 2-core machine took 170 ms
-        # per batch against 0.2 ms for one (measured). This is process-wide; None keeps it.
-        if torch_threads is not None and model is not None:
-            torch.set_num_threads(torch_threads)
+                 inference_options: InferenceSection | None = None, survey_fraction: float = 0.1,
+                 inference: CachedInference | None = None):
         self.game = game
         self.model = model.eval() if model is not None else None
+        if inference is None and model is not None:
+            inference = make_inference(self.model, inference_options or InferenceSection(), search_threads=True)
+        self.inference = inference
         self.gumbel = gumbel or GumbelOptions(gumbel_scale=0.0)
         self.limits = limits or SearchLimits(simulations=200)
         self.seed = seed
@@ -114,26 +77,33 @@ class NetworkEngine:
         self.survey_fraction = survey_fraction
         self.checkpoint: Path | None = None
         self.step: int | None = None
-        self.cache = EvaluationCache(cache_entries, max_policy_length=game.num_actions) if cache_entries else None
+
+    @property
+    def cache(self):
+        """The evaluation cache (None for the uniform evaluator or with `cache_entries` 0)."""
+        return self.inference.cache if self.inference is not None else None
 
     @classmethod
     def from_config(cls, config, checkpoint: str | Path | None = None, limits: SearchLimits | None = None,
-                    seed: int = 0, name: str | None = None) -> "NetworkEngine":
-        """The engine of a run config: its game, network (latest or given checkpoint) and
-        Gumbel options (noise off), with `limits` or the config's evaluation simulations."""
-        from pyzero.config import make_game_from_config
-
-        game = make_game_from_config(config)
-        model, path, step = load_network(config, checkpoint, game)
-        engine = cls(game, model, play_gumbel_options(config), limits or SearchLimits(simulations=config.evaluation.simulations), seed,
+                    seed: int = 0, name: str | None = None, game: Game | None = None,
+                    model: torch.nn.Module | None = None) -> "NetworkEngine":
+        """The engine of a run config: its game, network (latest or given checkpoint, or
+        `model`), inference backend, device and cache, and Gumbel options (noise off),
+        with `limits` or the config's evaluation simulations."""
+        game = game or make_game_from_config(config)
+        path = step = None
+        if model is None:
+            model, path, step = load_network(config, checkpoint, game)
+        engine = cls(game, model, play_gumbel_options(config),
+                     limits or SearchLimits(simulations=config.evaluation.simulations), seed,
                      name or (f"step-{step}" if step is not None else "untrained"),
-                     survey_fraction=config.search.survey_fraction)
+                     inference_options=config.inference, survey_fraction=config.search.survey_fraction)
         engine.checkpoint, engine.step = path, step
         return engine
 
     def evaluator(self):
-        """The search evaluator: the network on CPU, or "uniform" without one."""
-        return "uniform" if self.model is None else network_evaluator(self.model)
+        """The search evaluator: the network behind its backend, or "uniform" without one."""
+        return "uniform" if self.inference is None else self.inference.evaluator
 
     def analyse(self, state: State, limits: SearchLimits | None = None, stop: SearchStop | None = None
                 ) -> SearchResult:

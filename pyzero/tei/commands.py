@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# `bestmove` when no move can be given (no position, a finished game, a refused board
-# size): the spelling UCI engines such as Stockfish use when there is no legal move.
-NO_MOVE = "(none)"
+from pyzero.players.tei_engine import NO_MOVE  # noqa: F401 (re-exported: the protocol's "no move" word)
 
 
 class TeiCommandError(ValueError):

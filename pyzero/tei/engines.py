@@ -88,10 +88,11 @@ class EnginePool:
 
     def _untrained_engine(self, setup: GameSetup) -> NetworkEngine:
         from pyzero.games import make
-        from pyzero.training.trainer import build_model
+        from pyzero.model import build_model
 
         options = {key: value for key, value in self.config.game.options.items() if key not in SIZE_DEPENDENT_OPTIONS}
         game = make("tak", size=setup.size, komi=setup.half_komi / 2, **options)
         native = self.native_engine
         return NetworkEngine(game, build_model(self.config, game), native.gumbel, native.limits, native.seed,
-                             name="untrained", survey_fraction=native.survey_fraction)
+                             name="untrained", inference_options=self.config.inference,
+                             survey_fraction=native.survey_fraction)

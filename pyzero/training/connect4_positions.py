@@ -21,7 +21,7 @@ import torch
 
 from pyzero.games import make
 from pyzero.search import gumbel_search
-from pyzero.players.engine import network_evaluator
+from pyzero.inference import SearchEvaluator, TorchBackend
 
 
 @dataclass
@@ -83,7 +83,7 @@ def optimal_move_share(model: torch.nn.Module, path: str | Path, simulations: in
                        limit: int | None = None) -> PositionSetResult:
     game = make("connect4")
     model = model.eval()
-    evaluate = network_evaluator(model)
+    evaluate = SearchEvaluator(TorchBackend(model))
     raw_hits = search_hits = raw_kept = search_kept = 0
     rows = read_positions(path, limit)
     for moves, _ in rows:

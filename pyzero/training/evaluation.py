@@ -13,22 +13,20 @@ from dataclasses import dataclass
 
 import torch
 
+from pyzero.config import RunConfig
 from pyzero.games import Game, State
-from pyzero.players.engine import network_evaluator
+from pyzero.inference import make_inference
 from pyzero.players.baselines import MinimaxPlayer, RandomPlayer, RolloutMctsPlayer  # noqa: F401 (re-exported)
-from pyzero.search import gumbel_search
+from pyzero.players.engine import NetworkEngine, SearchLimits, play_gumbel_options
 
 
-class NetworkPlayer:
-    def __init__(self, model: torch.nn.Module, simulations: int, name: str = "network"):
-        model.eval()
-        self.evaluate = network_evaluator(model)
-        self.simulations = simulations
-        self.name = name
-
-    def choose(self, state: State, rng: random.Random) -> str:
-        result = gumbel_search(state, self.simulations, self.evaluate, seed=0, gumbel_scale=0.0)
-        return result.chosen_move
+def network_player(config: RunConfig, game: Game, model: torch.nn.Module, name: str = "network") -> NetworkEngine:
+    """The network as the evaluation plays it: the config's Gumbel options (noise off),
+    `evaluation.simulations` per move, and the config's inference backend, device and
+    cache. Torch's thread count is left alone: the learner in this process wants it."""
+    inference = make_inference(model.eval(), config.inference)
+    return NetworkEngine(game, model, play_gumbel_options(config), SearchLimits(simulations=config.evaluation.simulations),
+                         name=name, inference=inference)
 
 
 @dataclass

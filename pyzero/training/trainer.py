@@ -23,19 +23,17 @@ import numpy as np
 import torch
 
 from pyzero.config import ConfigError, RunConfig, make_game_from_config
-from pyzero.inference import BackendOptions, make_backend
-from pyzero.network import NetworkShape, ResNet
+from pyzero.inference import make_backend
+from pyzero.model import build_model, load_latest_checkpoint, save_checkpoint
 from pyzero.replay import ReplayBuffer
-from pyzero.search import GumbelOptions
 from pyzero.selfplay import SelfPlay, SelfPlayOptions
-from pyzero.training.checkpoint import load_latest_checkpoint, save_checkpoint
 from pyzero.training.dashboard import TrainingView
 from pyzero.training.evaluation import (
     MatchResult,
-    NetworkPlayer,
     RandomPlayer,
     RolloutMctsPlayer,
     losses_against_minimax,
+    network_player,
     play_match,
 )
 from pyzero.training.learner import Learner
@@ -60,27 +58,6 @@ class RunCounters:
     selfplay_starts: int = 0  # each start gets fresh game seeds
     elapsed_seconds: float = 0.0
     evaluations: list[dict] = field(default_factory=list)
-
-
-def build_model(config: RunConfig, game) -> ResNet:
-    network = config.network
-    return ResNet(NetworkShape.of_game(game), blocks=network.blocks, channels=network.channels,
-                  policy_channels=network.policy_channels, value_channels=network.value_channels,
-                  value_hidden=network.value_hidden)
-
-
-def selfplay_options(config: RunConfig, seed: int) -> SelfPlayOptions:
-    if config.search.algorithm != "gumbel":
-        raise ConfigError(f"{config.path}: key 'search.algorithm': self-play runs Gumbel MCTS; "
-                          "PUCT is available for analysis and play (pyzero.search.puct_search)")
-    section = config.selfplay
-    gumbel = GumbelOptions(**config.search.gumbel.model_dump())
-    return SelfPlayOptions(games=section.games, workers=section.workers, batch_size=section.batch_size,
-                           buffers_per_network=section.buffers, timeout_microseconds=int(section.timeout_ms * 1000),
-                           simulations=config.search.simulations, seed=seed, max_game_plies=section.max_game_plies,
-                           noise_plies=section.noise_plies, random_opening_plies=section.random_opening_plies,
-                           cache_entries=section.cache_entries, max_policy_length=section.max_policy_length,
-                           tree_reuse=section.tree_reuse, gumbel=gumbel)
 
 
 class Trainer:
@@ -143,7 +120,7 @@ class Trainer:
     def evaluate(self) -> dict:
         section = self.config.evaluation
         current = copy.deepcopy(self.model).cpu().eval()
-        player = NetworkPlayer(current, section.simulations)
+        player = network_player(self.config, self.game, current)
         results: list[MatchResult] = []
         seed = self.learner.step
         for opponent_name in section.opponents:
@@ -152,7 +129,7 @@ class Trainer:
             elif opponent_name == "mcts":
                 opponent = RolloutMctsPlayer(section.rollout_simulations)
             elif self.previous_model is not None:
-                opponent = NetworkPlayer(self.previous_model, section.simulations, name="previous")
+                opponent = network_player(self.config, self.game, self.previous_model, name="previous")
             else:
                 continue
             results.append(play_match(self.game, player, opponent, section.games, seed=seed))
@@ -173,12 +150,10 @@ class Trainer:
         config = self.config
         total_steps = min(config.training.steps, max_steps) if max_steps else config.training.steps
         inference_model = copy.deepcopy(self.model).eval()
-        backend = make_backend(inference_model, config.selfplay.backend,
-                               BackendOptions(device=config.selfplay.device, precision=config.selfplay.precision,
-                                              compile=config.selfplay.compile))
+        backend = make_backend(inference_model, config.inference)
         self.counters.selfplay_starts += 1
         seed = config.training.seed * 1_000_003 + self.counters.selfplay_starts
-        selfplay = SelfPlay(self.game, [backend], selfplay_options(config, seed))
+        selfplay = SelfPlay(self.game, [backend], SelfPlayOptions.from_config(config, seed))
         started = time.monotonic()
         elapsed_before = self.counters.elapsed_seconds
         last_view = 0.0

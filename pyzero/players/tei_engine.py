@@ -1,4 +1,4 @@
-"""`TeiEngine`: an external TEI engine (tiltak, topaz, `pyzero tei` ...) as an arena player.
+"""`TeiEngine`: an external TEI engine (tiltak, topaz, `pyzero tei` ...) as a player.
 
     with TeiEngine(["tiltak", "tei"], movetime_ms=500) as engine:
         move = engine.choose(state, rng)       # a legal PTN move for a pyzero Tak state
@@ -28,8 +28,11 @@ from pathlib import Path
 from typing import Sequence
 
 from pyzero.games import IllegalMoveError, State
-from pyzero.tei.commands import NO_MOVE
 
+# `bestmove` when no move can be given (no position, a finished game, a refused board
+# size): the spelling UCI engines such as Stockfish use when there is no legal move. The
+# TEI server (pyzero.tei) answers with it too.
+NO_MOVE = "(none)"
 STDERR_TAIL_LINES = 40
 _END_OF_OUTPUT = None  # what the stdout reader queues when the engine closes its stdout
 

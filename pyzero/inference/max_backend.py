@@ -1,5 +1,5 @@
 """Inference on the CPU through Modular's MAX engine: the same `evaluate_into` interface
-as `TorchBackend`, for the AlphaZero `ResNet` (pyzero.network) only.
+as `TorchBackend`, for the AlphaZero `ResNet` (pyzero.model.network) only.
 
 Measured on 2 cores, batches of 64/128/256 (evaluations per second, MAX 26.7 vs torch 2.13):
 
@@ -57,7 +57,7 @@ _SESSION_LOCK = threading.Lock()
 
 
 def _network_spec(model) -> dict:
-    """The shape of a pyzero.network.ResNet: all the graph depends on (not the weights)."""
+    """The shape of a pyzero.model.network.ResNet: all the graph depends on (not the weights)."""
     planes, height, width = (int(size) for size in model.shape.input_shape)
     return {"input_shape": [planes, height, width], "num_actions": int(model.shape.num_actions),
             "blocks": len(model.blocks), "channels": int(model.stem[0].out_channels),
@@ -211,7 +211,7 @@ def _session(threads: int):
 
 
 class MaxBackend:
-    """A pyzero.network.ResNet run by MAX on the CPU, with TorchBackend's interface.
+    """A pyzero.model.network.ResNet run by MAX on the CPU, with TorchBackend's interface.
 
     `MaxBackend(model, options=None, cache_dir=None)`: compiles (or finds cached) the graph
     for the model's shape now; makes the session and binds the weights at the first batch.
@@ -219,9 +219,9 @@ class MaxBackend:
     batch (what `configure_cpu_threads` set), fixed for the process from then on."""
 
     def __init__(self, model: torch.nn.Module, options=None, cache_dir: str | os.PathLike | None = None):
-        from .inference import BackendOptions
+        from pyzero.config import InferenceSection
 
-        self.options = options or BackendOptions()
+        self.options = options or InferenceSection()
         if torch.device(self.options.device).type != "cpu":
             raise ValueError("MaxBackend runs on the CPU only")
         if self.options.precision != "float32":

@@ -1,0 +1,57 @@
+"""The inference layer: backends behind one interface (`backend.py`), the evaluation cache
+(`cache.py`) and the wrapper that gives a backend a cache and a search evaluator
+(`evaluator.py`). Above the model layer (it runs a model it is given), below search and
+self-play.
+
+    backend = make_backend(model, config.inference)          # torch or max, on its device
+    inference = CachedInference(backend)                     # + cache, + search evaluator
+    searcher.run(200, inference.evaluator, seed, inference.cache)
+"""
+
+from __future__ import annotations
+
+import torch
+
+from pyzero.config import InferenceSection
+from pyzero.inference.backend import InferenceBackend, configure_cpu_threads, configure_search_threads
+from pyzero.inference.cache import EvaluationCache
+from pyzero.inference.evaluator import CachedInference, SearchEvaluator
+from pyzero.inference.torch_backend import TorchBackend
+
+BACKEND_NAMES = ("torch", "max")
+
+
+def make_backend(model: torch.nn.Module, options: InferenceSection | None = None):
+    """The backend `options.backend` names ("torch" or "max") for `model` on `options.device`."""
+    options = options or InferenceSection()
+    if options.backend == "torch":
+        return TorchBackend(model, options)
+    if options.backend == "max":
+        if options.device != "cpu":
+            raise ValueError("the MAX backend runs on the CPU here; use inference.backend 'torch' for GPUs")
+        try:
+            import max  # noqa: F401 - only to say clearly what is missing
+        except ImportError:
+            raise ValueError("the MAX backend needs Modular's MAX: pip install max") from None
+        from pyzero.inference.max_backend import MaxBackend
+
+        return MaxBackend(model, options)
+    raise ValueError(f"unknown inference backend {options.backend!r} ({', '.join(BACKEND_NAMES)})")
+
+
+def make_inference(model: torch.nn.Module, options: InferenceSection | None = None,
+                   search_threads: bool = False) -> CachedInference:
+    """A model behind the configured backend with the configured cache: what an engine
+    that searches one position at a time evaluates with. `search_threads` also sets torch's
+    (process-wide) CPU threads for such searches (`configure_search_threads`): right for
+    play, TEI and the arena, wrong inside a training run, whose learner wants its cores."""
+    backend = make_backend(model, options)
+    if search_threads:
+        configure_search_threads(backend)
+    return CachedInference(backend, options)
+
+
+__all__ = [
+    "BACKEND_NAMES", "CachedInference", "EvaluationCache", "InferenceBackend", "SearchEvaluator", "TorchBackend",
+    "configure_cpu_threads", "configure_search_threads", "make_backend", "make_inference",
+]

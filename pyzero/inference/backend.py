@@ -1,0 +1,67 @@
+"""The one interface every inference backend has (as lc0's backends have one).
+
+A backend runs one network on one device. Its whole surface is:
+
+    backend.evaluate_into(inputs, logits_out, values_out)   # one batch, outputs in place
+    backend.load_state_dict(state)                          # new weights, before the next batch
+    backend.device, backend.pin_memory, backend.options
+
+`inputs` is float32 `[B, C, H, W]` on the host (pinned when `pin_memory`), `logits_out`
+float32 `[B, A]` and `values_out` float32 `[B]` (from the side to move, in (-1, 1)). Self-play
+hands it slices of its batch buffers; searches from Python reach it through
+`SearchEvaluator`, and the evaluation cache wraps it in `CachedInference`, so every
+command evaluates the same way and `inference.device: cuda` moves them all to the GPU.
+Options are the config's `inference` section (`InferenceSection`), defined once there.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Protocol, runtime_checkable
+
+import torch
+
+from pyzero.config import InferenceSection
+
+
+@runtime_checkable
+class InferenceBackend(Protocol):
+    """What the pipeline, the searches and the cache wrapper need from a backend."""
+
+    options: InferenceSection
+    device: torch.device
+
+    @property
+    def pin_memory(self) -> bool: ...
+
+    def evaluate_into(self, inputs: torch.Tensor, logits_out: torch.Tensor, values_out: torch.Tensor) -> None: ...
+
+    def load_state_dict(self, state: dict) -> None: ...
+
+
+def configure_cpu_threads(backends, search_workers: int) -> int:
+    """Sets torch's intra-op threads for CPU inference beside `search_workers` Mojo workers.
+
+    Measured on 2 cores (Connect4, ResNet 4x32, batch 128): torch on both cores beside one
+    worker ran a batch in 13.6 ms against 7.2 ms alone (its threads wait on each other
+    whenever the worker takes a core), while one torch thread kept 98% of its own
+    speed and gave more self-play evaluations per second. So CPU inference gets the
+    cores the workers leave, unless the config's `inference.cpu_threads` says otherwise.
+    """
+    cpu_backends = [backend for backend in backends if backend.device.type == "cpu"]
+    if not cpu_backends:
+        return torch.get_num_threads()
+    explicit = [backend.options.cpu_threads for backend in cpu_backends if backend.options.cpu_threads > 0]
+    threads = explicit[0] if explicit else max(1, (os.cpu_count() or 1) - search_workers)
+    torch.set_num_threads(threads)
+    return threads
+
+
+def configure_search_threads(backend) -> None:
+    """Torch threads for one search at a time (play, TEI, the arena, evaluation matches).
+
+    Those searches send small batches (a survey batch, m leaves): one PyTorch thread is
+    fastest for them, and several OpenMP threads on a busy 2-core machine took 170 ms per
+    batch against 0.2 ms for one (measured). Process-wide; `inference.cpu_threads` wins."""
+    if backend.device.type == "cpu":
+        torch.set_num_threads(backend.options.cpu_threads or 1)

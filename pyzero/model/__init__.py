@@ -1,0 +1,22 @@
+"""The model layer: the policy-value network, building it from a run config, and
+checkpoint files (written atomically, verified on read).
+
+Above the config and the games, below inference: a backend runs a model it is given, and
+never builds or reads one itself.
+"""
+
+from pyzero.model.build import build_model, load_network
+from pyzero.model.checkpoint import (
+    CheckpointError,
+    list_checkpoints,
+    load_latest_checkpoint,
+    read_checkpoint,
+    readable_checkpoints,
+    save_checkpoint,
+)
+from pyzero.model.network import ExactTestNetwork, NetworkShape, ResNet
+
+__all__ = [
+    "CheckpointError", "ExactTestNetwork", "NetworkShape", "ResNet", "build_model", "list_checkpoints",
+    "load_latest_checkpoint", "load_network", "read_checkpoint", "readable_checkpoints", "save_checkpoint",
+]

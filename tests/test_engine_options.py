@@ -1,0 +1,82 @@
+"""Every command plays with the config's search options and runs the config's inference.
+
+Defect 2: `play_gumbel_options` (the engine of play, TEI and the arena) dropped
+`search.gumbel.rounds_per_batch`. Defect 3: the training evaluation searched with
+default Gumbel options, whatever `search.gumbel` said. Both now read every field of the
+config's section; the tests set each field away from its default and look for it.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from pyzero.config import GumbelSection, InferenceSection, RunConfig
+from pyzero.games import make
+from pyzero.inference import SearchEvaluator, TorchBackend
+from pyzero.model import ExactTestNetwork, NetworkShape
+from pyzero.players.engine import NetworkEngine, play_gumbel_options
+from pyzero.search import GumbelSearcher
+from pyzero.training.evaluation import network_player
+
+# A value for every Gumbel option that differs from its default.
+NON_DEFAULT_GUMBEL = {"max_considered_actions": 3, "gumbel_scale": 0.5, "c_visit": 7.0, "c_scale": 0.3,
+                      "rescale": False, "rounds_per_batch": 2}
+
+
+def config_with(**sections) -> RunConfig:
+    return RunConfig.model_validate({"game": {"name": "tictactoe"}, **sections})
+
+
+def test_the_non_default_values_cover_every_gumbel_option():
+    assert set(NON_DEFAULT_GUMBEL) == set(GumbelSection.model_fields)
+    defaults = GumbelSection()
+    assert all(getattr(defaults, key) != value for key, value in NON_DEFAULT_GUMBEL.items())
+
+
+def test_play_options_carry_every_config_option_but_the_noise():
+    options = play_gumbel_options(config_with(search={"gumbel": NON_DEFAULT_GUMBEL}))
+    for key, value in NON_DEFAULT_GUMBEL.items():
+        assert getattr(options, key) == (0.0 if key == "gumbel_scale" else value), key
+
+
+def test_the_training_evaluation_searches_with_the_config_options():
+    config = config_with(search={"gumbel": {**NON_DEFAULT_GUMBEL, "max_considered_actions": 2}},
+                         evaluation={"simulations": 12})
+    game = make("tictactoe")
+    model = ExactTestNetwork(NetworkShape.of_game(game), seed=3)
+    player = network_player(config, game, model)
+    state = game.new()
+    result = player.analyse(state)
+    # Gumbel search visits only the m = 2 sampled root moves (the default m = 16 visits all 9).
+    assert (result.visits > 0).sum() == 2
+    assert result.visits.sum() == 12
+    # And it is exactly the search the config describes, noise off.
+    expected = GumbelSearcher(state, play_gumbel_options(config)).run(12, SearchEvaluator(TorchBackend(model)), seed=0)
+    assert result.chosen_move == expected.chosen_move
+    assert (result.visits == expected.visits).all()
+
+
+def test_an_engine_evaluates_on_the_configured_backend_and_sizes_its_cache_from_the_config():
+    config = config_with(inference={"cache_entries": 100, "max_policy_length": 9})
+    game = make("tictactoe")
+    engine = NetworkEngine.from_config(config, game=game, model=ExactTestNetwork(NetworkShape.of_game(game)))
+    assert isinstance(engine.inference.backend, TorchBackend)
+    assert engine.inference.backend.options == config.inference
+    assert not engine.inference.cache_allocated  # nothing allocated before the first search
+    engine.best_move(game.new())
+    stats = engine.cache.stats()
+    assert stats["capacity"] == 100 and stats["inserts"] > 0
+
+
+def test_the_search_evaluator_returns_what_the_model_computes():
+    game = make("connect4")
+    model = ExactTestNetwork(NetworkShape.of_game(game), seed=5)
+    evaluate = SearchEvaluator(TorchBackend(model, InferenceSection()))
+    states = [game.new(), game.play_moves(["4", "4", "3"])]
+    planes = torch.stack([torch.from_numpy(s.encode()) for s in states]).numpy()
+    legal = torch.ones((2, game.num_actions), dtype=torch.bool).numpy()
+    logits, values = evaluate(planes, legal)
+    with torch.inference_mode():
+        expected_logits, expected_values = model(torch.from_numpy(planes))
+    assert torch.equal(torch.from_numpy(logits.copy()), expected_logits)
+    assert torch.equal(torch.from_numpy(values.copy()), expected_values)

@@ -1,0 +1,43 @@
+"""A TEI session that plays every Tak size stays small and answers on time.
+
+Before the fix, each engine sized its evaluation cache by the game's whole action count
+(65,472 for 8x8), so one 6x6 and one 8x8 move of `pyzero tei configs/tak.yaml` peaked at
+9.98 GB resident and took 33 s for two 300 ms moves. Caches now take the config's
+`inference.max_policy_length` and are allocated at the first search. The limit here is the
+issue's 1.5 GB; the answer time is checked generously (a loaded 2-core machine), and
+`pyzero bench tei configs/tak.yaml` reports the real figures (about 0.3 s per move).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pyzero.bench import run_tei_benchmark
+from pyzero.config import load_config
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+PEAK_RESIDENT_LIMIT_BYTES = 1.5e9
+ANSWER_LIMIT_S = 3.0  # go movetime 300; the benchmark shows ~0.3 s on an idle machine
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads resident memory from /proc (Linux)")
+def test_a_session_over_every_size_stays_under_1_5_gb(tmp_path):
+    config = REPOSITORY / "configs" / "tak.yaml"
+    result = run_tei_benchmark(str(config), range(3, 9), 300, (f"run_dir={tmp_path}",))
+    assert [move.size for move in result.moves] == [3, 4, 5, 6, 7, 8]
+    assert 0 < result.peak_resident_bytes < PEAK_RESIDENT_LIMIT_BYTES, result
+    assert result.max_go_seconds < ANSWER_LIMIT_S, result
+
+
+def test_the_cache_memory_the_config_documents_is_what_the_engine_allocates():
+    from pyzero.inference import EvaluationCache
+
+    config = load_config(REPOSITORY / "configs" / "tak.yaml")
+    entries, length = config.inference.cache_entries, config.inference.max_policy_length
+    cache = EvaluationCache(entries, length)
+    counters = cache.stats()["memory_bytes"] - EvaluationCache.memory_bytes(entries, length)
+    assert 0 <= counters <= 64 * 1024  # the rest is the counter stripes and alignment
+    # The config's docs say about 2 L + 20 bytes an entry.
+    assert abs(EvaluationCache.memory_bytes(entries, length) / entries - (2 * length + 20)) < 40
