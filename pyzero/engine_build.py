@@ -173,11 +173,25 @@ def _restore_python_variables() -> None:
             os.unsetenv(name)
 
 
+def prebuilt_library() -> Path | None:
+    """`PYZERO_ENGINE_LIBRARY`: a library built elsewhere (`pyzero build` prints its path),
+    loaded as it is, for machines that run pyzero without the Mojo compiler (a GPU node
+    fed from a build machine). It must come from the same sources; nothing checks that."""
+    value = os.environ.get("PYZERO_ENGINE_LIBRARY")
+    if not value:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        raise EngineBuildError(f"PYZERO_ENGINE_LIBRARY={value}: no such file")
+    return path
+
+
 def load_engine() -> ModuleType:
-    """The compiled engine module, built on first use in this process."""
+    """The compiled engine module, built on first use in this process (or the prebuilt
+    library `PYZERO_ENGINE_LIBRARY` names)."""
     global _loaded_engine
     if _loaded_engine is None:
-        path = build_engine()
+        path = prebuilt_library() or build_engine()
         specification = importlib.util.spec_from_file_location(ENGINE_MODULE_NAME, path)
         assert specification is not None and specification.loader is not None
         with warnings.catch_warnings():

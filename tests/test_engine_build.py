@@ -102,3 +102,27 @@ def test_loading_the_engine_keeps_child_processes_in_this_environment():
                                capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == sys.prefix
+
+
+def test_a_prebuilt_library_loads_without_sources_or_compiler(tmp_path):
+    """PYZERO_ENGINE_LIBRARY: a machine with the library and no compiler runs pyzero."""
+    from pyzero.engine_build import build_engine
+
+    library = build_engine()
+    script = ("from pyzero.games import make\n"
+              "print(make('connect4').new().perft(4))\n")
+    environment = {**os.environ, "PYZERO_ENGINE_LIBRARY": str(library),
+                   "PYZERO_ENGINE_SOURCE_ROOT": str(tmp_path),  # no sources: a build would fail
+                   "PATH": "/usr/bin:/bin", "MODULAR_MOJO_MAX_DRIVER_PATH": str(tmp_path / "no-mojo")}
+    completed = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True,
+                               timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["2401"]  # 7 ** 4: no Connect4 game ends within 4 plies
+
+
+def test_a_missing_prebuilt_library_is_named(tmp_path, monkeypatch):
+    from pyzero import engine_build
+
+    monkeypatch.setenv("PYZERO_ENGINE_LIBRARY", str(tmp_path / "missing.so"))
+    with pytest.raises(engine_build.EngineBuildError, match="missing.so: no such file"):
+        engine_build.prebuilt_library()
