@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from pyzero.errors import PyzeroFailure
+
 ENGINE_MODULE_NAME = "pyzero_engine"
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BUILD_DIRECTORY = Path(__file__).resolve().parent / "_engine_build"
@@ -32,7 +34,7 @@ SOURCE_PACKAGES = ("mojo", "games")
 ENTRY_POINT = Path("mojo") / "engine_module.mojo"
 
 
-class EngineBuildError(RuntimeError):
+class EngineBuildError(PyzeroFailure):
     """The Mojo compiler rejected the engine sources; the message is the compiler's."""
 
 

@@ -24,6 +24,7 @@ import torch
 
 from pyzero.config import ConfigError, RunConfig
 from pyzero.engine_build import load_engine
+from pyzero.errors import PyzeroFailure
 from pyzero.games import Game
 from pyzero.inference import TorchBackend, configure_cpu_threads
 from pyzero.search import GumbelOptions
@@ -56,7 +57,7 @@ def _interrupts_deferred():
             signal.raise_signal(signal.SIGINT)
 
 
-class PipelineError(RuntimeError):
+class PipelineError(PyzeroFailure):
     """The pipeline stopped because a worker or a network thread failed."""
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from pyzero.errors import PyzeroFailure
 from pyzero.games import IllegalMoveError, State
 
 # `bestmove` when no move can be given (no position, a finished game, a refused board
@@ -37,7 +38,7 @@ STDERR_TAIL_LINES = 40
 _END_OF_OUTPUT = None  # what the stdout reader queues when the engine closes its stdout
 
 
-class TeiEngineError(RuntimeError):
+class TeiEngineError(PyzeroFailure):
     """The engine died, timed out, broke the protocol or cannot play the game asked."""
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from pyzero.config import RunConfig
-from pyzero.games import Game, State
+from pyzero.games import Game
 from pyzero.inference import make_inference
 from pyzero.players.baselines import MinimaxPlayer, RandomPlayer, RolloutMctsPlayer  # noqa: F401 (re-exported)
 from pyzero.players.engine import NetworkEngine, SearchLimits, play_gumbel_options

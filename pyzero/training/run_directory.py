@@ -11,12 +11,13 @@ from pathlib import Path
 import yaml
 
 from pyzero.config import ConfigError, RunConfig
+from pyzero.errors import PyzeroFailure
 
 # A change to these means a checkpoint cannot be loaded into the new run.
 INCOMPATIBLE_SECTIONS = ("game", "network")
 
 
-class RunAborted(Exception):
+class RunAborted(PyzeroFailure):
     """The user chose to abort at the resume prompt."""
 
 
@@ -61,7 +62,7 @@ def choose_start(directory: Path, config: RunConfig, resume: bool, restart: bool
                                  choices=["resume", "restart", "abort"], default="resume")
     answer = ask()
     if answer == "abort":
-        raise RunAborted(f"left {directory} as it was")
+        raise RunAborted(f"aborted: left {directory} as it was")
     return answer
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pyzero.config import ConfigError, RunConfig, make_game_from_config
+from pyzero.config import RunConfig, make_game_from_config
 from pyzero.inference import make_backend
 from pyzero.model import build_model, load_latest_checkpoint, save_checkpoint
 from pyzero.replay import ReplayBuffer

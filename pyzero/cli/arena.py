@@ -1,0 +1,96 @@
+"""`pyzero arena`: matches and Elo between checkpoints, baselines and TEI engines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from pyzero.cli.app import cli
+from pyzero.cli.common import EXIT_BAD_INPUT, console, fail, reported_errors
+
+
+@cli.command()
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, exists=True))
+@click.option("--player", "-p", "player_specs", multiple=True, metavar="SPEC",
+              help="A player: random, mcts:N, minimax, latest, step-N, a checkpoint file, tei:COMMAND. Repeatable.")
+@click.option("--checkpoints", "checkpoint_every", type=int, default=0, metavar="K",
+              help="Also every K-th checkpoint of the run (and the last); 0: none.")
+@click.option("--mode", type=click.Choice(["round-robin", "gauntlet"]), default="round-robin", show_default=True)
+@click.option("--hero", default=None, help="Gauntlet: the player facing all the others (default: the first).")
+@click.option("--games", default=20, show_default=True, help="Games per pairing (colours alternate).")
+@click.option("--simulations", default=None, type=int, help="Network players' simulations (default: evaluation.simulations).")
+@click.option("--opening-plies", default=2, show_default=True, help="Random plies of each opening.")
+@click.option("--max-plies", default=0, show_default=True, help="Adjudicate a draw after this many plies (0: never).")
+@click.option("--anchor", default=None, help="The player fixed at Elo 0 (default: random if playing, else the first).")
+@click.option("--tei-seconds", default=1.0, show_default=True, help="Seconds per move for TEI engines.")
+@click.option("--output", type=click.Path(file_okay=False), default=None,
+              help="Where arena.json and elo.png go (default: RUN_DIR/arena).")
+@click.option("--seed", default=0, show_default=True)
+def arena(config_path, player_specs, checkpoint_every, mode, hero, games, simulations, opening_plies, max_plies,
+          anchor, tei_seconds, output, seed) -> None:
+    """Matches between checkpoints, baselines and TEI engines, with Elo.
+
+    Prints the results table and maximum-likelihood Elo (95% intervals, one player
+    anchored), and saves arena.json and elo.png (Elo against training step). Each
+    opening is played once with each colour; two networks play through the batched
+    self-play pipeline.
+    """
+    from pyzero.arena.openings import random_openings
+    from pyzero.arena.players import checkpoint_player_specs, make_player
+    from pyzero.arena.tournament import plot_elo_by_step, run_tournament, write_json_atomically
+    from pyzero.config import load_config, make_game_from_config
+
+    with reported_errors():
+        config = load_config(config_path)
+        game = make_game_from_config(config)
+    simulations = simulations or config.evaluation.simulations
+    specs = list(player_specs)
+    if checkpoint_every > 0:
+        specs += checkpoint_player_specs(config.run_directory(), checkpoint_every)
+    if len(specs) < 2:
+        fail("an arena needs at least two players (--player SPEC, --checkpoints K)", EXIT_BAD_INPUT)
+    players = []
+    with reported_errors():
+        for spec in specs:
+            player = make_player(spec, config, game, simulations, tei_seconds)
+            if any(p.name == player.name for p in players):
+                continue  # e.g. "latest" and the last checkpoint
+            players.append(player)
+    names = [p.name for p in players]
+    if anchor is None:
+        anchor = "random" if "random" in names else names[0]
+    openings = random_openings(game, max(1, (games + 1) // 2), opening_plies, seed)
+    console.print(f"{game.name}: {len(players)} players, {mode}, {games} games per pairing, "
+                  f"{len(openings)} openings of {opening_plies} plies", highlight=False)
+
+    def progress(a, b, records):
+        wins = sum(r.winner == a for r in records)
+        losses = sum(r.winner == b for r in records)
+        console.print(f"  {a} vs {b}: +{wins} ={len(records) - wins - losses} -{losses}", highlight=False)
+
+    try:
+        with reported_errors(interrupted="interrupted: no results saved"):
+            result = run_tournament(game, players, mode, games, openings, hero or names[0], anchor, seed,
+                                    max_plies, progress,
+                                    settings=dict(simulations=simulations, opening_plies=opening_plies,
+                                                  games_per_pairing=games, config=str(config_path)))
+    finally:
+        for player in players:
+            if hasattr(player, "close"):
+                player.close()
+    table = Table(title=f"{game.name} arena (Elo: {anchor} = 0, 95% interval)")
+    for column in ("player", "step", "games", "W", "D", "L", "score", "Elo", "interval"):
+        table.add_column(column, justify="left" if column == "player" else "right")
+    for name in sorted(result.ratings, key=lambda n: -result.ratings[n].elo):
+        standing, rating = result.standings[name], result.ratings[name]
+        table.add_row(name, "" if standing.step is None else str(standing.step), str(standing.games),
+                      str(standing.wins), str(standing.draws), str(standing.losses), f"{standing.score:.3f}",
+                      f"{rating.elo:+.0f}", f"[{rating.lower:+.0f}, {rating.upper:+.0f}]")
+    console.print(table)
+    directory = Path(output) if output else config.run_directory() / "arena"
+    write_json_atomically(directory / "arena.json", result.to_json())
+    plotted = plot_elo_by_step(result, directory / "elo.png")
+    console.print(f"saved {directory / 'arena.json'}" + (f" and {directory / 'elo.png'}" if plotted else ""),
+                  highlight=False)

@@ -1,0 +1,196 @@
+"""`pyzero bench`: move generation, search, self-play efficiency, a TEI session."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import click
+from rich.table import Table
+
+from pyzero.cli.app import cli
+from pyzero.cli.common import console, parse_options, parse_overrides, reported_errors
+
+
+class _BenchGroup(click.Group):
+    """`pyzero bench CONFIG ...` is `pyzero bench selfplay CONFIG ...`: a first word that
+    names no benchmark is the config file."""
+
+    def parse_args(self, context: click.Context, args: list[str]) -> list[str]:
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["selfplay", *args]
+        return super().parse_args(context, args)
+
+
+@cli.group(cls=_BenchGroup, invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def bench(context: click.Context, as_json: bool) -> None:
+    """Benchmarks; without a subcommand, runs all of them (JSON with --json)."""
+    if context.invoked_subcommand is None:
+        if as_json:
+            from pyzero.bench import perft_results_as_json, run_perft_benchmark, run_search_benchmark
+
+            from pyzero.bench import run_tree_reuse_benchmark
+
+            from pyzero.bench import run_selfplay_benchmark
+
+            payload = {"perft": perft_results_as_json(run_perft_benchmark())["results"],
+                       "search": [asdict(r) for r in run_search_benchmark()],
+                       "tree_reuse": [asdict(r) for r in run_tree_reuse_benchmark()],
+                       "selfplay": asdict(run_selfplay_benchmark())}
+            click.echo(json.dumps(payload, indent=2))
+            return
+        context.invoke(bench_perft, as_json=False)
+        context.invoke(bench_search, as_json=False)
+        context.invoke(bench_selfplay, config_path=None, overrides=(), option_pairs=(), seconds=6.0, as_json=False,
+                       **{name: None for name in _BENCH_OVERRIDES})
+
+
+@bench.command("perft")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def bench_perft(as_json: bool) -> None:
+    """Move-generation speed of every game in leaf nodes per second (one thread)."""
+    from pyzero.bench import perft_results_as_json, run_perft_benchmark
+
+    results = run_perft_benchmark()
+    if as_json:
+        click.echo(json.dumps(perft_results_as_json(results), indent=2))
+        return
+    table = Table(title="perft (one thread, bulk-counted last ply)")
+    for column in ("game", "options", "depth", "nodes", "seconds", "nodes/s"):
+        table.add_column(column, justify="right" if column not in ("game", "options") else "left")
+    for result in results:
+        table.add_row(
+            result.game,
+            " ".join(f"{k}={v:g}" for k, v in result.options.items()),
+            str(result.depth),
+            f"{result.nodes:,}",
+            f"{result.seconds:.3f}",
+            f"{result.nodes_per_second:,.0f}",
+        )
+    console.print(table)
+
+
+@bench.command("search")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def bench_search(as_json: bool) -> None:
+    """Gumbel search simulations per second with the uniform evaluator, 1 thread and all cores."""
+    from pyzero.bench import run_search_benchmark, run_tree_reuse_benchmark
+
+    results = run_search_benchmark()
+    reuse = run_tree_reuse_benchmark()
+    if as_json:
+        click.echo(json.dumps({"benchmark": "search", "results": [asdict(r) for r in results],
+                               "tree_reuse": [asdict(r) for r in reuse]}, indent=2))
+        return
+    table = Table(title="Gumbel search, uniform evaluator (no network)")
+    for column in ("game", "options", "sims/search", "threads", "simulations", "seconds", "sims/s"):
+        table.add_column(column, justify="left" if column in ("game", "options") else "right")
+    for r in results:
+        table.add_row(r.game, " ".join(f"{k}={v:g}" for k, v in r.options.items()), str(r.simulations_per_search),
+                      str(r.threads), f"{r.simulations:,}", f"{r.seconds:.2f}", f"{r.simulations_per_second:,.0f}")
+    console.print(table)
+    table = Table(title="tree reuse: keep the played subtree vs rebuild (uniform evaluator)")
+    for column in ("game", "sims/move", "moves", "visits kept/move", "nodes kept/move", "compaction us/move",
+                   "search s (reuse)", "search s (rebuild)"):
+        table.add_column(column, justify="left" if column == "game" else "right")
+    for r in reuse:
+        table.add_row(r.game, str(r.simulations_per_move), str(r.moves), f"{r.mean_visits_kept_per_move:.0f}",
+                      f"{r.mean_nodes_kept_per_move:.0f}", f"{r.compaction_microseconds_per_move:.0f}",
+                      f"{r.search_seconds_with_reuse:.3f}", f"{r.search_seconds_without_reuse:.3f}")
+    console.print(table)
+
+
+@bench.command("tei")
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, exists=True))
+@click.option("--sizes", default="3-8", show_default=True, help="Board sizes to play a move on, e.g. 3-8 or 6,8.")
+@click.option("--movetime", default=300, show_default=True, help="Milliseconds per move (go movetime).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a config value.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def bench_tei(config_path, sizes, movetime, overrides, as_json) -> None:
+    """A TEI session over every board size: each move's answer time and the engine's
+    resident memory (after each move and at peak), as a GUI playing all sizes sees it."""
+    from pyzero.bench import run_tei_benchmark
+
+    try:
+        if "-" in sizes:
+            first, _, last = sizes.partition("-")
+            size_list = list(range(int(first), int(last) + 1))
+        else:
+            size_list = [int(size) for size in sizes.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"expected sizes like 3-8 or 6,8, got {sizes!r}", param_hint="--sizes") from None
+    with reported_errors():
+        result = run_tei_benchmark(config_path, size_list, movetime, overrides)
+    if as_json:
+        click.echo(json.dumps({"benchmark": "tei", **asdict(result)}, indent=2))
+        return
+    table = Table(title=f"pyzero tei {result.config}: go movetime {result.movetime_ms}")
+    for column in ("size", "new game s", "go s", "resident MB"):
+        table.add_column(column, justify="right")
+    for move in result.moves:
+        table.add_row(str(move.size), f"{move.new_game_seconds:.3f}", f"{move.go_seconds:.3f}",
+                      f"{move.resident_bytes / 1e6:,.0f}")
+    console.print(table)
+    console.print(f"peak resident memory: {result.peak_resident_bytes / 1e6:,.0f} MB; "
+                  f"slowest answer {result.max_go_seconds:.3f} s")
+
+
+# Command-line options of `bench selfplay` and the config keys they override.
+_BENCH_OVERRIDES = {"game_name": "game.name", "blocks": "network.blocks", "channels": "network.channels",
+                    "batch_size": "selfplay.batch_size", "games": "selfplay.games", "workers": "selfplay.workers",
+                    "simulations": "search.simulations", "device": "inference.device",
+                    "cache_entries": "inference.cache_entries", "backend_name": "inference.backend"}
+
+
+@bench.command("selfplay")
+@click.argument("config_path", metavar="[CONFIG]", required=False, type=click.Path(dir_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override any config key.")
+@click.option("--game", "game_name", default=None, help="Game (default: the config's, else connect4).")
+@click.option("--option", "-o", "option_pairs", multiple=True, metavar="KEY=VALUE", help="A game option (size=6).")
+@click.option("--blocks", type=int, default=None, help="ResNet residual blocks (network.blocks).")
+@click.option("--channels", type=int, default=None, help="ResNet channels (network.channels).")
+@click.option("--batch-size", type=int, default=None, help="selfplay.batch_size")
+@click.option("--games", type=int, default=None, help="Concurrent games (selfplay.games).")
+@click.option("--workers", type=int, default=None, help="Mojo worker threads (selfplay.workers).")
+@click.option("--simulations", type=int, default=None, help="Simulations per move (search.simulations).")
+@click.option("--seconds", default=6.0, show_default=True, help="Measured self-play time.")
+@click.option("--device", default=None, help="inference.device")
+@click.option("--cache-entries", type=int, default=None, help="Evaluation cache size, 0: off (inference.cache_entries).")
+@click.option("--backend", "backend_name", type=click.Choice(["torch", "max"]), default=None, help="inference.backend")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def bench_selfplay(config_path, overrides, option_pairs, seconds, as_json, **options) -> None:
+    """Keeping the network busy: raw inference vs self-play evaluations per second.
+
+    Measures what CONFIG trains with (game, network, batch size, games, workers,
+    simulations, backend, device, cache); without CONFIG, Connect4 with a ResNet 4x32,
+    batch 128, 384 games, 64 simulations and no cache. Options and --set override the
+    config. `pyzero bench CONFIG` is the same as `pyzero bench selfplay CONFIG`.
+
+    Reports (a) the network's own throughput on full batches, (b) self-play network
+    evaluations, positions and games per second with the same network and batch size,
+    (c) efficiency = b / a, (d) batch fill, cache hit rate and queue waits.
+    """
+    from pyzero.bench import default_benchmark_config, run_selfplay_benchmark
+    from pyzero.config import load_config, validate_config
+
+    values = parse_overrides(overrides)
+    values.update({_BENCH_OVERRIDES[name]: value for name, value in options.items() if value is not None})
+    if option_pairs:
+        values["game.options"] = parse_options(option_pairs)
+    with reported_errors():
+        if config_path is not None:
+            config = load_config(config_path, values)
+        else:
+            config = validate_config(default_benchmark_config().model_dump(), values)
+        result = run_selfplay_benchmark(config, seconds)
+    if as_json:
+        click.echo(json.dumps({"benchmark": "selfplay", **asdict(result)}, indent=2))
+        return
+    table = Table(title=f"self-play vs raw inference: {result.game} {result.network}, batch {result.batch_size}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for name, value in asdict(result).items():
+        table.add_row(name.replace("_", " "), f"{value:,.3f}" if isinstance(value, float) else str(value))
+    console.print(table)

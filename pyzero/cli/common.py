@@ -1,0 +1,92 @@
+"""What the commands share: the console, one mapping from errors to messages and exit
+codes, and parsing KEY=VALUE options."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Callable, Iterator, NoReturn
+
+import click
+from rich.console import Console
+
+from pyzero.errors import PyzeroFailure
+
+console = Console()
+
+EXIT_FAILURE = 1  # the system failed: the compiler, a self-play thread, an external engine, a missing file
+EXIT_BAD_INPUT = 2  # what the user gave is wrong: a config, a position, a move, a player spec
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
+
+
+def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
+    # Plain text, not rich: compiler messages carry file:line:column that must not be wrapped.
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def exit_code(error: BaseException) -> int | None:
+    """The exit code of an error a command reports as one line (pyzero/errors.py), or
+    None for anything else (a bug: its traceback is worth more than a line)."""
+    if isinstance(error, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    if isinstance(error, (PyzeroFailure, FileNotFoundError)):
+        return EXIT_FAILURE
+    if isinstance(error, ValueError):
+        return EXIT_BAD_INPUT
+    return None
+
+
+@contextlib.contextmanager
+def reported_errors(interrupted: str | None = None,
+                    explain: Callable[[BaseException], str | None] | None = None) -> Iterator[None]:
+    """Runs a command's body, turning the errors of pyzero/errors.py into `error: MESSAGE`
+    on stderr and their exit code. Ctrl-C prints `interrupted` (if given) and exits 130.
+    `explain(error)` may rewrite a message (return None to keep it)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if interrupted:
+            console.print(interrupted, highlight=False)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as error:  # noqa: BLE001 - sorted by exit_code; the rest is re-raised
+        code = exit_code(error)
+        if code is None:
+            raise
+        message = (explain(error) if explain else None) or str(error)
+        fail(message, code)
+
+
+def parse_overrides(pairs: tuple[str, ...]) -> dict[str, object]:
+    """--set KEY=VALUE pairs as config overrides (values in YAML syntax)."""
+    import yaml
+
+    values = {}
+    for item in pairs:
+        key, separator, value = item.partition("=")
+        if not separator:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--set")
+        values[key] = yaml.safe_load(value)
+    return values
+
+
+def parse_options(pairs: tuple[str, ...]) -> dict[str, float]:
+    """--option KEY=VALUE pairs as game options (numbers)."""
+    options: dict[str, float] = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator:
+            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--option")
+        try:
+            options[key] = float(value)
+        except ValueError:
+            raise click.BadParameter(f"value of {key!r} must be a number, got {value!r}", param_hint="--option")
+    return options
+
+
+def make_game(name: str, options: dict[str, float]):
+    """The game `name` with `options`; a bad name or option ends the command (exit 2)."""
+    from pyzero.games import make
+
+    with reported_errors():
+        return make(name, **options)

@@ -1,0 +1,40 @@
+"""`pyzero train`: the main job."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from pyzero.cli.app import cli
+from pyzero.cli.common import console, parse_overrides, reported_errors
+
+
+@cli.command()
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
+@click.option("--resume", is_flag=True, help="Resume the run in the config's run directory without asking.")
+@click.option("--restart", is_flag=True, help="Archive the existing run directory and start over.")
+@click.option("--no-dashboard", is_flag=True, help="Plain log lines instead of the live dashboard.")
+@click.option("--seconds", type=float, default=None, help="Stop (with a checkpoint) after this wall time.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config value, e.g. --set training.steps=500 (YAML value syntax).")
+def train(config_path: str, resume: bool, restart: bool, no_dashboard: bool, seconds: float | None,
+          overrides: tuple[str, ...]) -> None:
+    """Train on CONFIG (the main job): self-play and learning together, checkpointed.
+
+    An existing run directory is resumed by default (asked on a terminal: resume /
+    restart / abort); Ctrl-C saves a checkpoint and stops cleanly.
+    """
+    import logging
+
+    from pyzero.config import load_config
+    from pyzero.training.trainer import Trainer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    values = parse_overrides(overrides)
+    with reported_errors(interrupted="stopped; a checkpoint was saved. Run the same command to resume."):
+        config = load_config(config_path, values)
+        trainer = Trainer(config, resume=resume, restart=restart, dashboard=not no_dashboard)
+        console.print(f"run directory: {trainer.directory} ({trainer.mode})", highlight=False)
+        summary = trainer.run(max_seconds=seconds)
+    console.print(json.dumps(summary, indent=2, default=str), highlight=False)
