@@ -2,12 +2,12 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+DATA = Path(__file__).resolve().parent / "data"
 
 
-def shared_path(*parts: str) -> Path:
-    """A file of the reference data in ../shared (beside the repository)."""
-    path = SHARED.joinpath(*parts)
+def data_path(*parts: str) -> Path:
+    """A file of the reference data in tests/data (see tests/data/README.md)."""
+    path = DATA.joinpath(*parts)
     if not path.exists():
-        pytest.fail(f"reference data missing: {path} (the shared/ folder must sit beside the repository)")
+        pytest.fail(f"reference data missing: {path} (tests/data is part of the repository)")
     return path

@@ -1,6 +1,6 @@
 """One mapping from errors to exit codes for every command (pyzero/cli/common.py): input
-errors (ValueError) exit 2, failures of the system (PyzeroFailure, a missing file) exit
-1, Ctrl-C 130, and anything else is a bug whose traceback is kept."""
+errors (ValueError, a missing file the user named) exit 2, failures of the system
+(PyzeroFailure) exit 1, Ctrl-C 130, and anything else is a bug whose traceback is kept."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def test_every_error_the_project_defines_has_an_exit_code():
     ("pyzero.arena.players:PlayerSpecError", EXIT_BAD_INPUT), ("pyzero.model:CheckpointError", EXIT_BAD_INPUT),
     ("pyzero.engine_build:EngineBuildError", EXIT_FAILURE), ("pyzero.selfplay:PipelineError", EXIT_FAILURE),
     ("pyzero.players.tei_engine:TeiEngineError", EXIT_FAILURE),
-    ("pyzero.training.run_directory:RunAborted", EXIT_FAILURE), ("builtins:FileNotFoundError", EXIT_FAILURE),
+    ("pyzero.training.run_directory:RunAborted", EXIT_FAILURE), ("builtins:FileNotFoundError", EXIT_BAD_INPUT),
     ("builtins:KeyboardInterrupt", EXIT_INTERRUPTED), ("builtins:ZeroDivisionError", None),
 ])
 def test_exit_codes(error, code):

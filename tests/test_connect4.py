@@ -2,8 +2,8 @@
 
 import pytest
 
-from conftest import shared_path
 from pyzero.games import IllegalMoveError, PositionError, make
+from pyzero.training.connect4_positions import benchmark_set
 
 COLUMNS, ROWS = 7, 6
 
@@ -71,7 +71,7 @@ def test_perft_from_a_midgame_position_matches_independent_count(game):
 
 
 def test_solver_positions_replay_legally_and_are_not_finished(game):
-    lines = shared_path("connect4", "Test_L3_R1").read_text().split()
+    lines = benchmark_set("Test_L3_R1").read_text().split()
     sequences = lines[::2]
     assert len(sequences) == 1000
     for sequence in sequences:

@@ -5,16 +5,24 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import shared_path
-from pyzero.training.connect4_positions import (optimal_move_share, optimal_moves, read_positions,
-                                                result_keeping_moves, solved_move_scores)
+from pyzero.training.connect4_positions import (BENCHMARK_SETS, benchmark_set, optimal_move_share, optimal_moves,
+                                                read_positions, result_keeping_moves, solved_move_scores)
 
 pytest.importorskip("bitbully")
 
 
+def test_the_package_ships_every_set_whole():
+    for name in BENCHMARK_SETS:
+        rows = read_positions(benchmark_set(name))
+        assert len(rows) == 1000 and len({moves for moves, _ in rows}) == 1000, name
+        assert all(-18 <= score <= 18 and set(moves) <= set("1234567") for moves, score in rows), name
+    with pytest.raises(FileNotFoundError, match="Test_L9_R9.*Test_L1_R1"):
+        benchmark_set("Test_L9_R9")
+
+
 def test_solver_scores_match_the_benchmark_files():
     for name in ("Test_L3_R1", "Test_L1_R1"):
-        for moves, score in read_positions(shared_path("connect4", name), limit=25):
+        for moves, score in read_positions(benchmark_set(name), limit=25):
             assert max(solved_move_scores(moves).values()) == score, (name, moves)
 
 
@@ -36,7 +44,7 @@ class ScriptedNetwork(torch.nn.Module):
 
 
 def test_perfect_and_uniform_players():
-    path = shared_path("connect4", "Test_L1_R1")
+    path = benchmark_set("Test_L1_R1")
     rows = read_positions(path, limit=30)
     # Identify positions by their planes: remember the optimal column for each root position.
     from pyzero.games import make
@@ -67,7 +75,7 @@ def test_optimal_and_result_keeping_moves_by_hand():
 def test_a_slow_winner_keeps_every_result_but_is_not_always_optimal():
     """A player that always takes its slowest winning move: every result kept, and "optimal"
     exactly where the slowest and fastest wins coincide."""
-    path = shared_path("connect4", "Test_L1_R1")
+    path = benchmark_set("Test_L1_R1")
     rows = read_positions(path, limit=30)
     from pyzero.games import make
 
@@ -108,7 +116,7 @@ def test_command_measures_every_checkpoint_and_skips_broken_ones(tmp_path):
     written.write_bytes(written.read_bytes()[:-100])  # step 300 cut short
     completed = subprocess.run(
         [sys.executable, "-m", "pyzero", "connect4-positions", str(run), "--every-checkpoint", "--limit", "3",
-         "--simulations", "2", "--shared", str(shared_path("connect4"))],
+         "--simulations", "2"],  # the sets shipped with pyzero
         capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr
     lines = [json.loads(line) for line in completed.stdout.splitlines()]
@@ -126,3 +134,16 @@ def test_command_names_a_folder_that_is_no_run_directory(tmp_path):
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
     assert f"{tmp_path / 'config.yaml'}: no such config file" in completed.stderr
+
+
+def test_command_reads_the_sets_directory_it_is_given(tmp_path):
+    """`--sets-directory` replaces the shipped sets: a folder without the set is named."""
+    import subprocess
+    import sys
+
+    completed = subprocess.run([sys.executable, "-m", "pyzero", "connect4-positions", str(tmp_path),
+                                "--sets-directory", str(tmp_path), "--set-name", "Test_L1_R1"],
+                               capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr
+    assert f"no benchmark set 'Test_L1_R1' in {tmp_path}" in completed.stderr

@@ -15,7 +15,7 @@ import sys
 import pytest
 from rich.console import Console
 
-from conftest import shared_path
+from conftest import data_path
 from pyzero.games import IllegalMoveError, PositionError, make
 from pyzero.games.ptn import read_ptn_file, replay
 from pyzero.play import board_view
@@ -190,7 +190,7 @@ def render(renderable) -> str:
 
 
 def test_tak_board_shows_every_stack_bottom_to_top():
-    manifest = json.loads(shared_path("tak", "games", "manifest.json").read_text())
+    manifest = json.loads(data_path("tak", "games", "manifest.json").read_text())
     entry = next(item for item in manifest if item["size"] == 6 and "C" in item["final_tps"])
     state = make("tak", size=6, komi=entry["komi"]).from_position(entry["final_tps"])
     squares = board_view.tak_squares(state.position())

@@ -3,8 +3,11 @@
 
 The engine plays the tiny 3x3 config in tests/data with its run directory in a temporary
 folder, so it has no checkpoint (an untrained network). Moves are checked against the
-game's own legal moves; times against the limits given plus a margin for a loaded
-machine (the margin covers pipes and process scheduling, not the search itself).
+game's own legal moves. The time logic (which clock a `go` reads, the budget it gives the
+search, the time an `info` line reports, the rounds of `go infinite`) is checked in
+process with the search and the job's clock replaced, against budgets worked out by hand;
+the engine run as a process is only checked to answer within its limit plus a generous
+margin for a loaded machine (the margin covers pipes and process scheduling).
 """
 
 from __future__ import annotations
@@ -150,7 +153,7 @@ def test_go_movetime_from_startpos_moves_answers_a_legal_move_in_time(engine):
     assert elapsed <= 0.3 + TIMING_MARGIN_S, elapsed
     info = parse_info_line(next(line for line in lines if line.startswith("info depth")))
     assert info.nodes >= 1 and -100 <= info.score_cp <= 100 and info.principal_variation == [bestmove_of(lines)]
-    assert info.time_ms <= 300
+    assert 0 < info.time_ms <= elapsed * 1000 + 1  # the engine's own time lies within ours
 
 
 def test_position_tps_with_moves(engine):
@@ -173,9 +176,8 @@ def test_go_with_a_clock_uses_the_side_to_moves_time(engine):
     lines = engine.ask("go wtime 60000 btime 900 winc 0 binc 0", until="bestmove")
     elapsed = time.monotonic() - started
     assert bestmove_of(lines) in state.legal_moves()
-    info = parse_info_line(next(line for line in lines if line.startswith("info depth")))
-    # White's 60 s would have allowed ~5 s; Black's 900 ms allows ~67 ms.
-    assert info.time_ms <= budget_ms + 50, (info.time_ms, budget_ms)
+    # White's 60 s would have allowed 5.4 s; Black's 900 ms allows 73 ms (the exact budget
+    # is checked in process, in test_go_gives_the_search_the_budget_of_the_side_to_move).
     assert elapsed <= budget_ms / 1000 + TIMING_MARGIN_S
 
 
@@ -309,6 +311,111 @@ def test_a_trained_network_offers_only_its_komi_and_refuses_other_games(tmp_path
     assert "half-komi 4" in errors[4]  # the game with komi 2 is refused, not played with komi 0
     assert len(errors) == 5
     assert bestmove_of(said) in tak3().play_moves(["a1"]).legal_moves()
+
+
+# -- the time logic, in process: the search and the job's clock replaced ---------------------
+class FakeClock:
+    """Stands for the `time` module in pyzero.tei.search_job: time moves only when told."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def recording_search(engine, clock: FakeClock, searched: list):
+    """An `analyse` that records the limits it was given, lets the fake clock run for the
+    search's whole budget, and searches 8 simulations for real (a legal move)."""
+    from pyzero.players.engine import SearchLimits
+
+    real_analyse = engine.analyse
+
+    def analyse(state, limits=None, stop=None):
+        searched.append(limits)
+        clock.now += limits.seconds or 0.0
+        return real_analyse(state, SearchLimits(simulations=8))
+
+    return analyse
+
+
+def test_go_gives_the_search_the_budget_of_the_side_to_move(tmp_path, monkeypatch):
+    """The default time manager, on 3x3 (12 moves a player: ceil(1.3 x 9)), after one own
+    move (11 to go), with 100 ms kept back: Black's 900 ms gives 800 / 11 = 72.7 ms and
+    White's 60 s would have given 5.4 s; White's 2 s with a 500 ms increment gives
+    1900 / 11 + 0.75 x 500 = 547.7 ms; movetime 300 gives 200 ms; with both, the smaller."""
+    import io
+    from types import SimpleNamespace
+
+    from pyzero.config import load_config
+    from pyzero.players.engine import NetworkEngine
+    from pyzero.tei import search_job
+    from pyzero.tei.server import TeiServer
+
+    clock, searched, said = FakeClock(), [], []
+    monkeypatch.setattr(search_job, "time", SimpleNamespace(monotonic=clock.monotonic))
+    config = load_config(CONFIG, {"run_dir": str(tmp_path / "run")})
+    engine = NetworkEngine.from_config(config)
+    engine.analyse = recording_search(engine, clock, searched)
+    server = TeiServer(config, engine, said.append)
+    server.serve(io.StringIO("teinewgame 3\n"
+                             "position startpos moves a1 c3 b2\n"  # Black to move, ply 3
+                             "go wtime 60000 btime 900 winc 0 binc 0\n"
+                             "position startpos moves a1 c3\n"  # White to move, ply 2
+                             "go wtime 2000 btime 60000 winc 500 binc 0\n"
+                             "go movetime 300\n"
+                             "go wtime 900 btime 900 movetime 300\n"
+                             "go movetime 300 nodes 24\n"), quit_wait_seconds=60)
+    assert not errors_in(said), said
+    expected_ms = [800 / 11, 1900 / 11 + 375, 200, 800 / 11, 200]
+    assert [limits.seconds * 1000 for limits in searched] == pytest.approx(expected_ms)
+    assert [limits.simulations for limits in searched] == [None, None, None, None, 24]
+    # Each info line reports the time the search took by the job's clock: its budget here.
+    infos = [parse_info_line(line) for line in said if line.startswith("info depth")]
+    assert [info.time_ms for info in infos] == [round(ms) for ms in expected_ms]
+    bestmoves = [line for line in said if line.startswith("bestmove ")]
+    assert len(bestmoves) == 5 and "bestmove (none)" not in bestmoves
+
+
+def test_go_infinite_searches_rounds_that_double_up_to_four_seconds(monkeypatch):
+    """`go infinite`: rounds of 0.25, 0.5, 1, 2, then 4 s each, one info line a round with
+    that round's time; `stop` during the sixth round ends the search after it."""
+    from types import SimpleNamespace
+
+    from pyzero.search import gumbel_search
+    from pyzero.tei import search_job
+    from pyzero.tei.search_job import SearchJob, SearchPlan
+
+    clock, searched, said = FakeClock(), [], []
+    monkeypatch.setattr(search_job, "time", SimpleNamespace(monotonic=clock.monotonic))
+    state = tak3().play_moves(["a1", "c3"])
+    found = gumbel_search(state, 8)
+
+    class Engine:
+        def analyse(self, state, limits=None, stop=None):
+            assert stop is job.search_stop  # a timed round can be cut short by `stop`
+            searched.append(limits)
+            clock.now += limits.seconds
+            if len(searched) == 6:
+                job.request_stop()
+            return found
+
+    job = SearchJob(Engine(), state, SearchPlan(infinite=True), said.append)
+    job.run()  # in this thread
+    assert [limits.seconds for limits in searched] == [0.25, 0.5, 1.0, 2.0, 4.0, 4.0]
+    assert all(limits.simulations is None for limits in searched)
+    assert [parse_info_line(line).time_ms for line in said[:-1]] == [250, 500, 1000, 2000, 4000, 4000]
+    assert said[-1] == f"bestmove {found.chosen_move}"
+
+
+def test_an_info_line_reports_the_time_it_is_given():
+    from pyzero.search import gumbel_search
+    from pyzero.tei.search_job import info_line
+
+    found = gumbel_search(tak3().play_moves(["a1", "c3"]), 16)
+    info = parse_info_line(info_line(found, 0.0727))
+    assert info.time_ms == 73 and info.nodes == found.root_visits
+    assert f"nps {round(found.root_visits / 0.0727)}" in info_line(found, 0.0727)
 
 
 # -- the client ---------------------------------------------------------------------------

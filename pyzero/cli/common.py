@@ -14,8 +14,8 @@ from pyzero.errors import PyzeroFailure
 
 console = Console()
 
-EXIT_FAILURE = 1  # the system failed: the compiler, a self-play thread, an external engine, a missing file
-EXIT_BAD_INPUT = 2  # what the user gave is wrong: a config, a position, a move, a player spec
+EXIT_FAILURE = 1  # the system failed: the compiler, a self-play thread, an external engine
+EXIT_BAD_INPUT = 2  # what the user gave is wrong: a config, a position, a move, a player spec, a missing file
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
@@ -30,9 +30,9 @@ def exit_code(error: BaseException) -> int | None:
     None for anything else (a bug: its traceback is worth more than a line)."""
     if isinstance(error, KeyboardInterrupt):
         return EXIT_INTERRUPTED
-    if isinstance(error, (PyzeroFailure, FileNotFoundError)):
+    if isinstance(error, PyzeroFailure):
         return EXIT_FAILURE
-    if isinstance(error, ValueError):
+    if isinstance(error, (ValueError, FileNotFoundError)):  # a file the user named (a checkpoint, a set)
         return EXIT_BAD_INPUT
     return None
 

@@ -14,12 +14,14 @@ from pyzero.cli.common import EXIT_BAD_INPUT, fail, reported_errors
 
 @cli.command("connect4-positions")
 @click.argument("run_directory", type=click.Path(file_okay=False, exists=True))
-@click.option("--set-name", default="Test_L1_R1", show_default=True, help="Which solver benchmark set.")
-@click.option("--shared", default="../shared/connect4", show_default=True, help="Folder of the benchmark sets.")
+@click.option("--set-name", default="Test_L1_R1", show_default=True,
+              help="Which solver benchmark set: Test_L1_R1..R3 (beginning), Test_L2_R1/R2 (middle), Test_L3_R1 (end).")
+@click.option("--sets-directory", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Folder to read the set from, instead of Pons' sets shipped with pyzero.")
 @click.option("--simulations", default=64, show_default=True, help="Search simulations per position.")
 @click.option("--limit", type=int, default=None, help="Only the first N positions.")
 @click.option("--every-checkpoint", is_flag=True, help="Measure every kept checkpoint, oldest first, not only the latest.")
-def connect4_positions(run_directory, set_name, shared, simulations, limit, every_checkpoint) -> None:
+def connect4_positions(run_directory, set_name, sets_directory, simulations, limit, every_checkpoint) -> None:
     """Share of solver-benchmark positions where a Connect4 run's network plays an optimal
     move and a move that keeps the solved result, with its raw policy and with search
     (needs `pip install bitbully`). One JSON line per checkpoint, with its step and the
@@ -31,7 +33,10 @@ def connect4_positions(run_directory, set_name, shared, simulations, limit, ever
     from pyzero.config import load_config
     from pyzero.games import make
     from pyzero.model import build_model, load_latest_checkpoint, readable_checkpoints
-    from pyzero.training.connect4_positions import optimal_move_share
+    from pyzero.training.connect4_positions import benchmark_set, optimal_move_share
+
+    with reported_errors():
+        positions = benchmark_set(set_name, sets_directory)
 
     # One position at a time: one PyTorch thread is fastest for single-position batches,
     # and OpenMP threads spinning beside another busy process slowed this measurement
@@ -50,7 +55,7 @@ def connect4_positions(run_directory, set_name, shared, simulations, limit, ever
     measured = 0
     for path, payload in found:
         model.load_state_dict(payload["learner"]["model"])
-        result = optimal_move_share(model, Path(shared) / set_name, simulations, limit)
+        result = optimal_move_share(model, positions, simulations, limit)
         counters = payload.get("counters", {})
         click.echo(json.dumps({"checkpoint": path.name, "step": payload["learner"].get("step"),
                                "elapsed_seconds": round(counters.get("elapsed_seconds", 0.0)),

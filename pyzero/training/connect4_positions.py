@@ -1,5 +1,6 @@
 """How often a Connect4 network plays an optimal move on Pascal Pons' solver benchmark sets
-(../shared/connect4/Test_*), with its raw policy and with search.
+(the six `Test_*` files shipped in `pyzero/data/connect4`, see `benchmark_set`), with its
+raw policy and with search.
 
 Two measures, both from the solved score of every move:
 - *optimal*: the move has the best solved score (the fastest win, the slowest loss);
@@ -14,6 +15,8 @@ against the files' own scores.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +25,26 @@ import torch
 from pyzero.games import make
 from pyzero.search import gumbel_search
 from pyzero.inference import SearchEvaluator, TorchBackend
+
+
+BENCHMARK_SETS = ("Test_L1_R1", "Test_L1_R2", "Test_L1_R3", "Test_L2_R1", "Test_L2_R2", "Test_L3_R1")
+
+
+def packaged_sets() -> Traversable:
+    """The folder of Pons' six sets shipped with pyzero (package data, so an installed
+    pyzero has them; its README names the source)."""
+    return resources.files("pyzero") / "data" / "connect4"
+
+
+def benchmark_set(name: str, directory: str | Path | None = None) -> Traversable:
+    """The benchmark file `name` (for example "Test_L1_R1") in `directory`, by default
+    the sets shipped with pyzero. Raises FileNotFoundError naming the file."""
+    path = packaged_sets() / name if directory is None else Path(directory) / name
+    if not path.is_file():
+        where = "the sets shipped with pyzero" if directory is None else str(directory)
+        raise FileNotFoundError(f"no benchmark set {name!r} in {where} "
+                                f"(Pons' sets are {', '.join(BENCHMARK_SETS)})")
+    return path
 
 
 @dataclass
@@ -50,9 +73,11 @@ def _sign(score: int) -> int:
     return (score > 0) - (score < 0)
 
 
-def read_positions(path: str | Path, limit: int | None = None) -> list[tuple[str, int]]:
+def read_positions(path: str | Path | Traversable, limit: int | None = None) -> list[tuple[str, int]]:
+    """The (moves, score) lines of a benchmark file (a path, or `benchmark_set`'s answer)."""
+    text = Path(path).read_text() if isinstance(path, str) else path.read_text()
     rows = []
-    for line in Path(path).read_text().splitlines():
+    for line in text.splitlines():
         if line.strip():
             moves, score = line.split()
             rows.append((moves, int(score)))
@@ -79,7 +104,7 @@ def _solver():
     return _SOLVER
 
 
-def optimal_move_share(model: torch.nn.Module, path: str | Path, simulations: int = 64,
+def optimal_move_share(model: torch.nn.Module, path: str | Path | Traversable, simulations: int = 64,
                        limit: int | None = None) -> PositionSetResult:
     game = make("connect4")
     model = model.eval()

@@ -100,7 +100,7 @@ def plane_value(state: TakState, planes: List[Float32], plane: Int, square: Int)
 
 
 def test_perft_start_all_sizes() raises:
-    # shared/tak/perft-start.json (published by several independent engines).
+    # tests/data/tak/perft-start.json (published by several independent engines).
     assert_equal(perft(new_game(3), 5), 271812)
     assert_equal(perft(new_game(3), 6), 3712952)
     assert_equal(perft(new_game(4), 4), 216464)
@@ -619,7 +619,7 @@ def test_encoding_planes() raises:
 
 
 def test_move_notation_vectors() raises:
-    # shared/tak/notation-vectors.json (takparse), on an 8x8 board.
+    # tests/data/tak/notation-vectors.json (takparse), on an 8x8 board.
     var state = new_game(8)
     var canonical = ["a1", "h8", "Sa3", "Cb4", "c2<", "3c5+", "4h4-13", "7a5>3112", "8h1<1112111"]
     for text in canonical:
