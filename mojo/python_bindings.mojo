@@ -197,17 +197,29 @@ struct GameStateBox[G: Game](Defaultable, Movable, Writable):
         )
 
     @staticmethod
-    def encode_samples(py_self: PythonObject, arrays: PythonObject) raises -> PythonObject:
-        """Training inputs from stored games, with this state as every game's start.
+    def encode_samples(arrays: PythonObject) raises -> PythonObject:
+        """Training inputs from stored games, each replayed from its own start position.
 
-        `arrays` holds addresses and a count: per sample the offset of its game's first
-        action in `actions` (int64), its ply (int32), its symmetry (int32), the offset of
-        its policy entries (int64) and their number (int32); the entries themselves
-        (`entry_actions` int32, `entry_targets` float32). Writes `planes` [N, C, H, W],
-        `policy` [N, A] (the target, mapped by the symmetry) and `legal` [N, A] (uint8).
+        `arrays` holds `starts` (a list of this type's states: the games' distinct start
+        positions), addresses and a count: per sample the index of its game's start in
+        `starts` (`start_indices` int32), the offset of its game's first action in
+        `actions` (int64), its ply counted from that start (int32), its symmetry (int32),
+        the offset of its policy entries (int64) and their number (int32); the entries
+        themselves (`entry_actions` int32, `entry_targets` float32). Writes `planes`
+        [N, C, H, W], `policy` [N, A] (the target, mapped by the symmetry) and `legal`
+        [N, A] (uint8).
         """
-        var start = Self._state(py_self)[].copy()
+        var starts = List[Self.G]()
+        for state in arrays["starts"]:
+            starts.append(state.downcast_value_ptr[Self]()[].states[0].copy())
+        if len(starts) == 0:
+            raise Error("encode_samples needs at least one start position")
+        var start_indices = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=arrays["start_indices"]))
         var count = Int(py=arrays["count"])
+        for sample in range(count):
+            var index = Int(start_indices[unsafe_offset=sample])
+            if index < 0 or index >= len(starts):
+                raise Error(String("sample ", sample, ": start index ", index, " out of range 0..", len(starts) - 1))
         var actions = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=arrays["actions"]))
         var game_starts = Pointer[Int64, MutAnyOrigin](unsafe_from_address=Int(py=arrays["game_starts"]))
         var plies = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=arrays["plies"]))
@@ -219,13 +231,13 @@ struct GameStateBox[G: Game](Defaultable, Movable, Writable):
         var planes = Int(py=arrays["planes"])
         var policy = Int(py=arrays["policy"])
         var legal = Int(py=arrays["legal"])
-        var plane_size = start.input_shape().size()
-        var num_actions = start.num_actions()
+        var plane_size = starts[0].input_shape().size()
+        var num_actions = starts[0].num_actions()
         var scratch = List[Float32](length=plane_size, fill=0)
         var scratch_pointer = FloatBuffer(unsafe_from_address=Int(scratch.unsafe_ptr()))
         with GILReleased(Python()):
             for sample in range(count):
-                var state = start.copy()
+                var state = starts[Int(start_indices[unsafe_offset=sample])].copy()
                 var first = Int(game_starts[unsafe_offset=sample])
                 for ply in range(Int(plies[unsafe_offset=sample])):
                     state.apply(Int(actions[unsafe_offset = first + ply]))
@@ -247,6 +259,7 @@ struct GameStateBox[G: Game](Defaultable, Movable, Writable):
                     policy_row[unsafe_offset=action] = entry_targets[unsafe_offset = entry + index]
                     legal_row[unsafe_offset=action] = 1
         _ = scratch^
+        _ = starts^
         return PythonObject(None)
 
     def write_to(self, mut writer: Some[Writer]):
@@ -290,5 +303,5 @@ def register_game_state_type[G: Game](mut module: PythonModuleBuilder, type_name
         .def_method[Box.position]("position")
         .def_method[Box.perft]("perft")
         .def_method[Box.count_finished_games]("count_finished_games")
-        .def_method[Box.encode_samples]("encode_samples")
+        .def_staticmethod[Box.encode_samples]("encode_samples")
     )

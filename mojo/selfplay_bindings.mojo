@@ -154,7 +154,8 @@ struct SelfPlayBox[G: Game](Defaultable, Movable, Writable):
 
     @staticmethod
     def stage_finished(py_self: PythonObject) raises -> PythonObject:
-        """Stages the finished games; returns (games, plies, policy entries) to allocate.
+        """Stages the finished games; returns (games, plies, policy entries) to allocate
+        and the staged games' start positions (a list of strings, one per game).
 
         The hand-over to Python is two calls so that this module calls no Python code
         while copying: a Ctrl-C then interrupts Python between the calls (the staged games
@@ -164,19 +165,23 @@ struct SelfPlayBox[G: Game](Defaultable, Movable, Writable):
         pipeline[].stage_finished()
         var plies = 0
         var entries = 0
+        var start_positions = Python.list()
         for game in pipeline[].staged:
             plies += len(game.actions)
             entries += len(game.policy_actions)
-        return Python.tuple(len(pipeline[].staged), plies, entries)
+            start_positions.append(PythonObject(game.start_position))
+        return Python.tuple(len(pipeline[].staged), plies, entries, start_positions)
 
     @staticmethod
     def copy_staged(py_self: PythonObject, addresses: PythonObject) raises -> PythonObject:
         """Copies the staged games into Python-allocated arrays sized by `stage_finished`:
         game_ids int64, winners int8, lengths int32 (per game); actions int32, root_values
         float32, policy_counts int32 (per ply); policy_actions int32, policy_targets
-        float16 (per entry); opening_plies int32 (per game: leading random plies)."""
+        float16 (per entry); opening_plies int32 (per game: leading random plies);
+        start_plies int32 (per game); movers int8 (per ply: the side to move). The start
+        positions came with `stage_finished`."""
         var address_values = List[Int]()
-        for index in range(9):
+        for index in range(11):
             address_values.append(Int(py=addresses[index]))
         var games = Self._pipeline(py_self)[].take_staged()
         var ids_pointer = Pointer[Int64, MutAnyOrigin](unsafe_from_address=address_values[0])
@@ -188,6 +193,8 @@ struct SelfPlayBox[G: Game](Defaultable, Movable, Writable):
         var policy_actions_pointer = Pointer[Int32, MutAnyOrigin](unsafe_from_address=address_values[6])
         var targets_pointer = Pointer[Float16, MutAnyOrigin](unsafe_from_address=address_values[7])
         var openings_pointer = Pointer[Int32, MutAnyOrigin](unsafe_from_address=address_values[8])
+        var start_plies_pointer = Pointer[Int32, MutAnyOrigin](unsafe_from_address=address_values[9])
+        var movers_pointer = Pointer[Int8, MutAnyOrigin](unsafe_from_address=address_values[10])
         var ply = 0
         var entry = 0
         for index in range(len(games)):
@@ -196,8 +203,10 @@ struct SelfPlayBox[G: Game](Defaultable, Movable, Writable):
             winners_pointer[unsafe_offset=index] = Int8(game.winner)
             lengths_pointer[unsafe_offset=index] = Int32(len(game.actions))
             openings_pointer[unsafe_offset=index] = Int32(game.opening_plies)
+            start_plies_pointer[unsafe_offset=index] = Int32(game.start_ply)
             for move in range(len(game.actions)):
                 actions_pointer[unsafe_offset=ply] = game.actions[move]
+                movers_pointer[unsafe_offset=ply] = game.movers[move]
                 values_pointer[unsafe_offset=ply] = game.root_values[move]
                 counts_pointer[unsafe_offset=ply] = game.policy_counts[move]
                 ply += 1

@@ -1,15 +1,20 @@
 """The replay buffer: a window of the most recent self-play positions.
 
-Stored compactly, as what regenerates the inputs: each game's move list, and per position
-its improved-policy target over the legal actions (Float16), its root value and the
-outcome (optionally discounted by the plies left to the game's end, so a faster win scores
-more). A game's random opening (see `SelfPlayOptions.random_opening_plies`) stays in its
-move list, to replay, but its plies are not positions: they are neither counted nor sampled.
-Input planes are rebuilt by the Mojo engine when a batch is sampled (replaying
+Stored compactly, as what regenerates the inputs: each game's start position and move
+list, and per position the side to move, its improved-policy target over the legal actions
+(Float16), its root value and the outcome for the side to move (optionally discounted by
+the plies left to the game's end, so a faster win scores more). A game may start anywhere
+(an opening, a TPS, a book position): positions are replayed from its recorded start and
+each value target takes its sign from the side recorded as moving there, never from the
+ply's parity. A game's random opening (see `SelfPlayOptions.random_opening_plies`) stays
+in its move list, to replay, but its plies are not positions: they are neither counted nor
+sampled. Input planes are rebuilt by the Mojo engine when a batch is sampled (replaying
 the moves, applying a random board symmetry to planes and policy alike), never by Python
 loops. On disk the buffer is a folder of shards, one per drained chunk of finished games,
 each written atomically (temporary file, then rename), so a crash at any moment leaves
-only whole shards and a restart loses nothing that was written.
+only whole shards and a restart loses nothing that was written. Shards written before
+games recorded their start (no `start_positions`, `start_plies`, `movers`) are read as
+what they were: games from `game.new()` with the first player moving at ply 0.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pyzero.games import Game
+from pyzero.games import Game, PositionError, State
 from pyzero.selfplay import FinishedGames
 
 _SHARD = re.compile(r"^shard-(\d{8})\.npz$")
@@ -56,6 +61,7 @@ class ReplayBuffer:
         self._positions = 0  # trained positions in the window, kept as a running sum (read every learner step)
         self._next_shard = 0
         self._arrays: dict[str, np.ndarray] | None = None
+        self._start_states: dict[str, State] = {}  # parsed start positions, by their text
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._load_shards()
@@ -69,6 +75,7 @@ class ReplayBuffer:
     def add(self, games: FinishedGames) -> None:
         if len(games) == 0:
             return
+        self._read_starts(games)  # a start the game cannot read fails here, before it is stored
         if self.directory is not None:
             self._write_shard(games, self._next_shard)
         self._next_shard += 1
@@ -123,11 +130,45 @@ class ReplayBuffer:
         for index in indices:
             with np.load(self._shard_path(index)) as data:
                 arrays = {name: data[name] for name in FinishedGames.__dataclass_fields__ if name in data}
-            # Shards written before random openings existed have no opening_plies: none.
-            arrays.setdefault("opening_plies", np.zeros(len(arrays["game_ids"]), np.int32))
-            games = FinishedGames(**arrays)
+            games = FinishedGames(**self._with_defaults_of_older_shards(arrays))
+            self._read_starts(games)
             self._append(games)
         self._next_shard = indices[-1] + 1 if indices else 0
+
+    def _with_defaults_of_older_shards(self, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Fills in the arrays a shard from an older version lacks, with what was true then."""
+        games = len(arrays["game_ids"])
+        lengths = arrays["lengths"].astype(np.int64)
+        # Written before random openings existed: no opening plies.
+        arrays.setdefault("opening_plies", np.zeros(games, np.int32))
+        # Written before games recorded their start: self-play started every game from
+        # game.new() then, and the replay assumed it with players alternating from ply 0.
+        if "start_positions" not in arrays:
+            initial = self.game.new()
+            arrays["start_positions"] = np.array([initial.position()] * games, dtype=np.str_).reshape(games)
+            arrays.setdefault("start_plies", np.full(games, initial.ply, np.int32))
+            game_starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+            plies = np.arange(int(lengths.sum())) - game_starts
+            arrays.setdefault("movers", ((initial.to_move() + plies) % 2).astype(np.int8))
+        missing = [name for name in FinishedGames.__dataclass_fields__ if name not in arrays]
+        if missing:
+            raise ValueError(f"replay shard lacks {', '.join(missing)} (written by an unknown version)")
+        return arrays
+
+    def _read_starts(self, games: FinishedGames) -> None:
+        """Parses (once) every start position of `games`."""
+        for text in np.unique(games.start_positions):
+            self._start_state(str(text))
+
+    def _start_state(self, text: str) -> State:
+        state = self._start_states.get(text)
+        if state is None:
+            try:
+                state = self.game.from_position(text)
+            except PositionError as error:
+                raise ValueError(f"a replay game's start is not a {self.game.name} position: {error}") from None
+            self._start_states[text] = state
+        return state
 
     def _delete_oldest_shard(self) -> None:
         if self.directory is None:
@@ -146,7 +187,9 @@ class ReplayBuffer:
             plies = (np.arange(len(games.actions)) - game_starts[position_game]).astype(np.int32)
             entry_starts = np.concatenate([[0], np.cumsum(games.policy_counts.astype(np.int64))[:-1]])
             winners = games.winners[position_game].astype(np.int64)
-            movers = plies % 2  # players alternate from the start position
+            # The sign is the recorded mover's, not the ply's parity: a game need not start
+            # with the first player to move.
+            movers = games.movers.astype(np.int64)
             result = np.where(winners < 0, 0.0, np.where(winners == movers, 1.0, -1.0))
             plies_to_end = lengths[position_game] - plies
             # A faster win (a slower loss) scores more; a discount of 1 leaves the result exact.
@@ -154,7 +197,12 @@ class ReplayBuffer:
             # A random opening's plies are replayed to reach the later positions (`actions`
             # keeps them) but are not positions to train on: no search, no policy target.
             trained = plies >= games.opening_plies[position_game]
+            # Each distinct start is parsed once (kept while a game in the window uses it).
+            texts, start_of_game = np.unique(games.start_positions, return_inverse=True)
+            self._start_states = {str(text): self._start_state(str(text)) for text in texts}
             self._arrays = dict(actions=np.ascontiguousarray(games.actions, dtype=np.int32),
+                                starts=[self._start_states[str(text)]._raw for text in texts],
+                                start_indices=start_of_game.reshape(-1)[position_game][trained].astype(np.int32),
                                 game_starts=game_starts[position_game][trained].astype(np.int64),
                                 plies=plies[trained],
                                 entry_starts=entry_starts[trained].astype(np.int64),
@@ -176,12 +224,14 @@ class ReplayBuffer:
         planes = np.empty((batch_size, *self.game.input_shape), np.float32)
         policy = np.empty((batch_size, self.game.num_actions), np.float32)
         legal = np.empty((batch_size, self.game.num_actions), np.uint8)
+        start_indices = np.ascontiguousarray(arrays["start_indices"][chosen])
         game_starts = np.ascontiguousarray(arrays["game_starts"][chosen])
         plies = np.ascontiguousarray(arrays["plies"][chosen])
         entry_starts = np.ascontiguousarray(arrays["entry_starts"][chosen])
         entry_counts = np.ascontiguousarray(arrays["entry_counts"][chosen])
-        self.game.new()._raw.encode_samples(dict(
-            count=batch_size, actions=arrays["actions"].ctypes.data, game_starts=game_starts.ctypes.data,
+        self.game._state_type.encode_samples(dict(
+            count=batch_size, starts=arrays["starts"], start_indices=start_indices.ctypes.data,
+            actions=arrays["actions"].ctypes.data, game_starts=game_starts.ctypes.data,
             plies=plies.ctypes.data, symmetries=symmetry.ctypes.data, entry_starts=entry_starts.ctypes.data,
             entry_counts=entry_counts.ctypes.data, entry_actions=arrays["entry_actions"].ctypes.data,
             entry_targets=arrays["entry_targets"].ctypes.data, planes=planes.ctypes.data,

@@ -102,7 +102,14 @@ class SelfPlayOptions:
 @dataclass
 class FinishedGames:
     """Finished games, flat: per game `lengths[g]` plies; per ply the action played, the
-    root value, and `policy_counts[p]` (action, target) entries of the improved policy."""
+    side that played it, the root value, and `policy_counts[p]` (action, target) entries
+    of the improved policy.
+
+    A game's actions are played from its `start_positions[g]` (the game's position
+    notation, `Game.from_position` reads it back; TPS for Tak), which need not be
+    `game.new()`: an opening, a TPS or a book position. Its first action is played at ply
+    `start_plies[g]`, and `movers[p]` says who moved at each ply, so a replay (the replay
+    buffer's targets) assumes neither the start nor the order of turns."""
 
     game_ids: np.ndarray
     winners: np.ndarray  # 0, 1, or -1 for a draw
@@ -113,8 +120,11 @@ class FinishedGames:
     policy_actions: np.ndarray
     policy_targets: np.ndarray  # float16
     # Per game: how many leading plies are a random opening (searched by no one, no policy
-    # target, never sampled for training). Last, so shards written before it load with zeros.
+    # target, never sampled for training). Played from the start position, after it.
     opening_plies: np.ndarray
+    start_positions: np.ndarray  # str, per game: where its actions start (see above)
+    start_plies: np.ndarray  # int32, per game: the start position's ply
+    movers: np.ndarray  # int8, per ply: the side to move (0 or 1) where the action was played
 
     def __len__(self) -> int:
         return len(self.game_ids)
@@ -130,7 +140,8 @@ class FinishedGames:
         return FinishedGames(self.game_ids[first:], self.winners[first:], self.lengths[first:],
                              self.actions[plies:], self.root_values[plies:], self.policy_counts[plies:],
                              self.policy_actions[entries:], self.policy_targets[entries:],
-                             self.opening_plies[first:])
+                             self.opening_plies[first:], self.start_positions[first:], self.start_plies[first:],
+                             self.movers[plies:])
 
     @property
     def trained_lengths(self) -> np.ndarray:
@@ -143,12 +154,20 @@ class FinishedGames:
         ply_end = ply_start + int(self.lengths[index])
         entry_start = int(self.policy_counts[:ply_start].sum())
         entry_end = entry_start + int(self.policy_counts[ply_start:ply_end].sum())
-        return dict(actions=self.actions[ply_start:ply_end], root_values=self.root_values[ply_start:ply_end],
+        return dict(actions=self.actions[ply_start:ply_end], movers=self.movers[ply_start:ply_end],
+                    root_values=self.root_values[ply_start:ply_end],
                     policy_counts=self.policy_counts[ply_start:ply_end],
                     policy_actions=self.policy_actions[entry_start:entry_end],
                     policy_targets=self.policy_targets[entry_start:entry_end],
                     winner=int(self.winners[index]), game_id=int(self.game_ids[index]),
-                    opening_plies=int(self.opening_plies[index]))
+                    opening_plies=int(self.opening_plies[index]), start_position=str(self.start_positions[index]),
+                    start_ply=int(self.start_plies[index]))
+
+
+# The numeric arrays `copy_staged` fills, in its order (the start positions, strings, come
+# with `stage_finished`).
+_COPIED_FIELDS = ("game_ids", "winners", "lengths", "actions", "root_values", "policy_counts", "policy_actions",
+                  "policy_targets", "opening_plies", "start_plies", "movers")
 
 
 class SelfPlay:
@@ -176,7 +195,8 @@ class SelfPlay:
         """Start games from these positions (pyzero States, not finished): game g from
         opening g % n, or in a two-network match from (g // 2) % n, so each opening is
         played once with each network moving first. Only while stopped; it drops the games
-        in progress and numbers the new ones from 0."""
+        in progress and numbers the new ones from 0. Each finished game records its start
+        (`FinishedGames.start_positions`), so the replay buffer trains on it correctly."""
         if not openings:
             raise ValueError("at least one opening is needed")
         for index, state in enumerate(openings):
@@ -282,11 +302,13 @@ class SelfPlay:
     def _drain(self) -> FinishedGames:
         """Copies the engine's finished games into fresh numpy arrays (Python allocates,
         Mojo fills; an interruption between the two leaves the games staged in the engine)."""
-        games, plies, entries = self._raw.stage_finished()
+        games, plies, entries, start_positions = self._raw.stage_finished()
         arrays = FinishedGames(np.empty(games, np.int64), np.empty(games, np.int8), np.empty(games, np.int32),
                                np.empty(plies, np.int32), np.empty(plies, np.float32), np.empty(plies, np.int32),
-                               np.empty(entries, np.int32), np.empty(entries, np.float16), np.empty(games, np.int32))
-        copied = self._raw.copy_staged([getattr(arrays, name).ctypes.data for name in FinishedGames.__dataclass_fields__])
+                               np.empty(entries, np.int32), np.empty(entries, np.float16), np.empty(games, np.int32),
+                               np.array(start_positions, dtype=np.str_).reshape(games), np.empty(games, np.int32),
+                               np.empty(plies, np.int8))
+        copied = self._raw.copy_staged([getattr(arrays, name).ctypes.data for name in _COPIED_FIELDS])
         assert copied == games
         return arrays
 

@@ -84,13 +84,132 @@ def test_shards_survive_a_restart_and_the_window_is_bounded(tmp_path):
     assert not list(tmp_path.glob(".shard-*"))
 
 
-def test_shards_from_before_random_openings_load_as_games_without_one(tmp_path):
-    """A shard written before `opening_plies` existed (no such array) loads with none."""
+@pytest.mark.parametrize("newer_fields", [
+    # Before random openings: no opening_plies (nor anything newer).
+    ("opening_plies", "start_positions", "start_plies", "movers"),
+    # Before games recorded their start: every game began at game.new().
+    ("start_positions", "start_plies", "movers"),
+])
+def test_shards_from_older_versions_load_as_what_they_held(tmp_path, newer_fields):
+    """A shard written before `opening_plies` existed loads with no opening; one written
+    before games recorded their start loads as games from `game.new()`, the first player
+    moving at ply 0 (all self-play then did). Samples are those of the full records."""
     game = make("tictactoe")
     games = some_games(game, count=4)
-    fields = [name for name in games.__dataclass_fields__ if name != "opening_plies"]
+    fields = [name for name in games.__dataclass_fields__ if name not in newer_fields]
     with open(tmp_path / "shard-00000000.npz", "wb") as handle:
         np.savez(handle, **{name: getattr(games, name) for name in fields})
     reloaded = ReplayBuffer(game, window_positions=1000, directory=tmp_path)
     assert reloaded.positions == int(games.lengths.sum())
-    np.testing.assert_array_equal(reloaded._chunks[0].opening_plies, np.zeros(len(games), np.int32))
+    chunk = reloaded._chunks[0]
+    np.testing.assert_array_equal(chunk.opening_plies, np.zeros(len(games), np.int32))
+    np.testing.assert_array_equal(chunk.start_positions, [game.new().position()] * len(games))
+    np.testing.assert_array_equal(chunk.start_plies, np.zeros(len(games), np.int32))
+    np.testing.assert_array_equal(chunk.movers, games.movers)  # what the engine records for these games
+    current = ReplayBuffer(game, window_positions=1000)
+    current.add(games)
+    a, b = (buffer.sample(64, np.random.default_rng(5)) for buffer in (current, reloaded))
+    for name in ("planes", "policy", "legal", "outcome", "root_value"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+def test_a_shard_missing_a_field_of_the_current_format_is_rejected(tmp_path):
+    game = make("tictactoe")
+    games = some_games(game, count=2)
+    fields = [name for name in games.__dataclass_fields__ if name != "movers"]
+    with open(tmp_path / "shard-00000000.npz", "wb") as handle:
+        np.savez(handle, **{name: getattr(games, name) for name in fields})
+    with pytest.raises(ValueError, match="lacks movers"):
+        ReplayBuffer(game, window_positions=1000, directory=tmp_path)
+
+
+def positions_replayed_from(start, finished):
+    """Every trained position of `finished` (games that all began at `start`), rebuilt with
+    the Python game API alone: (planes, dense policy target, legal mask, outcome, root value).
+    The outcome's sign is derived by hand: +1 when the game's winner is the side to move at
+    the position, -1 when it is the other side, 0 for a draw."""
+    game = start.game
+    positions = []
+    for index in range(len(finished)):
+        record = finished.game(index)
+        state = game.from_position(start.position())
+        offsets = np.concatenate([[0], np.cumsum(record["policy_counts"])])
+        for ply, action in enumerate(record["actions"]):
+            # Players alternate from the start, so the side to move is the start's
+            # side flipped once per ply; the Python API must agree.
+            mover = (start.to_move() + ply) % 2
+            assert state.to_move() == mover
+            winner = record["winner"]
+            outcome = 0.0 if winner < 0 else (1.0 if winner == mover else -1.0)
+            if ply >= record["opening_plies"]:
+                entries = slice(offsets[ply], offsets[ply + 1])
+                dense = np.zeros(game.num_actions, np.float32)
+                dense[record["policy_actions"][entries]] = record["policy_targets"][entries].astype(np.float32)
+                legal = np.zeros(game.num_actions, bool)
+                legal[state.legal_actions()] = True
+                positions.append((state.encode(), dense, legal, outcome, float(record["root_values"][ply])))
+            state.apply_action(int(action))
+        assert state.is_terminal() and state.winner() == record["winner"]
+    return positions
+
+
+def assert_samples_are_among(batch, positions):
+    for row in range(len(batch.planes)):
+        candidates = [p for p in positions if np.array_equal(p[0], batch.planes[row])]
+        assert candidates, f"sample {row}: no position of the games has these planes"
+        assert any(np.array_equal(dense, batch.policy[row]) and np.array_equal(legal, batch.legal[row])
+                   and outcome == batch.outcome[row] and root_value == batch.root_value[row]
+                   for _, dense, legal, outcome, root_value in candidates), f"sample {row}: wrong targets"
+
+
+@pytest.mark.parametrize("game_name,options,start_text,random_opening_plies", [
+    # Connect4 after three moves: the second player to move.
+    ("connect4", {}, "......./......./......./......./...o.../..xx...", 0),
+    # Tak 4x4 at move 5, black to move (TPS), then up to 2 random plies before the search.
+    ("tak", {"size": 4}, "x,1,x,1/x,1,2,x/1,1,2,x/2,x,2,x 2 5", 2),
+])
+def test_samples_of_games_started_mid_game_match_a_replay_from_their_start(
+        tmp_path, game_name, options, start_text, random_opening_plies):
+    """Self-play started from a mid-game position (the second player to move): each
+    sampled position, its policy target and its value target (signed for the side to
+    move) equal what the Python API gives by replaying the game's moves from that start;
+    and the same after the buffer is reloaded from its shards on disk."""
+    game = make(game_name, **options)
+    start = game.from_position(start_text)
+    assert start.to_move() == 1 and not start.is_terminal()
+    network = ExactTestNetwork(NetworkShape.of_game(game), seed=2)
+    options = SelfPlayOptions(games=4, batch_size=8, simulations=16, seed=4, random_opening_plies=random_opening_plies)
+    selfplay = SelfPlay(game, [TorchBackend(network)], options)
+    selfplay.set_openings([start])
+    finished = selfplay.run(games=4)
+    assert (finished.opening_plies > 0).any() == (random_opening_plies > 0)
+    assert (finished.winners >= 0).any()  # a decisive game: the value targets have a sign to get wrong
+    positions = positions_replayed_from(start, finished)
+    buffer = ReplayBuffer(game, window_positions=10**6, directory=tmp_path)
+    buffer.add(finished)
+    assert buffer.positions == len(positions)
+    batch = buffer.sample(4 * len(positions), np.random.default_rng(3), symmetries=False)
+    assert_samples_are_among(batch, positions)
+    # Every position is reachable by sampling (none is replaced by a wrong one).
+    sampled = {batch.planes[row].tobytes() for row in range(len(batch.planes))}
+    assert sampled == {p[0].tobytes() for p in positions}
+    # The record says where the games started.
+    np.testing.assert_array_equal(finished.start_positions, [start_text] * len(finished))
+    np.testing.assert_array_equal(finished.start_plies, [start.ply] * len(finished))
+    # Round trip through the shards: the reloaded buffer holds the same records and samples alike.
+    reloaded = ReplayBuffer(game, window_positions=10**6, directory=tmp_path)
+    for name in finished.__dataclass_fields__:
+        np.testing.assert_array_equal(getattr(reloaded._chunks[0], name), getattr(finished, name), err_msg=name)
+    again = reloaded.sample(4 * len(positions), np.random.default_rng(3), symmetries=False)
+    for name in ("planes", "policy", "legal", "outcome", "root_value"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(batch, name), err_msg=name)
+
+
+def test_a_game_whose_start_the_game_cannot_read_is_refused_before_it_is_stored(tmp_path):
+    game = make("tictactoe")
+    games = some_games(game, count=2)
+    games.start_positions = np.array(["not a position"] * len(games))
+    buffer = ReplayBuffer(game, window_positions=1000, directory=tmp_path)
+    with pytest.raises(ValueError, match="not a tictactoe position"):
+        buffer.add(games)
+    assert buffer.positions == 0 and not list(tmp_path.glob("shard-*"))

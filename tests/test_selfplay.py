@@ -41,9 +41,12 @@ def check_games_are_legal(game, finished, start_of=None):
     for index in range(len(finished)):
         record = finished.game(index)
         state = start_of(record["game_id"]).copy() if start_of else game.new()
+        # The record says where the game started (before any random opening) and who moved.
+        assert record["start_position"] == state.position() and record["start_ply"] == state.ply
         for ply, (action, count) in enumerate(zip(record["actions"], record["policy_counts"])):
             # A random opening's plies carry no policy entries; every searched ply has one per legal move.
             assert count == (0 if ply < record["opening_plies"] else len(state.legal_actions()))
+            assert record["movers"][ply] == state.to_move()
             state.apply_action(int(action))  # raises if illegal
         assert state.is_terminal()
         assert state.winner() == record["winner"]

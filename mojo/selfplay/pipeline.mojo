@@ -128,11 +128,16 @@ struct BufferAddresses(Copyable, Movable):
 
 
 struct FinishedGame(Copyable, Movable):
-    """A finished game as it is handed to Python: moves, targets, root values, outcome."""
+    """A finished game as it is handed to Python: where it started, moves, targets, root
+    values, outcome. `actions` are played from `start_position` (the opening the game was
+    given, before any random opening plies), so a replay needs no assumption about it."""
 
     var game_id: Int
     var winner: Int  # 0, 1 or DRAW
     var opening_plies: Int  # leading actions played at random (no search, no policy target)
+    var start_position: String  # the start in the game's position notation (`Game.position`)
+    var start_ply: Int  # the start's `ply()`: the ply the first action is played at
+    var movers: List[Int8]  # per action: the side to move where it was played (0 or 1)
     var actions: List[Int32]
     var root_values: List[Float32]  # search value of the root, for the side to move
     var policy_counts: List[Int32]  # legal actions per ply (entries in the arrays below)
@@ -143,6 +148,9 @@ struct FinishedGame(Copyable, Movable):
         self.game_id = -1
         self.winner = DRAW
         self.opening_plies = 0
+        self.start_position = String()
+        self.start_ply = 0
+        self.movers = List[Int8]()
         self.actions = List[Int32]()
         self.root_values = List[Float32]()
         self.policy_counts = List[Int32]()
@@ -292,6 +300,8 @@ struct SelfPlayPipeline[G: Game](Movable):
         slot.record = FinishedGame()
         slot.record.game_id = atomic_add(self._global(W_NEXT_GAME_ID), 1)
         var root = self.initial[self.opening_of(slot.record.game_id)].copy()
+        slot.record.start_position = root.position()
+        slot.record.start_ply = root.ply()
         if self.config.random_opening_plies > 0:
             play_random_opening(root, slot.record, opening_seed(self.config.seed, slot.record.game_id),
                                 self.config.random_opening_plies)
@@ -510,6 +520,7 @@ struct SelfPlayPipeline[G: Game](Movable):
             slot.record.policy_actions.append(search.core.tree.action[start + index])
             slot.record.policy_targets.append(Float16(policy[index]))
         var action = search.chosen_action()
+        slot.record.movers.append(Int8(search.core.root_state()[].to_move()))
         slot.record.actions.append(Int32(action))
         slot.record.root_values.append(search.core.tree.mean_value(0))
         _ = atomic_add(self._global(W_POSITIONS), 1)
@@ -676,6 +687,7 @@ def play_random_opening[G: Game](mut state: G, mut record: FinishedGame, seed: U
         next_state.apply(action)
         if next_state.is_terminal():
             break
+        record.movers.append(Int8(state.to_move()))
         state = next_state^
         record.actions.append(Int32(action))
         record.root_values.append(0.0)
