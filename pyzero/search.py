@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from pyzero.config import GumbelSection, PuctSection
 from pyzero.engine_build import load_engine
 from pyzero.games import State
 from pyzero.inference.cache import EvaluationCache  # noqa: F401 (the searches' cache, re-exported)
@@ -26,36 +27,11 @@ from pyzero.inference.cache import EvaluationCache  # noqa: F401 (the searches' 
 EvaluatorSpec = str | tuple[str, int] | Callable[[np.ndarray, np.ndarray], tuple[Any, Any]]
 
 
-@dataclass
-class GumbelOptions:
-    """Gumbel MCTS options (defaults as mctx: m = 16, c_visit = 50, c_scale = 0.1, rescale)."""
-
-    max_considered_actions: int = 16
-    gumbel_scale: float = 1.0  # 0 for deterministic evaluation play
-    c_visit: float = 50.0
-    c_scale: float = 0.1
-    rescale: bool = True
-    rounds_per_batch: int = 1  # sequential-halving rounds per leaf batch; 0 = whole phase
-
-    def as_engine_options(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-@dataclass
-class PuctOptions:
-    """PUCT options (AlphaZero's c_init = 1.25, c_base = 19652; Dirichlet alpha 0.3, 25%)."""
-
-    c_init: float = 1.25
-    c_base: float = 19652.0
-    fpu_reduction: float = 0.25  # unvisited Q = the node's value minus this
-    dirichlet_alpha: float = 0.3
-    dirichlet_fraction: float = 0.25  # 0 for evaluation play
-    virtual_loss: float = 1.0
-    leaves_per_batch: int = 8
-    temperature: float = 1.0  # the played move ~ N^(1/T); 0 plays the most visited
-
-    def as_engine_options(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+# The search options are the config schema's sections themselves (pyzero/config.py): one
+# definition with its defaults, types and ranges, whether they come from a YAML file or
+# from code (`GumbelOptions(max_considered_actions=4)`); the engine takes every field.
+GumbelOptions = GumbelSection
+PuctOptions = PuctSection
 
 
 @dataclass
@@ -159,7 +135,7 @@ class _Searcher:
         self.options = options
         self.state = state.copy()
         type_name = type(state._raw).__name__.replace("State", self.engine_suffix)
-        self._raw = getattr(load_engine(), type_name).new(state._raw, options.as_engine_options())
+        self._raw = getattr(load_engine(), type_name).new(state._raw, options.model_dump())
 
     def run(
         self,

@@ -95,7 +95,7 @@ class SelfPlayOptions:
     def engine_options(self, networks: int) -> dict[str, Any]:
         options = {key: value for key, value in self.__dict__.items() if key != "gumbel"}
         options["networks"] = networks
-        options["gumbel"] = self.gumbel.as_engine_options()
+        options["gumbel"] = self.gumbel.model_dump()
         return options
 
 
