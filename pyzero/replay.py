@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from pyzero.games import Game, PositionError, State
-from pyzero.selfplay import FinishedGames
+from pyzero.records import FinishedGames
 
 _SHARD = re.compile(r"^shard-(\d{8})\.npz$")
 
