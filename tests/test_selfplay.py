@@ -26,7 +26,7 @@ def replay_with_single_threaded_search(game, networks, options, game_id, length,
         network = 0 if len(networks) == 1 else (game_id + state.to_move()) % 2
         if searcher is None or len(networks) == 2 or not options.tree_reuse:
             noisy = options.noise_plies < 0 or state.ply < options.noise_plies
-            gumbel = options.gumbel if noisy else dataclasses.replace(options.gumbel, gumbel_scale=0.0)
+            gumbel = options.gumbel if noisy else options.gumbel.model_copy(update={"gumbel_scale": 0.0})
             searcher = GumbelSearcher(state, gumbel)
         seed = selfplay_search_seed(options.seed, game_id, state.ply)
         result = searcher.run(options.simulations, SearchEvaluator(TorchBackend(networks[network])), seed=seed)
