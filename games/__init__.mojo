@@ -1,1 +1,2 @@
-"""One Mojo file per game; each implements the `Game` trait of `mojo/game.mojo`."""
+"""One Mojo file or package per game (`tak/` is a package, one file per concept); each
+implements the `Game` trait of `mojo/game.mojo`."""

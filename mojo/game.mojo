@@ -2,8 +2,8 @@
 
 A game is a two-player, zero-sum, perfect-information game with a fixed policy space of
 `num_actions()` action indices. Everything the engine needs goes through this trait, so
-adding a game means writing one file in `games/` that implements it, and registering it
-in `mojo/engine_module.mojo`.
+adding a game means writing one file in `games/` (or a package folder, like `games/tak/`)
+that implements it, and registering it in `mojo/engine_module.mojo`.
 
 Conventions:
 - Players are 0 (the first player) and 1 (the second).

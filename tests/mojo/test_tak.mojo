@@ -1,4 +1,4 @@
-"""Tests of the Tak engine (games/tak.mojo): run `mojo run -I . tests/mojo/test_tak.mojo`."""
+"""Tests of the Tak engine (the `games/tak/` package): run `mojo run -I . tests/mojo/test_tak.mojo`."""
 
 from std.testing import assert_equal, assert_true, assert_false, assert_raises, TestSuite
 from mojo.game import GameOptions, DRAW, FloatBuffer
