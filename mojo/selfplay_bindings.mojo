@@ -133,6 +133,24 @@ struct SelfPlayBox[G: Game](Defaultable, Movable, Writable):
         return PythonObject(None)
 
     @staticmethod
+    def cached_value(py_self: PythonObject, state: PythonObject) raises -> PythonObject:
+        """The value the evaluation cache answers for `state` now, or None (not cached,
+        or no cache). For tests and tools: it counts as a lookup in the cache's own stats."""
+        var pipeline = Self._pipeline(py_self)
+        if len(pipeline[].caches) == 0:
+            return PythonObject(None)
+        ref position = state.downcast_value_ptr[GameStateBox[Self.G]]()[].states[0]
+        var actions = List[Int]()
+        position.legal_actions(actions)
+        var priors = List[Float32](length=len(actions) + 1, fill=0)
+        var hit = pipeline[]._cache()[].lookup(
+            position.hash(), Pointer[Float32, MutAnyOrigin](unsafe_from_address=Int(priors.unsafe_ptr())), len(actions)
+        )
+        if not hit.found:
+            return PythonObject(None)
+        return PythonObject(Float64(hit.value))
+
+    @staticmethod
     def counters(py_self: PythonObject) raises -> PythonObject:
         """Every counter the dashboard shows, read in one call."""
         var pipeline = Self._pipeline(py_self)
@@ -228,6 +246,7 @@ def register_selfplay_type[G: Game](mut module: PythonModuleBuilder, type_name: 
         .def_method[Box.wait_for_batch]("wait_for_batch")
         .def_method[Box.batch_done]("batch_done")
         .def_method[Box.counters]("counters")
+        .def_method[Box.cached_value]("cached_value")
         .def_method[Box.clear_cache]("clear_cache")
         .def_method[Box.stage_finished]("stage_finished")
         .def_method[Box.copy_staged]("copy_staged")

@@ -277,6 +277,11 @@ class SelfPlay:
     def counters(self) -> dict[str, float]:
         return dict(self._raw.counters())
 
+    def cached_value(self, state) -> float | None:
+        """The value the evaluation cache would answer for `state` (a pyzero State) now,
+        or None when it is not cached (or there is no cache). For tests and tools."""
+        return self._raw.cached_value(state._raw)
+
     def publish_weights(self, state_dict: dict, network: int = 0) -> None:
         """New weights for a network, applied between batches without stopping; the
         evaluation cache is emptied since its entries came from the old weights."""
