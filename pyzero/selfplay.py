@@ -235,9 +235,14 @@ class SelfPlay:
                     return
                 if buffer == _TIMED_OUT:
                     continue
+                # Read before the model runs: weights published up to this version were
+                # handed to the backend before it, and a backend applies them before its
+                # next batch, so the batch runs with them (or newer). Its results are cached
+                # only while this version is current: never as results of newer weights.
+                version = self._raw.weights_version()
                 backend.evaluate_into(self.inputs[network, buffer, :count], self.logits[network, buffer, :count],
                                       self.values[network, buffer, :count])
-                self._raw.batch_done(network, buffer)
+                self._raw.batch_done(network, buffer, version)
         except BaseException as error:  # stop everything; the caller re-raises it
             self._error = error
             self._raw.request_abort()
@@ -283,10 +288,14 @@ class SelfPlay:
         return self._raw.cached_value(state._raw)
 
     def publish_weights(self, state_dict: dict, network: int = 0) -> None:
-        """New weights for a network, applied between batches without stopping; the
-        evaluation cache is emptied since its entries came from the old weights."""
+        """New weights for a network, applied between batches without stopping. From the
+        return on, the evaluation cache answers nothing computed with older weights, also
+        not the results of batches still in flight with them (they come back tagged with
+        the old version and are not stored). The order matters: the backend has the new
+        weights before the version advances, so a batch tagged with the new version
+        (see `_network_loop`) cannot run with the old weights."""
         self.backends[network].load_state_dict(state_dict)
-        self._raw.clear_cache()
+        self._raw.advance_weights_version()
 
     def run(self, games: int | None = None, seconds: float | None = None, poll: float = 0.01) -> FinishedGames:
         """Runs (starting if needed) until `games` more games finished or `seconds` passed."""
