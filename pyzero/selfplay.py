@@ -235,10 +235,10 @@ class SelfPlay:
                     return
                 if buffer == _TIMED_OUT:
                     continue
-                # Read before the model runs: weights published up to this version were
-                # handed to the backend before it, and a backend applies them before its
-                # next batch, so the batch runs with them (or newer). Its results are cached
-                # only while this version is current: never as results of newer weights.
+                # Read before the model runs. publish_weights hands weights to the backend
+                # before it advances the version, and a backend applies new weights before
+                # its next batch: this batch runs with the weights of `version` or newer,
+                # never older. The workers cache its results only if `version` is current.
                 version = self._raw.weights_version()
                 backend.evaluate_into(self.inputs[network, buffer, :count], self.logits[network, buffer, :count],
                                       self.values[network, buffer, :count])
