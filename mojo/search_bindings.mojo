@@ -190,6 +190,7 @@ struct CacheBox(Defaultable, Movable, Writable):
         result["inserts"] = PythonObject(counters.inserts)
         result["replacements"] = PythonObject(counters.replacements)
         result["rejected"] = PythonObject(counters.rejected)
+        result["stale"] = PythonObject(counters.stale)
         result["hit_rate"] = PythonObject(counters.hit_rate())
         result["capacity"] = PythonObject(Self.pointer(py_self)[].capacity())
         result["memory_bytes"] = PythonObject(Self.pointer(py_self)[].memory_bytes())
@@ -199,6 +200,11 @@ struct CacheBox(Defaultable, Movable, Writable):
     def clear(py_self: PythonObject) raises -> PythonObject:
         Self.pointer(py_self)[].clear()
         return PythonObject(None)
+
+    @staticmethod
+    def advance_version(py_self: PythonObject) raises -> PythonObject:
+        """New weights: entries and in-flight results of older ones are never served."""
+        return PythonObject(Int(Self.pointer(py_self)[].advance_version()))
 
     def write_to(self, mut writer: Some[Writer]):
         writer.write("<EvaluationCache, ", self.caches[0].capacity() if len(self.caches) > 0 else 0, " entries>")
@@ -218,13 +224,16 @@ def evaluate_batch[G: Game](mut core: SearchCore[G], mut answering: InProcessEva
         answering.evaluate(core, uncached)
         return
     var cache = Pointer[EvaluationCache, MutAnyOrigin](unsafe_from_address=cache_address)
+    # Read before the evaluator runs: its results are stored only if no new weights
+    # were published meanwhile (`EvaluationCache.advance_version`).
+    var version = cache[].version()
     var priors = List[Float32](length=cache[].max_policy_length() + 1, fill=0)
     for index in range(core.num_requests()):
         if not core.answer_from_cache(cache, index, priors):
             uncached.append(index)
     answering.evaluate(core, uncached)
     for index in uncached:
-        core.store_in_cache(cache, index, priors)
+        core.store_in_cache(cache, index, priors, version)
 
 
 def _root_result[G: Game](core: SearchCore[G]) raises -> PythonObject:
@@ -641,6 +650,7 @@ def register_search_functions(mut module: PythonModuleBuilder) raises:
         .def_staticmethod[CacheBox.new]("new")
         .def_method[CacheBox.stats]("stats")
         .def_method[CacheBox.clear]("clear")
+        .def_method[CacheBox.advance_version]("advance_version")
     )
     module.def_function[py_considered_visit_sequence]("considered_visit_sequence")
     module.def_function[py_gumbel_formulas]("gumbel_formulas")

@@ -120,17 +120,42 @@ struct SelfPlayBox[G: Game](Defaultable, Movable, Writable):
         return Python.tuple(buffer, count)
 
     @staticmethod
-    def batch_done(py_self: PythonObject, network: PythonObject, buffer: PythonObject) raises -> PythonObject:
-        Self._pipeline(py_self)[].batch_done(Int(py=network), Int(py=buffer))
+    def batch_done(
+        py_self: PythonObject, network: PythonObject, buffer: PythonObject, version: PythonObject
+    ) raises -> PythonObject:
+        """The batch's outputs are written; `version`: `weights_version()` read before the
+        model ran (its results are cached only while that version is current)."""
+        Self._pipeline(py_self)[].batch_done(Int(py=network), Int(py=buffer), Int(py=version))
         return PythonObject(None)
 
     @staticmethod
-    def clear_cache(py_self: PythonObject) raises -> PythonObject:
-        """Empties the evaluation cache (new weights make its entries stale)."""
+    def weights_version(py_self: PythonObject) raises -> PythonObject:
+        return PythonObject(Self._pipeline(py_self)[].weights_version())
+
+    @staticmethod
+    def advance_weights_version(py_self: PythonObject) raises -> PythonObject:
+        """New weights were handed to the backend: cached entries of older weights become
+        misses, and batches evaluated before this call are not cached. Returns the new
+        version."""
+        return PythonObject(Self._pipeline(py_self)[].advance_weights_version())
+
+    @staticmethod
+    def cached_value(py_self: PythonObject, state: PythonObject) raises -> PythonObject:
+        """The value the evaluation cache answers for `state` now, or None (not cached,
+        or no cache). For tests and tools: it counts as a lookup in the cache's own stats."""
         var pipeline = Self._pipeline(py_self)
-        if len(pipeline[].caches) > 0:
-            pipeline[].caches[0].clear()
-        return PythonObject(None)
+        if len(pipeline[].caches) == 0:
+            return PythonObject(None)
+        ref position = state.downcast_value_ptr[GameStateBox[Self.G]]()[].states[0]
+        var actions = List[Int]()
+        position.legal_actions(actions)
+        var priors = List[Float32](length=len(actions) + 1, fill=0)
+        var hit = pipeline[]._cache()[].lookup(
+            position.hash(), Pointer[Float32, MutAnyOrigin](unsafe_from_address=Int(priors.unsafe_ptr())), len(actions)
+        )
+        if not hit.found:
+            return PythonObject(None)
+        return PythonObject(Float64(hit.value))
 
     @staticmethod
     def counters(py_self: PythonObject) raises -> PythonObject:
@@ -237,7 +262,9 @@ def register_selfplay_type[G: Game](mut module: PythonModuleBuilder, type_name: 
         .def_method[Box.wait_for_batch]("wait_for_batch")
         .def_method[Box.batch_done]("batch_done")
         .def_method[Box.counters]("counters")
-        .def_method[Box.clear_cache]("clear_cache")
+        .def_method[Box.cached_value]("cached_value")
+        .def_method[Box.weights_version]("weights_version")
+        .def_method[Box.advance_weights_version]("advance_weights_version")
         .def_method[Box.stage_finished]("stage_finished")
         .def_method[Box.copy_staged]("copy_staged")
     )

@@ -207,9 +207,14 @@ class SelfPlay:
                     return
                 if buffer == _TIMED_OUT:
                     continue
+                # Read before the model runs. publish_weights hands weights to the backend
+                # before it advances the version, and a backend applies new weights before
+                # its next batch: this batch runs with the weights of `version` or newer,
+                # never older. The workers cache its results only if `version` is current.
+                version = self._raw.weights_version()
                 backend.evaluate_into(self.inputs[network, buffer, :count], self.logits[network, buffer, :count],
                                       self.values[network, buffer, :count])
-                self._raw.batch_done(network, buffer)
+                self._raw.batch_done(network, buffer, version)
         except BaseException as error:  # stop everything; the caller re-raises it
             self._error = error
             self._raw.request_abort()
@@ -251,11 +256,20 @@ class SelfPlay:
     def counters(self) -> dict[str, float]:
         return dict(self._raw.counters())
 
+    def cached_value(self, state) -> float | None:
+        """The value the evaluation cache would answer for `state` (a pyzero State) now,
+        or None when it is not cached (or there is no cache). For tests and tools."""
+        return self._raw.cached_value(state._raw)
+
     def publish_weights(self, state_dict: dict, network: int = 0) -> None:
-        """New weights for a network, applied between batches without stopping; the
-        evaluation cache is emptied since its entries came from the old weights."""
+        """New weights for a network, applied between batches without stopping. From the
+        return on, the evaluation cache answers nothing computed with older weights, also
+        not the results of batches still in flight with them (they come back tagged with
+        the old version and are not stored). The order matters: the backend has the new
+        weights before the version advances, so a batch tagged with the new version
+        (see `_network_loop`) cannot run with the old weights."""
         self.backends[network].load_state_dict(state_dict)
-        self._raw.clear_cache()
+        self._raw.advance_weights_version()
 
     def run(self, games: int | None = None, seconds: float | None = None, poll: float = 0.01) -> FinishedGames:
         """Runs (starting if needed) until `games` more games finished or `seconds` passed."""

@@ -1,6 +1,7 @@
 """The evaluation cache inside the search loop: cached positions skip the evaluator."""
 
 import numpy as np
+import pytest
 
 from pyzero.games import make
 from pyzero.search import EvaluationCache, GumbelSearcher, gumbel_search, puct_search
@@ -59,3 +60,28 @@ def test_long_policies_are_not_stored():
     cache = EvaluationCache(entries=64, max_policy_length=8)
     gumbel_search(state, 16, "uniform", seed=0, cache=cache)
     assert cache.stats()["inserts"] == 0
+
+
+def test_results_of_a_batch_evaluated_while_new_weights_arrive_are_not_cached():
+    # The evaluator of the old weights (value +0.9) is called; during its call new
+    # weights (-0.9) are published. Its results reach the search afterwards: the search
+    # uses them, but the cache must not keep them for later searches.
+    state = make("connect4").play_moves("4 3")
+    cache = EvaluationCache(entries=4096, max_policy_length=7)
+    weights = {"value": 0.9}
+
+    def evaluate(planes, legal):
+        value = weights["value"]
+        if value > 0:
+            weights["value"] = -0.9
+            cache.new_weights()  # published while this batch is being evaluated
+        return np.zeros(legal.shape, np.float32), np.full(len(planes), value, np.float32)
+
+    first = gumbel_search(state, 1, evaluate, seed=0, cache=cache)  # the first batch: the root
+    assert first.network_value == pytest.approx(0.9)
+    assert cache.stats()["stale"] == 1  # the root's result was not stored
+    second = gumbel_search(state, 1, evaluate, seed=0, cache=cache)
+    assert second.network_value == pytest.approx(-0.9)  # evaluated again, with the new weights
+    hits = cache.stats()["hits"]
+    third = gumbel_search(state, 1, evaluate, seed=0, cache=cache)
+    assert third.network_value == pytest.approx(-0.9) and cache.stats()["hits"] > hits  # now from the cache

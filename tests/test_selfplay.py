@@ -2,6 +2,7 @@
 stop and restart, failures raised in Python, two networks in separate batches."""
 
 import dataclasses
+import threading
 
 import numpy as np
 import pytest
@@ -332,3 +333,55 @@ def test_ctrl_c_while_starting_stops_every_thread():
     assert not [thread for thread in threading.enumerate() if thread.name.startswith("pyzero")]
     selfplay._raw = raw
     assert len(selfplay.run(games=2)) >= 2  # and it can start again
+
+
+class ConstantNetwork(torch.nn.Module):
+    """Uniform logits, and one value for every position: its only weight."""
+
+    def __init__(self, num_actions, value):
+        super().__init__()
+        self.num_actions = num_actions
+        self.value = torch.nn.Parameter(torch.tensor(float(value)))
+
+    def forward(self, planes):
+        return torch.zeros(len(planes), self.num_actions), self.value.expand(len(planes))
+
+
+class HoldingBackend(TorchBackend):
+    """Evaluates its first batch, then holds the results (not yet handed back to the
+    workers) until `release` is set: a batch of the old weights in flight."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.holding, self.release = threading.Event(), threading.Event()
+
+    def evaluate_into(self, inputs, logits_out, values_out):
+        super().evaluate_into(inputs, logits_out, values_out)
+        if not self.holding.is_set():
+            self.holding.set()
+            if not self.release.wait(60):
+                raise RuntimeError("the test never released the batch")
+
+
+def test_results_of_old_weights_in_flight_never_answer_from_the_cache_after_new_weights():
+    # Old weights value every position +0.9, new ones -0.9. The first batch (the opening
+    # position) is evaluated with the old weights and held while new weights are
+    # published; only then do its results reach the workers, which store what they get.
+    game = make("tictactoe")
+    backend = HoldingBackend(ConstantNetwork(game.num_actions, 0.9))
+    options = SelfPlayOptions(games=1, batch_size=4, simulations=8, cache_entries=1 << 14, max_policy_length=9)
+    selfplay = SelfPlay(game, [backend], options)
+    selfplay.start()
+    try:
+        assert backend.holding.wait(60)
+        selfplay.publish_weights(ConstantNetwork(game.num_actions, -0.9).state_dict())
+        backend.release.set()
+    finally:
+        selfplay.stop()  # every evaluation in flight has come back and been stored (or not)
+    # The old weights' +0.9 was not kept (the game may have come back to the opening
+    # position under the new weights before it was parked).
+    assert selfplay.cached_value(game.new()) in (None, pytest.approx(-0.9))
+    # Later games start from the same position: the search must evaluate it with the new
+    # weights (a stale +0.9 would answer every later lookup instead).
+    selfplay.run(games=2)
+    assert selfplay.cached_value(game.new()) == pytest.approx(-0.9)

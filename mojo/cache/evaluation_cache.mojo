@@ -8,7 +8,8 @@ What is stored
 --------------
 Per entry: the full 64-bit key, the value (Float32, bit exact, for the side to move), and
 the policy over the position's legal actions in the order `legal_actions` lists them (the
-search's child order), with its length. The policy holds PROBABILITIES (priors after the
+search's child order), with its length; per set, the weights version its entries were
+computed with (see "Weights versions" below). The policy holds PROBABILITIES (priors after the
 softmax over the legal actions), not logits: the search keeps priors, a hit writes them
 straight into the children, and probabilities need no reference point.
 
@@ -30,22 +31,47 @@ One allocation at construction, never grown: `num_sets` sets of CACHE_WAYS = 4 e
 splitmix64(key) * num_sets (the key is mixed again, so even small or structured keys
 spread). Every set is one contiguous run of 64-bit words, padded to whole cache lines:
 
-    [sequence, cursor, key x4, meta x4, policy of way 0, ..., policy of way 3]
+    [sequence, cursor, version, key x4, meta x4, policy of way 0, ..., policy of way 3]
 
 meta = bit 63 occupied | bits 32..47 policy length | bits 0..31 value (Float32 bits); the
 occupied bit (not key 0) marks a used entry, so key 0 is a valid key. A policy takes
 ceil(max_policy_length / 4) words of four Float16 each. Memory per entry, set header and
-padding included, is 8 * round_up(10 + 4 * ceil(L / 4), 8) / 4 bytes for
+padding included, is 8 * round_up(11 + 4 * ceil(L / 4), 8) / 4 bytes for
 L = max_policy_length, about 2 L + 20: 48 bytes for L <= 12 (TicTacToe, Connect4), 160
 for L = 64, 752 for L = 362, 4128 for L = 2048 (`bytes_per_entry()`, `memory_bytes()`).
+(10 + 4k is never a multiple of 8, so 11 + 4k rounds up to the same multiple: the set's
+version word costs no memory at any L.)
 
 Insert: if the key is in its set, the entry is overwritten in place (an update); else the
 first free way is used; else the way under the set's round-robin cursor is evicted (a
 replacement) and the cursor advances. Ways fill in order and there is no deletion, so
 this is exact FIFO (first-in first-out) eviction per set; lookups never reorder it, which
 keeps lookups free of writes to shared memory. A policy longer than max_policy_length is
-not stored (counted as `rejected`). `clear()` empties every set (use it whenever the
-network's weights change: the cache does not know which network produced an entry).
+not stored (counted as `rejected`). `clear()` empties every set.
+
+Weights versions
+----------------
+An entry is only valid for the weights that computed it, and a pipeline has evaluations of
+the old weights in flight when new ones are published: results that come back after the
+swap must not be served. So the cache holds a current weights `version()` (an atomic
+64-bit word, 0 at construction) and every set records the version its entries were
+computed with:
+  - `advance_version()` (new weights published) makes every entry stored so far a miss,
+    in O(1): nothing is erased then; a set is emptied by the first insert of the new
+    version that reaches it (its ways become free, its cursor restarts).
+  - `insert(..., version)` takes the version of the weights the evaluation actually ran
+    with (not the one current when the result arrives: that is the race). If it is not
+    the current version the insert stores nothing and counts as `stale`. An insert of a
+    version other than the set's empties the set first (in the same locked write), so a
+    set only ever holds entries of the version it records; the staleness is checked
+    again under the lock, so that version never goes back (a late insert cannot wipe
+    newer entries) and is never newer than the current one.
+  - `lookup` reads the current version once, first, and hits only a set whose version
+    equals it. A lookup that starts after `advance_version` returned can therefore never
+    return an entry of older weights, whenever that entry was inserted (a lookup racing
+    with the advance may still return one of the version it read at its start).
+A caller that does not know exactly which weights ran may pass an older version than the
+true one (the entry is dropped or expires early), never a newer one.
 
 Concurrency: a seqlock per set
 ------------------------------
@@ -64,8 +90,9 @@ Each set's first word is a sequence number: even = stable, odd = a writer is ins
     sequence brackets), so the protocol is data-race free in the C++/LLVM memory model
     (Boehm, "Can seqlocks get along with programming language memory models?", 2012).
 
-Thread-safety contract: after construction, `lookup`, `insert`, `clear`, `stats`,
-`reset_counters`, `count_entries` and `set_index` may be called concurrently from any
+Thread-safety contract: after construction, `lookup`, `insert`, `clear`, `version`,
+`advance_version`, `stats`, `reset_counters`, `count_entries` and `set_index` may be
+called concurrently from any
 number of threads on one shared instance, e.g. through a
 `Pointer[EvaluationCache, MutAnyOrigin]`; they all take `self` read-only and mutate the
 cache's buffers through atomics. Constructing, moving and destroying the cache need
@@ -75,9 +102,10 @@ are unspecified (a failed attempt may have written into it); on a hit exactly
 not remove that insert. A full 64-bit key equality is trusted: two different positions
 with the same Zobrist hash (probability about n**2 / 2**65) would share an entry.
 
-Counters (hits, misses, inserts, updates, replacements, rejected) are atomic 64-bit
+Counters (hits, misses, inserts, updates, replacements, rejected, stale) are atomic 64-bit
 counts kept in 64 stripes of one cache line each, the stripe chosen by the calling
-thread's id, so threads do not contend on one counter line. `stats()` sums the stripes
+thread's id, so threads do not contend on one counter line. The current version has a
+line of its own after them (read by every call, written only by `advance_version`). `stats()` sums the stripes
 with atomic loads: exact once the threads are quiet, and while they run a sum of values
 each read atomically (not a single snapshot of all counters). `lookups` = hits + misses.
 """
@@ -97,7 +125,8 @@ comptime _WORD_BYTES = 8
 comptime _LINE_WORDS = 8  # 64-byte cache lines
 comptime _SEQUENCE = 0
 comptime _CURSOR = 1
-comptime _KEYS = 2
+comptime _VERSION = 2  # the weights version of the set's entries
+comptime _KEYS = 3
 comptime _METAS = _KEYS + CACHE_WAYS
 comptime _HEADER_WORDS = _METAS + CACHE_WAYS
 comptime _HALVES_PER_WORD = 4
@@ -112,6 +141,7 @@ comptime _INSERTS = 2
 comptime _UPDATES = 3
 comptime _REPLACEMENTS = 4
 comptime _REJECTED = 5
+comptime _STALE = 6
 
 
 @always_inline
@@ -168,6 +198,8 @@ struct CacheStats(Copyable, Movable, Writable):
     """Inserts that evicted an entry of a different key."""
     var rejected: Int
     """Inserts not stored because the policy was longer than `max_policy_length`."""
+    var stale: Int
+    """Inserts not stored because they carried a weights version that was not current."""
 
     def hit_rate(self) -> Float64:
         """Hits / lookups, 0 before any lookup."""
@@ -182,10 +214,11 @@ struct EvaluationCache(Movable):
     See the module docstring for the storage format, replacement policy and the
     thread-safety contract. Typical use inside a search worker:
 
+        var version = cache[].version()  # before the network is called
         var hit = cache[].lookup(state.hash(), priors_out, num_legal)
         if not hit.found:
             ... evaluate, softmax over the legal actions ...
-            _ = cache[].insert(state.hash(), priors, num_legal, value)
+            _ = cache[].insert(state.hash(), priors, num_legal, value, version)
     """
 
     var _sets_buffer: List[UInt64]
@@ -210,7 +243,8 @@ struct EvaluationCache(Movable):
         var words = _HEADER_WORDS + CACHE_WAYS * policy_words
         self._set_words = (words + _LINE_WORDS - 1) // _LINE_WORDS * _LINE_WORDS
         self._sets_buffer = List[UInt64](length=self._num_sets * self._set_words + _LINE_WORDS, fill=0)
-        self._counters_buffer = List[UInt64](length=_COUNTER_STRIPES * _LINE_WORDS + _LINE_WORDS, fill=0)
+        # The counter stripes, then a line holding the current weights version.
+        self._counters_buffer = List[UInt64](length=(_COUNTER_STRIPES + 1) * _LINE_WORDS + _LINE_WORDS, fill=0)
         self._sets = _aligned_base(Int(self._sets_buffer.unsafe_ptr()))
         self._counters = _aligned_base(Int(self._counters_buffer.unsafe_ptr()))
 
@@ -244,6 +278,10 @@ struct EvaluationCache(Movable):
         return _word_pointer(self._sets + set * self._set_words * _WORD_BYTES)
 
     @always_inline
+    def _version_pointer(self) -> Pointer[UInt64, MutAnyOrigin]:
+        return _word_pointer(self._counters + _COUNTER_STRIPES * _LINE_WORDS * _WORD_BYTES)
+
+    @always_inline
     def _count(self, stripe: Int, counter: Int, amount: UInt64 = 1):
         var pointer = _word_pointer(self._counters + (stripe * _LINE_WORDS + counter) * _WORD_BYTES)
         _ = Atomic[UInt64].fetch_add[ordering=Ordering.RELAXED](pointer, amount)
@@ -273,13 +311,27 @@ struct EvaluationCache(Movable):
     def _unlock_set(self, set_pointer: Pointer[UInt64, MutAnyOrigin], held: UInt64):
         Atomic[UInt64].store[ordering=Ordering.RELEASE](set_pointer, held + 1)
 
+    # ------------------------------------------------------------------ weights versions
+    @always_inline
+    def version(self) -> UInt64:
+        """The current weights version: lookups hit only entries inserted with it."""
+        return Atomic[UInt64].load[ordering=Ordering.ACQUIRE](self._version_pointer())
+
+    def advance_version(self) -> UInt64:
+        """New weights: every entry stored so far becomes a miss, and inserts that carry
+        an older version are dropped from now on. Returns the new version. O(1): the sets
+        are emptied lazily, by the next insert into each."""
+        return Atomic[UInt64].fetch_add[ordering=Ordering.SEQUENTIAL](self._version_pointer(), 1) + 1
+
     # ------------------------------------------------------------------ operations
     def lookup(self, key: UInt64, policy_out: Pointer[Float32, MutAnyOrigin], expected_length: Int) -> CacheLookup:
         """Finds `key`; on a hit writes its `expected_length` priors to `policy_out` and
-        returns (True, value). Counts as a hit only if the stored policy length equals
-        `expected_length` (a different length means a different position); on a miss
-        returns (False, 0) and `policy_out` is unspecified."""
+        returns (True, value). Counts as a hit only if the entry was computed with the
+        current weights version and its policy length equals `expected_length` (a
+        different length means a different position); on a miss returns (False, 0) and
+        `policy_out` is unspecified."""
         var stripe = _thread_stripe()
+        var current = self.version()
         if expected_length < 0 or expected_length > self._max_policy_length:
             self._count(stripe, _MISSES)
             return CacheLookup(False, 0)
@@ -290,6 +342,10 @@ struct EvaluationCache(Movable):
             var before = Atomic[UInt64].load[ordering=Ordering.ACQUIRE](set_pointer)
             if before & 1 != 0:
                 continue  # a writer is inside: try again
+            # Entries of older weights (a set not yet emptied since the last advance):
+            # a miss whether or not a writer raced us.
+            if _load_relaxed(set_pointer.unsafe_offset(_VERSION)) != current:
+                break
             var way = -1
             var meta: UInt64 = 0
             for candidate in range(CACHE_WAYS):
@@ -320,18 +376,38 @@ struct EvaluationCache(Movable):
         self._count(stripe, _MISSES)
         return CacheLookup(False, 0)
 
-    def insert(self, key: UInt64, policy: Pointer[Float32, MutAnyOrigin], length: Int, value: Float32) -> Bool:
+    def insert(
+        self, key: UInt64, policy: Pointer[Float32, MutAnyOrigin], length: Int, value: Float32, version: UInt64
+    ) -> Bool:
         """Stores `value` and the `length` priors at `policy` under `key` (replacing an
         entry of the same key, else filling a free way, else evicting the set's oldest
-        entry). Returns False, storing nothing, if `length` is negative or longer than
-        `max_policy_length`."""
+        entry), computed with the weights of `version` (read from `version()` before the
+        network ran). Returns False, storing nothing, if `length` is negative or longer
+        than `max_policy_length` (`rejected`), or if `version` is not the current one
+        (`stale`: new weights were published while this was evaluated)."""
         var stripe = _thread_stripe()
         if length < 0 or length > self._max_policy_length:
             self._count(stripe, _REJECTED)
             return False
+        if version != self.version():
+            self._count(stripe, _STALE)
+            return False
         var meta = _OCCUPIED | (UInt64(length) << 32) | UInt64(bitcast[DType.uint32](value))
         var set_pointer = self._set_pointer(self.set_index(key))
         var held = self._lock_set(set_pointer)
+        # Again under the lock: an advance since the check above must not let this
+        # entry in, nor let it reset a set that already holds newer entries.
+        if version != self.version():
+            self._unlock_set(set_pointer, held)
+            self._count(stripe, _STALE)
+            return False
+        if _load_relaxed(set_pointer.unsafe_offset(_VERSION)) != version:
+            # The set holds entries of older weights: empty it, now for this version.
+            _store_relaxed(set_pointer.unsafe_offset(_CURSOR), 0)
+            for old in range(CACHE_WAYS):
+                _store_relaxed(set_pointer.unsafe_offset(_METAS + old), 0)
+                _store_relaxed(set_pointer.unsafe_offset(_KEYS + old), 0)
+            _store_relaxed(set_pointer.unsafe_offset(_VERSION), version)
         var way = -1
         var free = -1
         for candidate in range(CACHE_WAYS):
@@ -378,15 +454,20 @@ struct EvaluationCache(Movable):
             self._count(stripe, counter)
         return True
 
-    def insert(self, key: UInt64, policy: List[Float32], value: Float32) -> Bool:
+    def insert(self, key: UInt64, policy: List[Float32], value: Float32, version: UInt64) -> Bool:
         """`insert` of a whole list of priors."""
         return self.insert(
-            key, Pointer[Float32, MutAnyOrigin](unsafe_from_address=Int(policy.unsafe_ptr())), len(policy), value
+            key,
+            Pointer[Float32, MutAnyOrigin](unsafe_from_address=Int(policy.unsafe_ptr())),
+            len(policy),
+            value,
+            version,
         )
 
     def clear(self):
-        """Empties every set (counters are kept: see `reset_counters`). Safe to call while
-        other threads use the cache; inserts racing with it may survive."""
+        """Empties every set (counters and the version are kept: see `reset_counters`).
+        Safe to call while other threads use the cache; inserts racing with it may
+        survive. New weights need `advance_version`, not this."""
         for set in range(self._num_sets):
             var set_pointer = self._set_pointer(set)
             var held = self._lock_set(set_pointer)
@@ -397,10 +478,14 @@ struct EvaluationCache(Movable):
             self._unlock_set(set_pointer, held)
 
     def count_entries(self) -> Int:
-        """Occupied entries (a scan of the whole cache; approximate while others write)."""
+        """Entries a lookup could hit: occupied, of the current version (a scan of the
+        whole cache; approximate while others write)."""
+        var current = self.version()
         var count = 0
         for set in range(self._num_sets):
             var set_pointer = self._set_pointer(set)
+            if _load_relaxed(set_pointer.unsafe_offset(_VERSION)) != current:
+                continue
             for way in range(CACHE_WAYS):
                 if _load_relaxed(set_pointer.unsafe_offset(_METAS + way)) & _OCCUPIED != 0:
                     count += 1
@@ -425,6 +510,7 @@ struct EvaluationCache(Movable):
             updates=self._counter_total(_UPDATES),
             replacements=self._counter_total(_REPLACEMENTS),
             rejected=self._counter_total(_REJECTED),
+            stale=self._counter_total(_STALE),
         )
 
     def hit_rate(self) -> Float64:

@@ -163,9 +163,13 @@ struct SearchCore[G: Game](Movable):
             self.receive_priors(index, priors, hit.value)
         return hit.found
 
-    def store_in_cache(self, cache: Pointer[EvaluationCache, MutAnyOrigin], index: Int, mut scratch: List[Float32]):
+    def store_in_cache(
+        self, cache: Pointer[EvaluationCache, MutAnyOrigin], index: Int, mut scratch: List[Float32], version: UInt64
+    ):
         """Stores the (received) evaluation of request `index` in the cache, unless its
-        policy is longer than the cache stores. `scratch` as for `answer_from_cache`."""
+        policy is longer than the cache stores or `version` (the cache's weights version
+        read before the network evaluated it) is no longer current. `scratch` as for
+        `answer_from_cache`."""
         var node = self.request_nodes[index]
         var start = self.tree.children_start(node)
         var count = Int(self.tree.child_count[node])
@@ -178,6 +182,7 @@ struct SearchCore[G: Game](Movable):
             Pointer[Float32, MutAnyOrigin](unsafe_from_address=Int(scratch.unsafe_ptr())),
             count,
             self.tree.network_value[node],
+            version,
         )
 
     def request_node(self, index: Int) -> Int:

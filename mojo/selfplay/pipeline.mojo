@@ -12,8 +12,10 @@ network (Python) evaluates whole buffers; results come back to the workers as in
     network thread (Python, GIL released while waiting): `wait_for_batch(n)` seals the
             oldest filling buffer that is full, or has waited `timeout_microseconds`,
             waits for its writers, and hands (k, count) over; the model writes
-            logits[n, k, :count], values[n, k, :count]; `batch_done(n, k, count)` pushes
-            every slot's index (an integer) into its game's worker's inbox.
+            logits[n, k, :count], values[n, k, :count]; `batch_done(n, k, version)` records
+            the cache's weights version read before the model ran (the results are
+            cached only if that is still current) and pushes every slot's index (an
+            integer) into its game's worker's inbox.
     worker: pops slot indices, feeds the evaluation into the search (and the cache); the
             last reader of a buffer frees it. A game whose batch is complete backs up and
             collects its next batch, or plays its move when its search is done.
@@ -86,7 +88,8 @@ comptime B_WRITTEN = 2
 comptime B_CONSUMED = 3
 comptime B_ITEMS = 4
 comptime B_FILL_START_NS = 5
-comptime BUFFER_WORDS = 6
+comptime B_VERSION = 6  # the cache's weights version read before the batch was evaluated
+comptime BUFFER_WORDS = 7
 
 
 @fieldwise_init
@@ -433,8 +436,24 @@ struct SelfPlayPipeline[G: Game](Movable):
     def batch_count(self, network: Int, buffer: Int) -> Int:
         return atomic_load(self._buffer_word(network, buffer, B_ITEMS))
 
-    def batch_done(mut self, network: Int, buffer: Int):
-        """The network has written this buffer's outputs: route each slot to its worker."""
+    def weights_version(self) -> Int:
+        """The cache's current weights version (0 without a cache)."""
+        if len(self.caches) == 0:
+            return 0
+        return Int(self._cache()[].version())
+
+    def advance_weights_version(mut self) -> Int:
+        """New weights were handed to the backend: the cache's entries of older weights
+        become misses, and results of batches evaluated before this are not cached."""
+        if len(self.caches) == 0:
+            return 0
+        return Int(self._cache()[].advance_version())
+
+    def batch_done(mut self, network: Int, buffer: Int, version: Int):
+        """The network has written this buffer's outputs, computed with weights of
+        `version` (`weights_version()` read before the model ran): route each slot to
+        its worker."""
+        atomic_store(self._buffer_word(network, buffer, B_VERSION), version)
         var items = self.batch_count(network, buffer)
         _ = atomic_add(self._global(W_BATCHES), 1)
         _ = atomic_add(self._global(W_EVALUATIONS), items)
@@ -463,11 +482,15 @@ struct SelfPlayPipeline[G: Game](Movable):
             var value = FloatBuffer(unsafe_from_address=self.buffers.values + slot_index * 4)[]
             ref core = self.slots[game].search.core
             core.receive(request, logits, value)
-            if len(self.caches) > 0:
-                core.store_in_cache(self._cache(), request, priors)
             var buffer_index = slot_index // self.config.batch_size
             var network = buffer_index // self.config.buffers_per_network
             var buffer = buffer_index % self.config.buffers_per_network
+            if len(self.caches) > 0:
+                # Tagged with the version the batch was evaluated with, not the current
+                # one: results of old weights that arrive after new ones were published
+                # are dropped.
+                var version = UInt64(atomic_load(self._buffer_word(network, buffer, B_VERSION)))
+                core.store_in_cache(self._cache(), request, priors, version)
             var items = self.batch_count(network, buffer)
             if atomic_add(self._buffer_word(network, buffer, B_CONSUMED), 1) + 1 == items:
                 atomic_store(self._buffer_word(network, buffer, B_STATE), BUFFER_FREE)

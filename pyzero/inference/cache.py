@@ -18,7 +18,8 @@ class EvaluationCache:
     stored position (longer ones are not stored) and sizes every entry: the cache takes
     about `entries * (2 * max_policy_length + 20)` bytes, all allocated here
     (`memory_bytes(entries, max_policy_length)` says exactly). Priors are kept as Float16
-    (relative error below 5e-4), values exactly. Clear it when the network's weights change.
+    (relative error below 5e-4), values exactly. Call `new_weights` when the network's
+    weights change.
     """
 
     def __init__(self, entries: int = 1 << 16, max_policy_length: int = 512):
@@ -31,8 +32,18 @@ class EvaluationCache:
         return rounded * cache_bytes_per_entry(max_policy_length)
 
     def stats(self) -> dict[str, float]:
-        """lookups, hits, misses, inserts, replacements, rejected, hit_rate, capacity, memory_bytes."""
+        """lookups, hits, misses, inserts, replacements, rejected, stale, hit_rate, capacity,
+        memory_bytes (stale: results not stored because new weights came while they were
+        evaluated)."""
         return dict(self._raw.stats())
 
     def clear(self) -> None:
         self._raw.clear()
+
+    def new_weights(self) -> int:
+        """The network's weights have changed: from now on nothing evaluated with the old
+        ones is served, also not the results of a batch being evaluated right now (a
+        search stores them only if no new weights came since it called its evaluator).
+        Costs O(1); old entries are overwritten as new ones arrive. Returns the new
+        weights version."""
+        return self._raw.advance_version()

@@ -50,7 +50,7 @@ class CachedInference:
     The cache takes `inference.cache_entries` entries of `inference.max_policy_length`
     priors (see `EvaluationCache.memory_bytes`) and is allocated at the first search, so an
     engine that is made but never searches costs no cache memory. `load_state_dict` swaps
-    the weights and empties the cache (call it between searches)."""
+    the weights and retires every cached answer of the old ones (`new_weights`)."""
 
     def __init__(self, backend, options: InferenceSection | None = None):
         self.backend = backend
@@ -72,4 +72,4 @@ class CachedInference:
     def load_state_dict(self, state: dict) -> None:
         self.backend.load_state_dict(state)
         if self._cache is not None:
-            self._cache.clear()
+            self._cache.new_weights()

@@ -1,6 +1,6 @@
 """Tests of the evaluation cache (mojo/cache/evaluation_cache.mojo): round trip and
-Float16 error, misses, exact counters, bounded memory, set collisions, and pthreads
-hammering one shared cache. Run `mojo run -I . tests/mojo/test_evaluation_cache.mojo`."""
+Float16 error, misses, exact counters, bounded memory, set collisions, weights versions,
+and pthreads hammering one shared cache (also while new weights are published). Run `mojo run -I . tests/mojo/test_evaluation_cache.mojo`."""
 
 from std.math import exp
 from std.ffi import external_call, c_int
@@ -90,7 +90,7 @@ def test_round_trip_of_softmax_priors_within_float16_error() raises:
             priors.append(logits[index] / total)
         var key = rng.next_u64()
         var value = Float32(rng.next_unit_open() * 2.0 - 1.0)
-        assert_true(cache.insert(key, address_of(priors), length, value))
+        assert_true(cache.insert(key, address_of(priors), length, value, cache.version()))
         var out = List[Float32](length=length + 1, fill=-3.0)
         var result = cache.lookup(key, address_of(out), length)
         assert_true(result.found)
@@ -113,14 +113,14 @@ def test_every_length_round_trips_exactly() raises:
     var cache = EvaluationCache(64, 13)
     for length in range(14):
         var key = UInt64(1000 + length)
-        assert_true(cache.insert(key, exact_policy(length, length), exact_value(length)))
+        assert_true(cache.insert(key, exact_policy(length, length), exact_value(length), cache.version()))
     for length in range(14):
         assert_holds(cache, UInt64(1000 + length), length, length)
 
 
 def test_other_key_and_wrong_length_miss() raises:
     var cache = EvaluationCache(64, 16)
-    _ = cache.insert(UInt64(77), exact_policy(3, 9), exact_value(3))
+    _ = cache.insert(UInt64(77), exact_policy(3, 9), exact_value(3), cache.version())
     assert_holds(cache, 77, 3, 9)
     assert_misses(cache, 78, 9)  # another key
     assert_misses(cache, 77, 8)  # same key, another number of legal actions
@@ -133,17 +133,17 @@ def test_other_key_and_wrong_length_miss() raises:
 def test_key_zero_and_empty_policy_are_ordinary_entries() raises:
     var cache = EvaluationCache(4, 8)
     assert_misses(cache, 0, 0)
-    assert_true(cache.insert(UInt64(0), exact_policy(5, 0), exact_value(5)))
+    assert_true(cache.insert(UInt64(0), exact_policy(5, 0), exact_value(5), cache.version()))
     assert_holds(cache, 0, 5, 0)
     assert_misses(cache, 0, 1)
-    assert_true(cache.insert(UInt64(0), exact_policy(6, 8), exact_value(6)))  # update
+    assert_true(cache.insert(UInt64(0), exact_policy(6, 8), exact_value(6), cache.version()))  # update
     assert_holds(cache, 0, 6, 8)
     assert_equal(cache.count_entries(), 1)
 
 
 def test_overlong_policy_is_not_stored() raises:
     var cache = EvaluationCache(16, 8)
-    assert_false(cache.insert(UInt64(5), exact_policy(5, 9), exact_value(5)))
+    assert_false(cache.insert(UInt64(5), exact_policy(5, 9), exact_value(5), cache.version()))
     assert_misses(cache, 5, 9)
     assert_misses(cache, 5, 8)
     assert_equal(cache.count_entries(), 0)
@@ -165,22 +165,22 @@ def test_scripted_counters_and_fifo_replacement() raises:
     var cache = EvaluationCache(4, 8)
     assert_equal(cache.num_sets(), 1)
     for index in range(1, 5):  # keys 1..4 fill ways 0..3
-        _ = cache.insert(UInt64(index), exact_policy(index, 3), exact_value(index))
+        _ = cache.insert(UInt64(index), exact_policy(index, 3), exact_value(index), cache.version())
     assert_holds(cache, 1, 1, 3)  # hit 1
     assert_misses(cache, 5, 3)  # miss 1
-    _ = cache.insert(UInt64(5), exact_policy(5, 3), exact_value(5))  # evicts 1 (oldest)
+    _ = cache.insert(UInt64(5), exact_policy(5, 3), exact_value(5), cache.version())  # evicts 1 (oldest)
     assert_misses(cache, 1, 3)  # miss 2
     assert_holds(cache, 5, 5, 3)  # hit 2
     assert_holds(cache, 2, 2, 3)  # hit 3
     assert_misses(cache, 2, 4)  # miss 3: wrong length
-    _ = cache.insert(UInt64(2), exact_policy(20, 3), exact_value(20))  # update in place
+    _ = cache.insert(UInt64(2), exact_policy(20, 3), exact_value(20), cache.version())  # update in place
     assert_holds(cache, 2, 20, 3)  # hit 4
-    _ = cache.insert(UInt64(6), exact_policy(6, 3), exact_value(6))  # evicts 2: FIFO, not LRU
+    _ = cache.insert(UInt64(6), exact_policy(6, 3), exact_value(6), cache.version())  # evicts 2: FIFO, not LRU
     assert_misses(cache, 2, 3)  # miss 4
     assert_holds(cache, 3, 3, 3)  # hit 5
     assert_holds(cache, 4, 4, 3)  # hit 6
     assert_holds(cache, 6, 6, 3)  # hit 7
-    assert_false(cache.insert(UInt64(7), exact_policy(7, 9), exact_value(7)))  # rejected
+    assert_false(cache.insert(UInt64(7), exact_policy(7, 9), exact_value(7), cache.version()))  # rejected
     assert_misses(cache, 7, 9)  # miss 5
     var stats = cache.stats()
     assert_stats(stats, 12, 7, 5, 7, 1, 2, 1)
@@ -191,7 +191,7 @@ def test_scripted_counters_and_fifo_replacement() raises:
     cache.clear()  # empties the entries, keeps the counters
     assert_equal(cache.count_entries(), 0)
     assert_misses(cache, 3, 3)  # miss 6
-    _ = cache.insert(UInt64(1), exact_policy(1, 3), exact_value(1))  # a free way: no eviction
+    _ = cache.insert(UInt64(1), exact_policy(1, 3), exact_value(1), cache.version())  # a free way: no eviction
     assert_holds(cache, 1, 1, 3)  # hit 8
     assert_stats(cache.stats(), 14, 8, 6, 8, 1, 2, 1)
 
@@ -203,9 +203,10 @@ def test_scripted_counters_and_fifo_replacement() raises:
 def test_memory_is_bounded_and_counters_exact_under_overflow() raises:
     var cache = EvaluationCache(64, 8)
     var memory = cache.memory_bytes()
-    assert_equal(cache.bytes_per_entry(), 48)  # header (80 B) + 4 x 16 B policies, padded to 192 B per set
+    assert_equal(cache.bytes_per_entry(), 48)  # header (88 B) + 4 x 16 B policies, padded to 192 B per set
     for index in range(10_000):
-        _ = cache.insert(UInt64(index) * 0x9E3779B97F4A7C15, exact_policy(index, 1 + index % 8), exact_value(index))
+        var key = UInt64(index) * 0x9E3779B97F4A7C15
+        _ = cache.insert(key, exact_policy(index, 1 + index % 8), exact_value(index), cache.version())
     assert_equal(cache.memory_bytes(), memory)
     assert_equal(cache.count_entries(), 64)
     # Distinct keys: every insert after the 64 ways are full evicts exactly one entry.
@@ -238,11 +239,11 @@ def test_keys_of_one_set_are_never_confused() raises:
         if cache.set_index(candidate) == target:
             keys.append(candidate)
     for way in range(CACHE_WAYS):  # fills the set
-        _ = cache.insert(keys[way], exact_policy(way, 12), exact_value(way))
+        _ = cache.insert(keys[way], exact_policy(way, 12), exact_value(way), cache.version())
     for way in range(CACHE_WAYS):
         assert_holds(cache, keys[way], way, 12)
     assert_misses(cache, keys[CACHE_WAYS], 12)  # same set, never inserted
-    _ = cache.insert(keys[CACHE_WAYS], exact_policy(CACHE_WAYS, 12), exact_value(CACHE_WAYS))
+    _ = cache.insert(keys[CACHE_WAYS], exact_policy(CACHE_WAYS, 12), exact_value(CACHE_WAYS), cache.version())
     assert_misses(cache, keys[0], 12)  # the oldest was evicted
     for way in range(1, CACHE_WAYS + 1):
         assert_holds(cache, keys[way], way, 12)
@@ -254,10 +255,76 @@ def test_keys_of_one_set_are_never_confused() raises:
     assert_equal(cache.stats().replacements, 1)
 
 
+# ---------------------------------------------------------------------- weights versions
+
+
+def test_results_of_old_weights_that_arrive_after_new_ones_are_not_stored() raises:
+    # The race of a self-play pipeline: a batch is evaluated with the weights of version
+    # v1; new weights are published (v2) while it is in flight; then its results arrive.
+    var cache = EvaluationCache(64, 8)
+    var evaluated_with = cache.version()
+    _ = cache.insert(UInt64(10), exact_policy(10, 5), exact_value(10), evaluated_with)  # an earlier result
+    var published = cache.advance_version()
+    assert_equal(published, evaluated_with + 1)
+    assert_equal(cache.version(), published)
+    assert_false(cache.insert(UInt64(11), exact_policy(11, 5), exact_value(11), evaluated_with))
+    assert_misses(cache, 11, 5)  # the late result of the old weights is not served
+    assert_misses(cache, 10, 5)  # nor the earlier one
+    assert_equal(cache.count_entries(), 0)
+    # The same position evaluated with the new weights is stored and served.
+    assert_true(cache.insert(UInt64(11), exact_policy(12, 5), exact_value(12), published))
+    assert_holds(cache, 11, 12, 5)
+    var stats = cache.stats()
+    assert_equal(stats.stale, 1)
+    assert_equal(stats.inserts, 2)
+    assert_equal(stats.rejected, 0)
+
+
+def test_new_weights_turn_every_entry_into_a_miss_and_free_its_way() raises:
+    var cache = EvaluationCache(4, 8)  # one set of 4 ways
+    for index in range(1, 5):
+        _ = cache.insert(UInt64(index), exact_policy(index, 3), exact_value(index), cache.version())
+    assert_holds(cache, 1, 1, 3)
+    assert_equal(cache.count_entries(), 4)
+    var first = cache.advance_version()
+    var second = cache.advance_version()  # twice: any older version is old
+    assert_equal(second, first + 1)
+    for index in range(1, 5):
+        assert_misses(cache, UInt64(index), 3)
+    assert_equal(cache.count_entries(), 0)
+    assert_false(cache.insert(UInt64(9), exact_policy(9, 3), exact_value(9), first))  # stale
+    # The first insert of the new version empties the set: a free way, not an eviction,
+    # and the FIFO starts again from way 0.
+    assert_true(cache.insert(UInt64(2), exact_policy(20, 3), exact_value(20), second))
+    assert_holds(cache, 2, 20, 3)
+    assert_equal(cache.count_entries(), 1)
+    for index in range(5, 8):
+        _ = cache.insert(UInt64(index), exact_policy(index, 3), exact_value(index), second)
+    _ = cache.insert(UInt64(8), exact_policy(8, 3), exact_value(8), second)  # evicts 2, the oldest
+    assert_misses(cache, 2, 3)
+    for index in range(5, 9):
+        assert_holds(cache, UInt64(index), index, 3)
+    var stats = cache.stats()
+    assert_equal(stats.replacements, 1)
+    assert_equal(stats.updates, 0)  # key 2 of the old weights was not "updated" either
+    assert_equal(stats.stale, 1)
+    cache.clear()  # clear keeps the version
+    assert_equal(cache.version(), second)
+
+
+def test_a_version_only_ever_grows_from_zero() raises:
+    var cache = EvaluationCache(8, 4)
+    assert_equal(cache.version(), 0)
+    for expected in range(1, 100):
+        assert_equal(cache.advance_version(), UInt64(expected))
+    assert_equal(cache.memory_bytes(), EvaluationCache(8, 4).memory_bytes())
+
+
 # ---------------------------------------------------------------------- threads
 
 
 comptime HAMMER_MAX_LENGTH = 23
+comptime VERSION_PERIOD = 1000  # hammer values carry their version modulo this
 
 
 def hammer_key(key_index: Int) -> UInt64:
@@ -268,33 +335,64 @@ def hammer_length(key_index: Int) -> Int:
     return 1 + (key_index * 7) % HAMMER_MAX_LENGTH
 
 
+def hammer_value(key_index: Int, version: UInt64) -> Float32:
+    """The value "the network" gives `key_index` under the weights of `version`: both can
+    be read back from it (an integer below 2**24, so Float32 holds it exactly)."""
+    return Float32(key_index * VERSION_PERIOD + Int(version % VERSION_PERIOD))
+
+
+def hammer_value_version(key_index: Int, value: Float32) -> Int:
+    """The version (modulo VERSION_PERIOD) a hammer value was computed with; -1 if the
+    value belongs to another key."""
+    var offset = Int(value) - key_index * VERSION_PERIOD
+    if Float32(Int(value)) != value or offset < 0 or offset >= VERSION_PERIOD:
+        return -1
+    return offset
+
+
 struct HammerJob(Movable):
     var cache_address: Int
     var seed: UInt64
     var operations: Int
     var key_range: Int
     var clear_every: Int  # 0: never
+    var advance_every: Int  # 0: never; else publishes new weights every that many operations
     var lookups: Int
     var hits: Int
     var inserts: Int
+    var stale: Int
     var corrupt: Int
+    var old_weights: Int  # hits on an entry of weights older than those current at the lookup
 
-    def __init__(out self, cache_address: Int, seed: UInt64, operations: Int, key_range: Int, clear_every: Int):
+    def __init__(
+        out self,
+        cache_address: Int,
+        seed: UInt64,
+        operations: Int,
+        key_range: Int,
+        clear_every: Int,
+        advance_every: Int,
+    ):
         self.cache_address = cache_address
         self.seed = seed
         self.operations = operations
         self.key_range = key_range
         self.clear_every = clear_every
+        self.advance_every = advance_every
         self.lookups = 0
         self.hits = 0
         self.inserts = 0
+        self.stale = 0
         self.corrupt = 0
+        self.old_weights = 0
 
 
 def hammer(arg: Int) abi("C") -> Int:
-    """Looks keys up; on a hit checks every number against the key's own data, on a
-    miss inserts it. Every value and prior is a function of the key, so any torn read
-    (key of one insert, data of another) shows up as a mismatch."""
+    """Reads the weights version, looks a key up; on a hit checks every number against the
+    key's own data and that the entry's version is no older than the one read first; on a
+    miss "evaluates" it with that version and inserts it. Every prior is a function of the
+    key and every value a function of the key and the version, so any torn read (key of
+    one insert, data of another) or any entry of older weights shows up."""
     var job = Pointer[HammerJob, MutAnyOrigin](unsafe_from_address=arg)
     var cache = Pointer[EvaluationCache, MutAnyOrigin](unsafe_from_address=job[].cache_address)
     var rng = SplitMix64(job[].seed)
@@ -305,47 +403,70 @@ def hammer(arg: Int) abi("C") -> Int:
     var lookups = 0
     var hits = 0
     var inserts = 0
+    var stale = 0
     var corrupt = 0
+    var old_weights = 0
     for operation in range(job[].operations):
         var key_index = rng.next_below(job[].key_range)
         var length = hammer_length(key_index)
         out[length] = -1.0
+        var before = cache[].version()
         var result = cache[].lookup(hammer_key(key_index), out_pointer, length)
+        var after = cache[].version()
         lookups += 1
         if result.found:
             hits += 1
-            var bad = result.value != exact_value(key_index) or out[length] != -1.0
+            var bad = out[length] != -1.0
             for action in range(length):
                 if out[action] != exact_prior(key_index, action):
                     bad = True
+            var version = hammer_value_version(key_index, result.value)
+            if version < 0:
+                bad = True
+            # The entry's version must be the one the lookup read, somewhere in [before, after].
+            elif UInt64((version - Int(before % VERSION_PERIOD) + VERSION_PERIOD) % VERSION_PERIOD) > after - before:
+                old_weights += 1
             if bad:
                 corrupt += 1
         else:
             for action in range(length):
                 policy[action] = exact_prior(key_index, action)
-            if cache[].insert(hammer_key(key_index), policy_pointer, length, exact_value(key_index)):
+            if cache[].insert(hammer_key(key_index), policy_pointer, length, hammer_value(key_index, before), before):
                 inserts += 1
+            else:
+                stale += 1  # new weights since `before` (no policy here is too long)
         if job[].clear_every > 0 and operation % job[].clear_every == job[].clear_every - 1:
             cache[].clear()
+        if job[].advance_every > 0 and operation % job[].advance_every == job[].advance_every - 1:
+            _ = cache[].advance_version()
     job[].lookups = lookups
     job[].hits = hits
     job[].inserts = inserts
+    job[].stale = stale
     job[].corrupt = corrupt
+    job[].old_weights = old_weights
     _ = policy^
     _ = out^
     return 0
 
 
-def run_hammer(capacity: Int, threads: Int, operations: Int, key_range: Int, clear_every: Int) raises:
+def run_hammer(
+    capacity: Int, threads: Int, operations: Int, key_range: Int, clear_every: Int, advance_every: Int = 0
+) raises:
     var cache = EvaluationCache(capacity, HAMMER_MAX_LENGTH)
     var memory = cache.memory_bytes()
     var cache_address = Int(Pointer(to=cache))
     var jobs = List[HammerJob]()
     for thread in range(threads):
-        # Only thread 0 clears, so the others keep finding entries.
+        # Only thread 0 clears and publishes new weights, so the others keep finding entries.
         jobs.append(
             HammerJob(
-                cache_address, UInt64(1 + thread * 7919), operations, key_range, clear_every if thread == 0 else 0
+                cache_address,
+                UInt64(1 + thread * 7919),
+                operations,
+                key_range,
+                clear_every if thread == 0 else 0,
+                advance_every if thread == 0 else 0,
             )
         )
     var thread_ids = List[UInt64](length=threads, fill=0)
@@ -360,11 +481,14 @@ def run_hammer(capacity: Int, threads: Int, operations: Int, key_range: Int, cle
     var lookups = 0
     var hits = 0
     var inserts = 0
+    var stale = 0
     for thread in range(threads):
         assert_equal(jobs[thread].corrupt, 0, String(t"thread {thread} saw torn or foreign data"))
+        assert_equal(jobs[thread].old_weights, 0, String(t"thread {thread} was served entries of old weights"))
         lookups += jobs[thread].lookups
         hits += jobs[thread].hits
         inserts += jobs[thread].inserts
+        stale += jobs[thread].stale
     assert_equal(lookups, threads * operations)
     var stats = cache.stats()
     assert_equal(stats.lookups, lookups)
@@ -372,11 +496,16 @@ def run_hammer(capacity: Int, threads: Int, operations: Int, key_range: Int, cle
     assert_equal(stats.hits, hits)
     assert_equal(stats.misses, lookups - hits)
     assert_equal(stats.inserts, inserts)
+    assert_equal(stats.stale, stale)
     assert_equal(stats.rejected, 0)
     assert_true(stats.hits > 0)
+    if advance_every == 0:
+        assert_equal(stale, 0)
+    else:
+        assert_equal(Int(cache.version()), operations // advance_every)
     assert_true(cache.count_entries() <= cache.capacity())
     assert_equal(cache.memory_bytes(), memory)
-    # Quiet again: every stored entry is intact.
+    # Quiet again: every entry served is intact and of the current weights.
     var stored = 0
     for key_index in range(key_range):
         var length = hammer_length(key_index)
@@ -384,7 +513,7 @@ def run_hammer(capacity: Int, threads: Int, operations: Int, key_range: Int, cle
         var result = cache.lookup(hammer_key(key_index), address_of(out), length)
         if result.found:
             stored += 1
-            assert_equal(result.value, exact_value(key_index))
+            assert_equal(result.value, hammer_value(key_index, cache.version()))
             for action in range(length):
                 assert_equal(out[action], exact_prior(key_index, action))
     assert_equal(stored, cache.count_entries())
@@ -402,6 +531,14 @@ def test_threads_on_one_set_see_no_torn_reads() raises:
 def test_threads_with_replacement_and_clears_see_no_torn_reads() raises:
     # 256 sets, 3000 keys: lots of hits and evictions; one thread also clears now and then.
     run_hammer(1024, 4, 200_000, 3000, 40_000)
+
+
+def test_threads_never_see_old_weights_while_new_ones_are_published() raises:
+    # One thread publishes new weights every 2000 of its operations while every thread
+    # inserts what it evaluated with the version it read before its lookup: the late
+    # results of old weights must be dropped and no lookup may hit an older entry.
+    run_hammer(4, 4, 200_000, 8, 0, 2_000)  # one set: constant emptying and refilling
+    run_hammer(1024, 4, 200_000, 3000, 0, 2_000)
 
 
 def main() raises:
