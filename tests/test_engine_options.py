@@ -8,6 +8,7 @@ config's section; the tests set each field away from its default and look for it
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from pyzero.config import GumbelSection, InferenceSection, RunConfig
@@ -80,3 +81,21 @@ def test_the_search_evaluator_returns_what_the_model_computes():
         expected_logits, expected_values = model(torch.from_numpy(planes))
     assert torch.equal(torch.from_numpy(logits.copy()), expected_logits)
     assert torch.equal(torch.from_numpy(values.copy()), expected_values)
+
+
+def test_new_weights_for_an_engine_retire_what_the_cache_holds():
+    game = make("connect4")
+    shape = NetworkShape.of_game(game)
+    old, new = ExactTestNetwork(shape, seed=1), ExactTestNetwork(shape, seed=2)
+    engine = NetworkEngine(game, old, play_gumbel_options(config_with()), inference_options=InferenceSection())
+    state = game.new()
+    with torch.inference_mode():
+        old_value = float(old(torch.from_numpy(state.encode()[None]))[1][0])
+        new_value = float(new(torch.from_numpy(state.encode()[None]))[1][0])
+    assert abs(old_value - new_value) > 1e-3  # the two networks tell the root apart
+    assert engine.analyse(state).network_value == pytest.approx(old_value, abs=1e-6)
+    hits = engine.cache.stats()["hits"]
+    assert engine.analyse(state).network_value == pytest.approx(old_value, abs=1e-6)  # now from the cache
+    assert engine.cache.stats()["hits"] > hits
+    engine.inference.load_state_dict(new.state_dict())
+    assert engine.analyse(state).network_value == pytest.approx(new_value, abs=1e-6)
