@@ -39,30 +39,73 @@ from std.time import perf_counter_ns
 from mojo.selfplay.atomics import atomic_load
 
 
+comptime GUMBEL_OPTION_COUNT = 6
+"""Fields of GumbelConfig as the config schema names them (pyzero/config.py GumbelSection)."""
+comptime PUCT_OPTION_COUNT = 8
+"""Fields of PuctConfig (pyzero/config.py PuctSection)."""
+
+
 def gumbel_config_from_python(options: PythonObject) raises -> GumbelConfig:
-    var config = GumbelConfig.defaults()
+    """Every field of the config schema's `search.gumbel` section, each given: the engine
+    keeps no defaults of its own (pyzero/config.py is the one definition of each option)."""
+    var max_considered_actions = 0
+    var gumbel_scale = Float32(0)
+    var c_visit = Float32(0)
+    var c_scale = Float32(0)
+    var rescale = False
+    var rounds_per_batch = 0
+    var given = 0
     for key_object in options.keys():
         var key = String(key_object)
         var value = options[key_object]
         if key == "max_considered_actions":
-            config.max_considered_actions = Int(py=value)
+            max_considered_actions = Int(py=value)
         elif key == "gumbel_scale":
-            config.gumbel_scale = Float32(Float64(py=value))
+            gumbel_scale = Float32(Float64(py=value))
         elif key == "c_visit":
-            config.sigma.c_visit = Float32(Float64(py=value))
+            c_visit = Float32(Float64(py=value))
         elif key == "c_scale":
-            config.sigma.c_scale = Float32(Float64(py=value))
+            c_scale = Float32(Float64(py=value))
         elif key == "rescale":
-            config.sigma.rescale = Bool(py=value)
+            rescale = Bool(py=value)
         elif key == "rounds_per_batch":
-            config.rounds_per_batch = Int(py=value)
+            rounds_per_batch = Int(py=value)
         else:
             raise Error(String("unknown Gumbel search option '", key, "'"))
-    if config.max_considered_actions < 1:
+        given += 1
+    if given != GUMBEL_OPTION_COUNT:
+        raise Error(
+            String(
+                "Gumbel search options: got ",
+                given,
+                " of the ",
+                GUMBEL_OPTION_COUNT,
+                " fields of the config's search.gumbel section (the engine has no defaults)",
+            )
+        )
+    if max_considered_actions < 1:
         raise Error("max_considered_actions must be at least 1")
-    if config.rounds_per_batch < 0:
+    if rounds_per_batch < 0:
         raise Error("rounds_per_batch must be 0 (whole phase) or positive")
-    return config^
+    return GumbelConfig(
+        max_considered_actions, gumbel_scale, SigmaParameters(c_visit, c_scale, rescale), rounds_per_batch
+    )
+
+
+def gumbel_config_to_python(config: GumbelConfig) raises -> PythonObject:
+    """The config as the engine holds it, under the schema's names (for the round-trip test)."""
+    var result = Python.dict()
+    result["max_considered_actions"] = PythonObject(config.max_considered_actions)
+    result["gumbel_scale"] = PythonObject(Float64(config.gumbel_scale))
+    result["c_visit"] = PythonObject(Float64(config.sigma.c_visit))
+    result["c_scale"] = PythonObject(Float64(config.sigma.c_scale))
+    result["rescale"] = PythonObject(config.sigma.rescale)
+    result["rounds_per_batch"] = PythonObject(config.rounds_per_batch)
+    return result
+
+
+def py_gumbel_config_round_trip(options: PythonObject) raises -> PythonObject:
+    return gumbel_config_to_python(gumbel_config_from_python(options))
 
 
 def _float_list(values: List[Float32]) raises -> PythonObject:
@@ -464,37 +507,74 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
 
 # ---------------------------------------------------------------- PUCT
 def puct_config_from_python(options: PythonObject) raises -> PuctConfig:
-    var config = PuctConfig.defaults()
+    """Every field of the config schema's `search.puct` section, each given (no defaults here)."""
+    var c_init = Float32(0)
+    var c_base = Float32(0)
+    var fpu_reduction = Float32(0)
+    var dirichlet_alpha = Float32(0)
+    var dirichlet_fraction = Float32(0)
+    var virtual_loss = Float32(0)
+    var leaves_per_batch = 0
+    var temperature = Float32(0)
+    var given = 0
     for key_object in options.keys():
         var key = String(key_object)
         var value = options[key_object]
+        given += 1
         if key == "leaves_per_batch":
-            config.leaves_per_batch = Int(py=value)
+            leaves_per_batch = Int(py=value)
             continue
         var number = Float32(Float64(py=value))
         if key == "c_init":
-            config.c_init = number
+            c_init = number
         elif key == "c_base":
-            config.c_base = number
+            c_base = number
         elif key == "fpu_reduction":
-            config.fpu_reduction = number
+            fpu_reduction = number
         elif key == "dirichlet_alpha":
-            config.dirichlet_alpha = number
+            dirichlet_alpha = number
         elif key == "dirichlet_fraction":
-            config.dirichlet_fraction = number
+            dirichlet_fraction = number
         elif key == "virtual_loss":
-            config.virtual_loss = number
+            virtual_loss = number
         elif key == "temperature":
-            config.temperature = number
+            temperature = number
         else:
             raise Error(String("unknown PUCT search option '", key, "'"))
-    if config.leaves_per_batch < 1:
+    if given != PUCT_OPTION_COUNT:
+        raise Error(
+            String(
+                "PUCT search options: got ",
+                given,
+                " of the ",
+                PUCT_OPTION_COUNT,
+                " fields of the config's search.puct section (the engine has no defaults)",
+            )
+        )
+    if leaves_per_batch < 1:
         raise Error("leaves_per_batch must be at least 1")
-    if config.dirichlet_fraction < 0 or config.dirichlet_fraction > 1:
+    if dirichlet_fraction < 0 or dirichlet_fraction > 1:
         raise Error("dirichlet_fraction must be within [0, 1]")
-    if config.dirichlet_alpha <= 0:
+    if dirichlet_alpha <= 0:
         raise Error("dirichlet_alpha must be positive")
-    return config^
+    return PuctConfig(
+        c_init, c_base, fpu_reduction, dirichlet_alpha, dirichlet_fraction, virtual_loss, leaves_per_batch, temperature
+    )
+
+
+def py_puct_config_round_trip(options: PythonObject) raises -> PythonObject:
+    """The PUCT config as the engine holds it, under the schema's names (round-trip test)."""
+    var config = puct_config_from_python(options)
+    var result = Python.dict()
+    result["c_init"] = PythonObject(Float64(config.c_init))
+    result["c_base"] = PythonObject(Float64(config.c_base))
+    result["fpu_reduction"] = PythonObject(Float64(config.fpu_reduction))
+    result["dirichlet_alpha"] = PythonObject(Float64(config.dirichlet_alpha))
+    result["dirichlet_fraction"] = PythonObject(Float64(config.dirichlet_fraction))
+    result["virtual_loss"] = PythonObject(Float64(config.virtual_loss))
+    result["leaves_per_batch"] = PythonObject(config.leaves_per_batch)
+    result["temperature"] = PythonObject(Float64(config.temperature))
+    return result
 
 
 struct PuctSearchBox[G: Game](Defaultable, Movable, Writable):
@@ -653,4 +733,6 @@ def register_search_functions(mut module: PythonModuleBuilder) raises:
         .def_method[CacheBox.advance_version]("advance_version")
     )
     module.def_function[py_considered_visit_sequence]("considered_visit_sequence")
+    module.def_function[py_gumbel_config_round_trip]("gumbel_config_round_trip")
+    module.def_function[py_puct_config_round_trip]("puct_config_round_trip")
     module.def_function[py_gumbel_formulas]("gumbel_formulas")

@@ -6,7 +6,7 @@ from std.python._cpython import GILReleased
 
 from mojo.game import Game
 from mojo.python_bindings import GameStateBox
-from mojo.search_bindings import gumbel_config_from_python
+from mojo.search_bindings import gumbel_config_from_python, gumbel_config_to_python
 from mojo.selfplay.pipeline import (
     SelfPlayPipeline,
     PipelineConfig,
@@ -29,7 +29,19 @@ from mojo.selfplay.pipeline import (
 )
 
 
+comptime PIPELINE_OPTION_COUNT = 15
+"""The keys `SelfPlayOptions.engine_options` passes (pyzero/selfplay.py), every one required."""
+
+
 def pipeline_config_from_python(options: PythonObject) raises -> PipelineConfig:
+    """Every self-play option, each given: the engine keeps no defaults of its own (the
+    config schema, pyzero/config.py, is the one definition; pyzero/selfplay.py maps it)."""
+    var given = 0
+    for _ in options.keys():
+        given += 1
+    if given != PIPELINE_OPTION_COUNT:
+        raise Error(String("self-play options: got ", given, " keys, expected the ", PIPELINE_OPTION_COUNT,
+                           " of SelfPlayOptions.engine_options"))
     var config = PipelineConfig(
         Int(py=options["games"]),
         Int(py=options["workers"]),
@@ -48,6 +60,28 @@ def pipeline_config_from_python(options: PythonObject) raises -> PipelineConfig:
         gumbel_config_from_python(options["gumbel"]),
     )
     return config^
+
+
+def py_pipeline_config_round_trip(options: PythonObject) raises -> PythonObject:
+    """The pipeline config as the engine holds it, under the same keys (round-trip test)."""
+    var config = pipeline_config_from_python(options)
+    var result = Python.dict()
+    result["games"] = PythonObject(config.games)
+    result["workers"] = PythonObject(config.workers)
+    result["batch_size"] = PythonObject(config.batch_size)
+    result["buffers_per_network"] = PythonObject(config.buffers_per_network)
+    result["networks"] = PythonObject(config.networks)
+    result["timeout_microseconds"] = PythonObject(config.timeout_microseconds)
+    result["simulations"] = PythonObject(config.simulations)
+    result["seed"] = PythonObject(config.seed)
+    result["max_game_plies"] = PythonObject(config.max_game_plies)
+    result["noise_plies"] = PythonObject(config.noise_plies)
+    result["random_opening_plies"] = PythonObject(config.random_opening_plies)
+    result["cache_entries"] = PythonObject(config.cache_entries)
+    result["max_policy_length"] = PythonObject(config.max_policy_length)
+    result["tree_reuse"] = PythonObject(config.tree_reuse)
+    result["gumbel"] = gumbel_config_to_python(config.gumbel)
+    return result
 
 
 struct SelfPlayBox[G: Game](Defaultable, Movable, Writable):
@@ -277,3 +311,4 @@ def py_search_seed(run_seed: PythonObject, game_id: PythonObject, ply: PythonObj
 
 def register_selfplay_functions(mut module: PythonModuleBuilder) raises:
     module.def_function[py_search_seed]("selfplay_search_seed")
+    module.def_function[py_pipeline_config_round_trip]("pipeline_config_round_trip")

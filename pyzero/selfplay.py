@@ -16,19 +16,18 @@ import contextlib
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
+from pydantic import Field
 
-from pyzero.config import ConfigError, RunConfig
+from pyzero.config import ConfigError, GumbelSection, InferenceSection, RunConfig, SearchSection, SelfPlaySection
 from pyzero.engine_build import load_engine
 from pyzero.errors import PyzeroFailure
 from pyzero.games import Game
 from pyzero.records import FinishedGames
 from pyzero.inference import TorchBackend, configure_cpu_threads
-from pyzero.search import GumbelOptions
 
 _STOPPED, _TIMED_OUT = -1, -2
 
@@ -62,22 +61,18 @@ class PipelineError(PyzeroFailure):
     """The pipeline stopped because a worker or a network thread failed."""
 
 
-@dataclass
-class SelfPlayOptions:
-    games: int = 64  # concurrent games
-    workers: int = 1  # Mojo worker threads
-    batch_size: int = 64
-    buffers_per_network: int = 2  # double buffering
-    timeout_microseconds: int = 2000  # a partial batch goes to the network after this
-    simulations: int = 64
-    seed: int = 0
-    max_game_plies: int = 0  # 0: no cap
-    noise_plies: int = -1  # the position's ply below which moves get Gumbel noise; -1: every ply
-    random_opening_plies: int = 0  # each game opens with 0..N uniform random moves (not trained on); 0: none
-    cache_entries: int = 0  # 0: no evaluation cache
-    max_policy_length: int = 512
-    tree_reuse: bool = True
-    gumbel: GumbelOptions = field(default_factory=GumbelOptions)
+class SelfPlayOptions(SelfPlaySection):
+    """What the self-play pipeline runs with: the config's `selfplay` section, the fields
+    it takes from other sections (`search.simulations`, `search.gumbel`, the cache of
+    `inference`) and the run's seed. Each field is the schema's own, with its default,
+    type and range (pyzero/config.py): nothing here defines an option a second time, and
+    the engine takes every field (it has no defaults of its own)."""
+
+    simulations: int = SearchSection.model_fields["simulations"]
+    gumbel: GumbelSection = Field(default_factory=GumbelSection)
+    cache_entries: int = InferenceSection.model_fields["cache_entries"]
+    max_policy_length: int = InferenceSection.model_fields["max_policy_length"]
+    seed: int = Field(0, description="the run's seed: every game's searches derive theirs from it and the game id")
 
     @classmethod
     def from_config(cls, config: RunConfig, seed: int) -> "SelfPlayOptions":
@@ -85,18 +80,16 @@ class SelfPlayOptions:
         if config.search.algorithm != "gumbel":
             raise ConfigError(f"{config.path}: key 'search.algorithm': self-play runs Gumbel MCTS; "
                               "PUCT is available for analysis and play (pyzero.search.puct_search)")
-        section = config.selfplay
-        return cls(games=section.games, workers=section.workers, batch_size=section.batch_size,
-                   buffers_per_network=section.buffers, timeout_microseconds=int(section.timeout_ms * 1000),
-                   simulations=config.search.simulations, seed=seed, max_game_plies=section.max_game_plies,
-                   noise_plies=section.noise_plies, random_opening_plies=section.random_opening_plies,
-                   cache_entries=config.inference.cache_entries, max_policy_length=config.inference.max_policy_length,
-                   tree_reuse=section.tree_reuse, gumbel=GumbelOptions(**config.search.gumbel.model_dump()))
+        return cls(**config.selfplay.model_dump(), simulations=config.search.simulations, gumbel=config.search.gumbel,
+                   cache_entries=config.inference.cache_entries,
+                   max_policy_length=config.inference.max_policy_length, seed=seed)
 
     def engine_options(self, networks: int) -> dict[str, Any]:
-        options = {key: value for key, value in self.__dict__.items() if key != "gumbel"}
+        """Every field, under the engine's names (mojo/selfplay_bindings.mojo reads all of them)."""
+        options = self.model_dump(exclude={"buffers", "timeout_ms"})
+        options["buffers_per_network"] = self.buffers
+        options["timeout_microseconds"] = round(self.timeout_ms * 1000)
         options["networks"] = networks
-        options["gumbel"] = self.gumbel.model_dump()
         return options
 
 
@@ -114,7 +107,7 @@ class SelfPlay:
         self.backends = backends
         self.options = options or SelfPlayOptions()
         networks = len(backends)
-        k, b = self.options.buffers_per_network, self.options.batch_size
+        k, b = self.options.buffers, self.options.batch_size
         pin = any(backend.pin_memory for backend in backends)
         self.inputs = torch.zeros((networks, k, b, *game.input_shape), dtype=torch.float32, pin_memory=pin)
         self.logits = torch.zeros((networks, k, b, game.num_actions), dtype=torch.float32, pin_memory=pin)

@@ -13,7 +13,7 @@ from pyzero.selfplay import SelfPlay, SelfPlayOptions
 def some_games(game, count=12, seed=0, random_opening_plies=0):
     network = ExactTestNetwork(NetworkShape.of_game(game), seed=seed)
     options = SelfPlayOptions(games=8, batch_size=8, simulations=16, seed=seed,
-                              random_opening_plies=random_opening_plies)
+                              random_opening_plies=random_opening_plies, cache_entries=0)
     return SelfPlay(game, [TorchBackend(network)], options).run(games=count)
 
 
@@ -178,7 +178,7 @@ def test_samples_of_games_started_mid_game_match_a_replay_from_their_start(
     start = game.from_position(start_text)
     assert start.to_move() == 1 and not start.is_terminal()
     network = ExactTestNetwork(NetworkShape.of_game(game), seed=2)
-    options = SelfPlayOptions(games=4, batch_size=8, simulations=16, seed=4, random_opening_plies=random_opening_plies)
+    options = SelfPlayOptions(games=4, batch_size=8, simulations=16, seed=4, random_opening_plies=random_opening_plies, cache_entries=0)
     selfplay = SelfPlay(game, [TorchBackend(network)], options)
     selfplay.set_openings([start])
     finished = selfplay.run(games=4)

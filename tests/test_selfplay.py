@@ -1,7 +1,6 @@
 """The self-play pipeline: same games as the single-threaded search, legal games,
 stop and restart, failures raised in Python, two networks in separate batches."""
 
-import dataclasses
 import threading
 
 import numpy as np
@@ -63,7 +62,7 @@ def test_pipeline_plays_the_same_games_as_the_single_threaded_search(game_name, 
     game = make(game_name)
     network = ExactTestNetwork(NetworkShape.of_game(game), seed=3)
     options = SelfPlayOptions(games=12, workers=workers, batch_size=8, simulations=24, seed=7,
-                              gumbel=GumbelOptions(max_considered_actions=4))
+                              gumbel=GumbelOptions(max_considered_actions=4), cache_entries=0)
     finished = SelfPlay(game, [TorchBackend(network)], options).run(games=12)
     assert len(finished) >= 12
     check_games_are_legal(game, finished)
@@ -79,7 +78,7 @@ def test_pipeline_plays_the_same_games_as_the_single_threaded_search(game_name, 
 def test_stop_mid_run_and_start_again():
     game = make("connect4")
     network = ExactTestNetwork(NetworkShape.of_game(game), seed=1)
-    selfplay = SelfPlay(game, [TorchBackend(network)], SelfPlayOptions(games=16, batch_size=16, simulations=16))
+    selfplay = SelfPlay(game, [TorchBackend(network)], SelfPlayOptions(games=16, batch_size=16, simulations=16, cache_entries=0))
     selfplay.start()
     first = selfplay.run(games=5)
     selfplay.stop()
@@ -109,7 +108,7 @@ class FailingBackend(TorchBackend):
 def test_a_failing_network_raises_in_python_and_stops_everything():
     game = make("connect4")
     backend = FailingBackend(ExactTestNetwork(NetworkShape.of_game(game)), fail_after=5)
-    selfplay = SelfPlay(game, [backend], SelfPlayOptions(games=8, batch_size=8))
+    selfplay = SelfPlay(game, [backend], SelfPlayOptions(games=8, batch_size=8, cache_entries=0))
     with pytest.raises(PipelineError, match="CUDA out of memory"):
         selfplay.run(seconds=30)
     assert not selfplay._raw.is_running()
@@ -134,7 +133,7 @@ def test_two_networks_are_batched_separately():
             super().evaluate_into(inputs, logits_out, values_out)
 
     backends = [CountingBackend(network) for network in networks]
-    options = SelfPlayOptions(games=6, batch_size=8, simulations=16, seed=3, gumbel=GumbelOptions(max_considered_actions=4))
+    options = SelfPlayOptions(games=6, batch_size=8, simulations=16, seed=3, gumbel=GumbelOptions(max_considered_actions=4), cache_entries=0)
     finished = SelfPlay(game, backends, options).run(games=6)
     check_games_are_legal(game, finished)
     assert all(len(backend.positions) > 0 for backend in backends)
@@ -148,7 +147,7 @@ def test_match_games_start_from_openings_with_colours_alternating():
     game = make("connect4")
     networks = [ExactTestNetwork(NetworkShape.of_game(game), seed=seed) for seed in (1, 2)]
     openings = [game.play_moves(moves) for moves in ("4", "4 3", "1 7 2")]  # odd and even plies
-    options = SelfPlayOptions(games=6, batch_size=8, simulations=16, seed=5, gumbel=GumbelOptions(max_considered_actions=4))
+    options = SelfPlayOptions(games=6, batch_size=8, simulations=16, seed=5, gumbel=GumbelOptions(max_considered_actions=4), cache_entries=0)
     selfplay = SelfPlay(game, [TorchBackend(network) for network in networks], options)
     selfplay.set_openings(openings)
     finished = selfplay.run(games=12)
@@ -173,7 +172,7 @@ def test_new_weights_reach_the_network_without_stopping():
     backend = TorchBackend(first)
     planes = torch.from_numpy(np.stack([game.play_moves("4 4 3").encode(), game.new().encode()]))
     logits, values = torch.empty(2, game.num_actions), torch.empty(2)
-    selfplay = SelfPlay(game, [backend], SelfPlayOptions(games=8, batch_size=8, simulations=8))
+    selfplay = SelfPlay(game, [backend], SelfPlayOptions(games=8, batch_size=8, simulations=8, cache_entries=0))
     selfplay.start()
     selfplay.run(games=2)
     backend.load_state_dict(second.state_dict())  # while self-play runs
@@ -201,7 +200,7 @@ def test_ctrl_c_stops_cleanly_with_every_thread_joined(tmp_path):
         "from pyzero.selfplay import SelfPlay, SelfPlayOptions\n"
         "game = make('connect4')\n"
         "selfplay = SelfPlay(game, [TorchBackend(ExactTestNetwork(NetworkShape.of_game(game)))],\n"
-        "                    SelfPlayOptions(games=32, batch_size=16, simulations=32))\n"
+        "                    SelfPlayOptions(games=32, batch_size=16, simulations=32, cache_entries=0))\n"
         "print('running', flush=True)\n"
         "try:\n"
         "    selfplay.run(seconds=120)\n"
@@ -226,7 +225,7 @@ def test_noise_stops_after_noise_plies():
     game = make("connect4")
     network = ExactTestNetwork(NetworkShape.of_game(game), seed=5)
     options = SelfPlayOptions(games=8, batch_size=8, simulations=16, seed=11, tree_reuse=False, noise_plies=3,
-                              gumbel=GumbelOptions(max_considered_actions=4))
+                              gumbel=GumbelOptions(max_considered_actions=4), cache_entries=0)
     finished = SelfPlay(game, [TorchBackend(network)], options).run(games=8)
     check_games_are_legal(game, finished)
     differs_from_noise_everywhere = 0
@@ -236,7 +235,7 @@ def test_noise_stops_after_noise_plies():
         replayed, _, _ = replay_with_single_threaded_search(game, [network], options, record["game_id"], len(played))
         assert played == replayed
         everywhere, _, _ = replay_with_single_threaded_search(
-            game, [network], dataclasses.replace(options, noise_plies=-1), record["game_id"], len(played))
+            game, [network], options.model_copy(update={"noise_plies": -1}), record["game_id"], len(played))
         differs_from_noise_everywhere += played != everywhere
     assert differs_from_noise_everywhere > 0
 
@@ -282,7 +281,7 @@ def test_random_openings_then_the_searched_game(game_name, max_plies):
     game = make(game_name)
     network = ExactTestNetwork(NetworkShape.of_game(game), seed=4)
     options = SelfPlayOptions(games=16, batch_size=8, simulations=16, seed=9, random_opening_plies=max_plies,
-                              gumbel=GumbelOptions(max_considered_actions=4))
+                              gumbel=GumbelOptions(max_considered_actions=4), cache_entries=0)
     finished = SelfPlay(game, [TorchBackend(network)], options).run(games=16)
     check_games_are_legal(game, finished)
     opening_lengths = set()
@@ -311,7 +310,7 @@ def test_ctrl_c_while_starting_stops_every_thread():
 
     game = make("connect4")
     selfplay = SelfPlay(game, [TorchBackend(ExactTestNetwork(NetworkShape.of_game(game)))],
-                        SelfPlayOptions(games=16, batch_size=8, simulations=16))
+                        SelfPlayOptions(games=16, batch_size=8, simulations=16, cache_entries=0))
 
     class InterruptAfterStart:
         def __init__(self, raw):

@@ -58,7 +58,8 @@ comptime ANYTIME_TERMINAL_BATCHES = 16
 
 @fieldwise_init
 struct GumbelConfig(Copyable, Movable):
-    """Gumbel search parameters (mctx defaults: m = 16, c_visit = 50, c_scale = 0.1, rescale)."""
+    """Gumbel search parameters. Their defaults live in one place, the config schema
+    (pyzero/config.py GumbelSection: mctx's m = 16, c_visit = 50, c_scale = 0.1, rescale)."""
 
     var max_considered_actions: Int
     var gumbel_scale: Float32
@@ -69,10 +70,6 @@ struct GumbelConfig(Copyable, Movable):
     simulations into each survivor's subtree before any evaluation returns, and they pile
     up on the same pending leaves; one round per batch lets the tree grow between rounds,
     while concurrent games keep the network's batches full."""
-
-    @staticmethod
-    def defaults() -> Self:
-        return Self(16, 1.0, SigmaParameters(50.0, 0.1, True), 1)
 
 
 struct ChildStatistics(Movable):

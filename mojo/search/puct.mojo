@@ -35,10 +35,6 @@ struct PuctConfig(Copyable, Movable):
     var leaves_per_batch: Int
     var temperature: Float32
 
-    @staticmethod
-    def defaults() -> Self:
-        return Self(1.25, 19652.0, 0.25, 0.3, 0.25, 1.0, 8, 1.0)
-
 
 def puct_exploration_weight(config: PuctConfig, parent_visits: Int) -> Float32:
     """c(N) * sqrt(N): the factor of P(a) / (1 + N(a)) in U(a)."""

@@ -73,7 +73,7 @@ def _play_in_pipeline(game, player_a: NetworkEngine, player_b: NetworkEngine, op
     concurrent = max(2, min(concurrent_games, games + games % 2))
     options = SelfPlayOptions(games=concurrent, batch_size=min(64, concurrent), simulations=player_a.limits.simulations,
                               seed=seed, max_game_plies=max_game_plies, tree_reuse=False, gumbel=player_a.gumbel,
-                              timeout_microseconds=1000)
+                              timeout_ms=1.0, cache_entries=0)
     selfplay = SelfPlay(game, [player_a.inference.backend, player_b.inference.backend], options)
     selfplay.set_openings(openings)
     finished: dict[int, tuple[int, int]] = {}

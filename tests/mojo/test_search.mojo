@@ -9,6 +9,12 @@ from mojo.search.random import SplitMix64
 from mojo.search.tree import EVALUATED, NO_NODE
 from games.connect4 import Connect4
 from games.tak import TakState
+from mojo.search.gumbel_formulas import SigmaParameters
+
+
+def gumbel_test_config() -> GumbelConfig:
+    """The values these tests were written with (mctx's); the engine has no defaults."""
+    return GumbelConfig(16, 1.0, SigmaParameters(50.0, 0.1, True), 1)
 
 
 def _random_evaluations[G: Game](mut search: GumbelSearch[G], mut rng: SplitMix64, num_actions: Int):
@@ -31,7 +37,7 @@ def _check_selection_everywhere[G: Game](mut search: GumbelSearch[G]) raises -> 
 
 def test_fused_interior_selection_matches_pure_formulas() raises:
     var options = GameOptions()
-    var search = GumbelSearch[Connect4](Connect4.create(options), GumbelConfig.defaults())
+    var search = GumbelSearch[Connect4](Connect4.create(options), gumbel_test_config())
     var rng = SplitMix64(11)
     var checked = 0
     for seed in range(3):
@@ -51,7 +57,7 @@ def test_fused_interior_selection_matches_pure_formulas() raises:
 def test_visits_and_in_flight_counts_balance() raises:
     var options = GameOptions()
     options.set("size", 5)
-    var search = GumbelSearch[TakState](TakState.create(options), GumbelConfig.defaults())
+    var search = GumbelSearch[TakState](TakState.create(options), gumbel_test_config())
     var rng = SplitMix64(3)
     search.start(200, 1)
     while search.collect():
