@@ -20,6 +20,11 @@ def tei(config_path: str, checkpoint: str | None, overrides: tuple[str, ...]) ->
     """Play a Tak config's network over TEI (Tak Engine Interface) on stdin/stdout, for
     Tak GUIs and tournament runners (racetrack, PTN Ninja). Protocol details:
     pyzero/tei/server.py. Only the config's board size and komi use a trained network.
+
+    Memory: each board size played gets its own network and evaluation cache, the cache
+    allocated at its first search: inference.cache_entries x about (2 x
+    inference.max_policy_length + 20) bytes (configs/tak.yaml: 136 MB a size; all six
+    sizes with their networks about 1.3 GB).
     """
     import os
 
