@@ -31,12 +31,11 @@ from mojo.search.gumbel_formulas import (
     argmax,
 )
 from mojo.search.random import SplitMix64
-from mojo.search.evaluators import random_rollout_value, minimax_value
+from mojo.search.evaluators import BatchEvaluator, random_rollout_value, minimax_value
+from mojo.search.anytime import AnytimeLimits, AnytimeOutcome, MonotonicClock, run_anytime
 from mojo.search.tree import NO_NODE
 from mojo.search.benchmark import benchmark_uniform_search, measure_tree_reuse, TreeReuseMeasurement
 from std.python._cpython import GILAcquired, GILReleased
-from std.time import perf_counter_ns
-from mojo.selfplay.atomics import atomic_load
 
 
 comptime GUMBEL_OPTION_COUNT = 6
@@ -123,8 +122,9 @@ def _int_list(values: List[Int]) raises -> PythonObject:
 
 
 # ---------------------------------------------------------------- shared by every search
-struct InProcessEvaluator(Movable):
-    """Which in-process evaluator answers the batches of one `run` call."""
+struct InProcessEvaluator(BatchEvaluator, Movable):
+    """Which in-process evaluator answers the batches of one `run` call, and the
+    evaluation cache in front of it."""
 
     var kind: String
     var count_or_depth: Int
@@ -132,8 +132,9 @@ struct InProcessEvaluator(Movable):
     var python: Python  # taken with the GIL held, to take the GIL again for `python` calls
     var rng: SplitMix64
     var actions: List[Int]
+    var cache_address: Int  # from `CacheBox.address`; 0: no cache
 
-    def __init__(out self, kind_object: PythonObject, argument: PythonObject, seed: Int) raises:
+    def __init__(out self, kind_object: PythonObject, argument: PythonObject, seed: Int, cache: PythonObject) raises:
         self.kind = String(kind_object)
         if self.kind != "uniform" and self.kind != "rollout" and self.kind != "minimax" and self.kind != "python":
             raise Error(String("unknown evaluator '", self.kind, "' (uniform, rollout, minimax, python)"))
@@ -142,6 +143,29 @@ struct InProcessEvaluator(Movable):
         self.python = Python()
         self.rng = SplitMix64(UInt64(seed) ^ 0x5DEECE66D)
         self.actions = List[Int]()
+        self.cache_address = CacheBox.address(cache)
+
+    def answer_batch[G: Game](mut self, mut core: SearchCore[G]) raises:
+        """Answers the core's batch: cache hits first, the evaluator for the rest, whose
+        results then go into the cache. Touches no Python object itself (a `python`
+        evaluator takes the GIL for its call): callers run it with the GIL released."""
+        var uncached = List[Int]()
+        if self.cache_address == 0:
+            for index in range(core.num_requests()):
+                uncached.append(index)
+            self.evaluate(core, uncached)
+            return
+        var cache = Pointer[EvaluationCache, MutAnyOrigin](unsafe_from_address=self.cache_address)
+        # Read before the evaluator runs: its results are stored only if no new weights
+        # were published meanwhile (`EvaluationCache.advance_version`).
+        var version = cache[].version()
+        var priors = List[Float32](length=cache[].max_policy_length() + 1, fill=0)
+        for index in range(core.num_requests()):
+            if not core.answer_from_cache(cache, index, priors):
+                uncached.append(index)
+        self.evaluate(core, uncached)
+        for index in uncached:
+            core.store_in_cache(cache, index, priors, version)
 
     def evaluate[G: Game](mut self, mut core: SearchCore[G], indices: List[Int]) raises:
         """Answers the requests `indices` of the core's current batch. Called with the
@@ -256,29 +280,6 @@ struct CacheBox(Defaultable, Movable, Writable):
         self.write_to(writer)
 
 
-def evaluate_batch[G: Game](mut core: SearchCore[G], mut answering: InProcessEvaluator, cache_address: Int) raises:
-    """Answers the core's batch: cache hits first, the evaluator for the rest, whose
-    results then go into the cache (at `cache_address`, from `CacheBox.address`; 0: no
-    cache). Touches no Python object itself: callers run it with the GIL released."""
-    var uncached = List[Int]()
-    if cache_address == 0:
-        for index in range(core.num_requests()):
-            uncached.append(index)
-        answering.evaluate(core, uncached)
-        return
-    var cache = Pointer[EvaluationCache, MutAnyOrigin](unsafe_from_address=cache_address)
-    # Read before the evaluator runs: its results are stored only if no new weights
-    # were published meanwhile (`EvaluationCache.advance_version`).
-    var version = cache[].version()
-    var priors = List[Float32](length=cache[].max_policy_length() + 1, fill=0)
-    for index in range(core.num_requests()):
-        if not core.answer_from_cache(cache, index, priors):
-            uncached.append(index)
-    answering.evaluate(core, uncached)
-    for index in uncached:
-        core.store_in_cache(cache, index, priors, version)
-
-
 def _root_result[G: Game](core: SearchCore[G]) raises -> PythonObject:
     """The statistics every search reports about its root, per legal action in child order."""
     ref tree = core.tree
@@ -369,14 +370,13 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
     ) raises -> PythonObject:
         """Runs one search; returns the number of evaluation batches."""
         var search = Self._search(py_self)
-        var answering = InProcessEvaluator(evaluator, argument, Int(py=seed))
+        var answering = InProcessEvaluator(evaluator, argument, Int(py=seed), cache)
         search[].start(Int(py=simulations), UInt64(Int(py=seed)))
-        var cache_address = CacheBox.address(cache)
         var batches = 0
         with GILReleased(Python()):
             while search[].collect():
                 batches += 1
-                evaluate_batch(search[].core, answering, cache_address)
+                answering.answer_batch(search[].core)
                 search[].core.backup()
         return PythonObject(batches)
 
@@ -389,55 +389,30 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
         argument: PythonObject,
         cache: PythonObject,
     ) raises -> PythonObject:
-        """A time-limited anytime search. `limits`: seconds, max_simulations (0: none),
-        survey_fraction, survey_batch, stop_address (an Int64 word: nonzero stops the
-        search at the next batch; 0: no stop word). Returns
-        (batches, seconds used, whether the survey covered every root move).
-
-        It stops before a batch predicted to end past the deadline: the prediction is
-        1.5 x the smaller of the last batch's duration and a moving average of them
-        (weight 1/4 on the newest), so one slow batch (the network's first call, a page
-        fault, another process) does not end the search early."""
+        """A time-limited anytime search (mojo/search/anytime.mojo). `limits`: seconds,
+        max_simulations (0: none), survey_fraction, survey_batch, stop_address (an Int64
+        word: nonzero stops the search at the next batch; 0: no stop word). Returns
+        (batches, seconds used, whether the survey covered every root move)."""
         var search = Self._search(py_self)
-        var seconds = Float64(py=limits["seconds"])
-        var max_simulations = Int(py=limits["max_simulations"])
-        var survey_fraction = Float64(py=limits["survey_fraction"])
-        var stop_address = Int(py=limits["stop_address"])  # an Int64 another thread sets; 0: none
-        if max_simulations <= 0:
-            max_simulations = Int(Int32.MAX)
-        var answering = InProcessEvaluator(evaluator, argument, Int(py=seed))
-        search[].start_anytime(max_simulations, UInt64(Int(py=seed)), Int(py=limits["survey_batch"]))
-        var cache_address = CacheBox.address(cache)
-        var started = Int(perf_counter_ns())
-        var deadline = started + Int(seconds * 1e9)
-        var survey_deadline = started + Int(seconds * survey_fraction * 1e9)
-        var average_batch = 0.0
-        var last_batch = 0.0
-        var batches = 0
+        var anytime_limits = AnytimeLimits(
+            Float64(py=limits["seconds"]),
+            Int(py=limits["max_simulations"]),
+            Float64(py=limits["survey_fraction"]),
+            Int(py=limits["survey_batch"]),
+            Int(py=limits["stop_address"]),
+        )
+        var seed_value = Int(py=seed)
+        var answering = InProcessEvaluator(evaluator, argument, seed_value, cache)
+        var clock = MonotonicClock()
+        var outcome: AnytimeOutcome
         # The whole loop runs without the GIL (a `python` evaluator takes it per call).
         # Releasing it only for a moment between batches was not enough: when the cache
         # answers every leaf, this thread took the GIL straight back each time, and the
         # TEI reader waited seconds to see `stop` (CPython's forced switch never fires
         # while the holder keeps dropping and retaking it).
         with GILReleased(Python()):
-            while True:
-                var now = Int(perf_counter_ns())
-                if now >= survey_deadline:
-                    search[].finish_survey()
-                if batches > 0 and Float64(now) + 1.5 * min(average_batch, last_batch) >= Float64(deadline):
-                    break
-                if batches > 0 and stop_address != 0 and atomic_load(stop_address) != 0:
-                    break
-                if not search[].collect():
-                    break
-                evaluate_batch(search[].core, answering, cache_address)
-                search[].core.backup()
-                var duration = Float64(Int(perf_counter_ns()) - now)
-                last_batch = duration
-                average_batch = duration if batches == 0 else 0.75 * average_batch + 0.25 * duration
-                batches += 1
-        var surveyed = search[].survey_next >= len(search[].survey_order)
-        return Python.tuple(batches, Float64(Int(perf_counter_ns()) - started) / 1e9, surveyed)
+            outcome = run_anytime(search[], anytime_limits, UInt64(seed_value), answering, clock)
+        return Python.tuple(outcome.batches, outcome.seconds, outcome.surveyed_every_move)
 
     @staticmethod
     def result(py_self: PythonObject) raises -> PythonObject:
@@ -607,14 +582,13 @@ struct PuctSearchBox[G: Game](Defaultable, Movable, Writable):
         cache: PythonObject,
     ) raises -> PythonObject:
         var search = Self._search(py_self)
-        var answering = InProcessEvaluator(evaluator, argument, Int(py=seed))
+        var answering = InProcessEvaluator(evaluator, argument, Int(py=seed), cache)
         search[].start(Int(py=simulations), UInt64(Int(py=seed)))
-        var cache_address = CacheBox.address(cache)
         var batches = 0
         with GILReleased(Python()):
             while search[].collect():
                 batches += 1
-                evaluate_batch(search[].core, answering, cache_address)
+                answering.answer_batch(search[].core)
                 search[].core.backup()
         return PythonObject(batches)
 

@@ -2,10 +2,34 @@
 
 Each returns a value in [-1, 1] from the point of view of the side to move in `state`;
 their policies are uniform (the caller passes equal logits).
+
+`BatchEvaluator` is what a search driver (anytime.mojo) calls to answer a batch;
+`UniformEvaluator` is the simplest one.
 """
 
 from mojo.game import Game, DRAW
+from mojo.search.core import SearchCore
 from mojo.search.random import SplitMix64
+
+
+trait BatchEvaluator:
+    """Answers every request of a search's current batch."""
+
+    def answer_batch[G: Game](mut self, mut core: SearchCore[G]) raises:
+        """Calls `core.receive` (or `receive_uniform`, `receive_priors`) once for each
+        of `core.num_requests()` requests."""
+        ...
+
+
+struct UniformEvaluator(BatchEvaluator, Movable):
+    """Equal priors over the legal actions and value 0 for every request."""
+
+    def __init__(out self):
+        pass
+
+    def answer_batch[G: Game](mut self, mut core: SearchCore[G]) raises:
+        for index in range(core.num_requests()):
+            core.receive_uniform(index, 0)
 
 
 def result_for_side_to_move[G: Game](state: G, player: Int) -> Float32:
