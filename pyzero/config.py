@@ -112,8 +112,8 @@ class InferenceSection(Section):
                              "self-play workers leave (self-play) or 1 (one search at a time)")
     cache_entries: int = Field(65536, ge=0, description="evaluation cache entries per network (0: off). Memory: "
                                f"about {CACHE_BYTES_PER_ENTRY_FORMULA} bytes an entry, L = max_policy_length "
-                               "(65536 entries: 3 MB at L = 7, 69 MB at L = 512, 136 MB at L = 1024), "
-                               "allocated at the first search")
+                               "(65536 entries: 3 MB at L = 7, 69 MB at L = 512, 136 MB at L = 1024) at most, "
+                               "allocated at the first search; only what searches fill becomes resident")
     max_policy_length: int = Field(512, ge=1, le=65535, description="longest legal-move list the cache stores "
                                    "(longer positions are evaluated, not cached); sizes each entry")
 

@@ -23,8 +23,9 @@ def tei(config_path: str, checkpoint: str | None, overrides: tuple[str, ...]) ->
 
     Memory: each board size played gets its own network and evaluation cache, the cache
     allocated at its first search: inference.cache_entries x about (2 x
-    inference.max_policy_length + 20) bytes (configs/tak.yaml: 136 MB a size; all six
-    sizes with their networks about 1.3 GB).
+    inference.max_policy_length + 20) bytes at most (configs/tak.yaml: 136 MB a size),
+    of which only the part a search fills becomes resident. A session over all six sizes
+    of configs/tak.yaml peaked near 0.5 GB (`pyzero bench tei configs/tak.yaml`).
     """
     import os
 
