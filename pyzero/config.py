@@ -17,7 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-GAME_NAMES = ("tictactoe", "connect4", "tak")
+from pyzero.games import game_names, unknown_game_message
 
 
 # The evaluation cache's memory per entry for L = max_policy_length (mojo/cache's layout:
@@ -44,8 +44,16 @@ class Section(BaseModel):
 
 
 class GameSection(Section):
-    name: Literal["tictactoe", "connect4", "tak"]
+    name: str = Field(description="a game the engine registers (mojo/engine_module.mojo)")
     options: dict[str, float] = Field(default_factory=dict, description="game options, e.g. size, komi")
+
+    @field_validator("name")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        # The engine's registry is the one list of games (this loads the engine, building it if needed).
+        if value not in game_names():
+            raise ValueError(unknown_game_message(value))
+        return value
 
 
 class NetworkSection(Section):
@@ -294,6 +302,8 @@ def validate_config(data: dict, overrides: dict[str, Any] | None = None, marks: 
                 reason = f"moved to '{'.'.join(moved)}'" if moved else "unknown key"
             elif item["type"] == "missing":
                 reason = "required key is missing"
+            elif item["type"] == "value_error":
+                reason = str(item["ctx"]["error"])  # a validator's own message, without "Value error, "
             problems.append(f"{_locate(marks or {}, location, source)}: key '{key}': {reason}")
         raise ConfigError("\n".join(problems)) from None
 
