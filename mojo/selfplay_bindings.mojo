@@ -7,12 +7,10 @@ from std.python._cpython import GILReleased
 from mojo.game import Game
 from mojo.python_bindings import GameStateBox
 from mojo.search_bindings import gumbel_config_from_python, gumbel_config_to_python
-from mojo.selfplay.pipeline import (
-    SelfPlayPipeline,
-    PipelineConfig,
+from mojo.selfplay.pipeline import SelfPlayPipeline, PipelineConfig
+from mojo.selfplay.game_slot import FinishedGame, search_seed
+from mojo.selfplay.batch_queue import (
     BufferAddresses,
-    FinishedGame,
-    search_seed,
     W_EVALUATIONS,
     W_BATCHES,
     W_CACHE_LOOKUPS,

@@ -1,6 +1,6 @@
 """Self-play from Python: buffers, the network thread(s), lifecycle, finished games.
 
-The Mojo pipeline (mojo/selfplay/pipeline.mojo) runs the worker threads and owns every
+The Mojo pipeline (mojo/selfplay/) runs the worker threads and owns every
 tree; Python allocates the batch tensors once, runs one network thread per network (it
 waits with the GIL released, evaluates a whole buffer, hands it back by index) and drains
 finished games in bulk as numpy arrays. Python never loops over positions or nodes.

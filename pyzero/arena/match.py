@@ -89,7 +89,7 @@ def _play_in_pipeline(game, player_a: NetworkEngine, player_b: NetworkEngine, op
     for game_id in range(games):
         winner, length = finished[game_id]
         opening = selfplay.opening_of(game_id)
-        # The pipeline gives side s of game g to network (g + s) % 2 (pipeline.mojo), and
+        # The pipeline gives side s of game g to network (g + s) % 2 (game_slot.mojo), and
         # network 0 is player_a: player_a plays side g % 2 (the pair g, g + 1 swaps sides).
         name_of_side = {game_id % 2: player_a.name, 1 - game_id % 2: player_b.name}
         to_move = openings[opening].to_move()
