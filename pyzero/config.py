@@ -112,7 +112,7 @@ class InferenceSection(Section):
     evaluation and the benchmarks all take their backend and cache from here, so
     `device: cuda` moves them all to the GPU."""
 
-    backend: Literal["torch", "max"] = Field("torch", description="torch, or max: Modular MAX on CPU")
+    backend: Literal["torch"] = Field("torch", description="torch (PyTorch eager or torch.compile, any device)")
     device: str = Field("cpu", description="cpu, cuda, cuda:1, ...")
     precision: Literal["float32", "float16", "bfloat16"] = Field("float32", description="autocast on CUDA")
     compile: bool = Field(False, description="torch.compile the inference model (slow to start)")

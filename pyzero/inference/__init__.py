@@ -18,24 +18,16 @@ from pyzero.inference.cache import EvaluationCache
 from pyzero.inference.evaluator import CachedInference, SearchEvaluator
 from pyzero.inference.torch_backend import TorchBackend
 
-BACKEND_NAMES = ("torch", "max")
+BACKEND_NAMES = ("torch",)
 
 
 def make_backend(model: torch.nn.Module, options: InferenceSection | None = None):
-    """The backend `options.backend` names ("torch" or "max") for `model` on `options.device`."""
+    """The backend `options.backend` names for `model` on `options.device`. A new backend
+    (ONNX Runtime, TensorRT, ...) is a class with the interface of backend.py and a branch
+    here, and a name in the schema's `inference.backend`."""
     options = options or InferenceSection()
     if options.backend == "torch":
         return TorchBackend(model, options)
-    if options.backend == "max":
-        if options.device != "cpu":
-            raise ValueError("the MAX backend runs on the CPU here; use inference.backend 'torch' for GPUs")
-        try:
-            import max  # noqa: F401 - only to say clearly what is missing
-        except ImportError:
-            raise ValueError("the MAX backend needs Modular's MAX: pip install max") from None
-        from pyzero.inference.max_backend import MaxBackend
-
-        return MaxBackend(model, options)
     raise ValueError(f"unknown inference backend {options.backend!r} ({', '.join(BACKEND_NAMES)})")
 
 

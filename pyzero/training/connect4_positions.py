@@ -19,7 +19,6 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from pyzero.games import make
@@ -86,7 +85,7 @@ def read_positions(path: str | Path | Traversable, limit: int | None = None) -> 
 
 def solved_move_scores(moves: str) -> dict[int, int]:
     """Column (0-based) -> solved score after playing it, for every legal move."""
-    from bitbully import BitBully, Board
+    from bitbully import Board
 
     solver = _solver()
     return dict(solver.score_all_moves(Board.from_moves([int(c) - 1 for c in moves])))
