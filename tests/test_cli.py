@@ -84,9 +84,10 @@ def test_train_rejects_config_errors_with_file_line_and_key(tmp_path):
     completed = pyzero("train", str(config))
     assert completed.returncode == 2
     assert f"{config}:3: key 'game.optoins': unknown key" in completed.stderr
-    config.write_text("game:\n  name: connect4\n  options:\n    size: 5\n")
+    config.write_text("game:\n  name: connect4\n  options:\n    size: 5\n" f"run_dir: {tmp_path / 'run'}\n")
     completed = pyzero("train", str(config))
     assert completed.returncode == 2 and "size" in completed.stderr and str(config) in completed.stderr
+    assert not (tmp_path / "run").exists()  # a run that cannot start leaves no run directory
 
 
 def test_bench_selfplay_json_reports_efficiency():

@@ -65,13 +65,15 @@ class Trainer:
                  ask=None):
         self.config = config
         self.directory = config.run_directory()
+        # The game first: a config whose game options are wrong must not leave a run
+        # directory behind (it did: runs/<name>/config.yaml of a run that never started).
+        self.game = make_game_from_config(config)
         mode = choose_start(self.directory, config, resume, restart, ask)
         if mode == "restart":
             archived = archive(self.directory)
             log.info("archived the previous run to %s", archived)
         self.mode = mode
         write_config_snapshot(self.directory, config)
-        self.game = make_game_from_config(config)
         torch.manual_seed(config.training.seed)
         self.model = build_model(config, self.game)
         self.learner = Learner(self.model, config.optimizer, config.training)
