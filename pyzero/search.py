@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from pyzero.config import GumbelSection, PuctSection
+from pyzero.config import GumbelSection, PuctSection, SearchSection
 from pyzero.engine_build import load_engine
 from pyzero.games import State
 from pyzero.inference.cache import EvaluationCache  # noqa: F401 (the searches' cache, re-exported)
@@ -181,7 +181,7 @@ class _Searcher:
 
     def run_for(self, seconds: float, evaluator: EvaluatorSpec = "uniform", seed: int = 0,
                 cache: EvaluationCache | None = None, max_simulations: int | None = None,
-                survey_fraction: float = 0.1, survey_batch: int = 8, stop: SearchStop | None = None
+                survey_fraction: float = SearchSection.model_fields["survey_fraction"].default, survey_batch: int = 8, stop: SearchStop | None = None
                 ) -> SearchResult:
         """A time-limited search: anytime sequential halving at the root (Gumbel only).
 

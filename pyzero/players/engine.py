@@ -17,11 +17,14 @@ from pathlib import Path
 
 import torch
 
-from pyzero.config import InferenceSection, make_game_from_config
+from pyzero.config import InferenceSection, SearchSection, make_game_from_config
 from pyzero.games import Game, State
 from pyzero.inference import CachedInference, make_inference
 from pyzero.model import load_network
 from pyzero.search import GumbelOptions, GumbelSearcher, SearchResult, SearchStop
+
+
+SURVEY_FRACTION = SearchSection.model_fields["survey_fraction"].default  # the schema's, not a copy
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ class NetworkEngine:
 
     def __init__(self, game: Game, model: torch.nn.Module | None, gumbel: GumbelOptions | None = None,
                  limits: SearchLimits | None = None, seed: int = 0, name: str = "pyzero",
-                 inference_options: InferenceSection | None = None, survey_fraction: float = 0.1,
+                 inference_options: InferenceSection | None = None, survey_fraction: float = SURVEY_FRACTION,
                  inference: CachedInference | None = None):
         self.game = game
         self.model = model.eval() if model is not None else None
