@@ -11,6 +11,7 @@ from std.python.bindings import PythonModuleBuilder
 from mojo.game_registry import start_game_registry, register_game
 from mojo.search_bindings import register_search_functions
 from mojo.selfplay_bindings import register_selfplay_functions
+from mojo.alphabeta_bindings import register_alphabeta_functions
 from games.tictactoe import TicTacToe
 from games.connect4 import Connect4
 from games.tak import TakState
@@ -26,6 +27,7 @@ def PyInit_pyzero_engine() abi("C") -> PythonObject:
         register_game[TakState, "Tak"](module)
         register_search_functions(module)
         register_selfplay_functions(module)
+        register_alphabeta_functions(module)
         return module.finalize()
     except error:
         abort(String("error creating the pyzero_engine module: ", error))
