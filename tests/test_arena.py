@@ -114,3 +114,20 @@ def test_an_external_tei_engine_plays_in_the_arena(tmp_path):
         engine.close()
     assert [r.first for r in records] == [engine.name, "random"]
     assert all(r.plies > 0 and r.winner in (None, engine.name, "random") for r in records)
+
+
+def test_alphabeta_spec_plays_tak_and_names_its_errors():
+    from pyzero.arena.players import PlayerSpecError, make_player
+
+    game = make("tak", size=4)
+    player = make_player("alphabeta:2", None, game, simulations=8)
+    assert player.name == "alphabeta:2"
+    timed = make_player("alphabeta:3:0.25", None, game, simulations=8)
+    assert (timed.depth, timed.seconds) == (3, 0.25)
+    records = play_pairing(game, player, RandomPlayer(), random_openings(game, 1, 2, seed=1), 2)
+    assert all(record.winner == "alphabeta:2" for record in records)
+    for spec in ("alphabeta", "alphabeta:0", "alphabeta:x", "alphabeta:2:", "alphabeta:2:fast"):
+        with pytest.raises(PlayerSpecError, match="expected alphabeta:DEPTH"):
+            make_player(spec, None, game, simulations=8)
+    with pytest.raises(PlayerSpecError, match="only available for tak"):
+        make_player("alphabeta:2", None, make("tictactoe"), simulations=8)

@@ -3,6 +3,8 @@
     random            uniform random moves
     mcts:400          plain MCTS (uniform priors) with one random rollout per leaf, 400 simulations
     minimax           exact play (TicTacToe-sized games only)
+    alphabeta:3       alpha-beta to depth 3 with a hand-written evaluation (Tak only);
+                      alphabeta:3:0.5 also stops each move after 0.5 s
     latest            the run's newest checkpoint
     step-3000 | 3000  the run's checkpoint at learner step 3000
     PATH.pt           a checkpoint file (of a run with the same network config)
@@ -19,6 +21,7 @@ import shlex
 from pathlib import Path
 
 from pyzero.games import Game
+from pyzero.players.alphabeta import AlphaBetaPlayer
 from pyzero.players.baselines import MinimaxPlayer, RandomPlayer, RolloutMctsPlayer
 from pyzero.model import list_checkpoints, load_network
 from pyzero.players.engine import NetworkEngine, SearchLimits
@@ -51,6 +54,8 @@ def make_player(spec: str, config, game: Game, simulations: int, tei_move_second
         if game.name != "tictactoe":
             raise PlayerSpecError(f"player {spec!r}: minimax is only available for tictactoe")
         return MinimaxPlayer(game)
+    if text.startswith("alphabeta"):
+        return _alphabeta_player(spec, text, game)
     if text.startswith("mcts"):
         budget = text.partition(":")[2] or "200"
         if not budget.isdigit() or int(budget) < 1:
@@ -64,6 +69,16 @@ def make_player(spec: str, config, game: Game, simulations: int, tei_move_second
 
         return TeiEngine(command, movetime_ms=max(1, int(tei_move_seconds * 1000)))
     return _network_player(text, config, game, simulations)
+
+
+def _alphabeta_player(spec: str, text: str, game: Game) -> AlphaBetaPlayer:
+    match = re.fullmatch(r"alphabeta:(\d+)(?::(\d+(?:\.\d*)?|\.\d+))?", text)
+    if not match or int(match.group(1)) < 1:
+        raise PlayerSpecError(f"player {spec!r}: expected alphabeta:DEPTH or alphabeta:DEPTH:SECONDS, "
+                              "e.g. alphabeta:3 or alphabeta:4:0.5")
+    if game.name != "tak":
+        raise PlayerSpecError(f"player {spec!r}: alphabeta is only available for tak (it has a Tak evaluation)")
+    return AlphaBetaPlayer(int(match.group(1)), seconds=float(match.group(2) or 0.0))
 
 
 def _network_player(text: str, config, game: Game, simulations: int) -> NetworkEngine:
@@ -80,7 +95,7 @@ def _network_player(text: str, config, game: Game, simulations: int) -> NetworkE
     else:
         checkpoint = Path(text)
         if not checkpoint.exists():
-            raise PlayerSpecError(f"player {text!r}: not a baseline (random, mcts:N, minimax, tei:...), "
+            raise PlayerSpecError(f"player {text!r}: not a baseline (random, mcts:N, minimax, alphabeta:D, tei:...), "
                                   "a step of the run or an existing checkpoint file")
     try:
         model, path, step = load_network(config, checkpoint, game)
