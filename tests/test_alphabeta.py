@@ -168,3 +168,20 @@ def test_evaluation_support_and_a_central_capstone(tak5):
     assert white == {"flats": 100, "road": 10, "stacks": 15, "reserves": 190, "capstone": 70, "total": 385}
     assert black == {"flats": 100, "road": 10, "stacks": 0, "reserves": 200, "capstone": 0, "total": 310}
     assert tak_evaluation_terms(state)["score"] == 310 - 385
+
+
+def test_evaluation_road_span_of_a_bent_group(tak5):
+    # White a1-b1-b2-c2-d2: one group over files a-d (4) and ranks 1-2 (2) -> span 4 -> 160.
+    # Black a5, c5, e5, e3: four groups of span 1 -> 10.
+    state = tak5.from_tps("2,x,2,x,2/x5/x4,2/x,1,1,1,x/1,1,x3 2 5")
+    terms = tak_evaluation_terms(state)
+    white, black = terms["players"]
+    assert white == {"flats": 500, "road": 160, "stacks": 0, "reserves": 160, "capstone": 0, "total": 820}
+    assert black == {"flats": 400, "road": 10, "stacks": 0, "reserves": 170, "capstone": 0, "total": 580}
+    assert terms["score"] == 580 - 820
+
+
+def test_the_swap_plies_give_the_opponent_a_corner(tak5):
+    corners = {"a1", "a5", "e1", "e5"}
+    assert alphabeta_search(tak5.new(), 2, seed=0).move in corners
+    assert alphabeta_search(tak5.play_moves("a1"), 2, seed=0).move in corners

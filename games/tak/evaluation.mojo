@@ -20,7 +20,9 @@ in centi-flats (100 = one flat on top). For each player p the terms are:
 
 `order_key` (move ordering, before the move): flat placements 600, capstone placements
 500, stack moves 450, wall placements 300, plus 50 per own top next to the target (or
-the moving stack's square) and 10 per unit of centrality there.
+the moving stack's square) and 10 per unit of centrality there; in the two swap plies
+(which place the opponent's flat) 10 per unit of distance from the centre instead, so the
+opponent's first flat goes to a corner when the evaluation ties.
 """
 
 from std.bit import pop_count, count_trailing_zeros
@@ -138,5 +140,8 @@ struct TakEvaluation(PositionEvaluation):
         else:
             square = (action - 3 * area) // (4 * ((1 << state.size) - 1))
             key = 450
+        if state.ply() < 2:
+            # The swap plies place the opponent's flat: as far from the centre as possible.
+            return key + 10 * (state.size - 1 - centrality(state, square))
         var neighbours = _expand(state, _bit(square)) & ~_bit(square) & state.tops[state.to_move()]
         return key + 50 * Int(pop_count(neighbours)) + 10 * centrality(state, square)
