@@ -161,7 +161,9 @@ struct AlphaBetaSearch[E: PositionEvaluation](Movable):
         self.key_buffers[ply].clear()
         for index in range(count):
             var action = self.action_buffers[ply][index]
-            var primary = 2047 if action == table_action else min(max(self.evaluation.order_key(state, action), 0), 1023)
+            var primary = 2047
+            if action != table_action:
+                primary = min(max(self.evaluation.order_key(state, action), 0), 1023)
             # primary (11 bits) | tie (20 bits) | action (17 bits, < 131072)
             self.key_buffers[ply].append((primary << 37) | (self._tie_key(action) << 17) | action)
         # Insertion sort, descending (keys are distinct: they contain the action).

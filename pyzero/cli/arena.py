@@ -14,7 +14,8 @@ from pyzero.cli.common import EXIT_BAD_INPUT, console, fail, reported_errors
 @cli.command()
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, exists=True))
 @click.option("--player", "-p", "player_specs", multiple=True, metavar="SPEC",
-              help="A player: random, mcts:N, minimax, alphabeta:D[:SECONDS] (Tak), latest, step-N, a checkpoint file, tei:COMMAND. Repeatable.")
+              help="A player: random, mcts:N, minimax, alphabeta:D[:SECONDS] (Tak), latest, step-N, "
+                   "a checkpoint file, tei:COMMAND. Repeatable.")
 @click.option("--checkpoints", "checkpoint_every", type=int, default=0, metavar="K",
               help="Also every K-th checkpoint of the run (and the last); 0: none.")
 @click.option("--mode", type=click.Choice(["round-robin", "gauntlet"]), default="round-robin", show_default=True)
