@@ -166,7 +166,10 @@ class EvaluationSection(Section):
     games: int = Field(20, ge=0, description="games per opponent (0: no evaluation)")
     simulations: int = Field(32, ge=1)
     rollout_simulations: int = Field(200, ge=1, description="the plain-MCTS baseline's simulations")
-    opponents: list[Literal["random", "mcts", "previous"]] = Field(default_factory=lambda: ["random", "mcts", "previous"])
+    opponents: list[Literal["random", "mcts", "alphabeta", "previous"]] = Field(
+        default_factory=lambda: ["random", "mcts", "previous"],
+        description="alphabeta: the alpha-beta yardstick at alphabeta_depth (Tak only)")
+    alphabeta_depth: int = Field(2, ge=1, le=8, description="depth of the alpha-beta opponent")
 
 
 class RunConfig(Section):

@@ -156,3 +156,21 @@ def test_tictactoe_training_reaches_perfect_play(tmp_path):
     evaluation = summary["last evaluation"]
     assert evaluation["losses vs minimax"] == 0, evaluation
     assert evaluation["vs random"] >= 0.9
+
+
+def test_the_in_run_evaluation_meets_the_alpha_beta_yardstick_on_tak(tmp_path):
+    config = load_config(REPOSITORY / "tests/data/tei_tak3.yaml", {
+        "run_dir": str(tmp_path / "run"), "evaluation.games": 2, "evaluation.simulations": 4,
+        "evaluation.opponents": ["alphabeta"], "evaluation.alphabeta_depth": 3})
+    report = Trainer(config, dashboard=False).evaluate()
+    assert set(report) >= {"step", "vs alphabeta:3"}
+    result = report["results"][0]
+    assert result["opponent"] == "alphabeta:3" and result["wins"] + result["draws"] + result["losses"] == 2
+    # On 3x3 a depth-3 alpha-beta search does not lose to an untrained network with 4 simulations.
+    assert result["wins"] == 0
+
+
+def test_the_alpha_beta_opponent_is_refused_for_other_games(tmp_path):
+    with pytest.raises(ConfigError, match="evaluation.opponents': the alphabeta opponent plays Tak only"):
+        Trainer(tiny_config(tmp_path / "run", **{"evaluation.opponents": ["alphabeta"]}), dashboard=False)
+    assert not (tmp_path / "run").exists()

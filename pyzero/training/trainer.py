@@ -22,9 +22,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pyzero.config import RunConfig, make_game_from_config
+from pyzero.config import ConfigError, RunConfig, make_game_from_config
 from pyzero.inference import make_backend
 from pyzero.model import build_model, load_latest_checkpoint, save_checkpoint
+from pyzero.players.alphabeta import AlphaBetaPlayer
 from pyzero.replay import ReplayBuffer
 from pyzero.selfplay import SelfPlay, SelfPlayOptions
 from pyzero.training.dashboard import TrainingView
@@ -68,6 +69,9 @@ class Trainer:
         # The game first: a config whose game options are wrong must not leave a run
         # directory behind (it did: runs/<name>/config.yaml of a run that never started).
         self.game = make_game_from_config(config)
+        if "alphabeta" in config.evaluation.opponents and self.game.name != "tak":
+            raise ConfigError(f"{config.path}: key 'evaluation.opponents': the alphabeta opponent plays Tak only, "
+                              f"not {self.game.name}")
         mode = choose_start(self.directory, config, resume, restart, ask)
         if mode == "restart":
             archived = archive(self.directory)
@@ -130,6 +134,9 @@ class Trainer:
                 opponent = RandomPlayer()
             elif opponent_name == "mcts":
                 opponent = RolloutMctsPlayer(section.rollout_simulations)
+            elif opponent_name == "alphabeta":
+                # A fixed seed: the yardstick plays the same way at every evaluation.
+                opponent = AlphaBetaPlayer(section.alphabeta_depth, seed=0)
             elif self.previous_model is not None:
                 opponent = network_player(self.config, self.game, self.previous_model, name="previous")
             else:
