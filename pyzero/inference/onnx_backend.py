@@ -50,14 +50,17 @@ def export_onnx(model: torch.nn.Module, input_shape: tuple[int, ...]):
 
 @contextlib.contextmanager
 def _quiet_exporter():
-    """The exporter logs a warning per torchvision operator it cannot register."""
-    logger = logging.getLogger("torch.onnx")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
+    """The exporter logs a warning per torchvision operator it cannot register, and its
+    graph optimizer a dozen INFO lines per export (into a training run's log)."""
+    loggers = [logging.getLogger(name) for name in ("torch.onnx", "onnxscript", "onnx_ir")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def fused_for_export(model: torch.nn.Module) -> torch.nn.Module:
