@@ -129,3 +129,22 @@ def test_a_missing_package_is_a_clear_error(monkeypatch):
     game = make("tictactoe")
     with pytest.raises(RuntimeError, match=r"pip install 'pyzero\[onnx\]'"):
         make_backend(ExactTestNetwork(NetworkShape.of_game(game)), ONNX)
+
+
+def test_without_the_weight_template_new_weights_are_exported_again(monkeypatch):
+    """The fallback when torch.fx cannot fold a model's BatchNorms: a full export per
+    weights update, still applied on the next batch."""
+    import pyzero.inference.onnx_backend as onnx_backend
+
+    def cannot_fold(model):
+        raise RuntimeError("not traceable")
+
+    monkeypatch.setattr(onnx_backend, "fused_for_export", cannot_fold)
+    game = make("tictactoe")
+    network = randomised(ResNet(NetworkShape.of_game(game), blocks=1, channels=8), seed=4)
+    backend = make_backend(network, ONNX)
+    assert backend._template is None
+    assert_matches_eager(game, network, backend, 7)
+    other = randomised(ResNet(NetworkShape.of_game(game), blocks=1, channels=8), seed=5)
+    backend.load_state_dict(other.state_dict())
+    assert_matches_eager(game, other, backend, 7)

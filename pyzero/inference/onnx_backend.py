@@ -66,8 +66,11 @@ def _quiet_exporter():
 def fused_for_export(model: torch.nn.Module) -> torch.nn.Module:
     """The eval-mode model with every BatchNorm folded into its convolution (torch.fx), so
     each weight of the exported graph is one parameter of this module under the same name
-    (the exporter would fold them itself, into weights no state_dict key names)."""
-    from torch.fx.experimental.optimization import fuse
+    (the exporter would fold them itself, into weights no state_dict key names). Should
+    torch drop this experimental helper, the backend falls back to exporting each time."""
+    with warnings.catch_warnings():  # the module imports torch.utils.mkldnn, which uses deprecated torch.jit
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from torch.fx.experimental.optimization import fuse
 
     return fuse(model)
 
