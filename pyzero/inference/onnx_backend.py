@@ -127,11 +127,24 @@ class OnnxRuntimeBackend:
         self._export_lock = threading.Lock()  # one export at a time (the model copy is shared)
         try:
             self._template: _WeightTemplate | None = _WeightTemplate(self._model, self._input_shape)
+            self._bytes = self._export()  # the current weights' ONNX model
+            self._session = self._make_session(self._bytes, self._threads)
+            if not self._agrees_with_eager():
+                raise ValueError("a weight of the exported graph is not where its name says")
         except Exception:  # a model torch.fx cannot trace, or a graph whose weights moved: export each time
             self._template = None
-        self._bytes = self._export()  # the current weights' ONNX model
-        self._session = self._make_session(self._bytes, self._threads)
+            self._bytes = self._export()
+            self._session = self._make_session(self._bytes, self._threads)
         self._pending = None
+
+    def _agrees_with_eager(self) -> bool:
+        """The template's session against the model on a probe batch: a weight left at the
+        template's random values (a name the exporter reused for a derived tensor) shows."""
+        planes = torch.rand((2, *self._input_shape), generator=torch.Generator().manual_seed(0)).round()
+        with torch.inference_mode():
+            expected = self._model(planes)
+        got = self._session.run(("logits", "values"), {"planes": planes.numpy()})
+        return all(np.allclose(array, tensor.numpy(), rtol=1e-3, atol=1e-4) for array, tensor in zip(got, expected))
 
     @staticmethod
     def _input_shape_of(model: torch.nn.Module) -> tuple[int, ...]:
