@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from pyzero.games import make
 
@@ -157,6 +157,9 @@ class SelfPlayBenchmarkResult:
     buffer_full_waits: int
     seconds: float
     config: str | None = None  # the run config measured (None: the built-in default)
+    # (a) for every installed backend at the same batch size and threads, with the ratio
+    # to PyTorch eager: [{"backend", "evaluations_per_second", "ratio_to_torch"}, ...]
+    backends: list[dict] = field(default_factory=list)
 
 
 def measure_inference(backend, input_shape, num_actions: int, batch_size: int, seconds: float = 2.0) -> float:
@@ -178,6 +181,35 @@ def measure_inference(backend, input_shape, num_actions: int, batch_size: int, s
     return count * batch_size / (time.perf_counter() - started)
 
 
+def compare_backends(model, config, batch_size: int, input_shape, num_actions: int, measured: dict[str, float],
+                     seconds: float = 2.0) -> list[dict]:
+    """Raw evaluations/s of every installed backend (inference.backend's names) on the
+    config's device and batch size, each with the CPU threads self-play would give it;
+    `measured` holds rates already taken (the config's own backend). The ratio is to
+    PyTorch eager (torch without compile). A backend that cannot run here (say, no CUDA
+    provider) is listed with its error instead of a rate."""
+    from pyzero.inference import configure_cpu_threads, installed_backends, make_backend
+
+    rates: dict[str, float] = dict(measured)
+    errors: dict[str, str] = {}
+    names = list(installed_backends())
+    for name in names:
+        if name in rates:
+            continue
+        options = config.inference.model_copy(update={"backend": name, "compile": False})
+        try:
+            backend = make_backend(model, options)
+        except Exception as error:  # noqa: BLE001 - reported in the result, the benchmark goes on
+            errors[name] = str(error)
+            continue
+        configure_cpu_threads([backend], config.selfplay.workers)
+        rates[name] = measure_inference(backend, input_shape, num_actions, batch_size, seconds)
+    torch_rate = rates.get("torch")
+    return [{"backend": name, "evaluations_per_second": rates.get(name),
+             "ratio_to_torch": rates[name] / torch_rate if name in rates and torch_rate else None,
+             **({"error": errors[name]} if name in errors else {})} for name in names]
+
+
 def default_benchmark_config():
     """What `pyzero bench selfplay` measures without a config: Connect4, ResNet 4x32, batch
     128, 384 games, 64 simulations, no cache (the pipeline's own overhead, nothing hidden)."""
@@ -192,7 +224,8 @@ def default_benchmark_config():
 def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchmarkResult:
     """(a) raw inference throughput of the config's network at its self-play batch size,
     (b) self-play as the config trains it (games, workers, simulations, cache, backend,
-    device), (c) their ratio, (d) batch fill, cache hit rate and waits, in one run."""
+    device), (c) their ratio, (d) batch fill, cache hit rate and waits, in one run; and
+    (a) for every installed backend beside the config's, with ratios to PyTorch eager."""
     import torch
 
     from pyzero.config import make_game_from_config
@@ -209,6 +242,12 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
     # Raw inference with the same torch threads self-play will give it (see inference/backend.py).
     torch_threads = configure_cpu_threads([backend], selfplay_section.workers)
     inference_rate = measure_inference(backend, game.input_shape, game.num_actions, batch_size)
+    eager = config.inference.backend == "torch" and not config.inference.compile
+    backends = compare_backends(model, config, batch_size, game.input_shape, game.num_actions,
+                                {config.inference.backend: inference_rate} if eager or
+                                config.inference.backend != "torch" else {},
+                                seconds=min(2.0, max(0.25, seconds / 3)))
+    torch_threads = configure_cpu_threads([backend], selfplay_section.workers)  # the comparison set others
     options = SelfPlayOptions.from_config(config, seed=config.training.seed)
     selfplay = SelfPlay(game, [backend], options)
     selfplay.start()
@@ -233,7 +272,7 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
         delta["evaluations"] / max(delta["batches"] * batch_size, 1),
         delta["cache_hits"] / lookups if delta["cache_lookups"] else 0.0,
         delta["network_wait_seconds"] / elapsed, delta["worker_idle_seconds"] / (elapsed * options.workers),
-        delta["buffer_full_waits"], elapsed, str(config.path) if config.path else None)
+        delta["buffer_full_waits"], elapsed, str(config.path) if config.path else None, backends)
 
 
 @dataclass

@@ -112,11 +112,14 @@ class InferenceSection(Section):
     evaluation and the benchmarks all take their backend and cache from here, so
     `device: cuda` moves them all to the GPU."""
 
-    backend: Literal["torch"] = Field("torch", description="torch (PyTorch eager or torch.compile, any device)")
+    backend: Literal["torch", "onnxruntime"] = Field(
+        "torch", description="torch (PyTorch eager or torch.compile, any device) or onnxruntime (the model "
+        "exported to ONNX; cpu, or cuda with onnxruntime-gpu; needs pip install 'pyzero[onnx]')")
     device: str = Field("cpu", description="cpu, cuda, cuda:1, ...")
     precision: Literal["float32", "float16", "bfloat16"] = Field("float32", description="autocast on CUDA")
     compile: bool = Field(False, description="torch.compile the inference model (slow to start)")
-    cpu_threads: int = Field(0, ge=0, le=1024, description="torch intra-op threads on CPU; 0: the cores the "
+    cpu_threads: int = Field(0, ge=0, le=1024, description="intra-op threads of CPU inference (torch's or "
+                             "ONNX Runtime's); 0: the cores the "
                              "self-play workers leave (self-play) or 1 (one search at a time)")
     cache_entries: int = Field(65536, ge=0, description="evaluation cache entries per network (0: off). Memory: "
                                f"about {CACHE_BYTES_PER_ENTRY_FORMULA} bytes an entry, L = max_policy_length "

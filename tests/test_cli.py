@@ -99,3 +99,11 @@ def test_bench_selfplay_json_reports_efficiency():
     assert result["efficiency"] == pytest.approx(
         result["selfplay_evaluations_per_second"] / result["inference_evaluations_per_second"])
     assert 0 < result["mean_batch_fill"] <= 1
+    # every backend the test extra installs, at the same batch size, against PyTorch eager
+    backends = {entry["backend"]: entry for entry in result["backends"]}
+    assert set(backends) == {"torch", "onnxruntime"}
+    assert backends["torch"]["ratio_to_torch"] == 1.0
+    assert backends["torch"]["evaluations_per_second"] == result["inference_evaluations_per_second"]
+    assert backends["onnxruntime"]["evaluations_per_second"] > 0
+    assert backends["onnxruntime"]["ratio_to_torch"] == pytest.approx(
+        backends["onnxruntime"]["evaluations_per_second"] / backends["torch"]["evaluations_per_second"])

@@ -158,7 +158,7 @@ _BENCH_OVERRIDES = {"game_name": "game.name", "blocks": "network.blocks", "chann
 @click.option("--seconds", default=6.0, show_default=True, help="Measured self-play time.")
 @click.option("--device", default=None, help="inference.device")
 @click.option("--cache-entries", type=int, default=None, help="Evaluation cache size, 0: off (inference.cache_entries).")
-@click.option("--backend", "backend_name", type=click.Choice(["torch"]), default=None, help="inference.backend")
+@click.option("--backend", "backend_name", type=click.Choice(["torch", "onnxruntime"]), default=None, help="inference.backend")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def bench_selfplay(config_path, overrides, option_pairs, seconds, as_json, **options) -> None:
     """Keeping the network busy: raw inference vs self-play evaluations per second.
@@ -170,7 +170,8 @@ def bench_selfplay(config_path, overrides, option_pairs, seconds, as_json, **opt
 
     Reports (a) the network's own throughput on full batches, (b) self-play network
     evaluations, positions and games per second with the same network and batch size,
-    (c) efficiency = b / a, (d) batch fill, cache hit rate and queue waits.
+    (c) efficiency = b / a, (d) batch fill, cache hit rate and queue waits, and (a) for
+    every installed backend (torch, onnxruntime) with its ratio to PyTorch eager.
     """
     from pyzero.bench import default_benchmark_config, run_selfplay_benchmark
     from pyzero.config import load_config, validate_config
@@ -192,5 +193,14 @@ def bench_selfplay(config_path, overrides, option_pairs, seconds, as_json, **opt
     table.add_column("measure")
     table.add_column("value", justify="right")
     for name, value in asdict(result).items():
-        table.add_row(name.replace("_", " "), f"{value:,.3f}" if isinstance(value, float) else str(value))
+        if name != "backends":
+            table.add_row(name.replace("_", " "), f"{value:,.3f}" if isinstance(value, float) else str(value))
+    console.print(table)
+    table = Table(title=f"raw inference by backend: batch {result.batch_size}, {result.device}")
+    for column in ("backend", "evaluations/s", "ratio to torch eager"):
+        table.add_column(column, justify="left" if column == "backend" else "right")
+    for entry in result.backends:
+        rate, ratio = entry["evaluations_per_second"], entry["ratio_to_torch"]
+        table.add_row(entry["backend"], f"{rate:,.0f}" if rate is not None else entry.get("error", "-"),
+                      f"{ratio:.2f}" if ratio is not None else "-")
     console.print(table)

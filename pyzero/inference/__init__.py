@@ -3,7 +3,7 @@
 (`evaluator.py`). Above the model layer (it runs a model it is given), below search and
 self-play.
 
-    backend = make_backend(model, config.inference)          # torch or max, on its device
+    backend = make_backend(model, config.inference)          # torch or onnxruntime, on its device
     inference = CachedInference(backend)                     # + cache, + search evaluator
     searcher.run(200, inference.evaluator, seed, inference.cache)
 """
@@ -18,7 +18,7 @@ from pyzero.inference.cache import EvaluationCache
 from pyzero.inference.evaluator import CachedInference, SearchEvaluator
 from pyzero.inference.torch_backend import TorchBackend
 
-BACKEND_NAMES = ("torch",)
+BACKEND_NAMES = ("torch", "onnxruntime")
 
 
 def make_backend(model: torch.nn.Module, options: InferenceSection | None = None):
@@ -28,7 +28,20 @@ def make_backend(model: torch.nn.Module, options: InferenceSection | None = None
     options = options or InferenceSection()
     if options.backend == "torch":
         return TorchBackend(model, options)
+    if options.backend == "onnxruntime":
+        from pyzero.inference.onnx_backend import MISSING_PACKAGES, OnnxRuntimeBackend, onnxruntime_available
+
+        if not onnxruntime_available():
+            raise RuntimeError(MISSING_PACKAGES)
+        return OnnxRuntimeBackend(model, options)
     raise ValueError(f"unknown inference backend {options.backend!r} ({', '.join(BACKEND_NAMES)})")
+
+
+def installed_backends() -> tuple[str, ...]:
+    """The backend names whose packages are installed here (torch always is)."""
+    from pyzero.inference.onnx_backend import onnxruntime_available
+
+    return tuple(name for name in BACKEND_NAMES if name != "onnxruntime" or onnxruntime_available())
 
 
 def make_inference(model: torch.nn.Module, options: InferenceSection | None = None,
@@ -45,5 +58,5 @@ def make_inference(model: torch.nn.Module, options: InferenceSection | None = No
 
 __all__ = [
     "BACKEND_NAMES", "CachedInference", "EvaluationCache", "InferenceBackend", "SearchEvaluator", "TorchBackend",
-    "configure_cpu_threads", "configure_search_threads", "make_backend", "make_inference",
+    "configure_cpu_threads", "configure_search_threads", "installed_backends", "make_backend", "make_inference",
 ]

@@ -40,7 +40,7 @@ class InferenceBackend(Protocol):
 
 
 def configure_cpu_threads(backends, search_workers: int) -> int:
-    """Sets torch's intra-op threads for CPU inference beside `search_workers` Mojo workers.
+    """Sets torch's (and ONNX Runtime's) intra-op threads for CPU inference beside `search_workers` Mojo workers.
 
     Measured on 2 cores (Connect4, ResNet 4x32, batch 128): torch on both cores beside one
     worker ran a batch in 13.6 ms against 7.2 ms alone (its threads wait on each other
@@ -54,7 +54,16 @@ def configure_cpu_threads(backends, search_workers: int) -> int:
     explicit = [backend.options.cpu_threads for backend in cpu_backends if backend.options.cpu_threads > 0]
     threads = explicit[0] if explicit else max(1, (os.cpu_count() or 1) - search_workers)
     torch.set_num_threads(threads)
+    for backend in cpu_backends:
+        _set_backend_threads(backend, threads)
     return threads
+
+
+def _set_backend_threads(backend, threads: int) -> None:
+    """Backends with their own thread pool (ONNX Runtime) take the count torch gets."""
+    set_cpu_threads = getattr(backend, "set_cpu_threads", None)
+    if set_cpu_threads is not None:
+        set_cpu_threads(threads)
 
 
 def configure_search_threads(backend) -> None:
@@ -65,3 +74,4 @@ def configure_search_threads(backend) -> None:
     batch against 0.2 ms for one (measured). Process-wide; `inference.cpu_threads` wins."""
     if backend.device.type == "cpu":
         torch.set_num_threads(backend.options.cpu_threads or 1)
+        _set_backend_threads(backend, backend.options.cpu_threads or 1)

@@ -69,6 +69,7 @@ class ExactTestNetwork(nn.Module):
 
     def __init__(self, shape: NetworkShape, seed: int = 0):
         super().__init__()
+        self.shape = shape
         generator = torch.Generator().manual_seed(seed)
         size = shape.input_shape[0] * shape.input_shape[1] * shape.input_shape[2]
         self.register_buffer("policy_weights", torch.randint(-3, 4, (size, shape.num_actions), generator=generator).float())

@@ -1,0 +1,216 @@
+"""ONNX Runtime: the PyTorch model exported with `torch.onnx.export`, run by an ONNX Runtime
+session (CPU execution provider; CUDA's when `device` is cuda and ONNX Runtime has it).
+
+Needs the `onnx` extra (`pip install pyzero[onnx]`: onnxruntime, onnx, onnxscript). The
+export uses torch's dynamo exporter (the default of `torch.onnx.export` since torch 2.9),
+with a dynamic batch dimension, so one session serves every batch size.
+
+The graph is exported once, BatchNorm folded into the convolutions first (torch.fx), so
+new weights (`load_state_dict`) only replace the graph's initializers by name and make a
+new session (tens of ms, not the seconds of an export). That happens on the caller's
+thread (the learner's in a training run); the network thread only swaps the prepared
+session in before its next batch, so a batch never runs on half-applied weights.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+import threading
+import warnings
+
+import numpy as np
+import torch
+
+from pyzero.config import InferenceSection
+
+MISSING_PACKAGES = ("inference.backend: onnxruntime needs the packages onnxruntime, onnx and onnxscript: "
+                    "pip install 'pyzero[onnx]'")
+
+
+def onnxruntime_available() -> bool:
+    """Whether the packages this backend needs are installed (without importing them)."""
+    from importlib.util import find_spec
+
+    return all(find_spec(name) is not None for name in ("onnxruntime", "onnx", "onnxscript"))
+
+
+def export_onnx(model: torch.nn.Module, input_shape: tuple[int, ...]):
+    """The model (on the CPU, in eval mode) as an ONNX ModelProto with a dynamic batch
+    dimension: input `planes` [B, C, H, W], outputs `logits` [B, A] and `values` [B]."""
+    example = torch.zeros((2, *input_shape))  # 2, not 1: torch.export specializes sizes 0 and 1
+    with warnings.catch_warnings(), torch.no_grad(), _quiet_exporter():
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(model, (example,), input_names=["planes"], output_names=["logits", "values"],
+                                    dynamic_shapes=({0: torch.export.Dim("batch", min=1)},), dynamo=True,
+                                    verbose=False)
+    return program.model_proto
+
+
+@contextlib.contextmanager
+def _quiet_exporter():
+    """The exporter logs a warning per torchvision operator it cannot register, and its
+    graph optimizer a dozen INFO lines per export (into a training run's log)."""
+    loggers = [logging.getLogger(name) for name in ("torch.onnx", "onnxscript", "onnx_ir")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+def fused_for_export(model: torch.nn.Module) -> torch.nn.Module:
+    """The eval-mode model with every BatchNorm folded into its convolution (torch.fx), so
+    each weight of the exported graph is one parameter of this module under the same name
+    (the exporter would fold them itself, into weights no state_dict key names). Should
+    torch drop this experimental helper, the backend falls back to exporting each time."""
+    with warnings.catch_warnings():  # the module imports torch.utils.mkldnn, which uses deprecated torch.jit
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from torch.fx.experimental.optimization import fuse
+
+    return fuse(model)
+
+
+class _WeightTemplate:
+    """The graph exported once; new weights replace its initializers by name (tens of ms)
+    instead of a new export (seconds). The export runs on a copy with random weights, so
+    the exporter's optimizer finds no equal or constant tensors to merge or fold away."""
+
+    def __init__(self, model: torch.nn.Module, input_shape: tuple[int, ...]):
+        fused = fused_for_export(model)
+        names = {name: tensor.shape for name, tensor in fused.state_dict().items()}
+        generator = torch.Generator().manual_seed(12345)
+        noisy = copy.deepcopy(fused)
+        with torch.no_grad():
+            for tensor in noisy.state_dict().values():
+                if tensor.is_floating_point():
+                    tensor.copy_(torch.rand(tensor.shape, generator=generator) + 0.5)
+        self.proto = export_onnx(noisy, input_shape)
+        self.initializers = {initializer.name: initializer for initializer in self.proto.graph.initializer}
+        for name, shape in names.items():
+            initializer = self.initializers.get(name)
+            if initializer is None or tuple(initializer.dims) != tuple(shape):
+                raise ValueError(f"exported graph has no initializer {name} {tuple(shape)}")
+
+    def with_weights(self, model: torch.nn.Module) -> bytes:
+        from onnx import numpy_helper
+
+        for name, tensor in fused_for_export(model).state_dict().items():
+            array = tensor.detach().to("cpu").contiguous().numpy()
+            self.initializers[name].CopyFrom(numpy_helper.from_array(array, name))
+        return self.proto.SerializeToString()
+
+
+class OnnxRuntimeBackend:
+    """A PyTorch model exported to ONNX and run by ONNX Runtime, behind backend.py's interface."""
+
+    def __init__(self, model: torch.nn.Module, options: InferenceSection | None = None):
+        try:
+            import onnxruntime
+        except ImportError as error:
+            raise RuntimeError(MISSING_PACKAGES) from error
+        self._ort = onnxruntime
+        self.options = options or InferenceSection()
+        self.device = torch.device(self.options.device)
+        if self.device.type not in ("cpu", "cuda"):
+            raise ValueError(f"inference.backend onnxruntime runs on cpu or cuda, not {self.options.device!r}")
+        self.providers = self._providers()
+        # The exporter reads a CPU copy, so the caller's model (maybe the learner's) is never moved.
+        self._model = copy.deepcopy(model).to("cpu").eval()
+        self._input_shape = tuple(self._input_shape_of(self._model))
+        self._threads = self.options.cpu_threads or torch.get_num_threads()
+        self._lock = threading.Lock()  # guards the session swap
+        self._export_lock = threading.Lock()  # one export at a time (the model copy is shared)
+        try:
+            self._template: _WeightTemplate | None = _WeightTemplate(self._model, self._input_shape)
+            self._bytes = self._export()  # the current weights' ONNX model
+            self._session = self._make_session(self._bytes, self._threads)
+            if not self._agrees_with_eager():
+                raise ValueError("a weight of the exported graph is not where its name says")
+        except Exception:  # a model torch.fx cannot trace, or a graph whose weights moved: export each time
+            self._template = None
+            self._bytes = self._export()
+            self._session = self._make_session(self._bytes, self._threads)
+        self._pending = None
+
+    def _agrees_with_eager(self) -> bool:
+        """The template's session against the model on a probe batch: a weight left at the
+        template's random values (a name the exporter reused for a derived tensor) shows."""
+        planes = torch.rand((2, *self._input_shape), generator=torch.Generator().manual_seed(0)).round()
+        with torch.inference_mode():
+            expected = self._model(planes)
+        got = self._session.run(("logits", "values"), {"planes": planes.numpy()})
+        return all(np.allclose(array, tensor.numpy(), rtol=1e-3, atol=1e-4) for array, tensor in zip(got, expected))
+
+    @staticmethod
+    def _input_shape_of(model: torch.nn.Module) -> tuple[int, ...]:
+        shape = getattr(model, "shape", None)
+        if shape is None or not hasattr(shape, "input_shape"):
+            raise ValueError("inference.backend onnxruntime needs a model with a `shape` (NetworkShape) attribute")
+        return shape.input_shape
+
+    def _providers(self) -> list:
+        if self.device.type == "cuda":
+            if "CUDAExecutionProvider" not in self._ort.get_available_providers():
+                raise RuntimeError("inference.device is cuda, but this onnxruntime has no CUDAExecutionProvider "
+                                   "(install onnxruntime-gpu)")
+            return [("CUDAExecutionProvider", {"device_id": self.device.index or 0}), "CPUExecutionProvider"]
+        return ["CPUExecutionProvider"]
+
+    def _make_session(self, model_bytes: bytes, threads: int):
+        session_options = self._ort.SessionOptions()
+        session_options.intra_op_num_threads = max(1, threads)
+        session_options.inter_op_num_threads = 1
+        session_options.execution_mode = self._ort.ExecutionMode.ORT_SEQUENTIAL
+        session_options.graph_optimization_level = self._ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        session_options.log_severity_level = 3
+        return self._ort.InferenceSession(model_bytes, sess_options=session_options, providers=self.providers)
+
+    def _export(self) -> bytes:
+        if self._template is not None:
+            return self._template.with_weights(self._model)
+        return export_onnx(self._model, self._input_shape).SerializeToString()
+
+    @property
+    def pin_memory(self) -> bool:
+        return False  # ONNX Runtime reads host numpy arrays; it copies to the GPU itself
+
+    @property
+    def cpu_threads(self) -> int:
+        return self._threads
+
+    def set_cpu_threads(self, threads: int) -> None:
+        """Intra-op threads (fixed per ONNX Runtime session): a new session when they change.
+        `configure_cpu_threads` and `configure_search_threads` call this, as they set torch's."""
+        threads = max(1, int(threads))
+        if threads == self._threads:
+            return
+        with self._export_lock:
+            self._threads = threads
+            session = self._make_session(self._bytes, threads)
+        with self._lock:
+            self._pending = session
+
+    def load_state_dict(self, state: dict) -> None:
+        """New weights, applied before the next batch (never during one). The export and the
+        new session are made here, on the caller's thread; the network thread only swaps."""
+        with self._export_lock:
+            self._model.load_state_dict({key: value.detach().to("cpu") for key, value in state.items()})
+            self._bytes = self._export()
+            session = self._make_session(self._bytes, self._threads)
+        with self._lock:
+            self._pending = session
+
+    def evaluate_into(self, inputs: torch.Tensor, logits_out: torch.Tensor, values_out: torch.Tensor) -> None:
+        with self._lock:
+            if self._pending is not None:
+                self._session, self._pending = self._pending, None
+            session = self._session
+        planes = np.ascontiguousarray(inputs.detach().cpu().numpy(), dtype=np.float32)
+        logits, values = session.run(("logits", "values"), {"planes": planes})
+        logits_out.copy_(torch.from_numpy(logits))
+        values_out.copy_(torch.from_numpy(values))
