@@ -15,7 +15,7 @@ import torch
 
 from pyzero.config import InferenceSection, RunConfig
 from pyzero.games import make
-from pyzero.inference import TorchBackend, configure_cpu_threads, make_backend
+from pyzero.inference import MissingBackendError, TorchBackend, configure_cpu_threads, make_backend
 from pyzero.inference.onnx_backend import OnnxRuntimeBackend
 from pyzero.model import ExactTestNetwork, NetworkShape
 from pyzero.model.network import ResNet
@@ -127,7 +127,7 @@ def test_a_missing_package_is_a_clear_error(monkeypatch):
 
     monkeypatch.setattr(onnx_backend, "onnxruntime_available", lambda: False)
     game = make("tictactoe")
-    with pytest.raises(RuntimeError, match=r"pip install 'pyzero\[onnx\]'"):
+    with pytest.raises(MissingBackendError, match=r"pip install 'pyzero\[onnx\]'"):
         make_backend(ExactTestNetwork(NetworkShape.of_game(game)), ONNX)
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import torch
 
 from pyzero.config import InferenceSection
-from pyzero.inference.backend import InferenceBackend, configure_cpu_threads, configure_search_threads
+from pyzero.inference.backend import (InferenceBackend, MissingBackendError, configure_cpu_threads,
+                                      configure_search_threads)
 from pyzero.inference.cache import EvaluationCache
 from pyzero.inference.evaluator import CachedInference, SearchEvaluator
 from pyzero.inference.torch_backend import TorchBackend
@@ -32,7 +33,7 @@ def make_backend(model: torch.nn.Module, options: InferenceSection | None = None
         from pyzero.inference.onnx_backend import MISSING_PACKAGES, OnnxRuntimeBackend, onnxruntime_available
 
         if not onnxruntime_available():
-            raise RuntimeError(MISSING_PACKAGES)
+            raise MissingBackendError(MISSING_PACKAGES)
         return OnnxRuntimeBackend(model, options)
     raise ValueError(f"unknown inference backend {options.backend!r} ({', '.join(BACKEND_NAMES)})")
 

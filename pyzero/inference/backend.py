@@ -22,6 +22,12 @@ from typing import Protocol, runtime_checkable
 import torch
 
 from pyzero.config import InferenceSection
+from pyzero.errors import PyzeroFailure
+
+
+class MissingBackendError(PyzeroFailure):
+    """The configured backend cannot run here (a package or a device provider is missing);
+    the message says what to install."""
 
 
 @runtime_checkable

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from pyzero.config import InferenceSection
+from pyzero.inference.backend import MissingBackendError
 
 MISSING_PACKAGES = ("inference.backend: onnxruntime needs the packages onnxruntime, onnx and onnxscript: "
                     "pip install 'pyzero[onnx]'")
@@ -112,7 +113,7 @@ class OnnxRuntimeBackend:
         try:
             import onnxruntime
         except ImportError as error:
-            raise RuntimeError(MISSING_PACKAGES) from error
+            raise MissingBackendError(MISSING_PACKAGES) from error
         self._ort = onnxruntime
         self.options = options or InferenceSection()
         self.device = torch.device(self.options.device)
@@ -156,7 +157,7 @@ class OnnxRuntimeBackend:
     def _providers(self) -> list:
         if self.device.type == "cuda":
             if "CUDAExecutionProvider" not in self._ort.get_available_providers():
-                raise RuntimeError("inference.device is cuda, but this onnxruntime has no CUDAExecutionProvider "
+                raise MissingBackendError("inference.device is cuda, but this onnxruntime has no CUDAExecutionProvider "
                                    "(install onnxruntime-gpu)")
             return [("CUDAExecutionProvider", {"device_id": self.device.index or 0}), "CPUExecutionProvider"]
         return ["CPUExecutionProvider"]
