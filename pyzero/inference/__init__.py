@@ -58,6 +58,7 @@ def make_inference(model: torch.nn.Module, options: InferenceSection | None = No
 
 
 __all__ = [
-    "BACKEND_NAMES", "CachedInference", "EvaluationCache", "InferenceBackend", "SearchEvaluator", "TorchBackend",
+    "BACKEND_NAMES", "CachedInference", "EvaluationCache", "InferenceBackend", "MissingBackendError", "SearchEvaluator",
+    "TorchBackend",
     "configure_cpu_threads", "configure_search_threads", "installed_backends", "make_backend", "make_inference",
 ]
