@@ -242,10 +242,11 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
     # Raw inference with the same torch threads self-play will give it (see inference/backend.py).
     torch_threads = configure_cpu_threads([backend], selfplay_section.workers)
     inference_rate = measure_inference(backend, game.input_shape, game.num_actions, batch_size)
-    eager = config.inference.backend == "torch" and not config.inference.compile
+    # The rate just taken stands for its backend, unless it was torch.compile (the
+    # comparison's "torch" is eager).
+    compiled_torch = config.inference.backend == "torch" and config.inference.compile
     backends = compare_backends(model, config, batch_size, game.input_shape, game.num_actions,
-                                {config.inference.backend: inference_rate} if eager or
-                                config.inference.backend != "torch" else {},
+                                {} if compiled_torch else {config.inference.backend: inference_rate},
                                 seconds=min(2.0, max(0.25, seconds / 3)))
     torch_threads = configure_cpu_threads([backend], selfplay_section.workers)  # the comparison set others
     options = SelfPlayOptions.from_config(config, seed=config.training.seed)
@@ -278,7 +279,7 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
 @dataclass
 class TeiMoveResult:
     size: int
-    new_game_seconds: float  # `teinewgame N` + `isready` until `readyok` (the engine for N is made here)
+    new_game_seconds: float  # HalfKomi, `teinewgame N`, `isready` until `readyok` (the engine for N is made here)
     go_seconds: float  # `go movetime M` until `bestmove`, as the GUI sees it
     resident_bytes: int  # the engine's resident memory after the move (Linux; 0 elsewhere)
 
@@ -307,58 +308,36 @@ def _process_memory(pid: int) -> tuple[int, int]:
 
 
 def run_tei_benchmark(config_path: str, sizes=range(3, 9), movetime_ms: int = 300,
-                      overrides: tuple[str, ...] = (), timeout_s: float = 120.0) -> TeiBenchmarkResult:
+                      overrides: dict | None = None) -> TeiBenchmarkResult:
     """One `pyzero tei CONFIG` session that plays a move of every board size in `sizes`
-    (`teinewgame N`, `position startpos moves a1`, `go movetime M`), as a GUI would: the
-    time each answer takes and the engine's resident memory, after each move and at peak.
-    An engine for another size than the config's is untrained (when the run has no
-    checkpoint) but as large as a trained one, so the memory is what a real session costs."""
-    import queue
-    import subprocess
+    (a new game with the config's komi, then `go movetime M` after `a1`), driven by the
+    arena's TEI client as a GUI would: the time each answer takes and the engine's
+    resident memory, after each move and at peak. An engine for another size than the
+    config's is untrained (when the run has no checkpoint) but as large as a trained one,
+    so the memory is what a real session costs. `overrides` are config keys, as `--set`.
+    An engine that fails or times out raises `TeiEngineError`."""
+    import json
     import sys
-    import threading
 
+    from pyzero.config import load_config
+    from pyzero.players.tei_engine import TeiEngine
+
+    overrides = overrides or {}
+    komi = load_config(config_path, overrides).game.options.get("komi", 0.0)
     command = [sys.executable, "-m", "pyzero", "tei", str(config_path)]
-    for override in overrides:
-        command += ["--set", override]
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, bufsize=1)
-    lines: queue.Queue = queue.Queue()
-    errors: list[str] = []
-    threading.Thread(target=lambda: [lines.put(line.rstrip("\n")) for line in process.stdout] + [lines.put(None)],
-                     daemon=True).start()
-    threading.Thread(target=lambda: errors.extend(process.stderr), daemon=True).start()
-
-    def ask(line: str, answer: str) -> float:
-        process.stdin.write(line + "\n")
-        process.stdin.flush()
-        started = time.perf_counter()
-        while True:
-            try:
-                received = lines.get(timeout=timeout_s)
-            except queue.Empty:
-                raise RuntimeError(f"pyzero tei: no {answer!r} within {timeout_s} s after {line!r}") from None
-            if received is None:
-                raise RuntimeError(f"pyzero tei exited after {line!r}: {''.join(errors)[-2000:]}")
-            if received.split()[:1] == [answer]:
-                return time.perf_counter() - started
-
+    for key, value in overrides.items():
+        command += ["--set", f"{key}={json.dumps(value)}"]  # JSON is YAML, what --set reads
     moves = []
     peak = 0
-    try:
-        ask("tei", "teiok")
+    with TeiEngine(command, movetime_ms=movetime_ms) as engine:
         for size in sizes:
-            process.stdin.write(f"teinewgame {size}\n")
-            new_game = ask("isready", "readyok")
-            process.stdin.write("position startpos moves a1\n")
-            go = ask(f"go movetime {movetime_ms}", "bestmove")
-            resident, peak = _process_memory(process.pid)
+            state = make("tak", size=size, komi=komi).play_moves(["a1"])
+            started = time.perf_counter()
+            engine.new_game(size, int(round(2 * komi)))
+            new_game = time.perf_counter() - started
+            started = time.perf_counter()
+            engine.choose(state)
+            go = time.perf_counter() - started
+            resident, peak = _process_memory(engine.process.pid)
             moves.append(TeiMoveResult(size, new_game, go, resident))
-        process.stdin.write("quit\n")
-        process.stdin.flush()
-        process.wait(timeout=timeout_s)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     return TeiBenchmarkResult(str(config_path), movetime_ms, moves, peak, max(m.go_seconds for m in moves))

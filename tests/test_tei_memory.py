@@ -26,7 +26,7 @@ ANSWER_LIMIT_S = 3.0  # go movetime 300; the benchmark shows ~0.3 s on an idle m
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads resident memory from /proc (Linux)")
 def test_a_session_over_every_size_stays_under_1_5_gb(tmp_path):
     config = REPOSITORY / "configs" / "tak.yaml"
-    result = run_tei_benchmark(str(config), range(3, 9), 300, (f"run_dir={tmp_path}",))
+    result = run_tei_benchmark(str(config), range(3, 9), 300, {"run_dir": str(tmp_path)})
     assert [move.size for move in result.moves] == [3, 4, 5, 6, 7, 8]
     assert 0 < result.peak_resident_bytes < PEAK_RESIDENT_LIMIT_BYTES, result
     assert result.max_go_seconds < ANSWER_LIMIT_S, result

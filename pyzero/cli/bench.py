@@ -122,7 +122,7 @@ def bench_tei(config_path, sizes, movetime, overrides, as_json) -> None:
     except ValueError:
         raise click.BadParameter(f"expected sizes like 3-8 or 6,8, got {sizes!r}", param_hint="--sizes") from None
     with reported_errors():
-        result = run_tei_benchmark(config_path, size_list, movetime, overrides)
+        result = run_tei_benchmark(config_path, size_list, movetime, parse_overrides(overrides))
     if as_json:
         click.echo(json.dumps({"benchmark": "tei", **asdict(result)}, indent=2))
         return
