@@ -20,19 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pyzero.games import game_names, unknown_game_message
 
 
-# The evaluation cache's memory per entry for L = max_policy_length (mojo/cache's layout:
-# a set of 4 entries is 8 * round_up(10 + 4 * ceil(L / 4), 8) bytes).
-CACHE_BYTES_PER_ENTRY_FORMULA = "2 L + 20"
-
 # Keys that moved to another section: an old config gets an error that says where to.
 MOVED_KEYS = {("selfplay", key): ("inference", key)
               for key in ("backend", "device", "precision", "compile", "cache_entries", "max_policy_length")}
-
-
-def cache_bytes_per_entry(max_policy_length: int) -> int:
-    """Bytes one evaluation-cache entry takes (set header and padding included)."""
-    words = 10 + 4 * (-(-max_policy_length // 4))
-    return 8 * (-(-words // 8) * 8) // 4
 
 
 class ConfigError(ValueError):
@@ -122,7 +112,7 @@ class InferenceSection(Section):
                              "ONNX Runtime's); 0: the cores the "
                              "self-play workers leave (self-play) or 1 (one search at a time)")
     cache_entries: int = Field(65536, ge=0, description="evaluation cache entries per network (0: off). Memory: "
-                               f"about {CACHE_BYTES_PER_ENTRY_FORMULA} bytes an entry, L = max_policy_length "
+                               "about 2 L + 20 bytes an entry, L = max_policy_length "
                                "(65536 entries: 3 MB at L = 7, 69 MB at L = 512, 136 MB at L = 1024) at most, "
                                "allocated at the first search; only what searches fill becomes resident")
     max_policy_length: int = Field(512, ge=1, le=65535, description="longest legal-move list the cache stores "

@@ -23,9 +23,9 @@ BACKEND_NAMES = ("torch", "onnxruntime")
 
 
 def make_backend(model: torch.nn.Module, options: InferenceSection | None = None):
-    """The backend `options.backend` names for `model` on `options.device`. A new backend
-    (ONNX Runtime, TensorRT, ...) is a class with the interface of backend.py and a branch
-    here, and a name in the schema's `inference.backend`."""
+    """The backend `options.backend` names for `model` on `options.device`. Another backend
+    (TensorRT, ...) is a class with the interface of backend.py, a branch here and a name
+    in the schema's `inference.backend`."""
     options = options or InferenceSection()
     if options.backend == "torch":
         return TorchBackend(model, options)
@@ -59,6 +59,5 @@ def make_inference(model: torch.nn.Module, options: InferenceSection | None = No
 
 __all__ = [
     "BACKEND_NAMES", "CachedInference", "EvaluationCache", "InferenceBackend", "MissingBackendError", "SearchEvaluator",
-    "TorchBackend",
-    "configure_cpu_threads", "configure_search_threads", "installed_backends", "make_backend", "make_inference",
+    "TorchBackend", "configure_cpu_threads", "configure_search_threads", "installed_backends", "make_backend", "make_inference",
 ]

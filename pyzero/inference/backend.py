@@ -46,7 +46,8 @@ class InferenceBackend(Protocol):
 
 
 def configure_cpu_threads(backends, search_workers: int) -> int:
-    """Sets torch's (and ONNX Runtime's) intra-op threads for CPU inference beside `search_workers` Mojo workers.
+    """Sets torch's (and ONNX Runtime's) intra-op threads for CPU inference beside
+    `search_workers` Mojo workers.
 
     Measured on 2 cores (Connect4, ResNet 4x32, batch 128): torch on both cores beside one
     worker ran a batch in 13.6 ms against 7.2 ms alone (its threads wait on each other

@@ -7,7 +7,6 @@ answered; `CachedInference` puts one around a backend.
 
 from __future__ import annotations
 
-from pyzero.config import cache_bytes_per_entry
 from pyzero.engine_build import load_engine
 
 
@@ -27,9 +26,12 @@ class EvaluationCache:
 
     @staticmethod
     def memory_bytes(entries: int, max_policy_length: int) -> int:
-        """Bytes of entry storage a cache of this size allocates (counters aside)."""
-        rounded = -(-entries // 4) * 4
-        return rounded * cache_bytes_per_entry(max_policy_length)
+        """Bytes of entry storage a cache of this size allocates (counters aside), by
+        mojo/cache's layout: sets of 4 entries, each set 8 * round_up(10 + 4 *
+        ceil(L / 4), 8) bytes for L = max_policy_length (about 2 L + 20 an entry)."""
+        sets = -(-entries // 4)
+        words = 10 + 4 * (-(-max_policy_length // 4))
+        return sets * 8 * (-(-words // 8) * 8)
 
     def stats(self) -> dict[str, float]:
         """lookups, hits, misses, inserts, replacements, rejected, stale, hit_rate, capacity,

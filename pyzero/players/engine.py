@@ -51,9 +51,7 @@ class SearchLimits:
 
 def play_gumbel_options(config) -> GumbelOptions:
     """The config's Gumbel search options with the noise off: how an engine plays."""
-    options = GumbelOptions(**config.search.gumbel.model_dump())
-    options.gumbel_scale = 0.0
-    return options
+    return config.search.gumbel.model_copy(update={"gumbel_scale": 0.0})
 
 
 class NetworkEngine:
@@ -71,7 +69,7 @@ class NetworkEngine:
         self.game = game
         self.model = model.eval() if model is not None else None
         if inference is None and model is not None:
-            inference = make_inference(self.model, inference_options or InferenceSection(), search_threads=True)
+            inference = make_inference(self.model, inference_options, search_threads=True)
         self.inference = inference
         self.gumbel = gumbel or GumbelOptions(gumbel_scale=0.0)
         self.limits = limits or SearchLimits(simulations=200)
