@@ -138,7 +138,7 @@ class SelfPlayBenchmarkResult:
     game: str
     options: dict
     network: str
-    backend: str
+    backend: str  # the backend that ran (what inference.backend resolved to)
     batch_size: int
     concurrent_games: int
     workers: int
@@ -160,6 +160,9 @@ class SelfPlayBenchmarkResult:
     # (a) for every installed backend at the same batch size and threads, with the ratio
     # to PyTorch eager: [{"backend", "evaluations_per_second", "ratio_to_torch"}, ...]
     backends: list[dict] = field(default_factory=list)
+    backend_setting: str = "auto"  # the config's inference.backend ("auto" picks `backend`)
+    ratio_to_torch: float | None = None  # (a) over PyTorch eager's (a), same run
+    fastest_backend: str | None = None  # of `backends` in this run: where auto should point
 
 
 def measure_inference(backend, input_shape, num_actions: int, batch_size: int, seconds: float = 2.0) -> float:
@@ -244,9 +247,9 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
     inference_rate = measure_inference(backend, game.input_shape, game.num_actions, batch_size)
     # The rate just taken stands for its backend, unless it was torch.compile (the
     # comparison's "torch" is eager).
-    compiled_torch = config.inference.backend == "torch" and config.inference.compile
+    compiled_torch = backend.name == "torch" and config.inference.compile
     backends = compare_backends(model, config, batch_size, game.input_shape, game.num_actions,
-                                {} if compiled_torch else {config.inference.backend: inference_rate},
+                                {} if compiled_torch else {backend.name: inference_rate},
                                 seconds=min(2.0, max(0.25, seconds / 3)))
     torch_threads = configure_cpu_threads([backend], selfplay_section.workers)  # the comparison set others
     options = SelfPlayOptions.from_config(config, seed=config.training.seed)
@@ -265,15 +268,18 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
     evaluations_rate = delta["evaluations"] / elapsed
     lookups = max(delta["cache_lookups"], 1)
     network = config.network
+    rates = {entry["backend"]: entry["evaluations_per_second"] for entry in backends if entry["evaluations_per_second"]}
     return SelfPlayBenchmarkResult(
         config.game.name, dict(config.game.options), f"resnet {network.blocks}x{network.channels}",
-        config.inference.backend, batch_size, options.games, options.workers, options.simulations,
+        backend.name, batch_size, options.games, options.workers, options.simulations,
         config.inference.device, torch_threads, inference_rate, evaluations_rate, delta["positions"] / elapsed,
         delta["games_finished"] / elapsed, evaluations_rate / inference_rate,
         delta["evaluations"] / max(delta["batches"] * batch_size, 1),
         delta["cache_hits"] / lookups if delta["cache_lookups"] else 0.0,
         delta["network_wait_seconds"] / elapsed, delta["worker_idle_seconds"] / (elapsed * options.workers),
-        delta["buffer_full_waits"], elapsed, str(config.path) if config.path else None, backends)
+        delta["buffer_full_waits"], elapsed, str(config.path) if config.path else None, backends,
+        config.inference.backend, inference_rate / rates["torch"] if rates.get("torch") else None,
+        max(rates, key=rates.get) if rates else None)
 
 
 @dataclass

@@ -102,9 +102,11 @@ class InferenceSection(Section):
     evaluation and the benchmarks all take their backend and cache from here, so
     `device: cuda` moves them all to the GPU."""
 
-    backend: Literal["torch", "onnxruntime"] = Field(
-        "torch", description="torch (PyTorch eager or torch.compile, any device) or onnxruntime (the model "
-        "exported to ONNX; cpu, or cuda with onnxruntime-gpu; needs pip install 'pyzero[onnx]')")
+    backend: Literal["auto", "torch", "onnxruntime"] = Field(
+        "auto", description="auto (the fastest installed for the device: onnxruntime on cpu where installed, "
+        "else torch; see pyzero/inference/__init__.py), torch (PyTorch eager or torch.compile, any device) or "
+        "onnxruntime (the model exported to ONNX; cpu, or cuda with onnxruntime-gpu; needs pip install "
+        "'pyzero[onnx]')")
     device: str = Field("cpu", description="cpu, cuda, cuda:1, ...")
     precision: Literal["float32", "float16", "bfloat16"] = Field("float32", description="autocast on CUDA")
     compile: bool = Field(False, description="torch.compile the inference model (slow to start)")

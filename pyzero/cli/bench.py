@@ -158,7 +158,7 @@ _BENCH_OVERRIDES = {"game_name": "game.name", "blocks": "network.blocks", "chann
 @click.option("--seconds", default=6.0, show_default=True, help="Measured self-play time.")
 @click.option("--device", default=None, help="inference.device")
 @click.option("--cache-entries", type=int, default=None, help="Evaluation cache size, 0: off (inference.cache_entries).")
-@click.option("--backend", "backend_name", type=click.Choice(["torch", "onnxruntime"]), default=None, help="inference.backend")
+@click.option("--backend", "backend_name", type=click.Choice(["auto", "torch", "onnxruntime"]), default=None, help="inference.backend")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def bench_selfplay(config_path, overrides, option_pairs, seconds, as_json, **options) -> None:
     """Keeping the network busy: raw inference vs self-play evaluations per second.

@@ -13,6 +13,8 @@ class TorchBackend:
     """A PyTorch model on one device. Host buffers are pinned on CUDA, so the copy to the
     device is asynchronous; weights can be swapped between batches from another thread."""
 
+    name = "torch"  # inference.backend's name for it
+
     def __init__(self, model: torch.nn.Module, options: InferenceSection | None = None):
         self.options = options or InferenceSection()
         self.device = torch.device(self.options.device)
