@@ -247,3 +247,20 @@ def test_a_damaged_template_on_disk_is_exported_again(fresh_template_cache, monk
     assert backend._template is not None and backend._template.source == "export" and len(exports) == 3
     assert_matches_eager(game, network, backend, 7)
     assert target.read_bytes() != foreign.read_bytes()  # repaired on disk
+
+
+def test_folding_batchnorm_by_formula_equals_torch_fx_fusion():
+    """New weights are folded with tensor arithmetic (`BatchNormFolding`), not by tracing the
+    model again; torch.fx's own fusion of the same weights is the second implementation."""
+    from pyzero.inference.onnx_backend import BatchNormFolding, fused_for_export
+
+    game = make("tak", size=5)
+    network = randomised(ResNet(NetworkShape.of_game(game), blocks=2, channels=8), seed=13)
+    folding = BatchNormFolding(network)
+    assert len(folding.pairs) == 2 * 2 + 1 + 2  # two per block, the stem, the policy and value heads
+    other = randomised(ResNet(NetworkShape.of_game(game), blocks=2, channels=8), seed=14)
+    expected = fused_for_export(other).state_dict()
+    got = folding(other.state_dict())
+    assert set(got) == set(expected)
+    for name in expected:
+        torch.testing.assert_close(got[name], expected[name], rtol=1e-5, atol=1e-6, msg=name)
