@@ -155,6 +155,8 @@ function signed(value) {
 // -- drawing -----------------------------------------------------------------------------------
 function drawStatus(state) {
   const status = $("#status");
+  status.dataset.ply = state.ply; // which position the page shows (tests wait on it)
+  $("#position").textContent = state.position;
   if (state.result) {
     status.textContent = `game over: ${state.result_text}`;
     status.dataset.over = "yes";
