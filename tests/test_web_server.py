@@ -18,6 +18,7 @@ from pyzero.games import make
 from pyzero.model import build_model
 from pyzero.model.checkpoint import save_checkpoint
 from pyzero.web.app import create_app
+from pyzero.web.boards import board_json
 from pyzero.web.engines import ServeTarget
 from pyzero.web.protocol import MAX_MESSAGE_BYTES
 
@@ -158,6 +159,33 @@ def test_a_second_player_tab_gets_the_engines_first_move(open_tab):
     send(socket, {"type": "new_game", "game": "run", "human_side": 1, "limits": {"simulations": 4}})
     reply = state_after_engine_reply(socket)
     assert reply["ply"] == 1 and reply["human_side"] == 1 and reply["limits"] == {"simulations": 4, "seconds": None}
+
+
+def test_a_time_limited_engine_move_and_settings_mid_game(open_tab):
+    socket, _, _ = open_tab()
+    send(socket, {"type": "settings", "limits": {"seconds": 0.2}})
+    assert next_message(socket, "state")["limits"] == {"simulations": None, "seconds": 0.2}
+    send(socket, {"type": "engine_move"})  # the engine takes the side to move (x) and plays it
+    reply = state_after_engine_reply(socket)
+    assert reply["ply"] == 1 and reply["human_side"] == 1
+    send(socket, {"type": "swap"})  # now the engine plays o, whose move it is
+    swapped = state_after_engine_reply(socket)
+    assert swapped["ply"] == 2 and swapped["human_side"] == 0
+
+
+def test_boards_carry_what_a_click_means_and_tak_stacks_bottom_to_top():
+    tictactoe = board_json(make("tictactoe").play_moves("a1"))
+    assert [[square["click"] for square in row] for row in tictactoe["rows"]] == [
+        ["a3", "b3", "c3"], ["a2", "b2", "c2"], ["a1", "b1", "c1"]]
+    assert tictactoe["rows"][2][0]["mark"] == "x"
+    connect4 = board_json(make("connect4").play_moves("4"))
+    assert [square["click"] for square in connect4["rows"][0]] == [str(column) for column in range(1, 8)]
+    assert connect4["rows"][-1][3]["mark"] != "." and connect4["row_labels"] == []
+    tak = board_json(make("tak", size=5).from_position("x4,12S/x5/x5/x5/21C,x4 1 5"))
+    squares = {square["square"]: square["stack"] for row in tak["rows"] for square in row}
+    assert squares["e5"] == [{"owner": "white", "kind": "flat"}, {"owner": "black", "kind": "wall"}]
+    assert squares["a1"] == [{"owner": "black", "kind": "flat"}, {"owner": "white", "kind": "capstone"}]
+    assert squares["b2"] == [] and tak["size"] == 5 and "reserves" in tak["reserves"]
 
 
 # -- validation ------------------------------------------------------------------------------------

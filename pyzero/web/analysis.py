@@ -4,8 +4,9 @@ The search runs on a thread in rounds of growing length on one `GumbelSearcher`,
 tree (and the visits) grow from round to round; after each round the root's moves go to
 `publish` (visits, Q, prior, the engine's policy and each move's principal variation).
 `stop()` ends the running round at its next batch (a `SearchStop` word the search reads
-without the GIL) and no round starts after it. The engine's lock is held throughout, so
-the engine plays no move meanwhile.
+without the GIL) and no round starts after it. Each round holds the engine's lock (the
+network and its cache serve one search at a time), so other tabs' moves slip in between
+rounds.
 """
 
 from __future__ import annotations
@@ -69,20 +70,22 @@ class AnalysisJob(threading.Thread):
         report: dict[str, Any] = {"running": True, "rows": [], "visits": 0, "seconds": 0.0, "value": None,
                                   "position": self.state.position(), "error": None}
         try:
-            with self.served.lock:
-                searcher = GumbelSearcher(self.state, engine.gumbel)
-                round_seconds = FIRST_ROUND_SECONDS
-                while not self._stopping.is_set():
+            searcher = GumbelSearcher(self.state, engine.gumbel)  # this thread's alone: no lock needed
+            round_seconds = FIRST_ROUND_SECONDS
+            while not self._stopping.is_set():
+                # The lock guards the network and its cache; taken per round, so another
+                # tab's engine move waits one round at most, not the whole analysis.
+                with self.served.lock:
                     result = searcher.run_for(round_seconds, engine.evaluator(), engine.seed, engine.cache,
                                               stop=self.stop_word, survey_fraction=engine.survey_fraction)
-                    elapsed = time.monotonic() - started
-                    report.update(rows=analysis_rows(result, searcher), visits=int(result.root_visits),
-                                  seconds=elapsed, value=float(result.root_value))
-                    if elapsed >= LONGEST_ANALYSIS_SECONDS:
-                        break
-                    if not self._stopping.is_set():
-                        self.publish(dict(report))
-                    round_seconds = min(round_seconds * ROUND_GROWTH, LONGEST_ROUND_SECONDS)
+                elapsed = time.monotonic() - started
+                report.update(rows=analysis_rows(result, searcher), visits=int(result.root_visits),
+                              seconds=elapsed, value=float(result.root_value))
+                if elapsed >= LONGEST_ANALYSIS_SECONDS:
+                    break
+                if not self._stopping.is_set():
+                    self.publish(dict(report))
+                round_seconds = min(round_seconds * ROUND_GROWTH, LONGEST_ROUND_SECONDS)
         except Exception as error:  # noqa: BLE001 - the page hears of it; the log keeps the traceback
             logger.exception("analysis failed")
             report["error"] = f"analysis failed: {error}"
