@@ -6,7 +6,8 @@ A person's paths through the page: a TicTacToe game clicked to its end against t
 engine, an illegal move's message, Tak placements (a flat, a capstone) and stack moves
 by clicking (one piece to a neighbour, four pieces spread with drops) with the engine's
 replies, the analysis panel streaming and stopping, and a saved PTN that `pyzero replay`
-reads back to the page's final TPS. Screenshots at a laptop and a phone width go to
+reads back to the page's final TPS, and watching the run (its curves drawn, a self-play
+game replayed into the board). Screenshots at a laptop and a phone width go to
 test-artifacts/web/ (ignored by git; CI keeps them). Expectations come from the rules
 and the page's own position, never from which move the untrained network picks.
 """
@@ -29,6 +30,7 @@ from pyzero.games import make
 from pyzero.web.app import create_app
 from pyzero.web.engines import ServeTarget
 from pyzero.web.protocol import MAX_FRAME_BYTES
+from web_run_files import random_tictactoe_games, write_run_files
 
 CHROMIUM = os.environ.get("PYZERO_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "web"
@@ -47,11 +49,16 @@ evaluation:
 
 
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory):
+def run_directory(tmp_path_factory):
+    """The served run's directory (empty: no checkpoints, logs or games until a test writes them)."""
+    return tmp_path_factory.mktemp("web-browser") / "run"
+
+
+@pytest.fixture(scope="module")
+def server_url(run_directory):
     """The app for a tiny TicTacToe run, served by uvicorn on a free port of 127.0.0.1."""
-    directory = tmp_path_factory.mktemp("web-browser")
-    config_path = directory / "tictactoe.yaml"
-    config_path.write_text(TINY_TICTACTOE + f"run_dir: {directory / 'run'}\n")
+    config_path = run_directory.parent / "tictactoe.yaml"
+    config_path.write_text(TINY_TICTACTOE + f"run_dir: {run_directory}\n")
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
@@ -143,6 +150,7 @@ def test_a_tictactoe_game_clicked_to_the_end_against_the_engine(page):
 
 
 def test_an_illegal_move_shows_a_message(page):
+    expect(page.locator("#tak-controls")).to_be_hidden()  # Tak's piece and stack controls: Tak only
     page.locator('.square[data-move="b2"]').click()
     wait_for_ply(page, 2)
     page.locator('.square[data-move="b2"]').click()
@@ -172,10 +180,29 @@ def test_the_analysis_panel_streams_and_stops(page):
     expect(page.locator("#analysis-status")).to_contain_text("stopped")
 
 
+def test_watching_the_run_draws_its_curves_and_replays_a_selfplay_game(page, run_directory):
+    games = random_tictactoe_games(2, seed=7)
+    write_run_files(run_directory, games)
+    page.click("#watch-panel summary")
+    expect(page.locator('.chart[data-curve="policy_loss"] polyline')).to_have_count(1)
+    expect(page.locator('.chart[data-curve="evaluation: vs random"] h3')).to_have_text("evaluation: vs random: 0.750")
+    expect(page.locator("#selfplay-games li")).to_have_count(2)
+    page.locator("#selfplay-games li button").first.click()  # the newest game, at its start
+    expect(page.locator("#move-list li:not(.start)")).to_have_count(len(games[-1]))
+    expect(page.locator("#status")).to_have_attribute("data-ply", "0")
+    assert page_moves(page) == games[-1]
+    page.locator(f'#move-list button[data-ply="{len(games[-1])}"]').click()  # to its end
+    expect(page.locator("#status")).to_have_attribute("data-over", "yes")
+    assert page.inner_text("#position") == make("tictactoe").play_moves(games[-1]).position()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "watch-laptop.png", full_page=True)
+
+
 # -- Tak -------------------------------------------------------------------------------------------------
 def test_tak_placing_moving_stacks_and_a_ptn_that_pyzero_replay_reads_back(page, tmp_path):
     new_game(page, "tak5", simulations=4)
     expect(page.locator(".tak-square")).to_have_count(25)
+    expect(page.locator("#tak-controls")).to_be_visible()
     # Ply 1: a flat (the opponent's, by the rules of the first move), then the engine's reply.
     tak_square(page, "a1").click()
     wait_for_ply(page, 2)

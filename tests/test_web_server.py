@@ -21,6 +21,7 @@ from pyzero.web.app import create_app
 from pyzero.web.boards import board_json
 from pyzero.web.engines import ServeTarget
 from pyzero.web.protocol import MAX_MESSAGE_BYTES
+from web_run_files import SCALAR_STEPS, random_tictactoe_games, write_run_files
 
 TINY_TICTACTOE = """game:
   name: tictactoe
@@ -302,6 +303,34 @@ def test_tak_saved_ptn_loads_back_to_the_same_line(open_tab):
     wall = [square for row in loaded["board"]["rows"] for square in row if square["square"] == "b2"][0]
     assert wall["stack"] == [{"owner": "white", "kind": "wall"}]
     assert "bad position" in error_for(socket, json.dumps({"type": "load", "text": "x4/x4/x4/x9 1 1"}))
+
+
+# -- watching the run ---------------------------------------------------------------------------------
+def test_watching_a_run_reads_curves_evaluations_and_the_latest_games(served, open_tab):
+    client, target = served
+    run_directory = target.config.run_directory()
+    assert client.get("/api/run").json()["games"] == []  # nothing trained yet: empty, not an error
+    games = random_tictactoe_games(3, seed=4)
+    write_run_files(run_directory, games)
+    try:
+        report = client.get("/api/run").json()
+        assert [point[1] for point in report["curves"]["policy_loss"]] == pytest.approx(
+            [2.0 / (step + 1) for step in range(SCALAR_STEPS)])
+        assert report["curves"]["positions_per_s"][-1] == [SCALAR_STEPS - 1, 100.0 + 10 * (SCALAR_STEPS - 1)]
+        assert report["evaluations"] == {"vs random": [[2, 0.5], [4, 0.75]]}
+        assert [game["moves"] for game in report["games"]] == games[::-1]  # newest first
+        for shown, moves in zip(report["games"], games[::-1]):
+            assert shown["result"] == make("tictactoe").play_moves(moves).result()
+        # A self-play game loads into a tab at its start, to step through with redo.
+        socket, _, _ = open_tab()
+        send(socket, {"type": "load", "text": report["games"][0]["record"], "game": "run", "at_start": True})
+        loaded = next_message(socket, "state")
+        assert loaded["ply"] == 0 and [node["move"] for node in loaded["line"]] == games[-1]
+        send(socket, {"type": "redo"})
+        assert next_message(socket, "state")["ply"] >= 1
+    finally:
+        for path in sorted(run_directory.rglob("*"), reverse=True):
+            path.rmdir() if path.is_dir() else path.unlink()
 
 
 # -- the command ------------------------------------------------------------------------------------

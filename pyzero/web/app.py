@@ -4,7 +4,8 @@
     uvicorn.run(app, host="127.0.0.1", port=8000, ws_max_size=MAX_FRAME_BYTES)
 
 `GET /` is the page; `/static/...` its script and style (files in the package, no build
-step); `/ws` the websocket a tab opens. Each websocket gets its own `TabSession`, so tabs
+step); `/ws` the websocket a tab opens; `GET /api/run` the run's curves and latest
+self-play games (`run_watch`), which the page polls while its "watch the run" panel is open. Each websocket gets its own `TabSession`, so tabs
 are independent; the engines (and their caches) are shared through one `EngineProvider`.
 Messages out go through one queue and one sender task, so the analysis thread and the
 message handler never write to the socket at the same time.
@@ -25,6 +26,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from pyzero.web.engines import EngineProvider, ServeTarget
 from pyzero.web.protocol import ProtocolError, parse_client_message
+from pyzero.web.run_watch import run_report
 from pyzero.web.tab_session import TabSession
 
 STATIC_DIRECTORY = Path(__file__).resolve().parent / "static"
@@ -41,6 +43,16 @@ def create_app(target: ServeTarget, seed: int = 0) -> Starlette:
 
     async def health(request):
         return JSONResponse({"ok": True, "game": target.config.game.name})
+
+    async def run(request):
+        """The run's curves and latest self-play games (read from the run directory only)."""
+        game = target.game_choices()[0].make_game()
+        try:
+            report = await asyncio.to_thread(run_report, target.config.run_directory(), game)
+        except Exception as error:  # noqa: BLE001 - a file mid-write or damaged: say so, keep serving
+            logger.exception("reading the run directory failed")
+            return JSONResponse({"error": f"could not read the run directory: {error}"}, status_code=500)
+        return JSONResponse(report)
 
     async def tab_socket(websocket: WebSocket) -> None:
         await websocket.accept()
@@ -74,6 +86,7 @@ def create_app(target: ServeTarget, seed: int = 0) -> Starlette:
     return Starlette(routes=[
         Route("/", index),
         Route("/health", health),
+        Route("/api/run", run),
         WebSocketRoute("/ws", tab_socket),
         Mount("/static", StaticFiles(directory=STATIC_DIRECTORY), name="static"),
     ])

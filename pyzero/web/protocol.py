@@ -74,6 +74,8 @@ class LoadMessage(_Message):
 
     type: Literal["load"]
     text: Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_BYTES)]
+    game: Annotated[str, Field(min_length=1, max_length=40)] | None = None  # switch to this game first
+    at_start: bool = False  # stay at the start position, to step through the game with redo
 
 
 class SimpleMessage(_Message):

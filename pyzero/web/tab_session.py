@@ -145,7 +145,17 @@ class TabSession:
 
     async def on_load(self, message: protocol.LoadMessage) -> None:
         await self.stop_analysis()
-        load_text(self.session, message.text)
+        if message.game is not None and message.game != self.choice.key:
+            choice = self.provider.target.game_choice(message.game)
+            checkpoint = self.checkpoint if choice.trained else ""
+            served = await asyncio.to_thread(self.provider.engine_for, choice, checkpoint)
+            session = GameSession(served.engine.game)
+            load_text(session, message.text)  # a bad text raises here, before the tab changes game
+            self.choice, self.checkpoint, self.served, self.session = choice, checkpoint, served, session
+        else:
+            load_text(self.session, message.text)
+        if message.at_start:
+            self.session.goto(self.session.root.ply)
         self.send_state()
 
     async def on_save(self, message) -> None:

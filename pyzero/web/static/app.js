@@ -386,5 +386,101 @@ function wireControls() {
   }
 }
 
+// -- watching the run ------------------------------------------------------------------------------
+const WATCH_REFRESH_MS = 5000;
+let watchTimer = null;
+
+async function refreshWatch() {
+  const status = $("#watch-status");
+  try {
+    const response = await fetch("/api/run");
+    const report = await response.json();
+    if (report.error) {
+      status.textContent = report.error;
+      return;
+    }
+    drawCurves(report);
+    drawSelfplayGames(report.games);
+    const count = Object.keys(report.curves).length + Object.keys(report.evaluations).length;
+    status.textContent = `${report.run}: ${count} curves, ${report.games.length} recent games `
+      + `(refreshed ${new Date().toLocaleTimeString()})`;
+  } catch (error) {
+    status.textContent = `could not reach the server: ${error}`;
+  }
+}
+
+function drawCurves(report) {
+  const charts = [];
+  for (const [name, points] of Object.entries(report.curves)) charts.push(chart(name, points));
+  for (const [name, points] of Object.entries(report.evaluations)) charts.push(chart(`evaluation: ${name}`, points));
+  if (!charts.length) {
+    const empty = document.createElement("p");
+    empty.textContent = "no training curves yet (the run's tensorboard/ and evaluations.jsonl are empty)";
+    charts.push(empty);
+  }
+  $("#curves").replaceChildren(...charts);
+}
+
+function chart(name, points) {
+  // An SVG polyline in a 100x100 box stretched to the chart's size: steps across, values up.
+  const figure = document.createElement("figure");
+  figure.className = "chart";
+  figure.dataset.curve = name;
+  const steps = points.map((point) => point[0]);
+  const values = points.map((point) => point[1]);
+  const [low, high] = [Math.min(...values), Math.max(...values)];
+  const [first, last] = [Math.min(...steps), Math.max(...steps)];
+  const x = (step) => (last > first ? (100 * (step - first)) / (last - first) : 50);
+  const y = (value) => (high > low ? 100 - (100 * (value - low)) / (high - low) : 50);
+  const svgNamespace = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(svgNamespace, "svg");
+  svg.setAttribute("viewBox", "0 0 100 100");
+  svg.setAttribute("preserveAspectRatio", "none");
+  const line = document.createElementNS(svgNamespace, "polyline");
+  line.setAttribute("points", points.map((point) => `${x(point[0])},${y(point[1])}`).join(" "));
+  svg.append(line);
+  const title = document.createElement("h3");
+  title.textContent = `${name}: ${formatNumber(values[values.length - 1])}`;
+  const range = document.createElement("div");
+  range.className = "range";
+  range.textContent = `steps ${first}–${last}; ${formatNumber(low)} to ${formatNumber(high)}`;
+  figure.append(title, svg, range);
+  return figure;
+}
+
+function formatNumber(value) {
+  return Math.abs(value) >= 100 ? value.toFixed(0) : value.toPrecision(3);
+}
+
+function drawSelfplayGames(games) {
+  const items = games.map((game) => {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = "replay";
+    // Loaded into this tab at its start: redo (or the move list) steps through it.
+    button.addEventListener("click", () => send({ type: "load", text: game.record, game: "run", at_start: true }));
+    const text = document.createElement("span");
+    text.textContent = ` game ${game.id}: ${game.result}, ${game.plies} plies `;
+    const moves = document.createElement("code");
+    moves.textContent = game.moves.join(" ");
+    item.append(button, text, moves);
+    return item;
+  });
+  $("#selfplay-games").replaceChildren(...items);
+}
+
+function wireWatch() {
+  $("#watch-panel").addEventListener("toggle", () => {
+    clearInterval(watchTimer);
+    watchTimer = null;
+    if ($("#watch-panel").open) {
+      refreshWatch();
+      watchTimer = setInterval(refreshWatch, WATCH_REFRESH_MS);
+    }
+  });
+}
+
 wireControls();
+wireWatch();
 connect();
