@@ -149,6 +149,21 @@ def test_a_tictactoe_game_clicked_to_the_end_against_the_engine(page):
     expect(page.locator("#engine-move")).to_be_disabled()
 
 
+def test_connect4_by_clicking_a_column_as_the_second_player(page):
+    page.select_option("#game-select", "connect4")
+    page.select_option("#side-select", "1")
+    page.fill("#limit-value", "4")
+    page.click("#new-game")
+    wait_for_ply(page, 1)  # the engine opened
+    opening = page_moves(page)[0]
+    page.locator('.square[data-move="4"]').first.click()  # any square of a column drops there
+    wait_for_ply(page, 3)
+    moves = page_moves(page)
+    assert moves[:2] == [opening, "4"] and len(moves) == 3
+    assert page.inner_text("#position") == make("connect4").play_moves(moves).position()
+    assert page.locator(".square.mark-x").count() == 2 and page.locator(".square.mark-o").count() == 1
+
+
 def test_an_illegal_move_shows_a_message(page):
     expect(page.locator("#tak-controls")).to_be_hidden()  # Tak's piece and stack controls: Tak only
     page.locator('.square[data-move="b2"]').click()

@@ -7,6 +7,11 @@ which move the untrained network picks."""
 
 import contextlib
 import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 
 import pytest
 from click.testing import CliRunner
@@ -258,7 +263,8 @@ def test_checkpoints_are_offered_by_name_and_no_page_path_is_read(served, open_t
             message = error_for(socket, json.dumps({"type": "settings", "checkpoint": name}))
             assert message.startswith("unknown checkpoint") and "this run has: step-000000005.pt" in message
         send(socket, {"type": "settings", "checkpoint": "step-000000005.pt"})
-        assert next_message(socket, "state")["engine"] == "step-5 (step-000000005.pt)"
+        state = next_message(socket, "state")
+        assert state["engine"] == "step-5 (step-000000005.pt)" and state["checkpoints"] == ["step-000000005.pt"]
     finally:
         for path in target.checkpoint_directory.iterdir():
             path.unlink()
@@ -347,3 +353,28 @@ def test_serve_reads_a_run_directory_and_names_a_missing_target(tmp_path):
     empty.mkdir()
     result = CliRunner().invoke(cli, ["serve", str(empty)])
     assert result.exit_code == 2 and "holds config.yaml; this one has none" in result.output
+
+
+def test_pyzero_serve_answers_on_the_given_port(tmp_path):
+    config_path = tmp_path / "tictactoe.yaml"
+    config_path.write_text(TINY_TICTACTOE + f"run_dir: {tmp_path / 'run'}\n")
+    with socket.socket() as probe:  # a free port (released again for the server to take)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "pyzero", "serve", str(config_path), "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                    assert json.loads(response.read()) == {"ok": True, "game": "tictactoe"}
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"pyzero serve did not answer: {server.communicate(timeout=5)[0]}")
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=20)[0]
+    assert f"open http://127.0.0.1:{port}/" in output and "Traceback" not in output

@@ -250,6 +250,7 @@ class TabSession:
             "can_redo": session.can_redo(),
             "engine": self.served.label,
             "checkpoint": self.checkpoint,
+            "checkpoints": list(self.provider.target.checkpoints()),  # listed now: a training run adds more
             "limits": {"simulations": self.limits.simulations, "seconds": self.limits.seconds},
             "last_engine_move": last_engine_move,
         }

@@ -69,15 +69,21 @@ function onHello(hello) {
   page.maxMessageBytes = hello.max_message_bytes;
   const games = $("#game-select");
   games.replaceChildren(...hello.games.map((game) => option(game.key, game.label)));
-  const checkpoints = $("#checkpoint-select");
-  const latest = hello.checkpoints.length ? "latest" : "none yet (untrained network)";
-  checkpoints.replaceChildren(option("", latest), ...hello.checkpoints.map((name) => option(name, name)));
+  drawCheckpoints(hello.checkpoints);
   if (hello.limits.seconds) {
     $("#limit-kind").value = "seconds";
     $("#limit-value").value = hello.limits.seconds;
   } else {
     $("#limit-value").value = hello.limits.simulations;
   }
+}
+
+function drawCheckpoints(names) {
+  const checkpoints = $("#checkpoint-select");
+  const chosen = checkpoints.value;
+  const latest = names.length ? "latest" : "none yet (untrained network)";
+  checkpoints.replaceChildren(option("", latest), ...names.map((name) => option(name, name)));
+  checkpoints.value = names.includes(chosen) ? chosen : "";
 }
 
 function option(value, label) {
@@ -92,6 +98,7 @@ function onState(state) {
   page.selectedSquare = null;
   $("#game-select").value = state.game.key;
   $("#side-select").value = String(state.human_side);
+  drawCheckpoints(state.checkpoints);
   $("#checkpoint-select").value = state.checkpoint;
   const trained = (page.hello?.games || []).find((game) => game.key === state.game.key)?.trained;
   $("#checkpoint-select").disabled = !trained;
