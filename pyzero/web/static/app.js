@@ -227,6 +227,7 @@ function takSquare(square, state) {
   const stack = document.createElement("div");
   stack.className = "stack";
   const shown = square.stack.slice(-TAK_SHOWN_PIECES);
+  stack.style.setProperty("--pieces", shown.length + (shown.some((piece) => piece.kind !== "flat") ? 1 : 0));
   for (const piece of shown) {
     const element = document.createElement("div");
     element.className = `piece ${piece.owner} ${piece.kind}`;
