@@ -265,6 +265,13 @@ def test_checkpoints_are_offered_by_name_and_no_page_path_is_read(served, open_t
         send(socket, {"type": "settings", "checkpoint": "step-000000005.pt"})
         state = next_message(socket, "state")
         assert state["engine"] == "step-5 (step-000000005.pt)" and state["checkpoints"] == ["step-000000005.pt"]
+        wider = config.model_copy(update={"network": config.network.model_copy(update={"channels": 16})})
+        save_checkpoint(target.checkpoint_directory, 9, {"learner": {"model": build_model(wider, game).state_dict(),
+                                                                     "step": 9}}, keep_last=3)
+        message = error_for(socket, json.dumps({"type": "settings", "checkpoint": "step-000000009.pt"}))
+        assert message.startswith("checkpoint step-000000009.pt does not fit this run's network")
+        send(socket, {"type": "move", "move": "b2"})  # the tab plays on with the engine it had
+        assert state_after_engine_reply(socket)["engine"] == "step-5 (step-000000005.pt)"
     finally:
         for path in target.checkpoint_directory.iterdir():
             path.unlink()

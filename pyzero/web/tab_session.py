@@ -30,9 +30,15 @@ from pyzero.web.engines import EngineProvider, GameChoice, ServedEngine, Unknown
 
 DEFAULT_LIMITS = SearchLimits(simulations=64)
 MOVE_NUMBER = re.compile(r"^\d+\.$")
+
+
+class EngineLoadError(ValueError):
+    """A checkpoint whose weights do not fit the run's network (torch's RuntimeError, named)."""
+
+
 # What the page may be told went wrong: the person's mistakes, never the server's bugs.
 USER_ERRORS = (IllegalMoveError, PositionError, SessionError, GameRecordError, UnknownChoiceError, CheckpointError,
-               protocol.ProtocolError)
+               EngineLoadError, protocol.ProtocolError)
 
 
 class TabSession:
@@ -72,8 +78,6 @@ class TabSession:
             await getattr(self, f"on_{message.type}")(message)
         except USER_ERRORS as error:
             self.report_error(str(error))
-        except RuntimeError as error:  # torch: a checkpoint whose tensors do not fit the run's network
-            self.report_error(f"the engine could not be loaded: {error}")
 
     def report_error(self, text: str) -> None:
         self.send({"type": "error", "message": text})
@@ -88,7 +92,7 @@ class TabSession:
         choice = self.provider.target.game_choice(message.game)
         limits = self._limits(message.limits) if message.limits else self.limits
         await self.stop_analysis()
-        served = await asyncio.to_thread(self.provider.engine_for, choice, message.checkpoint)
+        served = await self.load_engine(choice, message.checkpoint)
         self.choice, self.checkpoint, self.served, self.limits = choice, message.checkpoint, served, limits
         self.session = GameSession(served.engine.game)
         self.human_side = message.human_side
@@ -100,7 +104,7 @@ class TabSession:
             self.limits = self._limits(message.limits)
         if message.checkpoint is not None and message.checkpoint != self.checkpoint:
             await self.stop_analysis()
-            self.served = await asyncio.to_thread(self.provider.engine_for, self.choice, message.checkpoint)
+            self.served = await self.load_engine(self.choice, message.checkpoint)
             self.checkpoint = message.checkpoint
         self.send_state()
 
@@ -148,7 +152,7 @@ class TabSession:
         if message.game is not None and message.game != self.choice.key:
             choice = self.provider.target.game_choice(message.game)
             checkpoint = self.checkpoint if choice.trained else ""
-            served = await asyncio.to_thread(self.provider.engine_for, choice, checkpoint)
+            served = await self.load_engine(choice, checkpoint)
             session = GameSession(served.engine.game)
             load_text(session, message.text)  # a bad text raises here, before the tab changes game
             self.choice, self.checkpoint, self.served, self.session = choice, checkpoint, served, session
@@ -180,6 +184,14 @@ class TabSession:
         await self.stop_analysis()
 
     # -- the engine ----------------------------------------------------------------------------
+    async def load_engine(self, choice: GameChoice, checkpoint: str) -> ServedEngine:
+        """The provider's engine for `choice` (built on a thread: loading takes a while)."""
+        try:
+            return await asyncio.to_thread(self.provider.engine_for, choice, checkpoint)
+        except RuntimeError as error:  # torch: the checkpoint's tensors do not fit the run's network
+            raise EngineLoadError(f"checkpoint {checkpoint or 'latest'} does not fit this run's network: "
+                                  f"{str(error).splitlines()[0]}") from None
+
     def engine_to_move(self) -> bool:
         state = self.session.state
         return not state.is_terminal() and state.to_move() != self.human_side
