@@ -201,6 +201,7 @@ def test_watching_the_run_draws_its_curves_and_replays_a_selfplay_game(page, run
     page.click("#watch-panel summary")
     expect(page.locator('.chart[data-curve="policy_loss"] polyline')).to_have_count(1)
     expect(page.locator('.chart[data-curve="evaluation: vs random"] h3')).to_have_text("evaluation: vs random: 0.750")
+    expect(page.locator('.chart[data-curve="arena Elo"] h3')).to_have_text("arena Elo: 310")
     expect(page.locator("#selfplay-games li")).to_have_count(2)
     page.locator("#selfplay-games li button").first.click()  # the newest game, at its start
     expect(page.locator("#move-list li:not(.start)")).to_have_count(len(games[-1]))

@@ -330,7 +330,7 @@ def test_watching_a_run_reads_curves_evaluations_and_the_latest_games(served, op
         assert [point[1] for point in report["curves"]["policy_loss"]] == pytest.approx(
             [2.0 / (step + 1) for step in range(SCALAR_STEPS)])
         assert report["curves"]["positions_per_s"][-1] == [SCALAR_STEPS - 1, 100.0 + 10 * (SCALAR_STEPS - 1)]
-        assert report["evaluations"] == {"vs random": [[2, 0.5], [4, 0.75]]}
+        assert report["evaluations"] == {"vs random": [[2, 0.5], [4, 0.75]], "arena Elo": [[2, 120.5], [4, 310.0]]}
         assert [game["moves"] for game in report["games"]] == games[::-1]  # newest first
         for shown, moves in zip(report["games"], games[::-1]):
             assert shown["result"] == make("tictactoe").play_moves(moves).result()

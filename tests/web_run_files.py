@@ -1,6 +1,7 @@
 """A training run's files, written the way the trainer writes them, for the web tests of
 "watch the run": TensorBoard scalars through torch's SummaryWriter (as TrainingView logs
-them), evaluations.jsonl lines, and a replay shard of finished TicTacToe games written by
+them), evaluations.jsonl lines, an arena.json of rated checkpoints (the fields `pyzero
+arena` writes that the page reads), and a replay shard of finished TicTacToe games written by
 the replay buffer itself (so the shard's layout is the real one)."""
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ def write_run_files(run_directory: Path, games: list[list[str]]) -> None:
     with open(run_directory / "evaluations.jsonl", "w") as handle:
         for step, score in ((2, 0.5), (4, 0.75)):
             handle.write(json.dumps({"step": step, "vs random": score, "results": []}) + "\n")
+    (run_directory / "arena").mkdir(parents=True, exist_ok=True)
+    (run_directory / "arena" / "arena.json").write_text(json.dumps({
+        "standings": [{"player": "random", "step": None}, {"player": "step-4", "step": 4},
+                      {"player": "step-2", "step": 2}],
+        "ratings": {"random": {"elo": 0.0}, "step-2": {"elo": 120.5}, "step-4": {"elo": 310.0}}}))
     replay_directory = run_directory / "replay"
     ReplayBuffer(make("tictactoe"), 10_000, replay_directory).add(finished_games(games))  # the trainer's writer
     assert sorted(path.name for path in replay_directory.iterdir()) == ["shard-00000000.npz"]

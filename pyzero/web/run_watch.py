@@ -6,6 +6,7 @@ Everything is read from the served run directory, never from a path the page sen
   fill...), read with TensorBoard's own event reader;
 - `evaluations.jsonl`: one line per evaluation (`vs random`, `vs previous`, `losses vs
   minimax`...), numeric fields become series by learner step;
+- `arena/arena.json` (when `pyzero arena` has rated the run's checkpoints): Elo by step;
 - `replay/shard-*.npz`: the newest shard's last games, replayed from their start
   positions into move lists and saved-game text the page can load and step through.
 
@@ -35,9 +36,10 @@ _SHARD = re.compile(r"^shard-(\d{8})\.npz$")
 
 def run_report(run_directory: Path, game: Game) -> dict[str, Any]:
     """{"curves": {name: [[step, value], ...]}, "evaluations": {...}, "games": [...], "run": ...}."""
+    evaluations = evaluation_series(run_directory / "evaluations.jsonl")
+    evaluations.update(arena_elo(run_directory / "arena" / "arena.json"))
     return {"run": str(run_directory), "curves": training_curves(run_directory / "tensorboard"),
-            "evaluations": evaluation_series(run_directory / "evaluations.jsonl"),
-            "games": latest_selfplay_games(run_directory / "replay", game)}
+            "evaluations": evaluations, "games": latest_selfplay_games(run_directory / "replay", game)}
 
 
 def training_curves(tensorboard_directory: Path) -> dict[str, list[list[float]]]:
@@ -73,6 +75,22 @@ def evaluation_series(path: Path) -> dict[str, list[list[float]]]:
             if name != "step" and isinstance(value, (int, float)) and not isinstance(value, bool):
                 series.setdefault(name, []).append([report["step"], float(value)])
     return series
+
+
+def arena_elo(path: Path) -> dict[str, list[list[float]]]:
+    """{"arena Elo": [[step, elo], ...]} for the checkpoints `pyzero arena` rated (its
+    arena.json: standings with learner steps, ratings by player); {} without one."""
+    if not path.is_file():
+        return {}
+    try:
+        arena = json.loads(path.read_text(encoding="utf-8"))
+        ratings = arena["ratings"]
+        points = sorted([standing["step"], float(ratings[standing["player"]]["elo"])]
+                        for standing in arena["standings"]
+                        if standing.get("step") is not None and standing["player"] in ratings)
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError):  # another version's layout: not shown
+        return {}
+    return {"arena Elo": points} if points else {}
 
 
 def latest_selfplay_games(replay_directory: Path, game: Game, count: int = LATEST_GAMES) -> list[dict[str, Any]]:

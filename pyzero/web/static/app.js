@@ -420,7 +420,9 @@ async function refreshWatch() {
 function drawCurves(report) {
   const charts = [];
   for (const [name, points] of Object.entries(report.curves)) charts.push(chart(name, points));
-  for (const [name, points] of Object.entries(report.evaluations)) charts.push(chart(`evaluation: ${name}`, points));
+  for (const [name, points] of Object.entries(report.evaluations)) {
+    charts.push(chart(name === "arena Elo" ? name : `evaluation: ${name}`, points));
+  }
   if (!charts.length) {
     const empty = document.createElement("p");
     empty.textContent = "no training curves yet (the run's tensorboard/ and evaluations.jsonl are empty)";
