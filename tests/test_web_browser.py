@@ -4,8 +4,8 @@ on a free local port.
 
 A person's paths through the page: a TicTacToe game clicked to its end against the
 engine, an illegal move's message, Tak placements (a flat, a capstone) and stack moves
-by clicking (one piece to a neighbour, four pieces spread with drops) with the engine's
-replies, the analysis panel streaming and stopping, and a saved PTN that `pyzero replay`
+by clicking (one piece to a neighbour, four pieces spread with drops) and by dragging a
+stack, with the engine's replies, the analysis panel streaming and stopping, and a saved PTN that `pyzero replay`
 reads back to the page's final TPS, and watching the run (its curves drawn, a self-play
 game replayed into the board). Screenshots at a laptop and a phone width go to
 test-artifacts/web/ (ignored by git; CI keeps them). Expectations come from the rules
@@ -127,6 +127,24 @@ def tak_stack(page, name: str) -> list[str]:
 def page_moves(page) -> list[str]:
     """The moves of the page's move list ("3. b2" buttons; a "(+1)" marks other branches)."""
     return [text.split(" ")[1] for text in page.locator("#move-list li:not(.start) button").all_inner_texts()]
+
+
+def draggable_stack_move(page, owner: str) -> tuple[str, str, str]:
+    """(origin, neighbour, PTN direction) of a stack topped by `owner`'s flat that can move
+    whole onto a neighbour (empty or flat-topped); e3 is tried first."""
+    steps = {"+": (0, 1), "-": (0, -1), ">": (1, 0), "<": (-1, 0)}
+    names = ["e3"] + [f"{file}{rank}" for rank in range(1, 6) for file in "abcde"]
+    for origin in names:
+        stack = tak_stack(page, origin)
+        if not stack or stack[-1] != f"{owner} flat" or len(stack) > 5:
+            continue
+        for direction, (file_step, rank_step) in steps.items():
+            file, rank = chr(ord(origin[0]) + file_step), int(origin[1]) + rank_step
+            if file in "abcde" and 1 <= rank <= 5:
+                neighbour = tak_stack(page, f"{file}{rank}")
+                if not neighbour or neighbour[-1].endswith("flat"):
+                    return origin, f"{file}{rank}", direction
+    pytest.fail(f"no {owner} stack can move on {page.inner_text('#position')}")
 
 
 # -- TicTacToe -----------------------------------------------------------------------------------------
@@ -261,6 +279,16 @@ def test_tak_placing_moving_stacks_and_a_ptn_that_pyzero_replay_reads_back(page,
     assert page.inner_text("#position") == make("tak", size=5).play_moves(moves, start).position()
     assert tak_stack(page, "d3")[0] == "black flat" and tak_stack(page, "e3")[:3] == [
         "white flat", "black flat", "white flat"]
+
+    # Drag a white-topped stack (e3's three pieces, unless the engine's reply changed it)
+    # onto a neighbour that is empty or topped by a flat: the whole carry moves there.
+    origin, destination, direction = draggable_stack_move(page, "white")
+    height = len(tak_stack(page, origin))
+    tak_square(page, origin).drag_to(tak_square(page, destination))
+    wait_for_ply(page, 12)
+    moves = page_moves(page)
+    assert moves[2] == f"{height if height > 1 else ''}{origin}{direction}" and len(moves) == 4
+    assert page.inner_text("#position") == make("tak", size=5).play_moves(moves, start).position()
 
     # Save: the PTN on the page is read back by `pyzero replay` to the page's final TPS.
     page.click("#save")

@@ -241,7 +241,30 @@ function takSquare(square, state) {
     button.append(count);
   }
   button.addEventListener("click", () => onTakClick(square, state));
+  wireStackDrag(button, square, state);
   return button;
+}
+
+// Dragging one of your stacks onto a neighbouring square moves it like a click there:
+// the pieces and drops set in the panel (all the carry limit allows, unless changed).
+function wireStackDrag(button, square, state) {
+  const top = square.stack[square.stack.length - 1];
+  if (top && top.owner === state.side_names[state.to_move] && !state.result) {
+    button.draggable = true;
+    button.addEventListener("dragstart", (event) => {
+      if (page.selectedSquare !== square.square) selectStack(square.square, square.stack.length);
+      event.dataTransfer.setData("text/plain", square.square);
+      event.dataTransfer.effectAllowed = "move";
+    });
+  }
+  button.addEventListener("dragover", (event) => {
+    if (page.selectedSquare && directionBetween(page.selectedSquare, square.square)) event.preventDefault();
+  });
+  button.addEventListener("drop", (event) => {
+    event.preventDefault();
+    const direction = page.selectedSquare && directionBetween(page.selectedSquare, square.square);
+    if (direction) sendStackMove(direction);
+  });
 }
 
 function drawMoveList(state) {
