@@ -229,6 +229,18 @@ class GumbelSearcher(_Searcher):
     def __init__(self, state: State, options: GumbelOptions | None = None, **option_values: Any):
         super().__init__(state, options or GumbelOptions(**option_values))
 
+    def principal_variation(self, move: str | int, max_length: int = 8) -> list[str]:
+        """The line in notation that starts with the root move `move` and then follows the
+        most visited child at each ply (the engine's expected continuation), at most
+        `max_length` moves; empty when `move` has not been searched."""
+        action = move if isinstance(move, int) else self.state.move_to_action(move)
+        state = self.state.copy()
+        line = []
+        for line_action in self._raw.principal_variation(action, max_length):
+            line.append(state.action_to_move(line_action))
+            state.apply_action(line_action)
+        return line
+
 
 class PuctSearcher(_Searcher):
     """AlphaZero's PUCT with Dirichlet root noise and virtual-loss batching."""
