@@ -40,7 +40,7 @@ class TrainingView:
                       "positions", "outstanding", "unsent", "worker idle", "network wait"],
         "learner": ["step", "steps/s", "samples trained", "replay positions", "learning rate",
                     "policy loss", "value loss", "target entropy"],
-        "run": ["elapsed", "next checkpoint in", "last evaluation"],
+        "run": ["phase", "elapsed", "next checkpoint in", "last evaluation"],
     }
 
     def __init__(self, live: bool, tensorboard_directory: Path | None, log_interval: float = 10.0):
@@ -85,7 +85,7 @@ class TrainingView:
             self._live.update(self._render())
         elif time.monotonic() - self._last_log >= self.log_interval:
             self._last_log = time.monotonic()
-            keys = ["step", "games finished", "positions/s", "evaluations/s", "batch fill", "policy loss",
+            keys = ["phase", "step", "games finished", "positions/s", "evaluations/s", "batch fill", "policy loss",
                     "value loss", "replay positions", "last evaluation"]
             log.info("  ".join(f"{key}={_format(self.metrics[key])}" for key in keys if key in self.metrics))
 

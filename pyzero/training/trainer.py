@@ -24,7 +24,7 @@ import torch
 
 from pyzero.config import ConfigError, RunConfig, make_game_from_config
 from pyzero.inference import make_backend
-from pyzero.model import build_model, load_latest_checkpoint, save_checkpoint
+from pyzero.model import build_model, list_checkpoints, load_latest_checkpoint, save_checkpoint
 from pyzero.players.alphabeta import AlphaBetaPlayer
 from pyzero.replay import ReplayBuffer
 from pyzero.selfplay import SelfPlay, SelfPlayOptions
@@ -37,8 +37,9 @@ from pyzero.training.evaluation import (
     network_player,
     play_match,
 )
-from pyzero.training.learner import Learner
+from pyzero.training.learner import Distillation, Learner
 from pyzero.training.run_directory import archive, choose_start, write_config_snapshot
+from pyzero.training.upgrade import OldRun, UpgradeRecord, inspect_old_run, load_teacher, read_record, take_over
 
 log = logging.getLogger("pyzero.train")
 
@@ -73,15 +74,25 @@ class Trainer:
             raise ConfigError(f"{config.path}: key 'evaluation.opponents': the alphabeta opponent plays Tak only, "
                               f"not {self.game.name}")
         mode = choose_start(self.directory, config, resume, restart, ask)
+        # An upgrade (upgrade.from_run) reads and checks the old run before anything is
+        # written, so a mismatch leaves no run directory behind.
+        old_run = self._old_run_to_take_over(mode)
         if mode == "restart":
             archived = archive(self.directory)
             log.info("archived the previous run to %s", archived)
         self.mode = mode
         write_config_snapshot(self.directory, config)
+        self.upgrade: UpgradeRecord | None = None
+        if old_run is not None:
+            self.upgrade = take_over(old_run, self.directory)
+            log.info("took over %d replay shards and the counters of %s (step %s)", len(self.upgrade.shards),
+                     old_run.directory, self.upgrade.from_step)
+        elif config.upgrade.from_run:
+            self.upgrade = read_record(self.directory)
         torch.manual_seed(config.training.seed)
         self.model = build_model(config, self.game)
         self.learner = Learner(self.model, config.optimizer, config.training)
-        self.counters = RunCounters()
+        self.counters = RunCounters(**(self.upgrade.taken_over_counters() if self.upgrade else {}))
         self.rng = np.random.default_rng(config.training.seed)
         self.dashboard = dashboard
         self.previous_model: torch.nn.Module | None = None
@@ -92,6 +103,19 @@ class Trainer:
         # Shards older than the window are gone from disk: the run's totals come from the checkpoint.
         self.replay.total_positions = max(self.replay.total_positions, self.counters.positions_generated)
         self.replay.total_games = max(self.replay.total_games, self.counters.games_generated)
+
+    def _old_run_to_take_over(self, mode: str) -> OldRun | None:
+        """The old run to take over now: for a new run with `upgrade.from_run`, or one whose
+        take-over was cut short (no upgrade/source.json yet). None otherwise."""
+        if not self.config.upgrade.from_run:
+            return None
+        if mode == "resume" and read_record(self.directory) is not None:
+            return None  # taken over already: the run needs nothing from the old one any more
+        if mode == "resume" and list_checkpoints(self.directory / "checkpoints"):
+            raise ConfigError(f"{self.config.location('upgrade', 'from_run')}: key 'upgrade.from_run': "
+                              f"{self.directory} holds a run that did not start as an upgrade of "
+                              f"{self.config.upgrade.from_run}; use another run_dir, or --restart to archive it")
+        return inspect_old_run(self.config, self.game)
 
     # -- checkpoints -------------------------------------------------------------------------
     def _restore(self) -> None:
@@ -167,13 +191,19 @@ class Trainer:
         elapsed_before = self.counters.elapsed_seconds
         last_view = 0.0
         last_drain = 0.0
-        last_counts = (started, selfplay.counters(), self.learner.step)
         losses = None
         interrupted = False
         view = TrainingView(self.dashboard, self.directory / "tensorboard")
         try:
-            selfplay.start()  # inside the try: a Ctrl-C that lands during start still stops and saves
             with view:
+                pretrain_until = min(total_steps, config.upgrade.pretrain_steps) if self.upgrade else 0
+                if self.learner.step < pretrain_until:
+                    self._pretrain(pretrain_until, view, started, elapsed_before, max_seconds)
+                    # Self-play starts with the pretrained network, not the untrained one it was built with.
+                    selfplay.publish_weights(self.model.state_dict())
+                last_counts = (time.monotonic(), selfplay.counters(), self.learner.step)
+                if max_seconds is None or time.monotonic() - started < max_seconds:
+                    selfplay.start()  # inside the try: a Ctrl-C that lands during start still stops and saves
                 while self.learner.step < total_steps:
                     if max_seconds is not None and time.monotonic() - started >= max_seconds:
                         break
@@ -225,6 +255,41 @@ class Trainer:
             raise KeyboardInterrupt
         return summary
 
+    def _pretrain(self, until: int, view: TrainingView, started: float, elapsed_before: float,
+                  max_seconds: float | None) -> None:
+        """An upgraded run's first phase: learner steps on the taken-over replay buffer, with
+        self-play not yet started (distilled from the old network where configured). These
+        samples are not counted against the replay ratio: they use no new positions."""
+        config = self.config
+        if self.replay.positions == 0:
+            log.warning("the taken-over replay buffer is empty: no pretraining, self-play starts now")
+            return
+        distillation = None
+        if config.upgrade.distill_policy_weight > 0 or config.upgrade.distill_value_weight > 0:
+            teacher = load_teacher(config, self.directory, self.game, self.learner.device)
+            distillation = Distillation(teacher, config.upgrade.distill_policy_weight,
+                                        config.upgrade.distill_value_weight)
+        log.info("pretraining on the taken-over replay buffer (%d positions) up to step %d%s", self.replay.positions,
+                 until, " with distillation" if distillation else "")
+        last_view = 0.0
+        while self.learner.step < until:
+            if max_seconds is not None and time.monotonic() - started >= max_seconds:
+                return
+            batch = self.replay.sample(config.training.batch_size, self.rng, config.replay.symmetries)
+            losses = self.learner.train_step(batch, distillation)
+            step = self.learner.step
+            if step % config.checkpoint.interval_steps == 0:
+                self.counters.elapsed_seconds = elapsed_before + (time.monotonic() - started)
+                self.save_checkpoint()
+            if time.monotonic() - last_view >= 0.5 or step == until:
+                last_view = time.monotonic()
+                view.update({"step": step, "replay positions": self.replay.positions,
+                             "learning rate": self.learner.scheduler.get_last_lr()[0],
+                             "policy loss": losses.policy, "value loss": losses.value,
+                             "target entropy": losses.policy_entropy,
+                             "elapsed": f"{elapsed_before + time.monotonic() - started:,.0f} s",
+                             "phase": f"pretraining to step {until}"}, step)
+
     def _metrics(self, selfplay, losses, last_counts, now, started, elapsed_before) -> dict:
         then, before, step_before = last_counts
         counters = selfplay.counters()
@@ -245,7 +310,7 @@ class Trainer:
             "step": self.learner.step, "steps/s": (self.learner.step - step_before) / span,
             "samples trained": self.counters.samples_trained, "replay positions": self.replay.positions,
             "learning rate": self.learner.scheduler.get_last_lr()[0],
-            "elapsed": f"{elapsed_before + now - started:,.0f} s",
+            "elapsed": f"{elapsed_before + now - started:,.0f} s", "phase": "self-play and training",
             "next checkpoint in": f"{self.config.checkpoint.interval_steps - self.learner.step % self.config.checkpoint.interval_steps} steps",
         }
         if losses is not None:
