@@ -29,7 +29,7 @@ MOVED_KEYS[("training", "mixed_precision")] = ("training", "precision")
 
 # `compile`: true, false, or "auto" (on where the section's device is CUDA, off elsewhere:
 # torch.compile pays off on a GPU, and on a CPU it costs minutes of compilation for little).
-CompileChoice = bool | Literal["auto"]
+CompileChoice = Literal["auto", True, False]
 
 
 def compile_enabled(choice: CompileChoice, device: str) -> bool:

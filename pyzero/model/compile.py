@@ -40,8 +40,23 @@ class CompiledForward:
             try:
                 return self._compiled(*arguments, **keywords)
             except Exception as error:  # noqa: BLE001 - any compilation failure; eager re-raises real errors
-                first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-                self.failure = f"{type(error).__name__}: {first_line}"
+                self.failure = describe_failure(error)
                 self.warn(f"torch.compile of the {self.what} failed ({self.failure}); running it eagerly")
                 self._compiled = None
         return self.module(*arguments, **keywords)
+
+
+def describe_failure(error: BaseException) -> str:
+    """One line: the exception and, where it wraps another (dynamo's BackendCompilerFailed
+    wraps the backend's), the innermost cause, which says what actually went wrong."""
+    root = error
+    seen = {id(root)}
+    while True:
+        inner = getattr(root, "inner_exception", None) or root.__cause__
+        if inner is None or id(inner) in seen:
+            break
+        seen.add(id(inner))
+        root = inner
+    first_line = (str(root).strip().splitlines() or [""])[0]
+    cause = f"{type(root).__name__}: {first_line}" if first_line else type(root).__name__
+    return cause if root is error else f"{type(error).__name__}, from {cause}"
