@@ -40,6 +40,7 @@ from pyzero.training.evaluation import (
 from pyzero.training.learner import Distillation, Learner
 from pyzero.training.run_directory import archive, choose_start, write_config_snapshot
 from pyzero.training.upgrade import OldRun, UpgradeRecord, inspect_old_run, load_teacher, read_record, take_over
+from pyzero.training.wandb_logger import WandbLogger
 
 log = logging.getLogger("pyzero.train")
 
@@ -193,7 +194,8 @@ class Trainer:
         last_drain = 0.0
         losses = None
         interrupted = False
-        view = TrainingView(self.dashboard, self.directory / "tensorboard")
+        wandb = WandbLogger(config, self.directory) if config.metrics.wandb else None
+        view = TrainingView(self.dashboard, self.directory / "tensorboard", wandb=wandb)
         try:
             with view:
                 pretrain_until = min(total_steps, config.upgrade.pretrain_steps) if self.upgrade else 0
@@ -236,6 +238,10 @@ class Trainer:
                         metrics = self._metrics(selfplay, losses, last_counts, now, started, elapsed_before)
                         last_counts = (now, selfplay.counters(), self.learner.step)
                         view.update(metrics, self.learner.step)
+                # The last step's numbers, whatever the refresh interval left out (a short run had none).
+                now = time.monotonic()
+                view.update(self._metrics(selfplay, losses, last_counts, now, started, elapsed_before),
+                            self.learner.step)
         except KeyboardInterrupt:
             interrupted = True
             log.warning("interrupted: saving a checkpoint and stopping self-play")
