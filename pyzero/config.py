@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, ValidationInfo
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator, ValidationInfo
 
 from pyzero.games import game_names, unknown_game_message
 
@@ -24,8 +24,6 @@ from pyzero.games import game_names, unknown_game_message
 # Keys that moved to another section: an old config gets an error that says where to.
 MOVED_KEYS = {("selfplay", key): ("inference", key)
               for key in ("backend", "device", "precision", "compile", "cache_entries", "max_policy_length")}
-# training.mixed_precision (a bool: bfloat16 on CUDA) became training.precision ("auto" is the same).
-MOVED_KEYS[("training", "mixed_precision")] = ("training", "precision")
 
 # `compile`: true, false, or "auto" (on where the section's device is CUDA, off elsewhere:
 # torch.compile pays off on a GPU, and on a CPU it costs minutes of compilation for little).
@@ -175,6 +173,17 @@ class TrainingSection(Section):
     compile: CompileChoice = Field("auto", description="torch.compile the training model: true, false, or auto "
                                    "(on CUDA only); falls back to eager, with a warning, where compilation fails")
     seed: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mixed_precision_of_older_runs(cls, data: Any) -> Any:
+        """training.mixed_precision (true: bfloat16 on CUDA; false: off) became `precision`.
+        Every run directory written before holds it in config.yaml, and those must still
+        load (resume, connect4-positions): true reads as "auto", false as "float32"."""
+        if isinstance(data, dict) and isinstance(data.get("mixed_precision"), bool):
+            data = dict(data)
+            data.setdefault("precision", "auto" if data.pop("mixed_precision") else "float32")
+        return data
 
     @field_validator("gradient_accumulation_steps")
     @classmethod

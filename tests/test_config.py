@@ -70,9 +70,13 @@ def test_inherit_takes_a_list_merged_in_order(tmp_path):
         load_config(bad)
 
 
-def test_a_moved_training_key_says_where_it_went(tmp_path):
-    path = write(tmp_path, "old.yaml", "game:\n  name: connect4\ntraining:\n  mixed_precision: true\n")
-    with pytest.raises(ConfigError, match=rf"{path}:4: key 'training.mixed_precision': moved to 'training.precision'"):
+def test_the_mixed_precision_of_older_run_directories_still_reads(tmp_path):
+    """Run directories written before training.precision hold training.mixed_precision."""
+    for old, precision in (("true", "auto"), ("false", "float32")):
+        path = write(tmp_path, "config.yaml", f"game:\n  name: connect4\ntraining:\n  mixed_precision: {old}\n")
+        assert load_config(path).training.precision == precision
+    path = write(tmp_path, "config.yaml", "game:\n  name: connect4\ntraining:\n  mixed_precision: sometimes\n")
+    with pytest.raises(ConfigError, match=rf"{path}:4: key 'training.mixed_precision': unknown key"):
         load_config(path)
 
 
