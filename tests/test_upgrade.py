@@ -108,6 +108,29 @@ def test_an_upgraded_run_resumes_without_its_old_run(old_run, tmp_path):
     assert resumed.run()["step"] == 20  # pretraining (with the teacher from upgrade/) and self-play
 
 
+def test_a_take_over_cut_short_is_redone_on_resume(old_run, tmp_path):
+    config = grown_config(tmp_path / "grown", old_run)
+    first = Trainer(config, dashboard=False)
+    shards = first.upgrade.shards
+    # As a crash leaves it: the record (written last) and a shard missing, a temporary file left.
+    (tmp_path / "grown/upgrade/source.json").unlink()
+    (tmp_path / "grown/replay" / shards[-1]).rename(tmp_path / "grown/replay" / f".{shards[-1]}.tmp")
+    again = Trainer(config, dashboard=False)
+    assert again.mode == "resume" and again.upgrade.shards == shards
+    assert again.replay.positions == first.replay.positions
+    assert again.counters.samples_trained == first.counters.samples_trained > 0
+    assert not list((tmp_path / "grown/replay").glob(".*.tmp"))
+
+
+def test_growing_into_the_directory_of_an_ordinary_run_is_refused(old_run, tmp_path):
+    Trainer(tiny_config(tmp_path / "run"), dashboard=False).run(max_steps=5)
+    before = fingerprint(tmp_path / "run")
+    with pytest.raises(ConfigError, match=r"key 'upgrade.from_run': .*run holds a run that did not start as an "
+                                          r"upgrade of"):
+        Trainer(grown_config(tmp_path / "run", old_run, **{"network.channels": 8}), dashboard=False)
+    assert fingerprint(tmp_path / "run") == before
+
+
 def write_config(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_text(text)

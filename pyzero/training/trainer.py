@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import yaml
 
 from pyzero.config import ConfigError, RunConfig, make_game_from_config
 from pyzero.inference import make_backend
@@ -112,7 +113,8 @@ class Trainer:
             return None
         if mode == "resume" and read_record(self.directory) is not None:
             return None  # taken over already: the run needs nothing from the old one any more
-        if mode == "resume" and list_checkpoints(self.directory / "checkpoints"):
+        if mode == "resume" and not _started_as_upgrade(self.directory, self.config.upgrade.from_run):
+            # Its own shards and checkpoints would mix with (or be overwritten by) the copies.
             raise ConfigError(f"{self.config.location('upgrade', 'from_run')}: key 'upgrade.from_run': "
                               f"{self.directory} holds a run that did not start as an upgrade of "
                               f"{self.config.upgrade.from_run}; use another run_dir, or --restart to archive it")
@@ -323,6 +325,16 @@ class Trainer:
             metrics.update({"policy loss": losses.policy, "value loss": losses.value,
                             "target entropy": losses.policy_entropy})
         return metrics
+
+
+def _started_as_upgrade(directory: Path, from_run: str) -> bool:
+    """Whether the run in `directory` was started (its config.yaml written) as an upgrade
+    of `from_run`: only then may a take-over cut short be redone there."""
+    snapshot_file = directory / "config.yaml"
+    if not snapshot_file.exists():
+        return not list_checkpoints(directory / "checkpoints") and not (directory / "replay").exists()
+    snapshot = yaml.safe_load(snapshot_file.read_text()) or {}
+    return (snapshot.get("upgrade") or {}).get("from_run") == from_run
 
 
 def _summary(report: dict) -> str:
