@@ -4,7 +4,7 @@ import pytest
 
 from pyzero.config import ConfigError, load_config
 
-REPOSITORY_CONFIGS = ["tictactoe", "connect4", "tak", "tak5", "connect4-6x64"]
+REPOSITORY_CONFIGS = ["tictactoe", "connect4", "tak", "tak5", "connect4-6x64", "connect4-64m-gpu"]
 
 
 @pytest.mark.parametrize("name", REPOSITORY_CONFIGS)

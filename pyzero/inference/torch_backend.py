@@ -27,6 +27,11 @@ class TorchBackend:
                                         "inference model")
 
     @property
+    def forward(self) -> CompiledForward:
+        """The model's forward pass, compiled or eager (`.compiled`, `.failure` say which and why)."""
+        return self._forward
+
+    @property
     def pin_memory(self) -> bool:
         return self.device.type == "cuda"
 
