@@ -206,7 +206,8 @@ class Trainer:
                     # Self-play starts with the pretrained network, not the untrained one it was built with.
                     selfplay.publish_weights(self.model.state_dict())
                 last_counts = (time.monotonic(), selfplay.counters(), self.learner.step)
-                if max_seconds is None or time.monotonic() - started < max_seconds:
+                out_of_time = max_seconds is not None and time.monotonic() - started >= max_seconds
+                if self.learner.step < total_steps and not out_of_time:
                     selfplay.start()  # inside the try: a Ctrl-C that lands during start still stops and saves
                 while self.learner.step < total_steps:
                     if max_seconds is not None and time.monotonic() - started >= max_seconds:

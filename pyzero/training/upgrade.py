@@ -174,7 +174,11 @@ def take_over(old: OldRun, directory: Path) -> UpgradeRecord:
 
 def load_teacher(config: RunConfig, directory: Path, game, device: torch.device) -> torch.nn.Module:
     """The old network (upgrade/teacher.pt), in eval mode on `device`, for distillation."""
-    payload = read_checkpoint(directory / TEACHER_FILE)
+    path = directory / TEACHER_FILE
+    if not path.exists():
+        raise ConfigError(f"{config.location('upgrade')}: key 'upgrade.distill_policy_weight': distillation needs "
+                          f"the old network, and {path} does not exist (the old run had no checkpoint)")
+    payload = read_checkpoint(path)
     network = NetworkSection.model_validate(payload["network"])
     teacher = build_model(config.model_copy(update={"network": network}), game)
     teacher.load_state_dict(payload["model"])
