@@ -4,9 +4,10 @@ A config names the game and its options, the network, the search, self-play, the
 buffer, the optimiser and schedule, checkpoints, evaluation and the run directory. Every
 option is defined once, here, with its default, type and range; the CLI reads the same
 objects. `inherit: other.yaml` (a path relative to the file) starts from another config,
-so a bigger network is a three-line file; `inherit: [connect4.yaml, presets/network-20x256.yaml]`
-merges several in order (a config, then a network preset), later files winning. Unknown keys, wrong types and out-of-range
-values are rejected with the file, the line, the key and the reason.
+so a bigger network is a three-line file; `inherit: [connect4.yaml,
+presets/network-20x256.yaml]` merges several in order (a config, then a network preset),
+later files winning. Unknown keys, wrong types and out-of-range values are rejected with
+the file, the line, the key and the reason.
 """
 
 from __future__ import annotations

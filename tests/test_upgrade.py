@@ -19,10 +19,12 @@ from pyzero.model import NetworkShape, ResNet, load_latest_checkpoint, read_chec
 from pyzero.training.trainer import Trainer
 
 REPOSITORY = Path(__file__).resolve().parents[1]
+# PyTorch inference: these runs are too short to repay an ONNX export (auto's choice on a CPU).
 TINY = {
     "network.blocks": 1, "network.channels": 8, "network.value_hidden": 8,
     "search.simulations": 8, "selfplay.games": 16, "selfplay.batch_size": 16, "inference.cache_entries": 1024,
-    "replay.min_positions": 50, "training.batch_size": 32, "training.steps": 30, "training.publish_interval": 5,
+    "replay.min_positions": 50, "replay.window_positions": 10**7, "inference.backend": "torch",
+    "training.batch_size": 32, "training.steps": 30, "training.publish_interval": 5,
     "checkpoint.interval_steps": 10, "evaluation.games": 0,
 }
 # The upgrade: twice the channels, 10 pretraining steps distilled half from the old network.
@@ -57,7 +59,7 @@ def test_an_upgraded_run_takes_over_the_buffer_and_counters_and_leaves_the_old_r
     _, old_checkpoint = load_latest_checkpoint(old_run / "checkpoints")
     old_shards = sorted(path.name for path in (old_run / "replay").glob("shard-*.npz"))
     # The independent count of the old buffer's positions: its shards, read directly.
-    # (The window, 20000 positions, holds them all.)
+    # (The window, TINY's 10 million positions, holds them all.)
     old_positions = 0
     for name in old_shards:
         with np.load(old_run / "replay" / name) as shard:

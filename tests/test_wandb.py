@@ -15,10 +15,12 @@ from pyzero.config import ConfigError, load_config
 from pyzero.training.trainer import Trainer
 
 REPOSITORY = Path(__file__).resolve().parents[1]
+# PyTorch inference: these runs are too short to repay an ONNX export (auto's choice on a CPU).
 TINY = {
     "network.blocks": 1, "network.channels": 8, "network.value_hidden": 8,
     "search.simulations": 8, "selfplay.games": 16, "selfplay.batch_size": 16, "inference.cache_entries": 1024,
-    "replay.min_positions": 50, "training.batch_size": 32, "training.steps": 30, "training.publish_interval": 5,
+    "replay.min_positions": 50, "inference.backend": "torch", "training.batch_size": 32, "training.steps": 30,
+    "training.publish_interval": 5,
     "checkpoint.interval_steps": 10, "evaluation.games": 0,
     "metrics.wandb": True, "metrics.wandb_mode": "offline", "metrics.wandb_project": "pyzero-tests",
 }

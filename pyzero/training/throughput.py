@@ -1,7 +1,8 @@
 """Network throughput (`pyzero bench network`): learner steps and inference evaluations per
 second of a config's network, with and without torch.compile and autocast, measured with
-the learner and the inference backend the runs use (random inputs: the network's cost does
-not depend on the position, only on the batch shape)."""
+the learner the runs use and the PyTorch inference backend (compile and autocast are
+torch's; `pyzero bench selfplay` compares the backends). Random inputs: the network's
+cost does not depend on the position, only on the batch shape."""
 
 from __future__ import annotations
 
