@@ -224,3 +224,8 @@ def test_compile_auto_means_cuda_only():
     assert compile_enabled("auto", "cuda") and compile_enabled("auto", "cuda:1")
     assert not compile_enabled("auto", "cpu")
     assert compile_enabled(True, "cpu") and not compile_enabled(False, "cuda")
+    # The auto backend takes torch for compile only where compile is on (onnxruntime is in the test extra).
+    from pyzero.inference import resolve_backend_name
+
+    assert resolve_backend_name(InferenceSection(compile="auto", device="cpu")) == "onnxruntime"
+    assert resolve_backend_name(InferenceSection(compile=True, device="cpu")) == "torch"
