@@ -104,4 +104,5 @@ def test_without_the_wandb_package_the_error_names_the_key(tmp_path, monkeypatch
     monkeypatch.setitem(sys.modules, "wandb", None)  # as if not installed: import fails
     config = load_config(REPOSITORY / "configs/tictactoe.yaml", {**TINY, "run_dir": str(tmp_path / "run")})
     with pytest.raises(ConfigError, match=r"key 'metrics.wandb': the wandb package is not installed"):
-        Trainer(config, dashboard=False).run()
+        Trainer(config, dashboard=False)
+    assert not (tmp_path / "run").exists()  # refused before a run directory was made

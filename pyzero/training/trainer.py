@@ -41,7 +41,7 @@ from pyzero.training.evaluation import (
 from pyzero.training.learner import Distillation, Learner
 from pyzero.training.run_directory import archive, choose_start, write_config_snapshot
 from pyzero.training.upgrade import OldRun, UpgradeRecord, inspect_old_run, load_teacher, read_record, take_over
-from pyzero.training.wandb_logger import WandbLogger
+from pyzero.training.wandb_logger import WandbLogger, require_wandb
 
 log = logging.getLogger("pyzero.train")
 
@@ -75,6 +75,7 @@ class Trainer:
         if "alphabeta" in config.evaluation.opponents and self.game.name != "tak":
             raise ConfigError(f"{config.path}: key 'evaluation.opponents': the alphabeta opponent plays Tak only, "
                               f"not {self.game.name}")
+        require_wandb(config)
         mode = choose_start(self.directory, config, resume, restart, ask)
         # An upgrade (upgrade.from_run) reads and checks the old run before anything is
         # written, so a mismatch leaves no run directory behind.

@@ -30,16 +30,24 @@ def _run_id(directory: Path) -> str:
     return run_id
 
 
+def require_wandb(config: RunConfig) -> None:
+    """Raises the ConfigError of a missing wandb package now, before a run directory is made."""
+    if config.metrics.wandb:
+        try:
+            import wandb  # noqa: F401
+        except ImportError:
+            raise ConfigError(f"{config.location('metrics', 'wandb')}: key 'metrics.wandb': the wandb package is "
+                              "not installed (pip install wandb)") from None
+
+
 class WandbLogger:
     """A W&B run for a pyzero run directory; `log` takes the dashboard's metrics."""
 
     def __init__(self, config: RunConfig, directory: Path):
         section = config.metrics
-        try:
-            import wandb
-        except ImportError:
-            raise ConfigError(f"{config.location('metrics', 'wandb')}: key 'metrics.wandb': the wandb package is "
-                              "not installed (pip install wandb)") from None
+        require_wandb(config)
+        import wandb
+
         directory.mkdir(parents=True, exist_ok=True)
         run_id = _run_id(directory)
         try:
