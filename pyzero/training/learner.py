@@ -130,6 +130,8 @@ class Learner:
         self.model.train()
         tensors = self._tensors(batch)
         parts = self.training.gradient_accumulation_steps
+        if len(batch.outcome) % parts:
+            raise ValueError(f"a batch of {len(batch.outcome)} does not split into {parts} equal micro-batches")
         size = len(batch.outcome) // parts
         self.optimizer.zero_grad(set_to_none=True)
         policy_total = value_total = entropy_total = 0.0
