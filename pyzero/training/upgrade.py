@@ -127,8 +127,9 @@ def _check_planes(config: RunConfig, old_config_file: Path, old_model_state: dic
     """The old network's input planes and actions, read from its weights, against the game's:
     the same game with an encoding changed since the old run cannot be taken over."""
     stem = old_model_state.get("stem.0.weight")
+    # The policy head's last linear layer (its one 2-D weight) maps to the actions.
     policy = [value for key, value in old_model_state.items() if key.startswith("policy_head.") and
-              key.endswith(".bias")]
+              key.endswith(".weight") and value.dim() == 2]
     old_planes = None if stem is None else int(stem.shape[1])
     old_actions = None if not policy else int(policy[-1].shape[0])
     if old_planes != game.input_shape[0] or old_actions != game.num_actions:
