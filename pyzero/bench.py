@@ -231,7 +231,7 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
     (a) for every installed backend beside the config's, with ratios to PyTorch eager."""
     import torch
 
-    from pyzero.config import make_game_from_config
+    from pyzero.config import compile_enabled, make_game_from_config
     from pyzero.inference import configure_cpu_threads, make_backend
     from pyzero.model import build_model
     from pyzero.selfplay import SelfPlay, SelfPlayOptions
@@ -247,7 +247,7 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
     inference_rate = measure_inference(backend, game.input_shape, game.num_actions, batch_size)
     # The rate just taken stands for its backend, unless it was torch.compile (the
     # comparison's "torch" is eager).
-    compiled_torch = backend.name == "torch" and config.inference.compile
+    compiled_torch = backend.name == "torch" and compile_enabled(config.inference.compile, config.inference.device)
     backends = compare_backends(model, config, batch_size, game.input_shape, game.num_actions,
                                 {} if compiled_torch else {backend.name: inference_rate},
                                 seconds=min(2.0, max(0.25, seconds / 3)))

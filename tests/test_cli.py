@@ -30,7 +30,7 @@ def test_version():
 
 @pytest.mark.parametrize(
     "command", [[], ["build"], ["perft"], ["bench"], ["bench", "perft"], ["bench", "search"], ["bench", "selfplay"],
-                ["play"], ["train"], ["replay"], ["serve"]]
+                ["bench", "network"], ["play"], ["train"], ["replay"], ["serve"]]
 )
 def test_every_command_has_help(command):
     completed = pyzero(*command, "--help")
@@ -111,3 +111,18 @@ def test_bench_selfplay_json_reports_efficiency():
         backends["onnxruntime"]["evaluations_per_second"] / backends["torch"]["evaluations_per_second"])
     assert result["ratio_to_torch"] == backends["onnxruntime"]["ratio_to_torch"]
     assert result["fastest_backend"] == max(backends, key=lambda name: backends[name]["evaluations_per_second"])
+
+
+def test_bench_network_json_reports_training_and_inference_rates():
+    completed = pyzero("bench", "network", "configs/tictactoe.yaml", "--set", "network.blocks=1", "--set",
+                       "network.channels=8", "--set", "training.batch_size=16", "--set", "selfplay.batch_size=32",
+                       "--seconds", "0.2", "--json")
+    assert completed.returncode == 0, completed.stderr
+    payload = json.loads(completed.stdout)
+    assert payload["network"]["channels"] == 8
+    rows = {(row["phase"], row["precision"], row["compile"]): row for row in payload["results"]}
+    assert set(rows) == {("training", "float32", False), ("inference", "float32", False)}  # CPU defaults
+    training, inference = rows["training", "float32", False], rows["inference", "float32", False]
+    assert training["batch_size"] == 16 and inference["batch_size"] == 32
+    assert training["calls"] > 0 and training["per_second"] == pytest.approx(training["calls"] / training["seconds"])
+    assert inference["per_second"] == pytest.approx(inference["calls"] * 32 / inference["seconds"])

@@ -137,6 +137,45 @@ def bench_tei(config_path, sizes, movetime, overrides, as_json) -> None:
                   f"slowest answer {result.max_go_seconds:.3f} s")
 
 
+@bench.command("network")
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override any config key.")
+@click.option("--seconds", default=5.0, show_default=True, help="Measured time of each variant.")
+@click.option("--precision", "precisions", multiple=True, type=click.Choice(["float32", "bfloat16", "float16"]),
+              help="Precisions to measure (repeat; default: float32 and bfloat16 on CUDA, float32 on CPU).")
+@click.option("--compile", "compile_choice", type=click.Choice(["both", "on", "off"]), default=None,
+              help="torch.compile variants (default: both on CUDA, off on CPU).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def bench_network(config_path, overrides, seconds, precisions, compile_choice, as_json) -> None:
+    """Learner steps/s and inference evaluations/s of CONFIG's network, with and without
+    torch.compile and autocast (training.device and training.batch_size for the learner,
+    inference.device and selfplay.batch_size for inference). A variant whose compilation
+    fails runs eagerly and says why."""
+    from pyzero.config import load_config
+    from pyzero.training.throughput import measure_network_throughput
+
+    choices = {"both": (False, True), "on": (True,), "off": (False,), None: None}[compile_choice]
+    with reported_errors():
+        config = load_config(config_path, parse_overrides(overrides))
+        results = measure_network_throughput(config, seconds, tuple(precisions) or None, choices)
+    if as_json:
+        click.echo(json.dumps({"benchmark": "network", "config": config_path, "network": config.network.model_dump(),
+                               "results": [asdict(result) for result in results]}, indent=2))
+        return
+    network = config.network
+    table = Table(title=f"{config_path}: ResNet {network.blocks}x{network.channels}, training on "
+                        f"{config.training.device}, inference on {config.inference.device}")
+    for column in ("phase", "precision", "compile", "batch", "per second", "samples/s"):
+        table.add_column(column, justify="left" if column in ("phase", "precision", "compile") else "right")
+    for result in results:
+        compiled = ("yes" if result.compiled else f"failed: eager ({result.failure})") if result.compile else "no"
+        samples = result.per_second * (result.batch_size if result.phase == "training" else 1)
+        table.add_row(result.phase, result.precision, compiled, str(result.batch_size),
+                      f"{result.per_second:,.1f} {'steps' if result.phase == 'training' else 'evals'}",
+                      f"{samples:,.0f}")
+    console.print(table)
+
+
 # Command-line options of `bench selfplay` and the config keys they override.
 _BENCH_OVERRIDES = {"game_name": "game.name", "blocks": "network.blocks", "channels": "network.channels",
                     "batch_size": "selfplay.batch_size", "games": "selfplay.games", "workers": "selfplay.workers",

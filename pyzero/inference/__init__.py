@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from pyzero.config import InferenceSection
+from pyzero.config import InferenceSection, compile_enabled
 from pyzero.inference.backend import (InferenceBackend, MissingBackendError, configure_cpu_threads,
                                       configure_search_threads)
 from pyzero.inference.cache import EvaluationCache
@@ -37,11 +37,12 @@ def resolve_backend_name(options: InferenceSection) -> str:
       Tak 6x6 at batch 128, 1.03-1.13x.
     - cuda (and anything else): torch. On an H200 torch ran Tak 6x6 (10x128, bf16) at
       202 k evaluations/s; ONNX Runtime's CUDA provider was not installed there to compare.
-    - `compile: true` asks for torch.compile, which only the torch backend does.
+    - `compile: true` asks for torch.compile, which only the torch backend does (`auto`
+      compiles on CUDA only, where torch is chosen anyway).
     """
     if options.backend != "auto":
         return options.backend
-    if options.compile or torch.device(options.device).type != "cpu":
+    if compile_enabled(options.compile, options.device) or torch.device(options.device).type != "cpu":
         return "torch"
     return "onnxruntime" if "onnxruntime" in installed_backends() else "torch"
 
