@@ -244,6 +244,31 @@ class MetricsSection(Section):
                                                      "directory only, to upload later with 'wandb sync'")
 
 
+class DistributedSection(Section):
+    """Self-play on a Ray cluster (`pyzero train CONFIG --ray [ADDRESS]`, pyzero/distributed/):
+    the driver (the learner) owns the replay buffer and the checkpoints; `actors` self-play
+    actors each run the whole self-play pipeline (this config's `selfplay`, `search` and
+    `inference` sections) on their node. Ignored without --ray."""
+
+    actors: int = Field(2, ge=1, le=100_000, description="self-play actors (one per GPU or machine is typical)")
+    cpus_per_actor: float = Field(1.0, ge=0, le=1024, description="CPUs Ray reserves for each actor")
+    gpus_per_actor: float = Field(0.0, ge=0, le=64, description="GPUs Ray reserves for each actor; a fraction "
+                                  "(0.5) lets actors share a GPU. Set inference.device: cuda to use it")
+    max_restarts: int = Field(3, ge=-1, description="times Ray restarts a dead actor (-1: always); after that "
+                              "the run goes on with fewer actors, and fails when none is left")
+    collect_seconds: float = Field(1.0, gt=0, le=600, description="each actor call plays this long, then "
+                                   "returns its finished games in one piece (a dead actor loses at most "
+                                   "this much play besides its unfinished games)")
+    max_inflight_per_actor: int = Field(2, ge=1, le=16, description="calls queued per actor (backpressure: an "
+                                        "actor with no call queued pauses; memory and object store stay "
+                                        "bounded when the learner falls behind)")
+    call_timeout_seconds: float = Field(120.0, gt=0, description="health probe: an actor whose call has not "
+                                        "answered after this long (its queue included) is killed and restarted")
+    startup_timeout_seconds: float = Field(120.0, gt=0, description="actors not ready by then (no node has "
+                                           "their resources, an engine that does not load) fail the run")
+    connect_timeout_seconds: float = Field(10.0, gt=0, description="reaching the cluster's address")
+
+
 class RunConfig(Section):
     game: GameSection
     network: NetworkSection = Field(default_factory=NetworkSection)
@@ -257,6 +282,7 @@ class RunConfig(Section):
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
     upgrade: UpgradeSection = Field(default_factory=UpgradeSection)
     metrics: MetricsSection = Field(default_factory=MetricsSection)
+    distributed: DistributedSection = Field(default_factory=DistributedSection)
     run_dir: str = Field("", description="default: runs/<config file name>")
 
     @field_validator("run_dir")

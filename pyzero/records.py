@@ -6,7 +6,7 @@ the replay buffer stores and samples them, and neither needs the other to read o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,6 +37,27 @@ class FinishedGames:
     start_positions: np.ndarray  # str, per game: where its actions start (see above)
     start_plies: np.ndarray  # int32, per game: the start position's ply
     movers: np.ndarray  # int8, per ply: the side to move (0 or 1) where the action was played
+    # Where each game comes from (per game; -1 where unknown, as in shards written before
+    # they were recorded). Distributed self-play (pyzero/distributed/) tags every game with
+    # the actor that played it and the learner's weights version it finished with; `seeds`
+    # is the self-play seed the game's searches derive theirs from (with its game id), so
+    # (seeds, game_ids) names a game uniquely across actors and their restarts.
+    actor_ids: np.ndarray | None = field(default=None)  # int32
+    weights_versions: np.ndarray | None = field(default=None)  # int64
+    seeds: np.ndarray | None = field(default=None)  # int64
+
+    # The fields every record has (older shards lack the provenance above).
+    REQUIRED_FIELDS = ("game_ids", "winners", "lengths", "actions", "root_values", "policy_counts", "policy_actions",
+                       "policy_targets", "opening_plies", "start_positions", "start_plies", "movers")
+
+    def __post_init__(self) -> None:
+        games = len(self.game_ids)
+        if self.actor_ids is None:
+            self.actor_ids = np.full(games, -1, np.int32)
+        if self.weights_versions is None:
+            self.weights_versions = np.full(games, -1, np.int64)
+        if self.seeds is None:
+            self.seeds = np.full(games, -1, np.int64)
 
     def __len__(self) -> int:
         return len(self.game_ids)
@@ -53,7 +74,8 @@ class FinishedGames:
                              self.actions[plies:], self.root_values[plies:], self.policy_counts[plies:],
                              self.policy_actions[entries:], self.policy_targets[entries:],
                              self.opening_plies[first:], self.start_positions[first:], self.start_plies[first:],
-                             self.movers[plies:])
+                             self.movers[plies:], self.actor_ids[first:], self.weights_versions[first:],
+                             self.seeds[first:])
 
     @property
     def trained_lengths(self) -> np.ndarray:

@@ -159,7 +159,9 @@ class ReplayBuffer:
             game_starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
             plies = np.arange(int(lengths.sum())) - game_starts
             arrays.setdefault("movers", ((initial.to_move() + plies) % 2).astype(np.int8))
-        missing = [name for name in FinishedGames.__dataclass_fields__ if name not in arrays]
+        # Written before games recorded where they came from (actor, weights version, seed):
+        # FinishedGames marks those unknown (-1).
+        missing = [name for name in FinishedGames.REQUIRED_FIELDS if name not in arrays]
         if missing:
             raise ValueError(f"replay shard lacks {', '.join(missing)} (written by an unknown version)")
         return arrays

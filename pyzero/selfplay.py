@@ -241,7 +241,7 @@ class SelfPlay:
                                np.empty(plies, np.int32), np.empty(plies, np.float32), np.empty(plies, np.int32),
                                np.empty(entries, np.int32), np.empty(entries, np.float16), np.empty(games, np.int32),
                                np.array(start_positions, dtype=np.str_).reshape(games), np.empty(games, np.int32),
-                               np.empty(plies, np.int8))
+                               np.empty(plies, np.int8), seeds=np.full(games, self.options.seed, np.int64))
         copied = self._raw.copy_staged([getattr(arrays, name).ctypes.data for name in _COPIED_FIELDS])
         assert copied == games
         return arrays

@@ -16,10 +16,14 @@ from pyzero.cli.common import console, parse_overrides, reported_errors
 @click.option("--restart", is_flag=True, help="Archive the existing run directory and start over.")
 @click.option("--no-dashboard", is_flag=True, help="Plain log lines instead of the live dashboard.")
 @click.option("--seconds", type=float, default=None, help="Stop (with a checkpoint) after this wall time.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Self-play in Ray actors (the config's distributed section): --ray alone starts Ray on this "
+              "machine, --ray auto joins the cluster of `ray start --head` here, --ray HOST:PORT the head there. "
+              "Needs pip install 'pyzero[ray]'.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a config value, e.g. --set training.steps=500 (YAML value syntax).")
 def train(config_path: str, resume: bool, restart: bool, no_dashboard: bool, seconds: float | None,
-          overrides: tuple[str, ...]) -> None:
+          ray_address: str | None, overrides: tuple[str, ...]) -> None:
     """Train on CONFIG (the main job): self-play and learning together, checkpointed.
 
     An existing run directory is resumed by default (asked on a terminal: resume /
@@ -34,7 +38,13 @@ def train(config_path: str, resume: bool, restart: bool, no_dashboard: bool, sec
     values = parse_overrides(overrides)
     with reported_errors(interrupted="stopped; a checkpoint was saved. Run the same command to resume."):
         config = load_config(config_path, values)
-        trainer = Trainer(config, resume=resume, restart=restart, dashboard=not no_dashboard)
+        if ray_address is None:
+            trainer = Trainer(config, resume=resume, restart=restart, dashboard=not no_dashboard)
+        else:
+            from pyzero.distributed.driver import DistributedTrainer
+
+            trainer = DistributedTrainer(config, ray_address, resume=resume, restart=restart,
+                                         dashboard=not no_dashboard)
         console.print(f"run directory: {trainer.directory} ({trainer.mode})", highlight=False)
         summary = trainer.run(max_seconds=seconds)
     console.print(json.dumps(summary, indent=2, default=str), highlight=False)

@@ -186,11 +186,9 @@ class Trainer:
     def run(self, max_seconds: float | None = None, max_steps: int | None = None) -> dict:
         config = self.config
         total_steps = min(config.training.steps, max_steps) if max_steps else config.training.steps
-        inference_model = copy.deepcopy(self.model).eval()
-        backend = make_backend(inference_model, config.inference)
         self.counters.selfplay_starts += 1
         seed = config.training.seed * 1_000_003 + self.counters.selfplay_starts
-        selfplay = SelfPlay(self.game, [backend], SelfPlayOptions.from_config(config, seed))
+        selfplay = self._make_selfplay(seed)
         started = time.monotonic()
         elapsed_before = self.counters.elapsed_seconds
         last_view = 0.0
@@ -264,6 +262,14 @@ class Trainer:
         if interrupted:
             raise KeyboardInterrupt
         return summary
+
+    def _make_selfplay(self, seed: int) -> SelfPlay:
+        """Where the run's games come from: the self-play pipeline in this process, with a
+        copy of the current network. Distributed training (pyzero/distributed/) returns a
+        fleet of Ray actors with the same face (start, check, take_finished,
+        publish_weights, counters, stop)."""
+        backend = make_backend(copy.deepcopy(self.model).eval(), self.config.inference)
+        return SelfPlay(self.game, [backend], SelfPlayOptions.from_config(self.config, seed))
 
     def _pretrain(self, until: int, view: TrainingView, started: float, elapsed_before: float,
                   max_seconds: float | None) -> None:

@@ -101,7 +101,7 @@ def latest_selfplay_games(replay_directory: Path, game: Game, count: int = LATES
         return []
     with np.load(shards[-1]) as data:
         arrays = {name: data[name] for name in FinishedGames.__dataclass_fields__ if name in data}
-    if set(arrays) != set(FinishedGames.__dataclass_fields__):
+    if not set(FinishedGames.REQUIRED_FIELDS) <= set(arrays):
         return []  # an older shard layout: nothing to show rather than a guess
     games = FinishedGames(**arrays)
     shown = []
