@@ -43,8 +43,8 @@ log = logging.getLogger("pyzero.distributed")
 
 # How often `check` asks Ray which calls have answered (the trainer calls it every turn).
 _POLL_INTERVAL_SECONDS = 0.02
-# After a death the driver waits this long before queueing calls on the actor again: a
-# call sent in the moment the old process dies could fail with it and read as a second death.
+# While an actor is dead or restarting, Ray fails the calls sent to it at once: the driver
+# waits this long after each such failure before queueing calls on it again.
 _RESTART_SETTLE_SECONDS = 1.0
 # Extra time for the last calls to come back when stopping (beyond one call's play).
 _STOP_GRACE_SECONDS = 30.0
@@ -64,8 +64,8 @@ class ActorRecord:
     handle: object
     calls: list[InflightCall] = field(default_factory=list)
     alive: bool = True  # False once it has used up its restarts
-    restarts: int = 0  # deaths the driver has seen (Ray restarted it after each)
-    last_death_at: float = -1e9  # calls submitted before it failed with that death
+    restarts: int = 0  # new lives seen (a result from a restarted incarnation)
+    unavailable_since: float = -1e9  # when it was last seen dead or restarting
     incarnation: int = 0
     games: int = 0
     positions: int = 0
@@ -211,7 +211,7 @@ class ActorFleet:
         """Queues `play` calls on a live actor up to the in-flight bound."""
         if not self.running or not actor.alive:
             return
-        if time.monotonic() - actor.last_death_at < _RESTART_SETTLE_SECONDS:
+        if time.monotonic() - actor.unavailable_since < _RESTART_SETTLE_SECONDS:
             return  # queued by a later poll (`_collect` refills every actor)
         while len(actor.calls) < self.section.max_inflight_per_actor:
             # The reference goes inside a list: Ray would otherwise fetch the weights for
@@ -232,11 +232,15 @@ class ActorFleet:
         ready, _ = ray.wait(references, num_returns=len(references), timeout=timeout)
         for reference in ready:
             actor, call = owners[reference]
+            if call not in actor.calls:
+                continue  # the actor was given up meanwhile
             actor.calls.remove(call)
             try:
                 result: PlayResult = ray.get(reference)
-            except ray.exceptions.RayActorError as error:
-                self._actor_died(actor, call, error)
+            except ray.exceptions.ActorUnavailableError as error:
+                self._actor_unavailable(actor, call, error)
+            except ray.exceptions.RayActorError as error:  # ActorDiedError: no restart left
+                self._actor_gone(actor, error)
             except ray.exceptions.RayTaskError as error:
                 self._actor_failed(actor, error)
             else:
@@ -249,7 +253,9 @@ class ActorFleet:
 
     def _accept(self, actor: ActorRecord, result: PlayResult) -> None:
         if result.incarnation != actor.incarnation:
-            # A new life: the old one's counters stay in the totals.
+            # A new life (Ray restarted the actor): the old one's counters stay in the totals.
+            actor.restarts += 1
+            log.info("self-play actor %d is back (restart %d, new seed %d)", actor.index, actor.restarts, result.seed)
             for key, value in actor.counters.items():
                 actor.counters_before[key] = actor.counters_before.get(key, 0.0) + value
             actor.incarnation = result.incarnation
@@ -271,26 +277,25 @@ class ActorFleet:
 
         log.error("self-play actor %d failed; restarting it. The actor's error:\n%s", actor.index, error)
         ray.kill(actor.handle, no_restart=False)
-        self._count_death(actor, time.monotonic())
+        actor.unavailable_since = time.monotonic()
 
-    def _actor_died(self, actor: ActorRecord, call: InflightCall, error: Exception) -> None:
-        """The actor's process (or node) is gone; its queued calls fail with it."""
-        if call.submitted_at <= actor.last_death_at:
-            return  # another call lost to a death already counted
-        self._count_death(actor, time.monotonic())
-        log.warning("self-play actor %d died (%s); %s", actor.index, _first_line(error),
-                    "Ray restarts it" if actor.alive else "it has used up its restarts")
+    def _actor_unavailable(self, actor: ActorRecord, call: InflightCall, error: Exception) -> None:
+        """The actor's process (or node) died and Ray is restarting it, or it is restarting:
+        the calls it had are lost (their games were never taken); new calls wait a moment."""
+        if call.submitted_at > actor.unavailable_since:
+            log.warning("self-play actor %d is unavailable (%s): Ray restarts it; its calls in flight are lost",
+                        actor.index, _first_line(error))
+        actor.unavailable_since = time.monotonic()
 
-    def _count_death(self, actor: ActorRecord, when: float) -> None:
-        actor.restarts += 1
-        actor.last_death_at = when
-        limit = self.section.max_restarts
-        if limit != -1 and actor.restarts > limit:
-            actor.alive = False
-            actor.calls = []
-            alive = sum(other.alive for other in self.actors)
-            log.warning("self-play actor %d is gone for good (after %d restarts); the run goes on with %d of %d "
-                        "actors", actor.index, limit, alive, len(self.actors))
+    def _actor_gone(self, actor: ActorRecord, error: Exception) -> None:
+        """Ray will not restart the actor (its restarts are used up, or its start failed)."""
+        if not actor.alive:
+            return
+        actor.alive = False
+        actor.calls = []
+        alive = sum(other.alive for other in self.actors)
+        log.warning("self-play actor %d is gone for good (%s); the run goes on with %d of %d actors", actor.index,
+                    _first_line(error), alive, len(self.actors))
 
     def _probe_health(self) -> None:
         """Kills (for Ray to restart) an actor whose oldest call is overdue: stuck."""

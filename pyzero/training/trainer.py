@@ -18,6 +18,7 @@ import random
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -183,7 +184,10 @@ class Trainer:
         return report
 
     # -- the loop -----------------------------------------------------------------------------------
-    def run(self, max_seconds: float | None = None, max_steps: int | None = None) -> dict:
+    def run(self, max_seconds: float | None = None, max_steps: int | None = None,
+            stop_when: Callable[[], bool] | None = None) -> dict:
+        """Runs until `training.steps` (or `max_steps`), `max_seconds`, or `stop_when()`
+        turns true (checked every loop turn; for tests and tools that end a run on an event)."""
         config = self.config
         total_steps = min(config.training.steps, max_steps) if max_steps else config.training.steps
         self.counters.selfplay_starts += 1
@@ -210,6 +214,8 @@ class Trainer:
                     selfplay.start()  # inside the try: a Ctrl-C that lands during start still stops and saves
                 while self.learner.step < total_steps:
                     if max_seconds is not None and time.monotonic() - started >= max_seconds:
+                        break
+                    if stop_when is not None and stop_when():
                         break
                     selfplay.check()
                     if time.monotonic() - last_drain >= _DRAIN_INTERVAL_SECONDS:

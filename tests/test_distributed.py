@@ -1,0 +1,174 @@
+"""Distributed self-play on a local Ray cluster of two simulated nodes (pyzero/distributed/).
+
+One cluster for the module (Ray starts slowly on two shared cores): a head and a worker
+node with one CPU each, so the two actors (one CPU each) land one per node. The truths
+checked are independent of the fleet's own bookkeeping: the replay shards read back from
+disk, every game replayed move by move with the game's rules, the ids and seeds of the
+games, the checkpoints on disk.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ray = pytest.importorskip("ray", reason="the test extra installs ray (pip install -e '.[test]')")
+
+from pyzero.distributed.driver import DistributedTrainer  # noqa: E402
+from pyzero.distributed.errors import DistributedError  # noqa: E402
+from pyzero.games import make  # noqa: E402
+from pyzero.model import load_latest_checkpoint  # noqa: E402
+from pyzero.records import FinishedGames  # noqa: E402
+from pyzero.replay import ReplayBuffer  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_training import REPOSITORY, TINY, pyzero_train, tiny_config  # noqa: E402
+
+# Two actors, short calls, a window that keeps every game (so the disk holds all of them).
+DISTRIBUTED = {"distributed.actors": 2, "distributed.cpus_per_actor": 1, "distributed.collect_seconds": 0.5,
+               "distributed.startup_timeout_seconds": 180, "replay.window_positions": 10**7,
+               "inference.backend": "torch"}  # no ONNX export in each actor: a quicker start
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from ray.cluster_utils import Cluster
+
+    local_cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    local_cluster.add_node(num_cpus=1)
+    ray.init(address=local_cluster.address, logging_level="WARNING")
+    local_cluster.wait_for_nodes()
+    yield local_cluster
+    ray.shutdown()
+    local_cluster.shutdown()
+
+
+def distributed_config(run_dir, **more):
+    return tiny_config(run_dir, **{**DISTRIBUTED, **more})
+
+
+def games_on_disk(run_dir: Path) -> FinishedGames:
+    """Every game of the run's replay shards, read back from disk by a fresh buffer."""
+    replay = ReplayBuffer(make("tictactoe"), 10**9, run_dir / "replay")
+    return FinishedGames.concatenate(replay._chunks)
+
+
+def assert_whole_and_unique(games: FinishedGames) -> None:
+    """Each game replays legally from its start to an end with its recorded winner, and no
+    game (seed, game id) is there twice."""
+    game = make("tictactoe")
+    keys = set(zip(games.seeds.tolist(), games.game_ids.tolist()))
+    assert len(keys) == len(games), "a game reached the replay buffer twice"
+    assert (games.seeds >= 0).all() and (games.actor_ids >= 0).all()
+    for index in range(len(games)):
+        record = games.game(index)
+        state = game.from_position(record["start_position"])
+        for action in record["actions"]:
+            assert not state.is_terminal()
+            state.play(state.action_to_move(int(action)))
+        assert state.is_terminal(), f"game {index} is torn: it stops before the end"
+        assert state.winner() == record["winner"] or (state.winner() is None and record["winner"] == -1)
+
+
+def test_games_from_two_actors_on_two_nodes_reach_the_replay_buffer_tagged(cluster, tmp_path):
+    run_dir = tmp_path / "run"
+    trainer = DistributedTrainer(distributed_config(run_dir, **{"training.steps": 60}), dashboard=False)
+    summary = trainer.run()
+    assert summary["step"] == 60
+    games = games_on_disk(run_dir)
+    assert len(games) == summary["games generated"] == sum(actor.games for actor in trainer.fleet.actors) > 0
+    assert set(games.actor_ids.tolist()) == {0, 1}
+    # Every game carries a version the driver published: the learner step of a publish.
+    versions = set(games.weights_versions.tolist())
+    assert versions <= set(range(0, 61, TINY["training.publish_interval"])), versions
+    assert max(versions) > 0, "no game was played with weights published during the run"
+    # One seed per actor (neither restarted), and the two differ: the actor id is mixed in.
+    seeds = {actor: set(games.seeds[games.actor_ids == actor].tolist()) for actor in (0, 1)}
+    assert len(seeds[0]) == len(seeds[1]) == 1 and seeds[0] != seeds[1]
+    assert_whole_and_unique(games)
+
+
+def test_killing_an_actor_mid_run_restarts_it_and_duplicates_nothing(cluster, tmp_path):
+    run_dir = tmp_path / "run"
+    trainer = DistributedTrainer(distributed_config(run_dir, **{"training.steps": 10**6}), dashboard=False)
+    killed = threading.Event()
+    restarted_games = threading.Event()
+
+    def kill_actor_zero_once_it_has_played():
+        while trainer.fleet is None or trainer.fleet.actors[0].games == 0:
+            time.sleep(0.1)
+        actor = trainer.fleet.actors[0]
+        ray.kill(actor.handle, no_restart=False)  # as a crash: Ray restarts it (max_restarts)
+        killed.set()
+        while actor.incarnation == 0 or actor.games == 0:
+            time.sleep(0.1)
+        restarted_games.set()
+
+    watcher = threading.Thread(target=kill_actor_zero_once_it_has_played, daemon=True)
+    watcher.start()
+    trainer.run(max_seconds=45, stop_when=restarted_games.is_set)
+    assert killed.is_set() and restarted_games.is_set(), "the killed actor did not come back with games"
+    actor = trainer.fleet.actors[0]
+    assert actor.restarts == 1 and actor.alive
+    games = games_on_disk(run_dir)
+    assert len(games) == trainer.replay.total_games
+    seeds_of_actor_zero = set(games.seeds[games.actor_ids == 0].tolist())
+    assert len(seeds_of_actor_zero) == 2, "the restarted actor plays under a new seed"
+    assert set(games.actor_ids.tolist()) == {0, 1}
+    assert_whole_and_unique(games)
+
+
+def test_sigkill_of_the_driver_then_resume_loses_only_learner_steps(cluster, tmp_path):
+    run_dir = tmp_path / "run"
+    command = pyzero_train(run_dir, "--ray", cluster.address,
+                           **{**DISTRIBUTED, "training.steps": 100000, "checkpoint.interval_steps": 10})
+    process = subprocess.Popen(command, cwd=REPOSITORY, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoints = run_dir / "checkpoints"
+    deadline = time.monotonic() + 150
+    while time.monotonic() < deadline and len(list(checkpoints.glob("step-*.pt"))) < 2 and process.poll() is None:
+        time.sleep(0.2)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert list(checkpoints.glob("step-*.pt")), "no checkpoint was written before the kill"
+    _, latest = load_latest_checkpoint(checkpoints)
+    step = latest["learner"]["step"]
+    before = games_on_disk(run_dir)
+    assert len(before) > 0
+    resumed = DistributedTrainer(distributed_config(run_dir, **{"training.steps": step + 10}), dashboard=False)
+    assert resumed.mode == "resume" and resumed.learner.step == step
+    assert resumed.replay.total_games >= len(before)  # every shard on disk is back in the buffer
+    summary = resumed.run()
+    assert summary["step"] == step + 10
+    after = games_on_disk(run_dir)
+    assert len(after) > len(before)
+    assert_whole_and_unique(after)  # the resumed actors play under new seeds: nothing twice
+
+
+def test_a_cluster_without_the_requested_resources_is_a_clear_error(cluster, tmp_path):
+    started = time.monotonic()
+    with pytest.raises(DistributedError, match="lacks the resources.*GPU"):
+        DistributedTrainer(distributed_config(tmp_path / "run", **{"distributed.gpus_per_actor": 0.5}),
+                           dashboard=False)
+    with pytest.raises(DistributedError, match="3 actors x 1 CPU = 3 CPU, the cluster has 2"):
+        DistributedTrainer(distributed_config(tmp_path / "run", **{"distributed.actors": 3}), dashboard=False)
+    assert time.monotonic() - started < 10
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_bad_address_is_a_clear_error_not_a_hang(tmp_path):
+    started = time.monotonic()
+    result = subprocess.run(pyzero_train(tmp_path / "run", "--ray", "127.0.0.1:1",
+                                         **{"distributed.connect_timeout_seconds": 2}),
+                            cwd=REPOSITORY, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "cannot reach the Ray cluster at 127.0.0.1:1" in result.stderr
+    assert time.monotonic() - started < 60
+    assert not (tmp_path / "run").exists()
