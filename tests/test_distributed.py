@@ -125,6 +125,39 @@ def test_killing_an_actor_mid_run_restarts_it_and_duplicates_nothing(cluster, tm
     assert_whole_and_unique(games)
 
 
+def test_an_error_inside_an_actor_reaches_the_log_with_its_traceback_and_the_actor_restarts(cluster, tmp_path, caplog):
+    from pyzero.distributed.actor import SelfPlayActor
+
+    class FailsOnceActor(SelfPlayActor):
+        """Raises in its second call of its first life (defined here: Ray ships it by value)."""
+
+        calls = 0
+
+        def play(self, *arguments):
+            self.calls += 1
+            if self.incarnation == 0 and self.actor_index == 0 and self.calls == 2:
+                raise RuntimeError("injected failure inside the actor")
+            return super().play(*arguments)
+
+    trainer = DistributedTrainer(distributed_config(tmp_path / "run", **{"training.steps": 10**6}), dashboard=False)
+    trainer.actor_class = FailsOnceActor
+    back = lambda: trainer.fleet is not None and trainer.fleet.actors[0].restarts == 1 \
+        and trainer.fleet.actors[0].games > 0 and trainer.fleet.actors[0].incarnation != 0
+    with caplog.at_level("ERROR", logger="pyzero.distributed"):
+        trainer.run(max_seconds=45, stop_when=back)
+    assert back(), "the failed actor did not come back with games"
+    errors = "\n".join(record.getMessage() for record in caplog.records if record.levelname == "ERROR")
+    assert "self-play actor 0 failed" in errors
+    # The actor's traceback (Ray's formatting): the frame that raised, its line, the error.
+    assert 'in play\n    raise RuntimeError("injected failure inside the actor")' in errors
+
+
+def test_an_actor_that_cannot_start_is_a_clear_error_with_its_traceback(cluster, tmp_path):
+    config = distributed_config(tmp_path / "run", **{"inference.device": "cuda:7"})  # no such device here
+    with pytest.raises(DistributedError, match='(?s)self-play actor . failed to start.*File ".*line'):
+        DistributedTrainer(config, dashboard=False).run(max_steps=1)
+
+
 def test_sigkill_of_the_driver_then_resume_loses_only_learner_steps(cluster, tmp_path):
     run_dir = tmp_path / "run"
     command = pyzero_train(run_dir, "--ray", cluster.address,

@@ -243,3 +243,38 @@ def bench_selfplay(config_path, overrides, option_pairs, seconds, as_json, **opt
         table.add_row(entry["backend"], f"{rate:,.0f}" if rate is not None else entry.get("error", "-"),
                       f"{ratio:.2f}" if ratio is not None else "-")
     console.print(table)
+
+
+@bench.command("distributed")
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override any config key.")
+@click.option("--actors", "actor_counts", default="1,2", show_default=True, help="Actor counts to measure.")
+@click.option("--seconds", default=20.0, show_default=True, help="Measured self-play time of each variant.")
+@click.option("--warmup", default=5.0, show_default=True, help="Unmeasured time first (actors start, engines load).")
+@click.option("--ray", "ray_address", default="local", show_default=True,
+              help="The cluster: local (start Ray here), auto, or HOST:PORT.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def bench_distributed(config_path, overrides, actor_counts, seconds, warmup, ray_address, as_json) -> None:
+    """Self-play positions/s in one process and in Ray actors (pyzero train --ray), same CONFIG.
+
+    Self-play alone, no learner: what it shows is Ray's overhead (each actor reserves
+    distributed.cpus_per_actor CPUs and runs the whole pipeline with selfplay.workers
+    threads). Needs pip install 'pyzero[ray]'.
+    """
+    from pyzero.config import load_config
+    from pyzero.distributed.benchmark import run_distributed_benchmark
+
+    counts = tuple(int(part) for part in actor_counts.split(",") if part.strip())
+    with reported_errors():
+        config = load_config(config_path, parse_overrides(overrides))
+        results = run_distributed_benchmark(config, counts, seconds, warmup, ray_address)
+    if as_json:
+        click.echo(json.dumps({"benchmark": "distributed", "results": [asdict(r) for r in results]}, indent=2))
+        return
+    table = Table(title=f"self-play positions/s: {config_path}, {seconds:g} s each")
+    for column in ("variant", "positions", "seconds", "positions/s", "ratio to single process"):
+        table.add_column(column, justify="left" if column == "variant" else "right")
+    for result in results:
+        table.add_row(result.variant, f"{result.positions:,.0f}", f"{result.seconds:.1f}",
+                      f"{result.positions_per_second:,.0f}", f"{result.ratio_to_single_process:.2f}")
+    console.print(table)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pyzero.config import RunConfig
+from pyzero.distributed.actor import SelfPlayActor
 from pyzero.distributed.cluster import LOCAL, check_resources, connect
 from pyzero.distributed.fleet import ActorFleet
 from pyzero.training.trainer import Trainer
@@ -13,6 +14,8 @@ class DistributedTrainer(Trainer):
     (the learner, the replay buffer and its shards, checkpoints, resume, evaluation, the
     dashboard) is the trainer's, on the driver's machine."""
 
+    actor_class: type = SelfPlayActor  # a subclass in tests that inject failures
+
     def __init__(self, config: RunConfig, address: str = LOCAL, **options):
         # Connect (and check resources) before the run directory is touched: a bad address
         # leaves nothing behind.
@@ -22,7 +25,8 @@ class DistributedTrainer(Trainer):
         self.fleet: ActorFleet | None = None
 
     def _make_selfplay(self, seed: int) -> ActorFleet:
-        self.fleet = ActorFleet(self.config, seed, self.model.state_dict(), current_step=lambda: self.learner.step)
+        self.fleet = ActorFleet(self.config, seed, self.model.state_dict(), current_step=lambda: self.learner.step,
+                                actor_class=self.actor_class)
         return self.fleet
 
     def _metrics(self, selfplay, losses, last_counts, now, started, elapsed_before) -> dict:

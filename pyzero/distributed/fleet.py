@@ -79,13 +79,15 @@ class ActorFleet:
     """`distributed.actors` self-play actors on the connected Ray cluster (see the module)."""
 
     def __init__(self, config: RunConfig, run_seed: int, initial_state_dict: dict,
-                 current_step: Callable[[], int] = lambda: 0):
+                 current_step: Callable[[], int] = lambda: 0, actor_class: type = SelfPlayActor):
+        """`current_step`: the learner's step (each published version is numbered with it);
+        `actor_class`: SelfPlayActor or a subclass (tests inject failures with one)."""
         import ray
 
         self.config = config
         self.section = config.distributed
         self.current_step = current_step
-        remote_actor = ray.remote(SelfPlayActor)
+        remote_actor = ray.remote(actor_class)
         snapshot = config.snapshot()
         self.actors = [
             ActorRecord(index, remote_actor.options(
