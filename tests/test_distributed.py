@@ -158,6 +158,35 @@ def test_an_actor_that_cannot_start_is_a_clear_error_with_its_traceback(cluster,
         DistributedTrainer(config, dashboard=False).run(max_steps=1)
 
 
+def test_a_driver_that_stops_taking_results_parks_the_actors(cluster, tmp_path):
+    """Backpressure: with the driver not taking results, each actor finishes the calls
+    queued (max_inflight_per_actor), then plays no more: its positions counter stands
+    still and no more than that many results wait in the object store."""
+    from pyzero.distributed.fleet import ActorFleet
+    from pyzero.model import build_model
+
+    config = distributed_config(tmp_path / "run", **{"distributed.actors": 1,
+                                                     "distributed.max_inflight_per_actor": 2})
+    fleet = ActorFleet(config, 7, build_model(config, make("tictactoe")).state_dict())
+    try:
+        fleet.start()
+        actor = fleet.actors[0]
+        calls = [call.reference for call in actor.calls]
+        assert len(calls) == 2
+        # Not polling: both queued calls finish, and nothing else is queued.
+        ready, _ = ray.wait(calls, num_returns=2, timeout=60)
+        assert len(ready) == 2
+        first = ray.get(actor.handle.counters.remote())["positions"]
+        time.sleep(1.0)
+        assert ray.get(actor.handle.counters.remote())["positions"] == first, "a parked actor kept playing"
+        games = fleet.take_finished()  # taking the results queues new calls: play resumes
+        assert len(games) > 0 and len(actor.calls) == 2
+        ray.wait([call.reference for call in actor.calls], num_returns=1, timeout=60)
+        assert ray.get(actor.handle.counters.remote())["positions"] > first
+    finally:
+        fleet.stop()
+
+
 def test_sigkill_of_the_driver_then_resume_loses_only_learner_steps(cluster, tmp_path):
     run_dir = tmp_path / "run"
     command = pyzero_train(run_dir, "--ray", cluster.address,

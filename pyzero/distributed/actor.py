@@ -96,6 +96,6 @@ class SelfPlayActor:
         return PlayResult(self.actor_index, self.incarnation, self.seed, self.weights_version, games,
                           self.selfplay.counters(), time.monotonic() - started, self.node_id, os.getpid())
 
-    def process_id(self) -> int:
-        """The actor's process (tests kill it)."""
-        return os.getpid()
+    def counters(self) -> dict[str, float]:
+        """The pipeline's counters now (between calls too: a parked pipeline's stand still)."""
+        return self.selfplay.counters()

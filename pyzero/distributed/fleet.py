@@ -9,10 +9,14 @@ fetches it only when the version is new to it. The version is the learner step a
 it was published, so "weights lag" is measured in learner steps.
 
 Backpressure: each actor has at most `max_inflight_per_actor` `play` calls queued, and a
-new one is queued only after the driver took a finished one's games. When the learner
-falls behind, the results waiting in the object store are bounded (actors x in-flight x
-one call's games) and the actors, having no call queued, park their pipelines: self-play
-slows to the learner's pace instead of growing memory.
+new one is queued only after the driver took a finished one's games. When the driver
+falls behind (it takes results between learner steps; a long step, an evaluation or a
+checkpoint holds them), the results waiting in the object store are bounded (actors x
+in-flight x one call's games) and the actors, having no call queued, park their
+pipelines: self-play waits for the driver instead of growing memory, and nothing is
+dropped. (A learner that merely trains slower than `replay_ratio` asks still takes the
+results: the games keep coming and fewer samples are trained per position, as in a
+single-process run.)
 
 Failures: an exception inside an actor comes back with the actor's traceback; it is
 logged, and the actor is killed so that Ray restarts it (`max_restarts`). A dead actor
