@@ -93,6 +93,15 @@ def test_games_from_two_actors_on_two_nodes_reach_the_replay_buffer_tagged(clust
     seeds = {actor: set(games.seeds[games.actor_ids == actor].tolist()) for actor in (0, 1)}
     assert len(seeds[0]) == len(seeds[1]) == 1 and seeds[0] != seeds[1]
     assert_whole_and_unique(games)
+    # The per-actor counters reach TensorBoard.
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run_dir / "tensorboard")).Reload()
+    tags = set(events.Tags()["scalars"])
+    for actor in (0, 1):
+        assert {f"actor_{actor}_alive", f"actor_{actor}_restarts", f"actor_{actor}_positions_per_s",
+                f"actor_{actor}_weights_lag"} <= tags, tags
+    assert events.Scalars("actors_alive")[-1].value == 2
 
 
 def test_killing_an_actor_mid_run_restarts_it_and_duplicates_nothing(cluster, tmp_path):
@@ -149,7 +158,8 @@ def test_an_error_inside_an_actor_reaches_the_log_with_its_traceback_and_the_act
     errors = "\n".join(record.getMessage() for record in caplog.records if record.levelname == "ERROR")
     assert "self-play actor 0 failed" in errors
     # The actor's traceback (Ray's formatting): the frame that raised, its line, the error.
-    assert 'in play\n    raise RuntimeError("injected failure inside the actor")' in errors
+    assert 'test_distributed.py", line' in errors and "in play" in errors
+    assert "RuntimeError: injected failure inside the actor" in errors
 
 
 def test_an_actor_that_cannot_start_is_a_clear_error_with_its_traceback(cluster, tmp_path):
@@ -234,3 +244,38 @@ def test_a_bad_address_is_a_clear_error_not_a_hang(tmp_path):
     assert "cannot reach the Ray cluster at 127.0.0.1:1" in result.stderr
     assert time.monotonic() - started < 60
     assert not (tmp_path / "run").exists()
+
+
+def test_removing_a_node_the_run_goes_on_with_fewer_actors_and_says_so(cluster, tmp_path, caplog):
+    """The worker node dies (its processes killed): its actor cannot come back (no other
+    node has a free CPU), the log says the run goes on with 1 of 2 actors, and the other
+    actor's games keep reaching the replay buffer. Last in the module: it changes the cluster."""
+    driver_raylet = ray._private.worker.global_worker.node._raylet_socket_name
+    removable = [node for node in cluster.worker_nodes if node._raylet_socket_name != driver_raylet]
+    assert removable, "the test driver is attached to the only worker node"
+    worker = removable[0]
+    trainer = DistributedTrainer(distributed_config(tmp_path / "run", **{"training.steps": 10**6}), dashboard=False)
+    state = {}
+
+    def remove_the_worker_node():
+        while trainer.fleet is None or not all(actor.games and actor.node_id for actor in trainer.fleet.actors):
+            time.sleep(0.1)
+        [state["lost"]] = [actor for actor in trainer.fleet.actors if actor.node_id == worker.node_id]
+        [state["kept"]] = [actor for actor in trainer.fleet.actors if actor.node_id != worker.node_id]
+        cluster.remove_node(worker, allow_graceful=False)
+        state["kept games at removal"] = state["kept"].games
+        state["removed"] = True
+
+    def said_so() -> bool:
+        return any("meanwhile 1 of 2 actors play" in record.getMessage() for record in caplog.records)
+
+    went_on = lambda: "removed" in state and said_so() and state["kept"].games > state["kept games at removal"] + 50
+    threading.Thread(target=remove_the_worker_node, daemon=True).start()
+    with caplog.at_level("WARNING", logger="pyzero.distributed"):
+        trainer.run(max_seconds=60, stop_when=went_on)
+    assert went_on(), "the run did not go on with the remaining actor, or did not say so"
+    assert any(f"self-play actor {state['lost'].index} is unavailable" in record.getMessage()
+               for record in caplog.records)
+    games = games_on_disk(tmp_path / "run")
+    assert (games.actor_ids == state["kept"].index).sum() == state["kept"].games
+    assert_whole_and_unique(games)

@@ -272,7 +272,7 @@ def bench_distributed(config_path, overrides, actor_counts, seconds, warmup, ray
         click.echo(json.dumps({"benchmark": "distributed", "results": [asdict(r) for r in results]}, indent=2))
         return
     table = Table(title=f"self-play positions/s: {config_path}, {seconds:g} s each")
-    for column in ("variant", "positions", "seconds", "positions/s", "ratio to single process"):
+    for column in ("variant", "positions", "seconds", "positions/s", "ratio to single process (mean)"):
         table.add_column(column, justify="left" if column == "variant" else "right")
     for result in results:
         table.add_row(result.variant, f"{result.positions:,.0f}", f"{result.seconds:.1f}",

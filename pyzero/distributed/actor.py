@@ -34,6 +34,8 @@ from pyzero.model import build_model
 from pyzero.records import FinishedGames
 from pyzero.selfplay import SelfPlay, SelfPlayOptions
 
+_POLL_SECONDS = 0.1
+
 
 @dataclass
 class PlayResult:
@@ -90,7 +92,9 @@ class SelfPlayActor:
             self.selfplay.publish_weights(state_dict)
             self.weights_version = weights_version
         started = time.monotonic()
-        games = self.selfplay.run(seconds=seconds)
+        # Polling the pipeline less often than SelfPlay.run's default leaves the GIL to the
+        # network thread (the games are drained at the end of the call anyway).
+        games = self.selfplay.run(seconds=seconds, poll=min(_POLL_SECONDS, seconds))
         games.actor_ids[:] = self.actor_index
         games.weights_versions[:] = self.weights_version
         return PlayResult(self.actor_index, self.incarnation, self.seed, self.weights_version, games,

@@ -26,12 +26,12 @@ from pyzero.selfplay import SelfPlay, SelfPlayOptions
 
 @dataclass
 class SelfPlayRate:
-    variant: str  # "single process" or "ray, N actors"
+    variant: str  # "single process (first)", "ray, N actors", "single process (last)"
     actors: int  # 0 for the single process
     positions: float
     seconds: float
     positions_per_second: float
-    ratio_to_single_process: float = 1.0
+    ratio_to_single_process: float = 1.0  # to the mean of the two single-process runs
 
 
 def measure_single_process(config: RunConfig, seconds: float, warmup_seconds: float) -> SelfPlayRate:
@@ -84,12 +84,16 @@ def _next_result(fleet: ActorFleet) -> tuple[float, float]:
 
 def run_distributed_benchmark(config: RunConfig, actor_counts: tuple[int, ...] = (1, 2), seconds: float = 20.0,
                               warmup_seconds: float = 5.0, address: str = LOCAL) -> list[SelfPlayRate]:
-    """The single-process rate, then the fleet's with each actor count (see the module)."""
-    single = measure_single_process(config, seconds, warmup_seconds)
+    """The single-process rate before and after the fleet's with each actor count (see
+    the module); ratios are to the mean of the two single-process runs, so a load that
+    changes on a shared machine during the benchmark shows as their difference."""
+    before = measure_single_process(config, seconds, warmup_seconds)
+    before.variant = "single process (first)"
     connect(address, config.distributed)
-    results = [single]
-    for actors in actor_counts:
-        rate = measure_fleet(config, actors, seconds, warmup_seconds)
-        rate.ratio_to_single_process = rate.positions_per_second / single.positions_per_second
-        results.append(rate)
-    return results
+    fleets = [measure_fleet(config, actors, seconds, warmup_seconds) for actors in actor_counts]
+    after = measure_single_process(config, seconds, warmup_seconds)
+    after.variant = "single process (last)"
+    single = (before.positions_per_second + after.positions_per_second) / 2
+    for rate in [before, *fleets, after]:
+        rate.ratio_to_single_process = rate.positions_per_second / single
+    return [before, *fleets, after]

@@ -69,7 +69,9 @@ class ActorRecord:
     calls: list[InflightCall] = field(default_factory=list)
     alive: bool = True  # False once it has used up its restarts
     restarts: int = 0  # new lives seen (a result from a restarted incarnation)
-    unavailable_since: float = -1e9  # when it was last seen dead or restarting
+    unavailable_since: float = -2e9  # when it was last seen dead or restarting
+    last_result_at: float = -1e9  # when its last call's games came back
+    node_id: str = ""  # the Ray node its last result came from
     incarnation: int = 0
     games: int = 0
     positions: int = 0
@@ -168,7 +170,10 @@ class ActorFleet:
         if self.running:
             self.running = False
             deadline = time.monotonic() + self.section.collect_seconds + _STOP_GRACE_SECONDS
-            while any(actor.calls for actor in self.actors) and time.monotonic() < deadline:
+            # An actor Ray is restarting (its node gone, say) may not answer for a long while:
+            # only the serving actors' calls are waited for.
+            while any(actor.calls and actor.unavailable_since <= actor.last_result_at for actor in self.actors) \
+                    and time.monotonic() < deadline:
                 self._collect(timeout=min(0.5, max(deadline - time.monotonic(), 0)))
         self.shutdown()
 
@@ -271,6 +276,8 @@ class ActorFleet:
         actor.positions_per_second = (actor.counters.get("positions", 0.0) - positions_before) / max(
             result.seconds_played, 1e-9)
         actor.last_weights_version = result.weights_version
+        actor.last_result_at = time.monotonic()
+        actor.node_id = result.node_id
         actor.games += len(result.games)
         actor.positions += int(result.games.lengths.sum())
         if len(result.games):
@@ -288,9 +295,12 @@ class ActorFleet:
     def _actor_unavailable(self, actor: ActorRecord, call: InflightCall, error: Exception) -> None:
         """The actor's process (or node) died and Ray is restarting it, or it is restarting:
         the calls it had are lost (their games were never taken); new calls wait a moment."""
-        if call.submitted_at > actor.unavailable_since:
-            log.warning("self-play actor %d is unavailable (%s): Ray restarts it; its calls in flight are lost",
-                        actor.index, _first_line(error))
+        if actor.unavailable_since <= actor.last_result_at:  # the first failure of this outage
+            serving = sum(other.alive and other.unavailable_since <= other.last_result_at
+                          for other in self.actors if other is not actor)
+            log.warning("self-play actor %d is unavailable (%s): Ray restarts it where a node has room; its calls "
+                        "in flight are lost; meanwhile %d of %d actors play", actor.index, _first_line(error),
+                        serving, len(self.actors))
         actor.unavailable_since = time.monotonic()
 
     def _actor_gone(self, actor: ActorRecord, error: Exception) -> None:
