@@ -102,6 +102,7 @@ def test_games_from_two_actors_on_two_nodes_reach_the_replay_buffer_tagged(clust
         assert {f"actor_{actor}_alive", f"actor_{actor}_restarts", f"actor_{actor}_positions_per_s",
                 f"actor_{actor}_weights_lag"} <= tags, tags
     assert events.Scalars("actors_alive")[-1].value == 2
+    assert events.Scalars("positions_per_s")[-1].value > 0  # the actors' rates, from their last calls
 
 
 def test_killing_an_actor_mid_run_restarts_it_and_duplicates_nothing(cluster, tmp_path):

@@ -31,5 +31,6 @@ class DistributedTrainer(Trainer):
 
     def _metrics(self, selfplay, losses, last_counts, now, started, elapsed_before) -> dict:
         metrics = super()._metrics(selfplay, losses, last_counts, now, started, elapsed_before)
+        metrics.update(selfplay.rates())
         metrics.update(selfplay.actor_metrics())
         return metrics

@@ -53,6 +53,9 @@ _RESTART_SETTLE_SECONDS = 1.0
 # Extra time for the last calls to come back when stopping (beyond one call's play).
 _STOP_GRACE_SECONDS = 30.0
 
+# The dashboard's self-play rates and the pipeline counters they come from.
+_RATES = {"games/s": "games_finished", "positions/s": "positions", "evaluations/s": "evaluations"}
+
 
 @dataclass
 class InflightCall:
@@ -77,6 +80,7 @@ class ActorRecord:
     positions: int = 0
     last_weights_version: int = -1
     positions_per_second: float = 0.0
+    rates: dict[str, float] = field(default_factory=dict)  # over its last call (see ActorFleet.rates)
     counters: dict[str, float] = field(default_factory=dict)  # the current incarnation's
     counters_before: dict[str, float] = field(default_factory=dict)  # earlier incarnations', summed
 
@@ -204,6 +208,13 @@ class ActorFleet:
             total[key] = sum(actor.counters.get(key, 0.0) for actor in self.actors)
         return total
 
+    def rates(self) -> dict[str, float]:
+        """Games, positions and evaluations per second of the serving actors, each from its
+        last call (results come once per call: rates over the driver's short refresh
+        windows would read 0 between two of them)."""
+        serving = [actor for actor in self.actors if actor.alive and actor.unavailable_since <= actor.last_result_at]
+        return {name: sum(actor.rates.get(name, 0.0) for actor in serving) for name in _RATES}
+
     def actor_metrics(self) -> dict[str, float]:
         """Per actor, for the dashboard and TensorBoard: alive, restarts, positions/s, weights lag."""
         metrics: dict[str, float] = {"actors alive": sum(actor.alive for actor in self.actors),
@@ -271,10 +282,12 @@ class ActorFleet:
                 actor.counters_before[key] = actor.counters_before.get(key, 0.0) + value
             actor.incarnation = result.incarnation
             actor.counters = {}
-        positions_before = actor.counters.get("positions", 0.0)
+        before = actor.counters
         actor.counters = dict(result.counters)
-        actor.positions_per_second = (actor.counters.get("positions", 0.0) - positions_before) / max(
-            result.seconds_played, 1e-9)
+        span = max(result.seconds_played, 1e-9)
+        actor.rates = {name: (actor.counters.get(key, 0.0) - before.get(key, 0.0)) / span
+                       for name, key in _RATES.items()}
+        actor.positions_per_second = actor.rates["positions/s"]
         actor.last_weights_version = result.weights_version
         actor.last_result_at = time.monotonic()
         actor.node_id = result.node_id
