@@ -77,6 +77,16 @@ def assert_whole_and_unique(games: FinishedGames) -> None:
         assert state.winner() == record["winner"] or (state.winner() is None and record["winner"] == -1)
 
 
+def test_actor_seeds_differ_across_actors_restarts_and_runs():
+    from pyzero.distributed.seeds import actor_selfplay_seed
+
+    seeds = {actor_selfplay_seed(run_seed, actor, incarnation)
+             for run_seed in (1_000_004, 1_000_005) for actor in range(100) for incarnation in (0, 12345, 777)}
+    assert len(seeds) == 2 * 100 * 3
+    assert all(0 <= seed < 2**62 for seed in seeds)
+    assert actor_selfplay_seed(1_000_004, 3) == actor_selfplay_seed(1_000_004, 3, 0)  # a first life is reproducible
+
+
 def test_games_from_two_actors_on_two_nodes_reach_the_replay_buffer_tagged(cluster, tmp_path):
     run_dir = tmp_path / "run"
     trainer = DistributedTrainer(distributed_config(run_dir, **{"training.steps": 60}), dashboard=False)
@@ -135,32 +145,41 @@ def test_killing_an_actor_mid_run_restarts_it_and_duplicates_nothing(cluster, tm
     assert_whole_and_unique(games)
 
 
-def test_an_error_inside_an_actor_reaches_the_log_with_its_traceback_and_the_actor_restarts(cluster, tmp_path, caplog):
+def test_an_error_inside_an_actor_is_logged_with_its_traceback_and_a_stuck_actor_is_found(cluster, tmp_path,
+                                                                                         caplog):
+    """Actor 0 raises in its second call, actor 1 hangs in its second call (both in their
+    first life only): the driver logs actor 0's traceback, its health probe finds actor 1
+    overdue, and Ray restarts both."""
     from pyzero.distributed.actor import SelfPlayActor
 
     class FailsOnceActor(SelfPlayActor):
-        """Raises in its second call of its first life (defined here: Ray ships it by value)."""
+        """Defined here: Ray ships it by value."""
 
         calls = 0
 
         def play(self, *arguments):
             self.calls += 1
-            if self.incarnation == 0 and self.actor_index == 0 and self.calls == 2:
-                raise RuntimeError("injected failure inside the actor")
+            if self.incarnation == 0 and self.calls == 2:
+                if self.actor_index == 0:
+                    raise RuntimeError("injected failure inside the actor")
+                time.sleep(120)  # stuck
             return super().play(*arguments)
 
-    trainer = DistributedTrainer(distributed_config(tmp_path / "run", **{"training.steps": 10**6}), dashboard=False)
+    config = distributed_config(tmp_path / "run", **{"training.steps": 10**6, "distributed.call_timeout_seconds": 8})
+    trainer = DistributedTrainer(config, dashboard=False)
     trainer.actor_class = FailsOnceActor
-    back = lambda: trainer.fleet is not None and trainer.fleet.actors[0].restarts == 1 \
-        and trainer.fleet.actors[0].games > 0 and trainer.fleet.actors[0].incarnation != 0
+    back = lambda: trainer.fleet is not None and all(
+        actor.restarts == 1 and actor.games > 0 and actor.incarnation != 0 for actor in trainer.fleet.actors)
     with caplog.at_level("ERROR", logger="pyzero.distributed"):
-        trainer.run(max_seconds=45, stop_when=back)
-    assert back(), "the failed actor did not come back with games"
+        trainer.run(max_seconds=60, stop_when=back)
+    assert back(), "the failed and the stuck actor did not both come back with games"
     errors = "\n".join(record.getMessage() for record in caplog.records if record.levelname == "ERROR")
     assert "self-play actor 0 failed" in errors
     # The actor's traceback (Ray's formatting): the frame that raised, its line, the error.
     assert 'test_distributed.py", line' in errors and "in play" in errors
     assert "RuntimeError: injected failure inside the actor" in errors
+    assert "self-play actor 1 has not answered in" in errors
+    assert_whole_and_unique(games_on_disk(tmp_path / "run"))
 
 
 def test_an_actor_that_cannot_start_is_a_clear_error_with_its_traceback(cluster, tmp_path):
