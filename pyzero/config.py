@@ -122,7 +122,10 @@ class InferenceSection(Section):
         "'pyzero[onnx]')")
     device: str = Field("cpu", description="cpu, cuda, cuda:1, ...")
     precision: Literal["float32", "float16", "bfloat16"] = Field("float32", description="autocast on CUDA")
-    compile: CompileChoice = Field("auto", description="torch.compile the inference model: true, false, or auto "
+    # Off by default (unlike training.compile): one-search engines (play, TEI, the arena)
+    # send batches of every size, each a recompilation, and it has not been measured on a
+    # GPU yet; `auto` compiles on CUDA only.
+    compile: CompileChoice = Field(False, description="torch.compile the inference model: true, false, or auto "
                                    "(on CUDA only); slow to start; falls back to eager, with a warning, where "
                                    "compilation fails")
     cpu_threads: int = Field(0, ge=0, le=1024, description="intra-op threads of CPU inference (torch's or "
