@@ -74,11 +74,22 @@ class PuctSection(Section):
     temperature: float = Field(1.0, ge=0)
 
 
+class GraphSection(Section):
+    """The graph search for live play (pyzero/search.py GraphSearcher); it selects with
+    the search.puct options."""
+
+    transpositions: bool = Field(True, description="positions reached by different move orders share one node; "
+                                 "false: every node is new (a tree: for tests and for measuring what sharing saves)")
+    repetition_value: float = Field(0.0, ge=-1, le=1, description="value of a position repeated within a playout "
+                                    "or from the game's history, for the side to move there (0: a draw)")
+
+
 class SearchSection(Section):
     algorithm: Literal["gumbel", "puct"] = "gumbel"
     simulations: int = Field(64, ge=1, le=1_000_000)
     gumbel: GumbelSection = Field(default_factory=GumbelSection)
     puct: PuctSection = Field(default_factory=PuctSection)
+    graph: GraphSection = Field(default_factory=GraphSection)
     survey_fraction: float = Field(0.1, ge=0, lt=1, description="time-limited play: share of the time spent "
                                    "visiting every root move once, in prior order, before sequential halving")
 

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from pyzero.config import GumbelSection, PuctSection, SearchSection
+from pyzero.config import GraphSection, GumbelSection, PuctSection, SearchSection
 from pyzero.engine_build import load_engine
 from pyzero.games import State
 from pyzero.inference.cache import EvaluationCache  # noqa: F401 (the searches' cache, re-exported)
@@ -32,6 +32,7 @@ EvaluatorSpec = str | tuple[str, int] | Callable[[np.ndarray, np.ndarray], tuple
 # from code (`GumbelOptions(max_considered_actions=4)`); the engine takes every field.
 GumbelOptions = GumbelSection
 PuctOptions = PuctSection
+GraphOptions = GraphSection
 
 
 @dataclass
@@ -237,6 +238,63 @@ class PuctSearcher(_Searcher):
 
     def __init__(self, state: State, options: PuctOptions | None = None, **option_values: Any):
         super().__init__(state, options or PuctOptions(**option_values))
+
+
+class GraphSearcher(_Searcher):
+    """Monte-Carlo graph search (mojo/search/graph/): one node per position key, PUCT
+    selection over edges, KataGo's idempotent value update, repetitions scored on the
+    playout's edge. For live play; self-play keeps the tree searches.
+
+    `history`: the positions played before `state`, as `State`s or keys (oldest first),
+    so that returning to one of them inside the search counts as a repetition. `advance`
+    adds the position it leaves to the history.
+    """
+
+    engine_suffix = "GraphSearch"
+
+    def __init__(self, state: State, options: PuctOptions | None = None, graph: GraphOptions | None = None,
+                 history: list[State | int] = (), **puct_values: Any):
+        if state.is_terminal():
+            raise ValueError(f"cannot search a finished game ({state.result()})")
+        self.options = options or PuctOptions(**puct_values)
+        self.graph_options = graph or GraphOptions()
+        self.state = state.copy()
+        keys = [entry if isinstance(entry, int) else entry.hash() for entry in history]
+        type_name = type(state._raw).__name__.replace("State", self.engine_suffix)
+        self._raw = getattr(load_engine(), type_name).new(state._raw, self.options.model_dump(),
+                                                         self.graph_options.model_dump(), keys)
+
+    def run(self, simulations: int, evaluator: EvaluatorSpec = "uniform", seed: int = 0,
+            cache: EvaluationCache | None = None) -> SearchResult:
+        """Searches `simulations` more playouts from the root (the graph is kept). The
+        graph itself shares evaluations between transpositions; an evaluation cache is not
+        supported yet."""
+        if simulations < 0:
+            raise ValueError(f"simulations must be >= 0, got {simulations}")
+        if cache is not None:
+            raise NotImplementedError("the graph search does not take an evaluation cache yet")
+        kind, argument = _evaluator_arguments(evaluator)
+        batches = self._raw.run(simulations, seed, kind, argument)
+        result = self._result(batches)
+        raw = self._raw.result()
+        for key in ("edges", "catch_ups", "repetitions", "transposition_links"):
+            result.extras[key] = np.array(raw[key], dtype=np.int64)
+        result.extras["principal_variation"] = np.array(raw.get("principal_variation", []), dtype=np.int64)
+        return result
+
+    def graph_arrays(self) -> dict[str, np.ndarray]:
+        """Every node and edge of the graph (see GraphSearchBox.graph_arrays), as arrays."""
+        raw = self._raw.graph_arrays()
+        arrays = {key: np.array(values) for key, values in dict(raw).items() if key != "root"}
+        arrays["key"] = np.array(raw["key"], dtype=np.uint64)
+        arrays["root"] = int(raw["root"])
+        return arrays
+
+
+def graph_search(state: State, simulations: int, evaluator: EvaluatorSpec = "uniform", seed: int = 0,
+                 graph: GraphOptions | None = None, **puct_options: Any) -> SearchResult:
+    """One graph search from `state` with a fresh graph."""
+    return GraphSearcher(state, PuctOptions(**puct_options), graph).run(simulations, evaluator, seed)
 
 
 def gumbel_search(

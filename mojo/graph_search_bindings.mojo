@@ -1,0 +1,318 @@
+"""Exposes the graph search to Python as `<Name>GraphSearch` (pyzero/search.py
+GraphSearcher), for tests, analysis and live play.
+
+`run` drives the search loop in Mojo with an in-process evaluator, as the tree searches'
+bindings do (search_bindings.mojo): `uniform`, `rollout` (playouts per leaf), `minimax`
+(depth) or `python` (a callable `f(planes[B,C,H,W], legal[B,A]) -> (logits[B,A],
+values[B])`, called once per batch). `graph_arrays` hands every node and edge to Python so
+tests can check the graph's invariants against their own recomputation.
+"""
+
+from std.python import Python, PythonObject
+from std.python.bindings import PythonModuleBuilder
+from std.python._cpython import GILAcquired, GILReleased
+
+from mojo.game import Game, FloatBuffer
+from mojo.python_bindings import GameStateBox
+from mojo.search_bindings import puct_config_from_python
+from mojo.search.random import SplitMix64
+from mojo.search.evaluators import random_rollout_value, minimax_value
+from mojo.search.graph.puct_graph import GraphSearch, GraphConfig
+from mojo.search.graph.value_update import edge_value_sum_in
+from mojo.search.graph.graph import NO_NODE
+
+
+comptime GRAPH_OPTION_COUNT = 2
+"""Fields of GraphConfig (pyzero/config.py GraphSection)."""
+
+
+def graph_config_from_python(options: PythonObject) raises -> GraphConfig:
+    """Every field of the config schema's `search.graph` section, each given (no defaults here)."""
+    var transpositions = False
+    var repetition_value = Float32(0)
+    var given = 0
+    for key_object in options.keys():
+        var key = String(key_object)
+        var value = options[key_object]
+        if key == "transpositions":
+            transpositions = Bool(py=value)
+        elif key == "repetition_value":
+            repetition_value = Float32(Float64(py=value))
+        else:
+            raise Error(String("unknown graph search option '", key, "'"))
+        given += 1
+    if given != GRAPH_OPTION_COUNT:
+        raise Error(
+            String(
+                "graph search options: got ",
+                given,
+                " of the ",
+                GRAPH_OPTION_COUNT,
+                " fields of the config's search.graph section (the engine has no defaults)",
+            )
+        )
+    if repetition_value < -1 or repetition_value > 1:
+        raise Error("repetition_value must be within [-1, 1]")
+    return GraphConfig(transpositions, repetition_value)
+
+
+def py_graph_config_round_trip(options: PythonObject) raises -> PythonObject:
+    """The graph config as the engine holds it, under the schema's names (round-trip test)."""
+    var config = graph_config_from_python(options)
+    var result = Python.dict()
+    result["transpositions"] = PythonObject(config.transpositions)
+    result["repetition_value"] = PythonObject(Float64(config.repetition_value))
+    return result
+
+
+struct GraphEvaluator(Movable):
+    """Which in-process evaluator answers the batches of one `run` call."""
+
+    var kind: String
+    var count_or_depth: Int
+    var function: PythonObject
+    var python: Python  # taken with the GIL held, to take the GIL again for `python` calls
+    var rng: SplitMix64
+    var actions: List[Int]
+
+    def __init__(out self, kind_object: PythonObject, argument: PythonObject, seed: Int) raises:
+        self.kind = String(kind_object)
+        if self.kind != "uniform" and self.kind != "rollout" and self.kind != "minimax" and self.kind != "python":
+            raise Error(String("unknown evaluator '", self.kind, "' (uniform, rollout, minimax, python)"))
+        self.count_or_depth = Int(py=argument) if self.kind == "rollout" or self.kind == "minimax" else 0
+        self.function = argument
+        self.python = Python()
+        self.rng = SplitMix64(UInt64(seed) ^ 0x5DEECE66D)
+        self.actions = List[Int]()
+
+    def answer_batch[G: Game](mut self, mut search: GraphSearch[G]) raises:
+        """Answers every request of the search's batch (called with the GIL released)."""
+        if self.kind == "python":
+            if search.num_requests() > 0:
+                with GILAcquired(self.python):
+                    _evaluate_in_python(search, self.function)
+            return
+        for index in range(search.num_requests()):
+            var value: Float32 = 0
+            if self.kind == "rollout":
+                value = random_rollout_value(search.request_state(index)[], self.rng, self.count_or_depth, self.actions)
+            elif self.kind == "minimax":
+                value = minimax_value(search.request_state(index)[], self.count_or_depth)
+            search.receive_uniform(index, value)
+
+
+def _evaluate_in_python[G: Game](mut search: GraphSearch[G], function: PythonObject) raises:
+    var numpy = Python.import_module("numpy")
+    var count = search.num_requests()
+    var shape = search.root_position()[].input_shape()
+    var num_actions = search.root_position()[].num_actions()
+    var planes = numpy.zeros(Python.tuple(count, shape.channels, shape.height, shape.width), dtype=numpy.float32)
+    var legal = numpy.zeros(Python.tuple(count, num_actions), dtype=numpy.bool_)
+    var planes_address = Int(py=planes.ctypes.data)
+    var legal_address = Int(py=legal.ctypes.data)
+    var actions = List[Int]()
+    for index in range(count):
+        search.request_state(index)[].encode(FloatBuffer(unsafe_from_address=planes_address + index * shape.size() * 4))
+        search.request_state(index)[].legal_actions(actions)
+        var row = Pointer[UInt8, MutAnyOrigin](unsafe_from_address=legal_address + index * num_actions)
+        for action in actions:
+            row[unsafe_offset=action] = 1
+    var answer = function(planes, legal)
+    var logits = numpy.ascontiguousarray(answer[0], dtype=numpy.float32)
+    var values = numpy.ascontiguousarray(answer[1], dtype=numpy.float32)
+    if Int(py=logits.size) != count * num_actions or Int(py=values.size) != count:
+        raise Error(
+            String("the evaluator must return logits of shape (", count, ", ", num_actions, ") and values of shape (", count, ")")
+        )
+    var logits_address = Int(py=logits.ctypes.data)
+    var values_pointer = FloatBuffer(unsafe_from_address=Int(py=values.ctypes.data))
+    for index in range(count):
+        search.receive(
+            index, FloatBuffer(unsafe_from_address=logits_address + index * num_actions * 4), values_pointer[unsafe_offset=index]
+        )
+
+
+def _key_list(values: PythonObject) raises -> List[UInt64]:
+    var result = List[UInt64]()
+    for value in values:
+        result.append(UInt64(py=value))
+    return result^
+
+
+struct GraphSearchBox[G: Game](Defaultable, Movable, Writable):
+    var searches: List[GraphSearch[Self.G]]
+
+    def __init__(out self):
+        self.searches = List[GraphSearch[Self.G]]()
+
+    def __init__(out self, var search: GraphSearch[Self.G]):
+        self.searches = List[GraphSearch[Self.G]]()
+        self.searches.append(search^)
+
+    @staticmethod
+    def _search(py_self: PythonObject) raises -> Pointer[GraphSearch[Self.G], MutAnyOrigin]:
+        var box = py_self.downcast_value_ptr[Self]()
+        return Pointer[GraphSearch[Self.G], MutAnyOrigin](unsafe_from_address=Int(box[].searches.unsafe_ptr()))
+
+    @staticmethod
+    def new(state: PythonObject, puct_options: PythonObject, graph_options: PythonObject, history: PythonObject) raises -> PythonObject:
+        """A graph search from `state`; `history`: the keys of the game's earlier positions."""
+        var root = state.downcast_value_ptr[GameStateBox[Self.G]]()[].states[0].copy()
+        var search = GraphSearch[Self.G](root.copy(), puct_config_from_python(puct_options), graph_config_from_python(graph_options))
+        search.set_root(root^, _key_list(history))
+        return PythonObject(alloc=Self(search^))
+
+    @staticmethod
+    def run(
+        py_self: PythonObject, simulations: PythonObject, seed: PythonObject, evaluator: PythonObject, argument: PythonObject
+    ) raises -> PythonObject:
+        """Runs one search of `simulations` playouts; returns the number of evaluation batches."""
+        var search = Self._search(py_self)
+        var answering = GraphEvaluator(evaluator, argument, Int(py=seed))
+        search[].start(Int(py=simulations), UInt64(Int(py=seed)))
+        var batches = 0
+        with GILReleased(Python()):
+            while search[].collect():
+                batches += 1
+                answering.answer_batch(search[])
+                search[].backup()
+        return PythonObject(batches)
+
+    @staticmethod
+    def result(py_self: PythonObject) raises -> PythonObject:
+        """The root's statistics per legal action (edge order), as the tree searches report them."""
+        var search = Self._search(py_self)
+        ref graph = search[].graph
+        var root = search[].root
+        var repetition_value = Float64(search[].config.repetition_value)
+        var result = Python.dict()
+        var actions = Python.list()
+        var visits = Python.list()
+        var q = Python.list()
+        var priors = Python.list()
+        var expanded = graph.first_edge[root] != NO_NODE
+        var start = graph.edges_start(root) if expanded else 0
+        var end = graph.edges_end(root) if expanded else 0
+        for edge in range(start, end):
+            var edge_visits = Int(graph.edge_visits[edge])
+            actions.append(PythonObject(Int(graph.edge_action[edge])))
+            visits.append(PythonObject(edge_visits))
+            var total = edge_value_sum_in(graph, edge, repetition_value)
+            q.append(PythonObject(total / Float64(edge_visits) if edge_visits > 0 else Float64(0)))
+            priors.append(PythonObject(Float64(graph.edge_prior[edge])))
+        result["actions"] = actions
+        result["visits"] = visits
+        result["q"] = q
+        result["priors"] = priors
+        result["root_visits"] = PythonObject(Int(graph.visits[root]))
+        result["root_value"] = PythonObject(graph.value[root])
+        result["network_value"] = PythonObject(Float64(graph.utility[root]))
+        result["tree_size"] = PythonObject(graph.num_nodes())
+        result["edges"] = PythonObject(graph.num_edges())
+        result["evaluations"] = PythonObject(search[].evaluations)
+        result["duplicate_leaves"] = PythonObject(search[].shared_leaves)
+        result["terminal_leaves"] = PythonObject(search[].terminal_leaves)
+        result["catch_ups"] = PythonObject(search[].catch_ups)
+        result["repetitions"] = PythonObject(search[].repetitions)
+        result["transposition_links"] = PythonObject(search[].transposition_links)
+        if search[].root_is_searchable():
+            var noisy = Python.list()
+            for prior in search[].root_priors:
+                noisy.append(PythonObject(Float64(prior)))
+            result["noisy_priors"] = noisy
+            var policy = Python.list()
+            for weight in search[].visit_policy(1.0):
+                policy.append(PythonObject(Float64(weight)))
+            result["policy_target"] = policy
+            result["chosen_action"] = PythonObject(search[].chosen_action())
+            var variation = Python.list()
+            for action in search[].principal_variation(64):
+                variation.append(PythonObject(action))
+            result["principal_variation"] = variation
+        return result
+
+    @staticmethod
+    def graph_arrays(py_self: PythonObject) raises -> PythonObject:
+        """Every node and edge as lists (node: key, status, utility, value, visits,
+        first_edge, edge_count, incoming_edges; edge: action, prior, child, visits,
+        in_flight, repetition_visits) plus `root`, for tests of the invariants."""
+        var search = Self._search(py_self)
+        ref graph = search[].graph
+        var result = Python.dict()
+        var key = Python.list()
+        var status = Python.list()
+        var utility = Python.list()
+        var value = Python.list()
+        var visits = Python.list()
+        var first_edge = Python.list()
+        var edge_count = Python.list()
+        var incoming = Python.list()
+        for node in range(graph.num_nodes()):
+            key.append(PythonObject(graph.key[node]))
+            status.append(PythonObject(Int(graph.status[node])))
+            utility.append(PythonObject(Float64(graph.utility[node])))
+            value.append(PythonObject(graph.value[node]))
+            visits.append(PythonObject(Int(graph.visits[node])))
+            first_edge.append(PythonObject(Int(graph.first_edge[node])))
+            edge_count.append(PythonObject(Int(graph.edge_count[node])))
+            incoming.append(PythonObject(Int(graph.incoming_edges[node])))
+        var action = Python.list()
+        var prior = Python.list()
+        var child = Python.list()
+        var edge_visits = Python.list()
+        var in_flight = Python.list()
+        var repetition_visits = Python.list()
+        for edge in range(graph.num_edges()):
+            action.append(PythonObject(Int(graph.edge_action[edge])))
+            prior.append(PythonObject(Float64(graph.edge_prior[edge])))
+            child.append(PythonObject(Int(graph.edge_child[edge])))
+            edge_visits.append(PythonObject(Int(graph.edge_visits[edge])))
+            in_flight.append(PythonObject(Int(graph.edge_in_flight[edge])))
+            repetition_visits.append(PythonObject(Int(graph.edge_repetition_visits[edge])))
+        result["root"] = PythonObject(search[].root)
+        result["key"] = key
+        result["status"] = status
+        result["utility"] = utility
+        result["value"] = value
+        result["visits"] = visits
+        result["first_edge"] = first_edge
+        result["edge_count"] = edge_count
+        result["incoming_edges"] = incoming
+        result["edge_action"] = action
+        result["edge_prior"] = prior
+        result["edge_child"] = child
+        result["edge_visits"] = edge_visits
+        result["edge_in_flight"] = in_flight
+        result["edge_repetition_visits"] = repetition_visits
+        return result
+
+    @staticmethod
+    def advance(py_self: PythonObject, action: PythonObject) raises -> PythonObject:
+        var search = Self._search(py_self)
+        var index = Int(py=action)
+        if not search[].root_position()[].is_legal(index):
+            raise Error(String("action ", index, " is not legal at the search root"))
+        search[].advance(index)
+        return PythonObject(None)
+
+    def write_to(self, mut writer: Some[Writer]):
+        writer.write("<graph search, ", self.searches[0].graph.num_nodes(), " nodes>")
+
+    def write_repr_to(self, mut writer: Some[Writer]):
+        self.write_to(writer)
+
+
+def register_graph_search_type[G: Game](mut module: PythonModuleBuilder, type_name: StaticString) raises:
+    comptime Box = GraphSearchBox[G]
+    _ = (
+        module.add_type[Box](type_name)
+        .def_staticmethod[Box.new]("new")
+        .def_method[Box.run]("run")
+        .def_method[Box.result]("result")
+        .def_method[Box.graph_arrays]("graph_arrays")
+        .def_method[Box.advance]("advance")
+    )
+
+
+def register_graph_search_functions(mut module: PythonModuleBuilder) raises:
+    module.def_function[py_graph_config_round_trip]("graph_config_round_trip")

@@ -1,0 +1,445 @@
+"""PUCT over a graph: playouts with KataGo's catch-up rule, batched leaf evaluation.
+
+Why PUCT (and not Gumbel) as the first selection rule of the graph: PUCT's choice at a
+node is a function of its edges alone (prior, edge visits, edge Q, in-flight visits), so
+it carries over to a graph unchanged, and its in-flight handling (virtual loss) is the
+one several threads on one graph need. Gumbel's root (sequential halving) plans whole
+phases of simulations at once; it can come on top of this graph later, at the root only.
+
+Selection is exactly `PuctSearch.select_child` (puct.mojo) with the edge's statistics
+in place of the child's: N(n,a) and in-flight counts from the edge, Q from the child
+(or the repetition value), first-play urgency from Q(n). With every key distinct (option
+`transpositions` off: each node's key is salted with its index) and one playout per
+batch, the graph is a tree and the search returns exactly what `PuctSearch` returns.
+
+A playout walks down from the root:
+- at an edge that led to a repeated position (a key on its path or in the game's
+  history) it stops: a repetition visit, valued `repetition_value` on that edge;
+- at a new node it stops: a finished game is recorded, anything else requests an
+  evaluation (a node already pending in the batch shares it);
+- at an edge whose visits (plus those in flight) are below its child's visits it stops
+  and only adds an edge visit (catching up: the child already holds those visits);
+- otherwise it descends.
+Backup walks the playout's path bottom-up: each edge gets its visit, each node is
+recomputed (value_update.mojo). Nothing is accumulated, so the order does not matter.
+"""
+
+from std.math import pow, inf
+from std.sys import size_of
+
+from mojo.game import Game, DRAW
+from mojo.search.puct import PuctConfig, puct_exploration_weight
+from mojo.search.random import SplitMix64, dirichlet_sample
+from mojo.search.gumbel_formulas import softmax
+from mojo.zobrist import splitmix64_finalize
+from mojo.search.graph.graph import SearchGraph, UNEVALUATED, PENDING, EVALUATED, TERMINAL, NO_NODE
+from mojo.search.graph.value_update import recompute_node, edge_value_sum_in, refresh_all_values
+from mojo.search.graph.repetition import PlayoutKeys
+
+# How a playout ended (what its backup does at the bottom of the path).
+comptime END_NEW_LEAF: UInt8 = 0  # requested an evaluation of a new node
+comptime END_SHARED_LEAF: UInt8 = 1  # reached a node pending in this batch
+comptime END_TERMINAL: UInt8 = 2  # reached a finished game
+comptime END_CATCH_UP: UInt8 = 3  # the edge was behind its child: one edge visit
+comptime END_REPETITION: UInt8 = 4  # reached a position already on its path
+
+
+@fieldwise_init
+struct GraphConfig(Copyable, Movable):
+    """Graph search options (pyzero/config.py GraphSection holds their defaults)."""
+
+    var transpositions: Bool
+    """Positions reached by different move orders share a node; off: every node's key
+    is salted with its index (a tree, for tests and for measuring what sharing saves)."""
+    var repetition_value: Float32
+    """Value of a position repeated within a playout (or from the game's history), for
+    the side to move there: 0 scores a repetition as a draw."""
+
+
+def terminal_value_for_side_to_move[G: Game](state: G) -> Float32:
+    """+1 / -1 / 0: the finished game's result from the view of the player to move."""
+    var winner = state.winner()
+    if winner == DRAW:
+        return 0
+    return 1 if winner == state.to_move() else -1
+
+
+struct GraphSearch[G: Game](Movable):
+    var graph: SearchGraph
+    var puct: PuctConfig
+    var config: GraphConfig
+    var root_state: List[Self.G]  # exactly one: the root position
+    var root: Int
+    var keys: PlayoutKeys
+    var rng: SplitMix64
+    var num_simulations: Int
+    var simulations_started: Int
+    var root_priors: List[Float32]  # the root's priors with this search's noise
+    # The current batch: requests (node, position) and every playout's path.
+    var request_nodes: List[Int]
+    var request_states: List[Self.G]
+    var path_nodes: List[Int]  # per playout, its (node, edge) pairs from the root down
+    var path_edges: List[Int]
+    var playout_path_start: List[Int]
+    var playout_end: List[UInt8]
+    var playout_leaf: List[Int]  # the node the playout stopped at (NO_NODE: repetition)
+    var action_buffer: List[Int]
+    var logit_buffer: List[Float32]
+    # Lifetime counters.
+    var evaluations: Int
+    var shared_leaves: Int
+    var terminal_leaves: Int
+    var catch_ups: Int
+    var repetitions: Int
+    var transposition_links: Int  # first traversals of an edge that found an existing node
+
+    def __init__(out self, var root: Self.G, puct: PuctConfig, config: GraphConfig):
+        self.graph = SearchGraph()
+        self.puct = puct.copy()
+        self.config = config.copy()
+        self.root_state = List[Self.G]()
+        self.root_state.append(root^)
+        self.root = 0
+        self.keys = PlayoutKeys()
+        self.rng = SplitMix64(0)
+        self.num_simulations = 0
+        self.simulations_started = 0
+        self.root_priors = List[Float32]()
+        self.request_nodes = List[Int]()
+        self.request_states = List[Self.G]()
+        self.path_nodes = List[Int]()
+        self.path_edges = List[Int]()
+        self.playout_path_start = List[Int]()
+        self.playout_end = List[UInt8]()
+        self.playout_leaf = List[Int]()
+        self.action_buffer = List[Int]()
+        self.logit_buffer = List[Float32]()
+        self.evaluations = 0
+        self.shared_leaves = 0
+        self.terminal_leaves = 0
+        self.catch_ups = 0
+        self.repetitions = 0
+        self.transposition_links = 0
+        self._reset_graph()
+
+    # ------------------------------------------------------------------ the root
+    def _node_key(self, state: Self.G) -> UInt64:
+        """The key a new node for `state` is stored under: the position's hash, or, with
+        transpositions off, the hash salted with the node's index (never matches)."""
+        if self.config.transpositions:
+            return state.hash()
+        return state.hash() ^ splitmix64_finalize(UInt64(self.graph.num_nodes() + 1))
+
+    def _reset_graph(mut self):
+        self.graph.clear()
+        self.root = self.graph.add_node(self._node_key(self.root_state[0]))
+
+    def set_root(mut self, var root: Self.G, history: List[UInt64]):
+        """Starts over from `root` (drops the graph); `history` holds the keys of the
+        game's earlier positions, oldest first (for repetitions)."""
+        self.root_state[0] = root^
+        self.keys.history = history.copy()
+        self._reset_graph()
+
+    def advance(mut self, action: Int):
+        """Plays `action` at the root. The graph is kept whole (everything reachable from
+        the new root keeps its statistics); the old root's key joins the history."""
+        var edge = self.graph.find_edge(self.root, action)
+        self.keys.history.append(self.root_state[0].hash())
+        self.root_state[0].apply(action)
+        var child = Int(self.graph.edge_child[edge]) if edge >= 0 else -1
+        if child < 0 and self.config.transpositions:
+            child = self.graph.find_node(self.root_state[0].hash())
+        if child < 0:
+            child = self.graph.add_node(self._node_key(self.root_state[0]))
+        self.root = child
+
+    def root_position(self) -> Pointer[Self.G, MutAnyOrigin]:
+        return Pointer[Self.G, MutAnyOrigin](unsafe_from_address=Int(self.root_state.unsafe_ptr()))
+
+    def root_is_searchable(self) -> Bool:
+        return self.graph.status[self.root] == EVALUATED and self.graph.edge_count[self.root] > 0
+
+    # ------------------------------------------------------------------ the loop
+    def start(mut self, num_simulations: Int, seed: UInt64):
+        """Prepares a search of `num_simulations` playouts from the current root."""
+        self.rng = SplitMix64(seed)
+        self.num_simulations = num_simulations
+        self.simulations_started = 0
+        self.root_priors.clear()
+        self._clear_batch()
+
+    def _clear_batch(mut self):
+        self.request_nodes.clear()
+        self.request_states.clear()
+        self.path_nodes.clear()
+        self.path_edges.clear()
+        self.playout_path_start.clear()
+        self.playout_end.clear()
+        self.playout_leaf.clear()
+
+    def num_requests(self) -> Int:
+        return len(self.request_nodes)
+
+    def request_state(self, index: Int) -> Pointer[Self.G, MutAnyOrigin]:
+        """The position of request `index` (valid until the batch is cleared)."""
+        return Pointer[Self.G, MutAnyOrigin](
+            unsafe_from_address=Int(self.request_states.unsafe_ptr()) + index * size_of[Self.G]()
+        )
+
+    def collect(mut self) -> Bool:
+        """Gathers up to `leaves_per_batch` playouts' leaves; False when the search is done
+        (as `PuctSearch.collect`: the root's own evaluation comes first)."""
+        self._clear_batch()
+        if self.graph.status[self.root] == UNEVALUATED:
+            self._reach_root()
+            if self.num_requests() > 0:
+                return True
+            self.backup()
+        if not self.root_is_searchable():
+            return False
+        self._prepare_root()
+        while self.simulations_started < self.num_simulations:
+            var batch = min(max(self.puct.leaves_per_batch, 1), self.num_simulations - self.simulations_started)
+            for _ in range(batch):
+                self._playout()
+            self.simulations_started += batch
+            if self.num_requests() > 0:
+                return True
+            self.backup()
+        # Parents that the last playouts did not pass through are brought up to date, so
+        # the finished search's values are all fresh (value_update.mojo).
+        refresh_all_values(self.graph, Float64(self.config.repetition_value))
+        return False
+
+    def _reach_root(mut self):
+        """The root's first visit: an evaluation (or, for a finished game, its result)."""
+        self.playout_path_start.append(len(self.path_nodes))
+        self._reach_new_node(self.root, self.root_state[0].copy())
+
+    def _prepare_root(mut self):
+        if len(self.root_priors) > 0:
+            return
+        var start = self.graph.edges_start(self.root)
+        var count = Int(self.graph.edge_count[self.root])
+        var fraction = self.puct.dirichlet_fraction
+        var noise = List[Float32](length=count, fill=0)
+        if fraction > 0 and count > 1:
+            noise = dirichlet_sample(self.rng, Float64(self.puct.dirichlet_alpha), count)
+        for index in range(count):
+            self.root_priors.append((1 - fraction) * self.graph.edge_prior[start + index] + fraction * noise[index])
+
+    def _reach_new_node(mut self, node: Int, var state: Self.G):
+        """A playout stops at UNEVALUATED `node`: record a finished game, or expand the
+        node and request its evaluation."""
+        self.playout_leaf.append(node)
+        if state.is_terminal():
+            self.graph.status[node] = TERMINAL
+            self.graph.utility[node] = terminal_value_for_side_to_move(state)
+            self.playout_end.append(END_TERMINAL)
+            self.terminal_leaves += 1
+            return
+        state.legal_actions(self.action_buffer)
+        self.graph.add_edges(node, self.action_buffer)
+        self.graph.status[node] = PENDING
+        self.request_nodes.append(node)
+        self.request_states.append(state^)
+        self.playout_end.append(END_NEW_LEAF)
+        self.evaluations += 1
+
+    def _playout(mut self):
+        """One playout from the root down to where it stops (see the module docstring)."""
+        var state = self.root_state[0].copy()
+        var node = self.root
+        self.keys.start_playout(state.hash())
+        self.playout_path_start.append(len(self.path_nodes))
+        while True:
+            var edge = self.select_edge(node)
+            var in_flight_before = Int(self.graph.edge_in_flight[edge])
+            self.graph.edge_in_flight[edge] += 1
+            self.path_nodes.append(node)
+            self.path_edges.append(edge)
+            state.apply(Int(self.graph.edge_action[edge]))
+            var key = state.hash()
+            if self.keys.seen(key):
+                self.playout_leaf.append(Int(NO_NODE))
+                self.playout_end.append(END_REPETITION)
+                self.repetitions += 1
+                return
+            var child = Int(self.graph.edge_child[edge])
+            if child == Int(NO_NODE):
+                child = self.graph.find_node(key) if self.config.transpositions else -1
+                if child >= 0:
+                    self.transposition_links += 1
+                else:
+                    child = self.graph.add_node(self._node_key(state))
+                self.graph.link(edge, child)
+            var status = self.graph.status[child]
+            if status == UNEVALUATED:
+                self._reach_new_node(child, state^)
+                return
+            var through_child = Int(self.graph.edge_visits[edge]) - Int(self.graph.edge_repetition_visits[edge])
+            if through_child + in_flight_before < Int(self.graph.visits[child]):
+                self.playout_leaf.append(child)
+                self.playout_end.append(END_CATCH_UP)
+                self.catch_ups += 1
+                return
+            if status == PENDING:
+                self.playout_leaf.append(child)
+                self.playout_end.append(END_SHARED_LEAF)
+                self.shared_leaves += 1
+                return
+            if status == TERMINAL:
+                self.playout_leaf.append(child)
+                self.playout_end.append(END_TERMINAL)
+                self.terminal_leaves += 1
+                return
+            self.keys.enter(key)
+            node = child
+
+    def edge_value_from_parent(self, edge: Int, virtual_losses: Int) -> Float32:
+        """The mean value of `edge` for its parent's side to move, each of
+        `virtual_losses` in-flight playouts counted as a loss of `virtual_loss`."""
+        var visits = Int(self.graph.edge_visits[edge])
+        var total = edge_value_sum_in(self.graph, edge, Float64(self.config.repetition_value))
+        return Float32(
+            (total - Float64(self.puct.virtual_loss) * Float64(virtual_losses)) / Float64(visits + virtual_losses)
+        )
+
+    def select_edge(self, node: Int) -> Int:
+        """argmax Q(a) + U(a) over the edges of `node` (PuctSearch.select_child on edges)."""
+        ref graph = self.graph
+        var start = graph.edges_start(node)
+        var end = graph.edges_end(node)
+        var parent_visits = 0
+        for edge in range(start, end):
+            parent_visits += Int(graph.edge_visits[edge]) + Int(graph.edge_in_flight[edge])
+        var weight = puct_exploration_weight(self.puct, parent_visits)
+        var first_play_value = Float32(graph.value[node]) - self.puct.fpu_reduction
+        var best = start
+        var best_score = -inf[DType.float32]()
+        for edge in range(start, end):
+            var visits = Int(graph.edge_visits[edge])
+            var pending = Int(graph.edge_in_flight[edge])
+            var q = first_play_value
+            if visits + pending > 0:
+                q = self.edge_value_from_parent(edge, pending)
+            var prior = self.root_priors[edge - start] if node == self.root else graph.edge_prior[edge]
+            var score = q + weight * prior / Float32(1 + visits + pending)
+            if score > best_score:
+                best_score = score
+                best = edge
+        return best
+
+    # ------------------------------------------------------------------ evaluations
+    def receive(mut self, index: Int, logits: Pointer[Float32, MutAnyOrigin], value: Float32):
+        """Stores the evaluation of request `index`: `logits` over the whole action space
+        (read at the node's legal actions only) and `value` for the side to move there."""
+        var node = self.request_nodes[index]
+        var start = self.graph.edges_start(node)
+        var end = self.graph.edges_end(node)
+        self.logit_buffer.clear()
+        for edge in range(start, end):
+            self.logit_buffer.append(logits[unsafe_offset = Int(self.graph.edge_action[edge])])
+        var priors = softmax(self.logit_buffer)
+        for edge in range(start, end):
+            self.graph.edge_prior[edge] = priors[edge - start]
+        self._evaluated(node, value)
+
+    def receive_uniform(mut self, index: Int, value: Float32):
+        """`receive` with equal logits for every legal action."""
+        var node = self.request_nodes[index]
+        var count = Int(self.graph.edge_count[node])
+        for edge in range(self.graph.edges_start(node), self.graph.edges_end(node)):
+            self.graph.edge_prior[edge] = 1.0 / Float32(count)
+        self._evaluated(node, value)
+
+    def _evaluated(mut self, node: Int, value: Float32):
+        self.graph.utility[node] = value
+        self.graph.status[node] = EVALUATED
+
+    def backup(mut self):
+        """Completes every playout of the batch (its evaluations must all be in)."""
+        var repetition_value = Float64(self.config.repetition_value)
+        for playout in range(len(self.playout_end)):
+            var leaf = self.playout_leaf[playout]
+            var end = self.playout_end[playout]
+            if end == END_TERMINAL:
+                self.graph.visits[leaf] += 1
+                self.graph.value[leaf] = Float64(self.graph.utility[leaf])
+            elif end == END_NEW_LEAF or end == END_SHARED_LEAF:
+                if self.graph.visits[leaf] == 0:  # its first playout to finish: N = 1, Q = U
+                    recompute_node(self.graph, leaf, repetition_value)
+            var path_start = self.playout_path_start[playout]
+            var path_end = self.playout_path_start[playout + 1] if playout + 1 < len(self.playout_end) else len(self.path_nodes)
+            var step = path_end - 1
+            while step >= path_start:
+                var edge = self.path_edges[step]
+                self.graph.edge_visits[edge] += 1
+                self.graph.edge_in_flight[edge] -= 1
+                if end == END_REPETITION and step == path_end - 1:
+                    self.graph.edge_repetition_visits[edge] += 1
+                recompute_node(self.graph, self.path_nodes[step], repetition_value)
+                step -= 1
+        self._clear_batch()
+
+    # ------------------------------------------------------------------ results
+    def visit_policy(self, temperature: Float32) -> List[Float32]:
+        """N(root,a)^(1/T) normalised over the root's edges; T = 0: the most visited."""
+        ref graph = self.graph
+        var start = graph.edges_start(self.root)
+        var count = Int(graph.edge_count[self.root])
+        var policy = List[Float32](length=count, fill=0)
+        if temperature <= 0:
+            var best = 0
+            for index in range(1, count):
+                var visits = graph.edge_visits[start + index]
+                var best_visits = graph.edge_visits[start + best]
+                if visits > best_visits or (
+                    visits == best_visits and graph.edge_prior[start + index] > graph.edge_prior[start + best]
+                ):
+                    best = index
+            policy[best] = 1
+            return policy^
+        var total: Float64 = 0
+        for index in range(count):
+            var weight = pow(Float64(graph.edge_visits[start + index]), 1.0 / Float64(temperature))
+            policy[index] = Float32(weight)
+            total += weight
+        for index in range(count):
+            policy[index] = Float32(Float64(policy[index]) / total)
+        return policy^
+
+    def chosen_edge_index(mut self) -> Int:
+        """Samples the move to play from the visit policy at the configured temperature."""
+        var policy = self.visit_policy(self.puct.temperature)
+        var draw = Float32(self.rng.next_unit_open())
+        var cumulative: Float32 = 0
+        for index in range(len(policy)):
+            cumulative += policy[index]
+            if draw < cumulative:
+                return index
+        var last = len(policy) - 1
+        while last > 0 and policy[last] == 0:  # rounding left the draw past the end
+            last -= 1
+        return last
+
+    def chosen_action(mut self) -> Int:
+        return Int(self.graph.edge_action[self.graph.edges_start(self.root) + self.chosen_edge_index()])
+
+    def principal_variation(self, max_plies: Int) -> List[Int]:
+        """The most visited edge's action from the root down, while edges have visits."""
+        var actions = List[Int]()
+        var node = self.root
+        while len(actions) < max_plies and self.graph.status[node] == EVALUATED:
+            var best = -1
+            for edge in range(self.graph.edges_start(node), self.graph.edges_end(node)):
+                if self.graph.edge_visits[edge] > 0 and (
+                    best < 0 or self.graph.edge_visits[edge] > self.graph.edge_visits[best]
+                ):
+                    best = edge
+            if best < 0 or self.graph.edge_child[best] == NO_NODE:
+                break
+            actions.append(Int(self.graph.edge_action[best]))
+            node = Int(self.graph.edge_child[best])
+        return actions^

@@ -1,0 +1,179 @@
+"""Monte-Carlo graph search (mojo/search/graph/): against the tree search when no key
+ever matches, the graph's invariants recomputed here from its raw arrays, transpositions
+sharing one node and one evaluation, and repetitions valued on the playout's edge."""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from pyzero.config import GraphSection, RunConfig
+from pyzero.engine_build import load_engine
+from pyzero.games import make
+from pyzero.search import GraphOptions, GraphSearcher, PuctOptions, PuctSearcher
+from test_gumbel_search import fixed_random_evaluator
+
+TREE = GraphOptions(transpositions=False)
+
+EXACT_CASES = [
+    # (game, options, moves, evaluator, simulations)
+    ("tictactoe", {}, "", fixed_random_evaluator, 300),
+    ("tictactoe", {}, "b2 a1", ("rollout", 2), 120),
+    ("connect4", {}, "", fixed_random_evaluator, 150),
+    ("connect4", {}, "4 4 3", ("rollout", 1), 150),
+    ("tak", {"size": 4}, "a1 d4", fixed_random_evaluator, 80),
+    ("tak", {"size": 5}, "", ("rollout", 1), 40),
+]
+
+
+def _assert_same_root(graph, tree):
+    assert graph.actions.tolist() == tree.actions.tolist()
+    assert graph.visits.tolist() == tree.visits.tolist()
+    np.testing.assert_allclose(graph.q, tree.q, atol=2e-5)
+    np.testing.assert_allclose(graph.priors, tree.priors, atol=1e-7)
+    assert graph.root_visits == tree.root_visits
+    assert graph.root_value == pytest.approx(tree.root_value, abs=2e-5)
+    assert graph.chosen_action == tree.chosen_action
+    assert graph.evaluations == tree.evaluations
+    assert graph.terminal_leaves == tree.terminal_leaves
+
+
+@pytest.mark.parametrize("game_name,options,moves,evaluator,simulations", EXACT_CASES)
+def test_without_shared_keys_the_graph_is_the_tree_search(game_name, options, moves, evaluator, simulations):
+    """One playout per batch, no cache, every key salted: exactly PuctSearch's result."""
+    state = make(game_name, **options).play_moves(moves)
+    puct = PuctOptions(dirichlet_fraction=0, leaves_per_batch=1, temperature=0)
+    tree = PuctSearcher(state, puct).run(simulations, evaluator, seed=5)
+    graph = GraphSearcher(state, puct, TREE).run(simulations, evaluator, seed=5)
+    _assert_same_root(graph, tree)
+    assert graph.extras["catch_ups"] == 0 and graph.extras["transposition_links"] == 0
+
+
+def test_without_shared_keys_root_noise_and_sampling_match_the_tree_search():
+    state = make("connect4").play_moves("4")
+    puct = PuctOptions(dirichlet_fraction=0.25, dirichlet_alpha=0.3, leaves_per_batch=1, temperature=1.0)
+    for seed in range(3):
+        tree = PuctSearcher(state, puct).run(60, fixed_random_evaluator, seed=seed)
+        graph = GraphSearcher(state, puct, TREE).run(60, fixed_random_evaluator, seed=seed)
+        np.testing.assert_allclose(graph.noisy_priors, tree.noisy_priors, atol=1e-7)
+        _assert_same_root(graph, tree)
+
+
+def broad_evaluator(planes, legal):
+    """fixed_random_evaluator with flatter priors, so that a search branches widely and
+    meets transpositions early."""
+    logits, values = fixed_random_evaluator(planes, legal)
+    return logits * 0.2, values
+
+
+def check_graph_invariants(arrays, repetition_value=0.0):
+    """The graph's own statistics against a recomputation from its raw arrays:
+    N(n) = 1 + sum N(n,a) and Q(n) = (U(n) + sum N(n,a) Q_parent(n,a)) / N(n) for every
+    evaluated node, nothing in flight, incoming edge counts, one node per key."""
+    status, visits, value, utility = arrays["status"], arrays["visits"], arrays["value"], arrays["utility"]
+    child, edge_visits, repeats = arrays["edge_child"], arrays["edge_visits"], arrays["edge_repetition_visits"]
+    assert not arrays["edge_in_flight"].any()
+    assert (repeats <= edge_visits).all()
+    evaluated = np.flatnonzero(status == 2)
+    assert len(evaluated) > 0
+    for node in evaluated:
+        start, count = arrays["first_edge"][node], arrays["edge_count"][node]
+        edges = np.arange(start, start + count)
+        through = edge_visits[edges] - repeats[edges]
+        child_value = np.where(child[edges] >= 0, value[np.maximum(child[edges], 0)], 0.0)
+        assert ((through == 0) | (child[edges] >= 0)).all()
+        assert visits[node] == 1 + edge_visits[edges].sum()
+        expected = (utility[node] - (through * child_value).sum() - repeats[edges].sum() * repetition_value) / visits[node]
+        assert value[node] == pytest.approx(expected, abs=1e-9), node
+    terminal = status == 3
+    np.testing.assert_array_equal(value[terminal], utility[terminal])
+    linked = child[child >= 0]
+    np.testing.assert_array_equal(np.bincount(linked, minlength=len(status)), arrays["incoming_edges"])
+    assert len(np.unique(arrays["key"])) == len(status)
+
+
+@pytest.mark.parametrize("game_name,options,moves,leaves_per_batch", [
+    ("tictactoe", {}, "", 1), ("tictactoe", {}, "", 8), ("connect4", {}, "4 3", 4), ("tak", {"size": 3}, "a1 c3", 1),
+    ("tak", {"size": 3}, "a1 c3", 8),
+])
+def test_graph_invariants_after_a_search(game_name, options, moves, leaves_per_batch):
+    state = make(game_name, **options).play_moves(moves)
+    searcher = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, leaves_per_batch=leaves_per_batch))
+    result = searcher.run(400, broad_evaluator, seed=1)
+    arrays = searcher.graph_arrays()
+    check_graph_invariants(arrays)
+    assert arrays["visits"][arrays["root"]] == 401 == result.root_visits
+    # Transpositions showed up and were shared (these games all have them within a few plies).
+    assert result.extras["transposition_links"] > 0
+    searcher.run(100, broad_evaluator, seed=2)  # a second search on the kept graph
+    check_graph_invariants(searcher.graph_arrays())
+
+
+class CountingEvaluator:
+    """Priors on the `favoured` actions only (so the search tries their orders), values
+    from fixed_random_evaluator; counts how often it saw each position (by its planes)."""
+
+    def __init__(self, favoured):
+        self.favoured = list(favoured)
+        self.seen = Counter()
+
+    def __call__(self, planes, legal):
+        _, values = fixed_random_evaluator(planes, legal)
+        logits = np.full(legal.shape, -12.0, np.float32)
+        logits[:, self.favoured] = 0.0
+        for row in planes:
+            self.seen[zlib.crc32(row.tobytes())] += 1
+        return logits, values
+
+    def times_seen(self, state):
+        return self.seen[zlib.crc32(state.encode().tobytes())]
+
+
+TRANSPOSITIONS = [
+    # (game, options, start, the same position by two move orders from the start)
+    ("connect4", {}, "", "4 3 5", "5 3 4"),
+    ("tak", {"size": 4}, "a1 d4", "b2 c3 a3", "a3 c3 b2"),
+]
+
+
+@pytest.mark.parametrize("game_name,options,start,first,second", TRANSPOSITIONS)
+def test_two_move_orders_reach_one_node_evaluated_once(game_name, options, start, first, second):
+    game = make(game_name, **options)
+    root = game.play_moves(start)
+    one, other = game.play_moves(first, start=root), game.play_moves(second, start=root)
+    assert one.hash() == other.hash() and one.position() == other.position()
+    favoured = sorted({root.move_to_action(move) if game_name == "connect4" else None for move in first.split()} - {None})
+    if game_name != "connect4":  # Tak: the moves' actions in their own positions
+        state, favoured = root.copy(), []
+        for move in first.split():
+            favoured.append(state.move_to_action(move))
+            state.play(move)
+    evaluator = CountingEvaluator(favoured)
+    searcher = GraphSearcher(root, PuctOptions(dirichlet_fraction=0, leaves_per_batch=1))
+    searcher.run(300, evaluator, seed=0)
+    arrays = searcher.graph_arrays()
+    nodes = np.flatnonzero(arrays["key"] == np.uint64(one.hash()))
+    assert len(nodes) == 1
+    assert arrays["incoming_edges"][nodes[0]] == 2
+    assert arrays["status"][nodes[0]] == 2
+    assert evaluator.times_seen(one) == 1
+    check_graph_invariants(arrays)
+    # The same search as a tree evaluates the position once per move order.
+    tree_evaluator = CountingEvaluator(favoured)
+    GraphSearcher(root, PuctOptions(dirichlet_fraction=0, leaves_per_batch=1), TREE).run(300, tree_evaluator, seed=0)
+    assert tree_evaluator.times_seen(one) == 2
+
+
+def test_graph_options_are_defined_once_and_reach_the_engine_whole():
+    values = {"transpositions": False, "repetition_value": -0.5}
+    assert all(getattr(GraphSection(), key) != value for key, value in values.items())
+    assert set(values) == set(GraphSection.model_fields)
+    engine = dict(load_engine().graph_config_round_trip(GraphOptions(**values).model_dump()))
+    assert engine == values
+    config = RunConfig.model_validate({"game": {"name": "connect4"}, "search": {"graph": values}})
+    assert config.search.graph == GraphOptions(**values)
+    with pytest.raises(Exception, match="fields"):
+        load_engine().graph_config_round_trip({"transpositions": True})
