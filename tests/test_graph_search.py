@@ -73,6 +73,7 @@ def check_graph_invariants(arrays, repetition_value=0.0):
     """The graph's own statistics against a recomputation from its raw arrays:
     N(n) = 1 + sum N(n,a) and Q(n) = (U(n) + sum N(n,a) Q_parent(n,a)) / N(n) for every
     evaluated node, nothing in flight, incoming edge counts, one node per key."""
+    repetition_value = float(np.float32(repetition_value))  # as the engine holds it
     status, visits, value, utility = arrays["status"], arrays["visits"], arrays["value"], arrays["utility"]
     child, edge_visits, repeats = arrays["edge_child"], arrays["edge_visits"], arrays["edge_repetition_visits"]
     assert not arrays["edge_in_flight"].any()
@@ -177,3 +178,87 @@ def test_graph_options_are_defined_once_and_reach_the_engine_whole():
     assert config.search.graph == GraphOptions(**values)
     with pytest.raises(Exception, match="fields"):
         load_engine().graph_config_round_trip({"transpositions": True})
+
+
+# --- repetitions ----------------------------------------------------------------------
+# Tak 3x3: White's flat on a1 and Black's on c3 shuffle back and forth; after four plies
+# the first position returns with White to move again.
+SHUFFLE_START = "x2,2/x3/1,x2 1 3"
+SHUFFLE = ["a1>", "c3<", "b1<", "b3>"]
+
+
+class ShuffleEvaluator:
+    """Puts all the prior on the next shuffle move (so the shuffle is the only line the
+    search follows) and values every position of the cycle as lost for White (-0.8 for
+    White to move, +0.8 for Black to move): only the repetition can save White. Any
+    other position (PUCT's very first playout ignores priors) is lost for the player who
+    left the cycle: +0.9 for the side to move there."""
+
+    def __init__(self, game, start):
+        self.next_action, self.value = {}, {}
+        state = start.copy()
+        for move in SHUFFLE:
+            crc = zlib.crc32(state.encode().tobytes())
+            self.next_action[crc] = state.move_to_action(move)
+            self.value[crc] = -0.8 if state.to_move() == 0 else 0.8
+            state.play(move)
+        self.evaluated = Counter()
+
+    def __call__(self, planes, legal):
+        logits = np.full(legal.shape, -12.0, np.float32)
+        values = np.zeros(len(planes), np.float32)
+        for row, plane in enumerate(planes):
+            crc = zlib.crc32(plane.tobytes())
+            self.evaluated[crc] += 1
+            if crc in self.next_action:
+                logits[row, self.next_action[crc]] = 0.0
+                values[row] = self.value[crc]
+            else:
+                logits[row] = 0.0
+                values[row] = 0.9
+        return logits, values
+
+    def cycle_evaluations(self):
+        return [self.evaluated[crc] for crc in self.value]
+
+
+@pytest.mark.parametrize("repetition_value", [0.0, 0.5, -0.3])
+def test_a_lost_position_saved_only_by_shuffling_is_valued_as_the_repetition(repetition_value):
+    game = make("tak", size=3)
+    start = game.from_position(SHUFFLE_START)
+    evaluator = ShuffleEvaluator(game, start)
+    searcher = GraphSearcher(start, PuctOptions(dirichlet_fraction=0, leaves_per_batch=1, temperature=0),
+                             GraphOptions(repetition_value=repetition_value))
+    result = searcher.run(400, evaluator, seed=0)
+    # The network says -0.8 for White; the line repeats, so the search says the repetition.
+    assert result.network_value == pytest.approx(-0.8)
+    assert result.root_value == pytest.approx(repetition_value, abs=0.03)
+    assert result.chosen_move == SHUFFLE[0]
+    arrays = searcher.graph_arrays()
+    check_graph_invariants(arrays, repetition_value)
+    # Four positions, each one node evaluated once; the repeated start position is not a
+    # new node, no edge points back at it, and its own value (U) is still the network's.
+    assert evaluator.cycle_evaluations() == [1, 1, 1, 1]
+    root = arrays["root"]
+    assert (arrays["key"] == arrays["key"][root]).sum() == 1
+    assert arrays["incoming_edges"][root] == 0 and arrays["utility"][root] == pytest.approx(-0.8)
+    repeats = np.flatnonzero(arrays["edge_repetition_visits"])
+    assert len(repeats) == 1 and arrays["edge_child"][repeats[0]] == -1
+    assert arrays["edge_repetition_visits"][repeats[0]] == arrays["edge_visits"][repeats[0]] > 300
+    assert result.extras["repetitions"] == arrays["edge_repetition_visits"].sum()
+
+
+def test_a_repetition_of_the_game_history_counts_too():
+    game = make("tak", size=3)
+    start = game.from_position(SHUFFLE_START)
+    evaluator = ShuffleEvaluator(game, start)
+    history = [start, game.play_moves(SHUFFLE[:1], start=start)]
+    root = game.play_moves(SHUFFLE[:2], start=start)
+    options = PuctOptions(dirichlet_fraction=0, leaves_per_batch=1)
+    with_history = GraphSearcher(root, options, history=history).run(200, evaluator, seed=0)
+    assert with_history.extras["repetitions"] > 150
+    assert with_history.root_value == pytest.approx(0.0, abs=0.05)
+    # Without the history the line is followed through the start position (its value -0.8
+    # for White) and only repeats one cycle later, at the root itself.
+    without = GraphSearcher(root, options).run(200, evaluator, seed=0)
+    assert without.extras["repetitions"] < with_history.extras["repetitions"]
