@@ -18,11 +18,13 @@ from mojo.search_bindings import puct_config_from_python
 from mojo.search.random import SplitMix64
 from mojo.search.evaluators import random_rollout_value, minimax_value
 from mojo.search.graph.puct_graph import GraphSearch, GraphConfig
+from mojo.search.graph.playout_batch import PlayoutBatch, GraphLeafEvaluator
+from mojo.search.graph.threads import run_threads
 from mojo.search.graph.value_update import edge_value_sum_in
 from mojo.search.graph.graph import NO_NODE
 
 
-comptime GRAPH_OPTION_COUNT = 2
+comptime GRAPH_OPTION_COUNT = 4
 """Fields of GraphConfig (pyzero/config.py GraphSection)."""
 
 
@@ -30,6 +32,8 @@ def graph_config_from_python(options: PythonObject) raises -> GraphConfig:
     """Every field of the config schema's `search.graph` section, each given (no defaults here)."""
     var transpositions = False
     var repetition_value = Float32(0)
+    var threads = 0
+    var max_nodes = 0
     var given = 0
     for key_object in options.keys():
         var key = String(key_object)
@@ -38,6 +42,10 @@ def graph_config_from_python(options: PythonObject) raises -> GraphConfig:
             transpositions = Bool(py=value)
         elif key == "repetition_value":
             repetition_value = Float32(Float64(py=value))
+        elif key == "threads":
+            threads = Int(py=value)
+        elif key == "max_nodes":
+            max_nodes = Int(py=value)
         else:
             raise Error(String("unknown graph search option '", key, "'"))
         given += 1
@@ -53,7 +61,11 @@ def graph_config_from_python(options: PythonObject) raises -> GraphConfig:
         )
     if repetition_value < -1 or repetition_value > 1:
         raise Error("repetition_value must be within [-1, 1]")
-    return GraphConfig(transpositions, repetition_value)
+    if threads < 1:
+        raise Error("threads must be at least 1")
+    if max_nodes < 2:
+        raise Error("max_nodes must be at least 2")
+    return GraphConfig(transpositions, repetition_value, threads, max_nodes)
 
 
 def py_graph_config_round_trip(options: PythonObject) raises -> PythonObject:
@@ -62,11 +74,13 @@ def py_graph_config_round_trip(options: PythonObject) raises -> PythonObject:
     var result = Python.dict()
     result["transpositions"] = PythonObject(config.transpositions)
     result["repetition_value"] = PythonObject(Float64(config.repetition_value))
+    result["threads"] = PythonObject(config.threads)
+    result["max_nodes"] = PythonObject(config.max_nodes)
     return result
 
 
-struct GraphEvaluator(Movable):
-    """Which in-process evaluator answers the batches of one `run` call."""
+struct GraphEvaluator(GraphLeafEvaluator, Movable):
+    """Which in-process evaluator answers the batches of one `run` call (one per thread)."""
 
     var kind: String
     var count_or_depth: Int
@@ -85,35 +99,37 @@ struct GraphEvaluator(Movable):
         self.rng = SplitMix64(UInt64(seed) ^ 0x5DEECE66D)
         self.actions = List[Int]()
 
-    def answer_batch[G: Game](mut self, mut search: GraphSearch[G]) raises:
-        """Answers every request of the search's batch (called with the GIL released)."""
+    def answer[G: Game](mut self, mut batch: PlayoutBatch[G]) raises:
+        """Answers every request of `batch` (called with the GIL released)."""
         if self.kind == "python":
-            if search.num_requests() > 0:
+            if batch.num_requests() > 0:
                 with GILAcquired(self.python):
-                    _evaluate_in_python(search, self.function)
+                    _evaluate_in_python(batch, self.function)
             return
-        for index in range(search.num_requests()):
+        var values = List[Float32](capacity=batch.num_requests())
+        for index in range(batch.num_requests()):
             var value: Float32 = 0
             if self.kind == "rollout":
-                value = random_rollout_value(search.request_state(index)[], self.rng, self.count_or_depth, self.actions)
+                value = random_rollout_value(batch.request_state(index)[], self.rng, self.count_or_depth, self.actions)
             elif self.kind == "minimax":
-                value = minimax_value(search.request_state(index)[], self.count_or_depth)
-            search.receive_uniform(index, value)
+                value = minimax_value(batch.request_state(index)[], self.count_or_depth)
+            values.append(value)
+        batch.answer_all_uniform(values)
 
 
-def _evaluate_in_python[G: Game](mut search: GraphSearch[G], function: PythonObject) raises:
+def _evaluate_in_python[G: Game](mut batch: PlayoutBatch[G], function: PythonObject) raises:
     var numpy = Python.import_module("numpy")
-    var count = search.num_requests()
-    var shape = search.root_position()[].input_shape()
-    var num_actions = search.root_position()[].num_actions()
+    var count = batch.num_requests()
+    var shape = batch.request_state(0)[].input_shape()
+    var num_actions = batch.request_state(0)[].num_actions()
     var planes = numpy.zeros(Python.tuple(count, shape.channels, shape.height, shape.width), dtype=numpy.float32)
     var legal = numpy.zeros(Python.tuple(count, num_actions), dtype=numpy.bool_)
     var planes_address = Int(py=planes.ctypes.data)
     var legal_address = Int(py=legal.ctypes.data)
     var actions = List[Int]()
     for index in range(count):
-        search.request_state(index)[].encode(FloatBuffer(unsafe_from_address=planes_address + index * shape.size() * 4))
-        search.request_state(index)[].legal_actions(actions)
+        batch.request_state(index)[].encode(FloatBuffer(unsafe_from_address=planes_address + index * shape.size() * 4))
+        batch.request_state(index)[].legal_actions(actions)
         var row = Pointer[UInt8, MutAnyOrigin](unsafe_from_address=legal_address + index * num_actions)
         for action in actions:
             row[unsafe_offset=action] = 1
@@ -124,12 +140,15 @@ def _evaluate_in_python[G: Game](mut search: GraphSearch[G], function: PythonObj
         raise Error(
             String("the evaluator must return logits of shape (", count, ", ", num_actions, ") and values of shape (", count, ")")
         )
-    var logits_address = Int(py=logits.ctypes.data)
+    var logits_pointer = FloatBuffer(unsafe_from_address=Int(py=logits.ctypes.data))
     var values_pointer = FloatBuffer(unsafe_from_address=Int(py=values.ctypes.data))
+    batch.answer_uniform = False
+    batch.answer_logits.clear()
+    batch.answer_values.clear()
+    for index in range(count * num_actions):
+        batch.answer_logits.append(logits_pointer[unsafe_offset=index])
     for index in range(count):
-        search.receive(
-            index, FloatBuffer(unsafe_from_address=logits_address + index * num_actions * 4), values_pointer[unsafe_offset=index]
-        )
+        batch.answer_values.append(values_pointer[unsafe_offset=index])
 
 
 def _key_list(values: PythonObject) raises -> List[UInt64]:
@@ -168,14 +187,26 @@ struct GraphSearchBox[G: Game](Defaultable, Movable, Writable):
     ) raises -> PythonObject:
         """Runs one search of `simulations` playouts; returns the number of evaluation batches."""
         var search = Self._search(py_self)
-        var answering = GraphEvaluator(evaluator, argument, Int(py=seed))
-        search[].start(Int(py=simulations), UInt64(Int(py=seed)))
+        var seed_value = Int(py=seed)
+        var count = Int(py=simulations)
+        var threads = search[].config.threads
         var batches = 0
+        if threads > 1:
+            var evaluators = List[GraphEvaluator]()
+            for thread in range(threads):
+                evaluators.append(GraphEvaluator(evaluator, argument, seed_value + 7919 * thread))
+            with GILReleased(Python()):
+                batches = run_threads(search[], evaluators^, count, UInt64(seed_value))
+            return PythonObject(batches)
+        var answering = GraphEvaluator(evaluator, argument, seed_value)
+        search[].start(count, UInt64(seed_value))
+        var batch = search[].batch()
         with GILReleased(Python()):
             while search[].collect():
                 batches += 1
-                answering.answer_batch(search[])
-                search[].backup()
+                answering.answer(batch[])
+                search[].apply_answers(batch[])
+                search[].backup(batch[])
         return PythonObject(batches)
 
     @staticmethod
@@ -215,6 +246,8 @@ struct GraphSearchBox[G: Game](Defaultable, Movable, Writable):
         result["catch_ups"] = PythonObject(search[].catch_ups)
         result["repetitions"] = PythonObject(search[].repetitions)
         result["transposition_links"] = PythonObject(search[].transposition_links)
+        result["dropped_playouts"] = PythonObject(search[].dropped_playouts)
+        result["full"] = PythonObject(search[].full)
         if search[].root_is_searchable():
             var noisy = Python.list()
             for prior in search[].root_priors:

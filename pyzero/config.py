@@ -82,6 +82,10 @@ class GraphSection(Section):
                                  "false: every node is new (a tree: for tests and for measuring what sharing saves)")
     repetition_value: float = Field(0.0, ge=-1, le=1, description="value of a position repeated within a playout "
                                     "or from the game's history, for the side to move there (0: a draw)")
+    threads: int = Field(1, ge=1, le=256, description="threads walking one graph at once (each evaluates its "
+                         "own batches; in-flight playouts count as virtual losses, search.puct.virtual_loss)")
+    max_nodes: int = Field(1_000_000, ge=2, description="the graph's capacity: at this many nodes a search "
+                           "stops adding playouts")
 
 
 class SearchSection(Section):

@@ -22,10 +22,17 @@ A playout walks down from the root:
 - otherwise it descends.
 Backup walks the playout's path bottom-up: each edge gets its visit, each node is
 recomputed (value_update.mojo). Nothing is accumulated, so the order does not matter.
+
+Playouts live in a `PlayoutBatch` (playout_batch.mojo): the search's own for the
+single-threaded loop (`collect`, answer, `apply_answers`, `backup`), one per thread for
+`run_threads` (threads.mojo), which calls the same `playout`, `apply_answers` and
+`backup` under the search's lock.
+
+Capacity: at `max_nodes` nodes a playout that needs a new node is dropped (its in-flight
+counts are taken back) and the search stops starting playouts (`full`).
 """
 
 from std.math import pow, inf
-from std.sys import size_of
 
 from mojo.game import Game, DRAW
 from mojo.search.puct import PuctConfig, puct_exploration_weight
@@ -34,7 +41,7 @@ from mojo.search.gumbel_formulas import softmax
 from mojo.zobrist import splitmix64_finalize
 from mojo.search.graph.graph import SearchGraph, UNEVALUATED, PENDING, EVALUATED, TERMINAL, NO_NODE
 from mojo.search.graph.value_update import recompute_node, edge_value_sum_in, refresh_all_values
-from mojo.search.graph.repetition import PlayoutKeys
+from mojo.search.graph.playout_batch import PlayoutBatch
 
 # How a playout ended (what its backup does at the bottom of the path).
 comptime END_NEW_LEAF: UInt8 = 0  # requested an evaluation of a new node
@@ -54,6 +61,10 @@ struct GraphConfig(Copyable, Movable):
     var repetition_value: Float32
     """Value of a position repeated within a playout (or from the game's history), for
     the side to move there: 0 scores a repetition as a draw."""
+    var threads: Int
+    """Threads walking the graph at once (`run_threads`)."""
+    var max_nodes: Int
+    """The graph's capacity in nodes: at this size the search stops adding playouts."""
 
 
 def terminal_value_for_side_to_move[G: Game](state: G) -> Float32:
@@ -70,21 +81,13 @@ struct GraphSearch[G: Game](Movable):
     var config: GraphConfig
     var root_state: List[Self.G]  # exactly one: the root position
     var root: Int
-    var keys: PlayoutKeys
+    var history: List[UInt64]  # the game's positions before the root, oldest first
     var rng: SplitMix64
     var num_simulations: Int
     var simulations_started: Int
+    var full: Bool  # the graph reached max_nodes during this search
     var root_priors: List[Float32]  # the root's priors with this search's noise
-    # The current batch: requests (node, position) and every playout's path.
-    var request_nodes: List[Int]
-    var request_states: List[Self.G]
-    var path_nodes: List[Int]  # per playout, its (node, edge) pairs from the root down
-    var path_edges: List[Int]
-    var playout_path_start: List[Int]
-    var playout_end: List[UInt8]
-    var playout_leaf: List[Int]  # the node the playout stopped at (NO_NODE: repetition)
-    var action_buffer: List[Int]
-    var logit_buffer: List[Float32]
+    var batches: List[PlayoutBatch[Self.G]]  # exactly one: the single-threaded loop's batch
     # Lifetime counters.
     var evaluations: Int
     var shared_leaves: Int
@@ -92,6 +95,7 @@ struct GraphSearch[G: Game](Movable):
     var catch_ups: Int
     var repetitions: Int
     var transposition_links: Int  # first traversals of an edge that found an existing node
+    var dropped_playouts: Int  # playouts dropped because the graph was full
 
     def __init__(out self, var root: Self.G, puct: PuctConfig, config: GraphConfig):
         self.graph = SearchGraph()
@@ -100,26 +104,21 @@ struct GraphSearch[G: Game](Movable):
         self.root_state = List[Self.G]()
         self.root_state.append(root^)
         self.root = 0
-        self.keys = PlayoutKeys()
+        self.history = List[UInt64]()
         self.rng = SplitMix64(0)
         self.num_simulations = 0
         self.simulations_started = 0
+        self.full = False
         self.root_priors = List[Float32]()
-        self.request_nodes = List[Int]()
-        self.request_states = List[Self.G]()
-        self.path_nodes = List[Int]()
-        self.path_edges = List[Int]()
-        self.playout_path_start = List[Int]()
-        self.playout_end = List[UInt8]()
-        self.playout_leaf = List[Int]()
-        self.action_buffer = List[Int]()
-        self.logit_buffer = List[Float32]()
+        self.batches = List[PlayoutBatch[Self.G]]()
+        self.batches.append(PlayoutBatch[Self.G](self.history))
         self.evaluations = 0
         self.shared_leaves = 0
         self.terminal_leaves = 0
         self.catch_ups = 0
         self.repetitions = 0
         self.transposition_links = 0
+        self.dropped_playouts = 0
         self._reset_graph()
 
     # ------------------------------------------------------------------ the root
@@ -138,14 +137,16 @@ struct GraphSearch[G: Game](Movable):
         """Starts over from `root` (drops the graph); `history` holds the keys of the
         game's earlier positions, oldest first (for repetitions)."""
         self.root_state[0] = root^
-        self.keys.history = history.copy()
+        self.history = history.copy()
+        self.batch()[].keys.history = history.copy()
         self._reset_graph()
 
     def advance(mut self, action: Int):
         """Plays `action` at the root. The graph is kept whole (everything reachable from
         the new root keeps its statistics); the old root's key joins the history."""
         var edge = self.graph.find_edge(self.root, action)
-        self.keys.history.append(self.root_state[0].hash())
+        self.history.append(self.root_state[0].hash())
+        self.batch()[].keys.history.append(self.root_state[0].hash())
         self.root_state[0].apply(action)
         var child = Int(self.graph.edge_child[edge]) if edge >= 0 else -1
         if child < 0 and self.config.transpositions:
@@ -160,110 +161,119 @@ struct GraphSearch[G: Game](Movable):
     def root_is_searchable(self) -> Bool:
         return self.graph.status[self.root] == EVALUATED and self.graph.edge_count[self.root] > 0
 
+    def batch(self) -> Pointer[PlayoutBatch[Self.G], MutAnyOrigin]:
+        """The single-threaded loop's batch."""
+        return Pointer[PlayoutBatch[Self.G], MutAnyOrigin](unsafe_from_address=Int(self.batches.unsafe_ptr()))
+
     # ------------------------------------------------------------------ the loop
     def start(mut self, num_simulations: Int, seed: UInt64):
         """Prepares a search of `num_simulations` playouts from the current root."""
         self.rng = SplitMix64(seed)
         self.num_simulations = num_simulations
         self.simulations_started = 0
+        self.full = False
         self.root_priors.clear()
-        self._clear_batch()
-
-    def _clear_batch(mut self):
-        self.request_nodes.clear()
-        self.request_states.clear()
-        self.path_nodes.clear()
-        self.path_edges.clear()
-        self.playout_path_start.clear()
-        self.playout_end.clear()
-        self.playout_leaf.clear()
+        self.batch()[].clear()
 
     def num_requests(self) -> Int:
-        return len(self.request_nodes)
+        return self.batch()[].num_requests()
 
     def request_state(self, index: Int) -> Pointer[Self.G, MutAnyOrigin]:
-        """The position of request `index` (valid until the batch is cleared)."""
-        return Pointer[Self.G, MutAnyOrigin](
-            unsafe_from_address=Int(self.request_states.unsafe_ptr()) + index * size_of[Self.G]()
-        )
+        """The position of request `index` of the single-threaded batch."""
+        return self.batch()[].request_state(index)
 
     def collect(mut self) -> Bool:
-        """Gathers up to `leaves_per_batch` playouts' leaves; False when the search is done
-        (as `PuctSearch.collect`: the root's own evaluation comes first)."""
-        self._clear_batch()
-        if self.graph.status[self.root] == UNEVALUATED:
-            self._reach_root()
-            if self.num_requests() > 0:
-                return True
-            self.backup()
+        """Gathers up to `leaves_per_batch` playouts' leaves into `batch()`; False when the
+        search is done (as `PuctSearch.collect`: the root's own evaluation comes first)."""
+        var batch = self.batch()
+        batch[].clear()
+        if self.prepare_root(batch[]):
+            return True
         if not self.root_is_searchable():
             return False
-        self._prepare_root()
-        while self.simulations_started < self.num_simulations:
-            var batch = min(max(self.puct.leaves_per_batch, 1), self.num_simulations - self.simulations_started)
-            for _ in range(batch):
-                self._playout()
-            self.simulations_started += batch
-            if self.num_requests() > 0:
+        while self.simulations_started < self.num_simulations and not self.full:
+            var count = min(max(self.puct.leaves_per_batch, 1), self.num_simulations - self.simulations_started)
+            for _ in range(count):
+                self.playout(batch[])
+            self.simulations_started += count
+            if batch[].num_requests() > 0:
                 return True
-            self.backup()
-        # Parents that the last playouts did not pass through are brought up to date, so
-        # the finished search's values are all fresh (value_update.mojo).
-        refresh_all_values(self.graph, Float64(self.config.repetition_value))
+            self.backup(batch[])
+        self.finish()
         return False
 
-    def _reach_root(mut self):
-        """The root's first visit: an evaluation (or, for a finished game, its result)."""
-        self.playout_path_start.append(len(self.path_nodes))
-        self._reach_new_node(self.root, self.root_state[0].copy())
+    def finish(mut self):
+        """Brings parents that the last playouts did not pass through up to date, so the
+        finished search's values are all fresh (value_update.mojo)."""
+        refresh_all_values(self.graph, Float64(self.config.repetition_value))
 
-    def _prepare_root(mut self):
-        if len(self.root_priors) > 0:
-            return
-        var start = self.graph.edges_start(self.root)
-        var count = Int(self.graph.edge_count[self.root])
-        var fraction = self.puct.dirichlet_fraction
-        var noise = List[Float32](length=count, fill=0)
-        if fraction > 0 and count > 1:
-            noise = dirichlet_sample(self.rng, Float64(self.puct.dirichlet_alpha), count)
-        for index in range(count):
-            self.root_priors.append((1 - fraction) * self.graph.edge_prior[start + index] + fraction * noise[index])
+    def prepare_root(mut self, mut batch: PlayoutBatch[Self.G]) -> Bool:
+        """Requests the root's evaluation if it has none (True: `batch` holds the request;
+        a finished root is recorded at once); once it is evaluated, mixes the root noise
+        into its priors (once per search)."""
+        if self.graph.status[self.root] == UNEVALUATED:
+            batch.playout_path_start.append(len(batch.path_nodes))
+            self._reach_new_node(batch, self.root, self.root_state[0].copy())
+            if batch.num_requests() > 0:
+                return True
+            self.backup(batch)
+        if self.root_is_searchable() and len(self.root_priors) == 0:
+            var start = self.graph.edges_start(self.root)
+            var count = Int(self.graph.edge_count[self.root])
+            var fraction = self.puct.dirichlet_fraction
+            var noise = List[Float32](length=count, fill=0)
+            if fraction > 0 and count > 1:
+                noise = dirichlet_sample(self.rng, Float64(self.puct.dirichlet_alpha), count)
+            for index in range(count):
+                self.root_priors.append((1 - fraction) * self.graph.edge_prior[start + index] + fraction * noise[index])
+        return False
 
-    def _reach_new_node(mut self, node: Int, var state: Self.G):
+    def _reach_new_node(mut self, mut batch: PlayoutBatch[Self.G], node: Int, var state: Self.G):
         """A playout stops at UNEVALUATED `node`: record a finished game, or expand the
-        node and request its evaluation."""
-        self.playout_leaf.append(node)
+        node and request its evaluation (the expansion is this playout's alone: the
+        status leaves UNEVALUATED here, under the search's lock when threads run)."""
+        batch.playout_leaf.append(node)
         if state.is_terminal():
             self.graph.status[node] = TERMINAL
             self.graph.utility[node] = terminal_value_for_side_to_move(state)
-            self.playout_end.append(END_TERMINAL)
+            batch.playout_end.append(END_TERMINAL)
             self.terminal_leaves += 1
             return
-        state.legal_actions(self.action_buffer)
-        self.graph.add_edges(node, self.action_buffer)
+        state.legal_actions(batch.action_buffer)
+        self.graph.add_edges(node, batch.action_buffer)
         self.graph.status[node] = PENDING
-        self.request_nodes.append(node)
-        self.request_states.append(state^)
-        self.playout_end.append(END_NEW_LEAF)
+        batch.request_nodes.append(node)
+        batch.request_states.append(state^)
+        batch.playout_end.append(END_NEW_LEAF)
         self.evaluations += 1
 
-    def _playout(mut self):
+    def _drop_playout(mut self, mut batch: PlayoutBatch[Self.G]):
+        """Takes back the playout being walked (the graph is full): its in-flight counts
+        and its path; it never happened."""
+        var start = batch.playout_path_start.pop()
+        while len(batch.path_nodes) > start:
+            self.graph.edge_in_flight[batch.path_edges.pop()] -= 1
+            _ = batch.path_nodes.pop()
+        self.full = True
+        self.dropped_playouts += 1
+
+    def playout(mut self, mut batch: PlayoutBatch[Self.G]):
         """One playout from the root down to where it stops (see the module docstring)."""
         var state = self.root_state[0].copy()
         var node = self.root
-        self.keys.start_playout(state.hash())
-        self.playout_path_start.append(len(self.path_nodes))
+        batch.keys.start_playout(state.hash())
+        batch.playout_path_start.append(len(batch.path_nodes))
         while True:
             var edge = self.select_edge(node)
             var in_flight_before = Int(self.graph.edge_in_flight[edge])
             self.graph.edge_in_flight[edge] += 1
-            self.path_nodes.append(node)
-            self.path_edges.append(edge)
+            batch.path_nodes.append(node)
+            batch.path_edges.append(edge)
             state.apply(Int(self.graph.edge_action[edge]))
             var key = state.hash()
-            if self.keys.seen(key):
-                self.playout_leaf.append(Int(NO_NODE))
-                self.playout_end.append(END_REPETITION)
+            if batch.keys.seen(key):
+                batch.playout_leaf.append(Int(NO_NODE))
+                batch.playout_end.append(END_REPETITION)
                 self.repetitions += 1
                 return
             var child = Int(self.graph.edge_child[edge])
@@ -272,29 +282,32 @@ struct GraphSearch[G: Game](Movable):
                 if child >= 0:
                     self.transposition_links += 1
                 else:
+                    if self.graph.num_nodes() >= self.config.max_nodes:
+                        self._drop_playout(batch)
+                        return
                     child = self.graph.add_node(self._node_key(state))
                 self.graph.link(edge, child)
             var status = self.graph.status[child]
             if status == UNEVALUATED:
-                self._reach_new_node(child, state^)
+                self._reach_new_node(batch, child, state^)
                 return
             var through_child = Int(self.graph.edge_visits[edge]) - Int(self.graph.edge_repetition_visits[edge])
             if through_child + in_flight_before < Int(self.graph.visits[child]):
-                self.playout_leaf.append(child)
-                self.playout_end.append(END_CATCH_UP)
+                batch.playout_leaf.append(child)
+                batch.playout_end.append(END_CATCH_UP)
                 self.catch_ups += 1
                 return
             if status == PENDING:
-                self.playout_leaf.append(child)
-                self.playout_end.append(END_SHARED_LEAF)
+                batch.playout_leaf.append(child)
+                batch.playout_end.append(END_SHARED_LEAF)
                 self.shared_leaves += 1
                 return
             if status == TERMINAL:
-                self.playout_leaf.append(child)
-                self.playout_end.append(END_TERMINAL)
+                batch.playout_leaf.append(child)
+                batch.playout_end.append(END_TERMINAL)
                 self.terminal_leaves += 1
                 return
-            self.keys.enter(key)
+            batch.keys.enter(key)
             node = child
 
     def edge_value_from_parent(self, edge: Int, virtual_losses: Int) -> Float32:
@@ -332,56 +345,56 @@ struct GraphSearch[G: Game](Movable):
         return best
 
     # ------------------------------------------------------------------ evaluations
-    def receive(mut self, index: Int, logits: Pointer[Float32, MutAnyOrigin], value: Float32):
-        """Stores the evaluation of request `index`: `logits` over the whole action space
-        (read at the node's legal actions only) and `value` for the side to move there."""
-        var node = self.request_nodes[index]
-        var start = self.graph.edges_start(node)
-        var end = self.graph.edges_end(node)
-        self.logit_buffer.clear()
-        for edge in range(start, end):
-            self.logit_buffer.append(logits[unsafe_offset = Int(self.graph.edge_action[edge])])
-        var priors = softmax(self.logit_buffer)
-        for edge in range(start, end):
-            self.graph.edge_prior[edge] = priors[edge - start]
-        self._evaluated(node, value)
+    def apply_answers(mut self, mut batch: PlayoutBatch[Self.G]):
+        """Copies the batch's answers into the graph: priors (the softmax of the logits at
+        the node's legal actions, or equal priors) and U; the nodes become EVALUATED."""
+        var num_actions = self.root_state[0].num_actions()
+        for index in range(batch.num_requests()):
+            var node = batch.request_nodes[index]
+            var start = self.graph.edges_start(node)
+            var end = self.graph.edges_end(node)
+            if batch.answer_uniform:
+                for edge in range(start, end):
+                    self.graph.edge_prior[edge] = 1.0 / Float32(end - start)
+            else:
+                batch.logit_buffer.clear()
+                var row = index * num_actions
+                for edge in range(start, end):
+                    batch.logit_buffer.append(batch.answer_logits[row + Int(self.graph.edge_action[edge])])
+                var priors = softmax(batch.logit_buffer)
+                for edge in range(start, end):
+                    self.graph.edge_prior[edge] = priors[edge - start]
+            self.graph.utility[node] = batch.answer_values[index]
+            self.graph.status[node] = EVALUATED
 
-    def receive_uniform(mut self, index: Int, value: Float32):
-        """`receive` with equal logits for every legal action."""
-        var node = self.request_nodes[index]
-        var count = Int(self.graph.edge_count[node])
-        for edge in range(self.graph.edges_start(node), self.graph.edges_end(node)):
-            self.graph.edge_prior[edge] = 1.0 / Float32(count)
-        self._evaluated(node, value)
+    def backup(mut self, mut batch: PlayoutBatch[Self.G]):
+        """Completes every playout of the batch (its answers must be applied) and clears it.
 
-    def _evaluated(mut self, node: Int, value: Float32):
-        self.graph.utility[node] = value
-        self.graph.status[node] = EVALUATED
-
-    def backup(mut self):
-        """Completes every playout of the batch (its evaluations must all be in)."""
+        A playout that stopped at a node another thread is still evaluating (shared leaf,
+        status still PENDING) leaves that node alone: its evaluating thread gives it N = 1
+        when its answer is in."""
         var repetition_value = Float64(self.config.repetition_value)
-        for playout in range(len(self.playout_end)):
-            var leaf = self.playout_leaf[playout]
-            var end = self.playout_end[playout]
+        for playout in range(batch.num_playouts()):
+            var leaf = batch.playout_leaf[playout]
+            var end = batch.playout_end[playout]
             if end == END_TERMINAL:
                 self.graph.visits[leaf] += 1
                 self.graph.value[leaf] = Float64(self.graph.utility[leaf])
             elif end == END_NEW_LEAF or end == END_SHARED_LEAF:
-                if self.graph.visits[leaf] == 0:  # its first playout to finish: N = 1, Q = U
-                    recompute_node(self.graph, leaf, repetition_value)
-            var path_start = self.playout_path_start[playout]
-            var path_end = self.playout_path_start[playout + 1] if playout + 1 < len(self.playout_end) else len(self.path_nodes)
-            var step = path_end - 1
+                if self.graph.visits[leaf] == 0 and self.graph.status[leaf] == EVALUATED:
+                    recompute_node(self.graph, leaf, repetition_value)  # its first visit: N = 1, Q = U
+            var path_start = batch.playout_path_start[playout]
+            var step = batch.path_end(playout) - 1
+            var last = step
             while step >= path_start:
-                var edge = self.path_edges[step]
+                var edge = batch.path_edges[step]
                 self.graph.edge_visits[edge] += 1
                 self.graph.edge_in_flight[edge] -= 1
-                if end == END_REPETITION and step == path_end - 1:
+                if end == END_REPETITION and step == last:
                     self.graph.edge_repetition_visits[edge] += 1
-                recompute_node(self.graph, self.path_nodes[step], repetition_value)
+                recompute_node(self.graph, batch.path_nodes[step], repetition_value)
                 step -= 1
-        self._clear_batch()
+        batch.clear()
 
     # ------------------------------------------------------------------ results
     def visit_policy(self, temperature: Float32) -> List[Float32]:

@@ -1,0 +1,90 @@
+"""One batch of playouts: their paths, the leaves they request, and the answers.
+
+Each thread of a search owns one `PlayoutBatch` (the single-threaded search owns one
+too). Playouts append their (node, edge) path and how they ended; a playout that reaches
+a new position appends a request. An evaluator answers every request into the batch's
+own buffers (`answer_values`, and `answer_logits` unless `answer_uniform`), touching
+nothing shared, so it runs outside the search's lock; the search then copies the answers
+into the graph and backs the playouts up.
+"""
+
+from std.sys import size_of
+
+from mojo.game import Game
+from mojo.search.graph.repetition import PlayoutKeys
+
+
+struct PlayoutBatch[G: Game](Movable):
+    var request_nodes: List[Int]
+    var request_states: List[Self.G]
+    var path_nodes: List[Int]  # per playout, its (node, edge) pairs from the root down
+    var path_edges: List[Int]
+    var playout_path_start: List[Int]
+    var playout_end: List[UInt8]
+    var playout_leaf: List[Int]  # the node the playout stopped at (NO_NODE: repetition)
+    var keys: PlayoutKeys  # the game's history and the current playout's path
+    var action_buffer: List[Int]
+    var logit_buffer: List[Float32]
+    var answer_values: List[Float32]  # per request, for the side to move there
+    var answer_logits: List[Float32]  # per request, num_actions logits (row-major)
+    var answer_uniform: Bool  # equal priors over the legal actions (answer_logits unused)
+
+    def __init__(out self, history: List[UInt64]):
+        self.request_nodes = List[Int]()
+        self.request_states = List[Self.G]()
+        self.path_nodes = List[Int]()
+        self.path_edges = List[Int]()
+        self.playout_path_start = List[Int]()
+        self.playout_end = List[UInt8]()
+        self.playout_leaf = List[Int]()
+        self.keys = PlayoutKeys()
+        self.keys.history = history.copy()
+        self.action_buffer = List[Int]()
+        self.logit_buffer = List[Float32]()
+        self.answer_values = List[Float32]()
+        self.answer_logits = List[Float32]()
+        self.answer_uniform = True
+
+    def clear(mut self):
+        self.request_nodes.clear()
+        self.request_states.clear()
+        self.path_nodes.clear()
+        self.path_edges.clear()
+        self.playout_path_start.clear()
+        self.playout_end.clear()
+        self.playout_leaf.clear()
+        self.answer_values.clear()
+        self.answer_logits.clear()
+        self.answer_uniform = True
+
+    def num_requests(self) -> Int:
+        return len(self.request_nodes)
+
+    def num_playouts(self) -> Int:
+        return len(self.playout_end)
+
+    def request_state(self, index: Int) -> Pointer[Self.G, MutAnyOrigin]:
+        """The position of request `index` (valid until the batch is cleared)."""
+        return Pointer[Self.G, MutAnyOrigin](
+            unsafe_from_address=Int(self.request_states.unsafe_ptr()) + index * size_of[Self.G]()
+        )
+
+    def path_end(self, playout: Int) -> Int:
+        """One past the last path step of `playout`."""
+        if playout + 1 < len(self.playout_end):
+            return self.playout_path_start[playout + 1]
+        return len(self.path_nodes)
+
+    def answer_all_uniform(mut self, values: List[Float32]):
+        """Answers: equal priors, these values (one per request)."""
+        self.answer_uniform = True
+        self.answer_values = values.copy()
+
+
+trait GraphLeafEvaluator(Movable, Deinitable):
+    """Answers a batch's requests into the batch (never touching the graph)."""
+
+    def answer[G: Game](mut self, mut batch: PlayoutBatch[G]) raises:
+        """Fills `batch.answer_values` (and `answer_logits` over the whole action space,
+        or sets `answer_uniform`) for each of `batch.num_requests()` requests."""
+        ...
