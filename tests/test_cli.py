@@ -30,6 +30,7 @@ def test_version():
 
 @pytest.mark.parametrize(
     "command", [[], ["build"], ["perft"], ["bench"], ["bench", "perft"], ["bench", "search"], ["bench", "selfplay"],
+                ["bench", "graph"],
                 ["play"], ["train"], ["replay"]]
 )
 def test_every_command_has_help(command):

@@ -10,7 +10,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from pyzero.config import GraphSection, RunConfig
+from pyzero.cli.common import parse_overrides
+from pyzero.config import GraphSection, RunConfig, validate_config
 from pyzero.engine_build import load_engine
 from pyzero.games import make
 from pyzero.search import GraphOptions, GraphSearcher, PuctOptions, PuctSearcher
@@ -176,6 +177,9 @@ def test_graph_options_are_defined_once_and_reach_the_engine_whole():
     assert engine == values
     config = RunConfig.model_validate({"game": {"name": "connect4"}, "search": {"graph": values}})
     assert config.search.graph == GraphOptions(**values)
+    # ... and from the command line's --set.
+    overrides = parse_overrides(tuple(f"search.graph.{key}={str(value).lower()}" for key, value in values.items()))
+    assert validate_config({"game": {"name": "connect4"}}, overrides).search.graph == GraphOptions(**values)
     with pytest.raises(Exception, match="fields"):
         load_engine().graph_config_round_trip({"transpositions": True})
 
@@ -318,3 +322,18 @@ def test_many_threads_and_a_tiny_graph_never_break_it(game_name, options, moves)
         assert result.root_visits == 1 + result.visits.sum() < 3001
         searcher.run(50, ("rollout", 1), seed=seed)  # a full graph still answers a search
         check_graph_invariants(searcher.graph_arrays())
+
+
+def test_the_graph_benchmark_reports_threads_and_transpositions():
+    from pyzero.bench import GraphWorkload, run_graph_benchmark
+
+    report = run_graph_benchmark((GraphWorkload("connect4", {}, opening_plies=4),), thread_counts=(1, 2),
+                                 simulations=200, uniform_simulations=300, transposition_simulations=(300,))
+    assert [(r["evaluator"], r["threads"], r["simulations"]) for r in report["throughput"]] == [
+        ("uniform", 1, 300), ("uniform", 2, 300), ("rollout x4", 1, 200), ("rollout x4", 2, 200)]
+    assert all(r["simulations_per_second"] > 0 for r in report["throughput"])
+    for row in report["transpositions"]:
+        # A tree reaches a new position at every simulation that does not end a game; the
+        # graph finds some of them already there.
+        assert row["evaluations_graph"] + row["transposition_links"] >= row["evaluations_tree"] * 0.5
+        assert 0 < row["found_in_graph_percent"] < 100
