@@ -337,3 +337,32 @@ def test_the_graph_benchmark_reports_threads_and_transpositions():
         # graph finds some of them already there.
         assert row["evaluations_graph"] + row["transposition_links"] >= row["evaluations_tree"] * 0.5
         assert 0 < row["found_in_graph_percent"] < 100
+
+
+def test_a_large_graph_keeps_finding_its_positions_after_the_table_grows():
+    """Thousands of nodes (the key table doubles several times): still one node per key,
+    and transpositions are still found."""
+    searcher = GraphSearcher(make("connect4").new(), PuctOptions(dirichlet_fraction=0, leaves_per_batch=4))
+    result = searcher.run(5000, "uniform", seed=0)
+    arrays = searcher.graph_arrays()
+    assert len(arrays["key"]) > 2000
+    check_graph_invariants(arrays)
+    assert result.extras["transposition_links"] > 100
+
+
+def test_advance_keeps_the_graph_and_remembers_the_position_it_leaves():
+    game = make("tak", size=3)
+    start = game.from_position(SHUFFLE_START)
+    evaluator = ShuffleEvaluator(game, start)
+    options = PuctOptions(dirichlet_fraction=0, leaves_per_batch=1, temperature=0)
+    searcher = GraphSearcher(start, options)
+    first = searcher.run(200, evaluator, seed=0)
+    child_visits = first.visits[first.actions.tolist().index(start.move_to_action(SHUFFLE[0]))]
+    searcher.advance(SHUFFLE[0])
+    kept = searcher.run(0, evaluator, seed=0)
+    assert kept.root_visits == child_visits  # the played move's node, statistics and all
+    # The start position is now history: three plies on, the shuffle repeats it.
+    after = searcher.run(200, evaluator, seed=0)
+    assert after.root_visits == child_visits + 200
+    assert after.root_value == pytest.approx(0.0, abs=0.05)
+    check_graph_invariants(searcher.graph_arrays())
