@@ -204,7 +204,11 @@ struct GraphSearchBox[G: Game](Defaultable, Movable, Writable):
         with GILReleased(Python()):
             while search[].collect():
                 batches += 1
-                answering.answer(batch[])
+                try:
+                    answering.answer(batch[])
+                except error:
+                    search[].abandon(batch[])  # the graph stays consistent for the next search
+                    raise error^
                 search[].apply_answers(batch[])
                 search[].backup(batch[])
         return PythonObject(batches)
@@ -247,6 +251,7 @@ struct GraphSearchBox[G: Game](Defaultable, Movable, Writable):
         result["repetitions"] = PythonObject(search[].repetitions)
         result["transposition_links"] = PythonObject(search[].transposition_links)
         result["dropped_playouts"] = PythonObject(search[].dropped_playouts)
+        result["collisions"] = PythonObject(search[].collisions)
         result["full"] = PythonObject(search[].full)
         if search[].root_is_searchable():
             var noisy = Python.list()

@@ -277,7 +277,8 @@ class GraphSearcher(_Searcher):
         batches = self._raw.run(simulations, seed, kind, argument)
         result = self._result(batches)
         raw = self._raw.result()
-        for key in ("edges", "catch_ups", "repetitions", "transposition_links", "dropped_playouts", "full"):
+        for key in ("edges", "catch_ups", "repetitions", "transposition_links", "dropped_playouts", "full",
+                    "collisions"):
             result.extras[key] = np.array(raw[key], dtype=np.int64)
         result.extras["principal_variation"] = np.array(raw.get("principal_variation", []), dtype=np.int64)
         return result

@@ -366,3 +366,26 @@ def test_advance_keeps_the_graph_and_remembers_the_position_it_leaves():
     assert after.root_visits == child_visits + 200
     assert after.root_value == pytest.approx(0.0, abs=0.05)
     check_graph_invariants(searcher.graph_arrays())
+
+
+@pytest.mark.parametrize("threads", [1, 4])
+def test_a_failing_evaluator_leaves_a_consistent_graph(threads):
+    calls = []
+
+    def failing(planes, legal):
+        calls.append(len(planes))
+        if len(calls) == 6:
+            raise RuntimeError("the network went away")
+        return fixed_random_evaluator(planes, legal)
+
+    searcher = GraphSearcher(make("connect4").new(), PuctOptions(dirichlet_fraction=0, leaves_per_batch=4),
+                             GraphOptions(threads=threads))
+    with pytest.raises(Exception, match="the network went away"):
+        searcher.run(400, failing, seed=0)
+    arrays = searcher.graph_arrays()
+    assert not arrays["edge_in_flight"].any()
+    # What was requested and never answered is unevaluated again, with no invented value.
+    assert not ((arrays["status"] == 1).any())
+    result = searcher.run(200, fixed_random_evaluator, seed=1)
+    check_graph_invariants(searcher.graph_arrays())
+    assert result.root_visits >= 201

@@ -28,8 +28,11 @@ struct PlayoutBatch[G: Game](Movable):
     var answer_values: List[Float32]  # per request, for the side to move there
     var answer_logits: List[Float32]  # per request, num_actions logits (row-major)
     var answer_uniform: Bool  # equal priors over the legal actions (answer_logits unused)
+    var take_back_collisions: Bool
+    """A thread's batch: a playout that reaches a node another thread is evaluating is
+    taken back instead of completed (it would add a visit that knows nothing yet)."""
 
-    def __init__(out self, history: List[UInt64]):
+    def __init__(out self, history: List[UInt64], take_back_collisions: Bool = False):
         self.request_nodes = List[Int]()
         self.request_states = List[Self.G]()
         self.path_nodes = List[Int]()
@@ -44,6 +47,7 @@ struct PlayoutBatch[G: Game](Movable):
         self.answer_values = List[Float32]()
         self.answer_logits = List[Float32]()
         self.answer_uniform = True
+        self.take_back_collisions = take_back_collisions
 
     def clear(mut self):
         self.request_nodes.clear()
@@ -59,6 +63,13 @@ struct PlayoutBatch[G: Game](Movable):
 
     def num_requests(self) -> Int:
         return len(self.request_nodes)
+
+    def requested(self, node: Int) -> Bool:
+        """Whether this batch requested the evaluation of `node`."""
+        for index in range(len(self.request_nodes)):
+            if self.request_nodes[index] == node:
+                return True
+        return False
 
     def num_playouts(self) -> Int:
         return len(self.playout_end)

@@ -86,6 +86,7 @@ struct GraphSearch[G: Game](Movable):
     var num_simulations: Int
     var simulations_started: Int
     var full: Bool  # the graph reached max_nodes during this search
+    var stopping: Bool  # a thread's evaluation failed: no new playouts (threads.mojo)
     var root_priors: List[Float32]  # the root's priors with this search's noise
     var batches: List[PlayoutBatch[Self.G]]  # exactly one: the single-threaded loop's batch
     # Lifetime counters.
@@ -96,6 +97,7 @@ struct GraphSearch[G: Game](Movable):
     var repetitions: Int
     var transposition_links: Int  # first traversals of an edge that found an existing node
     var dropped_playouts: Int  # playouts dropped because the graph was full
+    var collisions: Int  # thread playouts taken back at a node another thread was evaluating
 
     def __init__(out self, var root: Self.G, puct: PuctConfig, config: GraphConfig):
         self.graph = SearchGraph()
@@ -109,6 +111,7 @@ struct GraphSearch[G: Game](Movable):
         self.num_simulations = 0
         self.simulations_started = 0
         self.full = False
+        self.stopping = False
         self.root_priors = List[Float32]()
         self.batches = List[PlayoutBatch[Self.G]]()
         self.batches.append(PlayoutBatch[Self.G](self.history))
@@ -119,6 +122,7 @@ struct GraphSearch[G: Game](Movable):
         self.repetitions = 0
         self.transposition_links = 0
         self.dropped_playouts = 0
+        self.collisions = 0
         self._reset_graph()
 
     # ------------------------------------------------------------------ the root
@@ -172,6 +176,7 @@ struct GraphSearch[G: Game](Movable):
         self.num_simulations = num_simulations
         self.simulations_started = 0
         self.full = False
+        self.stopping = False
         self.root_priors.clear()
         self.batch()[].clear()
 
@@ -194,7 +199,7 @@ struct GraphSearch[G: Game](Movable):
         while self.simulations_started < self.num_simulations and not self.full:
             var count = min(max(self.puct.leaves_per_batch, 1), self.num_simulations - self.simulations_started)
             for _ in range(count):
-                self.playout(batch[])
+                _ = self.playout(batch[])
             self.simulations_started += count
             if batch[].num_requests() > 0:
                 return True
@@ -247,18 +252,33 @@ struct GraphSearch[G: Game](Movable):
         batch.playout_end.append(END_NEW_LEAF)
         self.evaluations += 1
 
-    def _drop_playout(mut self, mut batch: PlayoutBatch[Self.G]):
-        """Takes back the playout being walked (the graph is full): its in-flight counts
-        and its path; it never happened."""
+    def _take_back_playout(mut self, mut batch: PlayoutBatch[Self.G]):
+        """Takes back the playout being walked: its in-flight counts and its path; it
+        never happened."""
         var start = batch.playout_path_start.pop()
         while len(batch.path_nodes) > start:
             self.graph.edge_in_flight[batch.path_edges.pop()] -= 1
             _ = batch.path_nodes.pop()
-        self.full = True
-        self.dropped_playouts += 1
 
-    def playout(mut self, mut batch: PlayoutBatch[Self.G]):
-        """One playout from the root down to where it stops (see the module docstring)."""
+    def abandon(mut self, mut batch: PlayoutBatch[Self.G]):
+        """Takes a whole batch back when its evaluation failed: the in-flight counts of its
+        playouts, and the expansion of each node it requested (the node is UNEVALUATED
+        again and is expanded anew by the next playout to reach it; the edges it had stay
+        unused in the edge buffers). No value is invented for what was not evaluated."""
+        for step in range(len(batch.path_edges)):
+            self.graph.edge_in_flight[batch.path_edges[step]] -= 1
+        for index in range(batch.num_requests()):
+            var node = batch.request_nodes[index]
+            self.graph.status[node] = UNEVALUATED
+            self.graph.first_edge[node] = NO_NODE
+            self.graph.edge_count[node] = 0
+            self.evaluations -= 1
+        batch.clear()
+
+    def playout(mut self, mut batch: PlayoutBatch[Self.G]) -> Bool:
+        """One playout from the root down to where it stops (see the module docstring).
+        False when it was taken back (the graph is full, or a collision in a thread's
+        batch): it does not count as a simulation."""
         var state = self.root_state[0].copy()
         var node = self.root
         batch.keys.start_playout(state.hash())
@@ -275,7 +295,7 @@ struct GraphSearch[G: Game](Movable):
                 batch.playout_leaf.append(Int(NO_NODE))
                 batch.playout_end.append(END_REPETITION)
                 self.repetitions += 1
-                return
+                return True
             var child = Int(self.graph.edge_child[edge])
             if child == Int(NO_NODE):
                 child = self.graph.find_node(key) if self.config.transpositions else -1
@@ -283,30 +303,36 @@ struct GraphSearch[G: Game](Movable):
                     self.transposition_links += 1
                 else:
                     if self.graph.num_nodes() >= self.config.max_nodes:
-                        self._drop_playout(batch)
-                        return
+                        self._take_back_playout(batch)
+                        self.full = True
+                        self.dropped_playouts += 1
+                        return False
                     child = self.graph.add_node(self._node_key(state))
                 self.graph.link(edge, child)
             var status = self.graph.status[child]
             if status == UNEVALUATED:
                 self._reach_new_node(batch, child, state^)
-                return
+                return True
             var through_child = Int(self.graph.edge_visits[edge]) - Int(self.graph.edge_repetition_visits[edge])
             if through_child + in_flight_before < Int(self.graph.visits[child]):
                 batch.playout_leaf.append(child)
                 batch.playout_end.append(END_CATCH_UP)
                 self.catch_ups += 1
-                return
+                return True
             if status == PENDING:
+                if batch.take_back_collisions and not batch.requested(child):
+                    self._take_back_playout(batch)
+                    self.collisions += 1
+                    return False
                 batch.playout_leaf.append(child)
                 batch.playout_end.append(END_SHARED_LEAF)
                 self.shared_leaves += 1
-                return
+                return True
             if status == TERMINAL:
                 batch.playout_leaf.append(child)
                 batch.playout_end.append(END_TERMINAL)
                 self.terminal_leaves += 1
-                return
+                return True
             batch.keys.enter(key)
             node = child
 

@@ -10,6 +10,11 @@ count as visits that lost `virtual_loss` in selection (PuctSearch's rule), so th
 spread over the graph; every in-flight count is taken back at backup, and after the last
 thread is joined the graph is refreshed (value_update.refresh_all_values).
 
+A playout that reaches a node another thread is evaluating (a collision) is taken back
+and not counted: completing it would add a visit that knows nothing yet, and when an
+evaluation is slow (a busy machine) the other threads would spend the whole budget on
+such visits. A thread whose every playout collided yields and tries again.
+
 A finer-grained scheme (atomic counters on edges, a lock per node expansion) is the next
 step if the lock shows in profiles; the behaviour tested here would not change.
 """
@@ -58,7 +63,7 @@ struct GraphWorker[G: Game, E: GraphLeafEvaluator](Movable):
     def __init__(out self, search_address: Int, lock_address: Int, history: List[UInt64], var evaluator: Self.E):
         self.search_address = search_address
         self.lock_address = lock_address
-        self.batch = PlayoutBatch[Self.G](history)
+        self.batch = PlayoutBatch[Self.G](history, take_back_collisions=True)
         self.evaluator = evaluator^
         self.batches = 0
         self.failed = False
@@ -73,13 +78,19 @@ def work_on_search[G: Game, E: GraphLeafEvaluator](mut worker: GraphWorker[G, E]
     var lock = Pointer[SpinLock, MutAnyOrigin](unsafe_from_address=worker.lock_address)
     while True:
         lock[].acquire()
-        if search[].simulations_started >= search[].num_simulations or search[].full:
+        if search[].simulations_started >= search[].num_simulations or search[].full or search[].stopping:
             lock[].release()
             return
         var count = min(max(search[].puct.leaves_per_batch, 1), search[].num_simulations - search[].simulations_started)
-        search[].simulations_started += count
+        var walked = 0
         for _ in range(count):
-            search[].playout(worker.batch)
+            if search[].playout(worker.batch):
+                walked += 1
+        search[].simulations_started += walked
+        if walked == 0:  # every playout collided: let the evaluating threads finish
+            lock[].release()
+            _ = external_call["sched_yield", c_int]()
+            continue
         if worker.batch.num_requests() == 0:
             search[].backup(worker.batch)
             lock[].release()
@@ -89,12 +100,10 @@ def work_on_search[G: Game, E: GraphLeafEvaluator](mut worker: GraphWorker[G, E]
         try:
             worker.evaluator.answer(worker.batch)
         except error:
-            # Answer anyway so the playouts complete and no in-flight count is left.
-            worker.batch.answer_all_uniform(List[Float32](length=worker.batch.num_requests(), fill=0))
+            # Take the batch back (no in-flight count is left) and stop the other threads.
             lock[].acquire()
-            search[].apply_answers(worker.batch)
-            search[].backup(worker.batch)
-            search[].full = True  # stops the other threads too
+            search[].abandon(worker.batch)
+            search[].stopping = True
             lock[].release()
             raise error^
         lock[].acquire()
@@ -123,7 +132,11 @@ def run_threads[G: Game, E: GraphLeafEvaluator](
     var batches = 0
     var root_batch = search.batch()
     if search.prepare_root(root_batch[]):
-        evaluators[0].answer(root_batch[])
+        try:
+            evaluators[0].answer(root_batch[])
+        except error:
+            search.abandon(root_batch[])
+            raise error^
         search.apply_answers(root_batch[])
         search.backup(root_batch[])
         _ = search.prepare_root(root_batch[])
@@ -145,7 +158,7 @@ def run_threads[G: Game, E: GraphLeafEvaluator](
         )
         if create_status != 0:
             lock.acquire()
-            search.full = True  # the threads already running stop at their next batch
+            search.stopping = True  # the threads already running stop at their next batch
             lock.release()
             break
         started += 1
