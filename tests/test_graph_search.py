@@ -389,3 +389,66 @@ def test_a_failing_evaluator_leaves_a_consistent_graph(threads):
     result = searcher.run(200, fixed_random_evaluator, seed=1)
     check_graph_invariants(searcher.graph_arrays())
     assert result.root_visits >= 201
+
+
+def _reachable(arrays, root):
+    seen, frontier = {root}, [root]
+    while frontier:
+        node = frontier.pop()
+        start, count = arrays["first_edge"][node], arrays["edge_count"][node]
+        for child in arrays["edge_child"][start:start + count] if start >= 0 else []:
+            if child >= 0 and child not in seen:
+                seen.add(child)
+                frontier.append(child)
+    return seen
+
+
+@pytest.mark.parametrize("transpositions", [True, False])
+def test_advance_frees_what_the_new_root_cannot_reach_and_keeps_the_rest_as_it_was(transpositions):
+    state = make("connect4").play_moves("4 4")
+    searcher = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, leaves_per_batch=4),
+                             GraphOptions(transpositions=transpositions))
+    result = searcher.run(1500, broad_evaluator, seed=0)
+    before = searcher.graph_arrays()
+    played = int(result.actions[np.argmax(result.visits)])
+    root_edge = before["first_edge"][before["root"]] + result.actions.tolist().index(played)
+    new_root = before["edge_child"][root_edge]
+    kept = _reachable(before, new_root)
+    searcher.advance(played)
+    after = searcher.graph_arrays()
+    assert len(after["key"]) == len(kept) < len(before["key"])
+    assert after["key"][after["root"]] == before["key"][new_root]
+    # Every kept node (found by its key) and its edges are unchanged.
+    index_before = {int(before["key"][node]): node for node in kept}
+    for node in range(len(after["key"])):
+        old = index_before[int(after["key"][node])]
+        for field in ("status", "utility", "value", "visits", "edge_count"):
+            assert after[field][node] == before[field][old], field
+        a, b = after["first_edge"][node], before["first_edge"][old]
+        for offset in range(after["edge_count"][node]):
+            for field in ("edge_action", "edge_prior", "edge_visits", "edge_repetition_visits"):
+                assert after[field][a + offset] == before[field][b + offset], field
+            child_after, child_before = after["edge_child"][a + offset], before["edge_child"][b + offset]
+            assert (child_after == -1) == (child_before == -1)
+            if child_after >= 0:
+                assert after["key"][child_after] == before["key"][child_before]
+    check_graph_invariants(after)
+    searcher.run(300, broad_evaluator, seed=1)  # the rebuilt key table still finds positions
+    check_graph_invariants(searcher.graph_arrays())
+
+
+def test_a_long_game_runs_in_bounded_memory():
+    state = make("connect4").new()
+    searcher = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, leaves_per_batch=4, temperature=0))
+    sizes = []
+    for _ in range(16):
+        result = searcher.run(300, broad_evaluator, seed=0)
+        sizes.append(result.tree_size)
+        searcher.advance(result.chosen_action)
+        state.apply_action(result.chosen_action)
+        if state.is_terminal():
+            break
+    # Kept whole, the graph would hold every node of every search (about 300 a move);
+    # swept at each move it holds the played line's share plus one search.
+    assert len(sizes) >= 10
+    assert max(sizes) < 3 * 301 < sum(sizes) / 2

@@ -142,3 +142,53 @@ struct SearchGraph(Movable):
             if Int(self.edge_action[edge]) == action:
                 return edge
         return -1
+
+    def keep_reachable(mut self, root: Int, mut spare: SearchGraph) -> Int:
+        """Keeps only what is reachable from `root` (mark and sweep, by copying): returns
+        `root`'s new index. Nodes are copied breadth-first into `spare` (whose capacity is
+        reused) with their edges contiguous and their statistics unchanged; the key table
+        is rebuilt; then the two graphs swap roles. A kept node's children are all kept,
+        so every kept value is still its recomputation. Call between searches only."""
+        spare.clear()
+        var new_of_old = List[Int32](length=self.num_nodes(), fill=NO_NODE)
+        var order = List[Int]()
+        order.append(root)
+        new_of_old[root] = 0
+        var cursor = 0
+        while cursor < len(order):
+            var old = order[cursor]
+            cursor += 1
+            if self.first_edge[old] == NO_NODE:
+                continue
+            for edge in range(self.edges_start(old), self.edges_end(old)):
+                var child = Int(self.edge_child[edge])
+                if child != Int(NO_NODE) and new_of_old[child] == NO_NODE:
+                    new_of_old[child] = Int32(len(order))
+                    order.append(child)
+        for old in order:
+            var node = spare.add_node(self.key[old])
+            spare.status[node] = self.status[old]
+            spare.utility[node] = self.utility[old]
+            spare.value[node] = self.value[old]
+            spare.visits[node] = self.visits[old]
+        for kept in range(len(order)):
+            var old = order[kept]
+            if self.first_edge[old] == NO_NODE:
+                continue
+            var start = spare.num_edges()
+            spare.first_edge[kept] = Int32(start)
+            spare.edge_count[kept] = self.edge_count[old]
+            for edge in range(self.edges_start(old), self.edges_end(old)):
+                var child = Int(self.edge_child[edge])
+                spare.edge_action.append(self.edge_action[edge])
+                spare.edge_prior.append(self.edge_prior[edge])
+                spare.edge_visits.append(self.edge_visits[edge])
+                spare.edge_in_flight.append(0)
+                spare.edge_repetition_visits.append(self.edge_repetition_visits[edge])
+                if child == Int(NO_NODE):
+                    spare.edge_child.append(NO_NODE)
+                else:
+                    spare.edge_child.append(new_of_old[child])
+                    spare.incoming_edges[Int(new_of_old[child])] += 1
+        swap(self, spare)
+        return 0

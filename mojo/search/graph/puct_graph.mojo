@@ -77,10 +77,12 @@ def terminal_value_for_side_to_move[G: Game](state: G) -> Float32:
 
 struct GraphSearch[G: Game](Movable):
     var graph: SearchGraph
+    var spare_graph: SearchGraph  # the other buffer for mark-and-sweep at `advance`
     var puct: PuctConfig
     var config: GraphConfig
     var root_state: List[Self.G]  # exactly one: the root position
     var root: Int
+    var salt: UInt64  # with transpositions off: the last salt given to a node's key
     var history: List[UInt64]  # the game's positions before the root, oldest first
     var rng: SplitMix64
     var num_simulations: Int
@@ -101,11 +103,13 @@ struct GraphSearch[G: Game](Movable):
 
     def __init__(out self, var root: Self.G, puct: PuctConfig, config: GraphConfig):
         self.graph = SearchGraph()
+        self.spare_graph = SearchGraph()
         self.puct = puct.copy()
         self.config = config.copy()
         self.root_state = List[Self.G]()
         self.root_state.append(root^)
         self.root = 0
+        self.salt = 0
         self.history = List[UInt64]()
         self.rng = SplitMix64(0)
         self.num_simulations = 0
@@ -126,16 +130,18 @@ struct GraphSearch[G: Game](Movable):
         self._reset_graph()
 
     # ------------------------------------------------------------------ the root
-    def _node_key(self, state: Self.G) -> UInt64:
-        """The key a new node for `state` is stored under: the position's hash, or, with
-        transpositions off, the hash salted with the node's index (never matches)."""
+    def _node_key(mut self, position_hash: UInt64) -> UInt64:
+        """The key a new node for a position is stored under: its hash, or, with
+        transpositions off, its hash salted with a counter never reused (never matches)."""
         if self.config.transpositions:
-            return state.hash()
-        return state.hash() ^ splitmix64_finalize(UInt64(self.graph.num_nodes() + 1))
+            return position_hash
+        self.salt += 1  # never reused, even after `advance` frees nodes
+        return position_hash ^ splitmix64_finalize(self.salt)
 
     def _reset_graph(mut self):
         self.graph.clear()
-        self.root = self.graph.add_node(self._node_key(self.root_state[0]))
+        var key = self._node_key(self.root_state[0].hash())
+        self.root = self.graph.add_node(key)
 
     def set_root(mut self, var root: Self.G, history: List[UInt64]):
         """Starts over from `root` (drops the graph); `history` holds the keys of the
@@ -146,8 +152,9 @@ struct GraphSearch[G: Game](Movable):
         self._reset_graph()
 
     def advance(mut self, action: Int):
-        """Plays `action` at the root. The graph is kept whole (everything reachable from
-        the new root keeps its statistics); the old root's key joins the history."""
+        """Plays `action` at the root: everything reachable from the new root keeps its
+        statistics, the rest is freed (SearchGraph.keep_reachable), so a long game runs
+        in bounded memory; the old root's key joins the history."""
         var edge = self.graph.find_edge(self.root, action)
         self.history.append(self.root_state[0].hash())
         self.batch()[].keys.history.append(self.root_state[0].hash())
@@ -156,8 +163,9 @@ struct GraphSearch[G: Game](Movable):
         if child < 0 and self.config.transpositions:
             child = self.graph.find_node(self.root_state[0].hash())
         if child < 0:
-            child = self.graph.add_node(self._node_key(self.root_state[0]))
-        self.root = child
+            var key = self._node_key(self.root_state[0].hash())
+            child = self.graph.add_node(key)
+        self.root = self.graph.keep_reachable(child, self.spare_graph)
 
     def root_position(self) -> Pointer[Self.G, MutAnyOrigin]:
         return Pointer[Self.G, MutAnyOrigin](unsafe_from_address=Int(self.root_state.unsafe_ptr()))
@@ -307,7 +315,8 @@ struct GraphSearch[G: Game](Movable):
                         self.full = True
                         self.dropped_playouts += 1
                         return False
-                    child = self.graph.add_node(self._node_key(state))
+                    var new_key = self._node_key(key)
+                    child = self.graph.add_node(new_key)
                 self.graph.link(edge, child)
             var status = self.graph.status[child]
             if status == UNEVALUATED:
