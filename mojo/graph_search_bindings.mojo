@@ -183,12 +183,21 @@ struct GraphSearchBox[G: Game](Defaultable, Movable, Writable):
 
     @staticmethod
     def run(
-        py_self: PythonObject, simulations: PythonObject, seed: PythonObject, evaluator: PythonObject, argument: PythonObject
+        py_self: PythonObject,
+        simulations: PythonObject,
+        seed: PythonObject,
+        evaluator: PythonObject,
+        argument: PythonObject,
+        limits: PythonObject,
     ) raises -> PythonObject:
-        """Runs one search of `simulations` playouts; returns the number of evaluation batches."""
+        """Runs one search of at most `simulations` playouts; `limits`: seconds (0: no
+        time limit) and stop_address (an Int64 word: nonzero ends the search; 0: none),
+        checked between batches. Returns the number of evaluation batches."""
         var search = Self._search(py_self)
         var seed_value = Int(py=seed)
         var count = Int(py=simulations)
+        var seconds = Float64(py=limits["seconds"])
+        var stop_address = Int(py=limits["stop_address"])
         var threads = search[].config.threads
         var batches = 0
         if threads > 1:
@@ -196,10 +205,11 @@ struct GraphSearchBox[G: Game](Defaultable, Movable, Writable):
             for thread in range(threads):
                 evaluators.append(GraphEvaluator(evaluator, argument, seed_value + 7919 * thread))
             with GILReleased(Python()):
-                batches = run_threads(search[], evaluators^, count, UInt64(seed_value))
+                batches = run_threads(search[], evaluators^, count, UInt64(seed_value), seconds, stop_address)
             return PythonObject(batches)
         var answering = GraphEvaluator(evaluator, argument, seed_value)
         search[].start(count, UInt64(seed_value))
+        search[].set_limits(seconds, stop_address)
         var batch = search[].batch()
         with GILReleased(Python()):
             while search[].collect():

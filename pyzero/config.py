@@ -90,6 +90,9 @@ class GraphSection(Section):
 
 class SearchSection(Section):
     algorithm: Literal["gumbel", "puct"] = "gumbel"
+    play: Literal["gumbel", "graph"] = Field("gumbel", description="the search of pyzero play, tei and the "
+                                             "arena's network players: anytime Gumbel over a tree, or the graph "
+                                             "search (search.graph, with search.puct's options, noise off)")
     simulations: int = Field(64, ge=1, le=1_000_000)
     gumbel: GumbelSection = Field(default_factory=GumbelSection)
     puct: PuctSection = Field(default_factory=PuctSection)

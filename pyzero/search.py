@@ -14,6 +14,7 @@ search and one per evaluation batch.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -271,10 +272,29 @@ class GraphSearcher(_Searcher):
         supported yet."""
         if simulations < 0:
             raise ValueError(f"simulations must be >= 0, got {simulations}")
+        return self._run(simulations, evaluator, seed, cache, seconds=0.0, stop=None)
+
+    def run_for(self, seconds: float, evaluator: EvaluatorSpec = "uniform", seed: int = 0,
+                cache: EvaluationCache | None = None, max_simulations: int | None = None,
+                stop: SearchStop | None = None) -> SearchResult:
+        """A time-limited search: playouts until `seconds` have passed, `stop` is set by
+        another thread or `max_simulations` playouts have run, checked between batches
+        (after at least the root's evaluation and one batch). Threads stop at their next
+        batch."""
+        if seconds <= 0:
+            raise ValueError(f"seconds must be positive, got {seconds}")
+        started = time.perf_counter()
+        result = self._run(max_simulations or 2**31 - 1, evaluator, seed, cache, seconds=float(seconds), stop=stop)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _run(self, simulations: int, evaluator: EvaluatorSpec, seed: int, cache: EvaluationCache | None,
+             seconds: float, stop: SearchStop | None) -> SearchResult:
         if cache is not None:
             raise NotImplementedError("the graph search does not take an evaluation cache yet")
         kind, argument = _evaluator_arguments(evaluator)
-        batches = self._raw.run(simulations, seed, kind, argument)
+        limits = {"seconds": seconds, "stop_address": stop.address if stop is not None else 0}
+        batches = self._raw.run(simulations, seed, kind, argument, limits)
         result = self._result(batches)
         raw = self._raw.result()
         for key in ("edges", "catch_ups", "repetitions", "transposition_links", "dropped_playouts", "full",

@@ -452,3 +452,45 @@ def test_a_long_game_runs_in_bounded_memory():
     # swept at each move it holds the played line's share plus one search.
     assert len(sizes) >= 10
     assert max(sizes) < 3 * 301 < sum(sizes) / 2
+
+
+# --- time limits and the engine -------------------------------------------------------------
+@pytest.mark.parametrize("threads", [1, 3])
+def test_a_timed_search_stops_on_time_on_a_stop_word_and_at_its_simulation_limit(threads):
+    import threading
+
+    from pyzero.search import SearchStop
+
+    state = make("tak", size=5).new()
+    options = (PuctOptions(dirichlet_fraction=0, leaves_per_batch=2), GraphOptions(threads=threads))
+    timed = GraphSearcher(state, *options).run_for(0.3, ("rollout", 2), seed=0)
+    # Batches are short (a few rollouts), so it ends within one batch of its time.
+    assert 0.3 <= timed.seconds < 0.3 + 0.25 and timed.root_visits > 10
+    capped = GraphSearcher(state, *options).run_for(30.0, ("rollout", 1), seed=0, max_simulations=50)
+    assert capped.root_visits == 51 and capped.seconds < 10
+    stop = SearchStop()
+    threading.Timer(0.2, stop.set).start()
+    stopped = GraphSearcher(state, *options).run_for(30.0, ("rollout", 2), seed=0, stop=stop)
+    assert 0.2 <= stopped.seconds < 0.2 + 0.5
+
+
+def test_the_engine_plays_with_the_graph_search_when_the_config_says_so():
+    from pyzero.config import RunConfig
+    from pyzero.players.engine import NetworkEngine, SearchLimits
+
+    config = RunConfig.model_validate({"game": {"name": "connect4"},
+                                       "search": {"play": "graph", "graph": {"threads": 2}}})
+    engine = NetworkEngine(make("connect4"), None, graph=config.search.graph)
+    state = make("connect4").play_moves("1 2 1 2 1 3")  # the first player completes column 1
+    assert engine.best_move(state, SearchLimits(simulations=300)) == "1"
+    timed = engine.analyse(state, SearchLimits(seconds=0.2))
+    assert timed.chosen_move == "1" and "catch_ups" in timed.extras
+    assert NetworkEngine(make("connect4"), None).graph is None  # Gumbel unless asked for
+    # From a config, with a network: the graph search evaluates it on two threads.
+    from pyzero.model import build_model
+
+    config = config.model_copy(update={"network": config.network.model_copy(update={"blocks": 1, "channels": 8})})
+    networked = NetworkEngine.from_config(config, model=build_model(config, make("connect4")))
+    assert networked.graph == config.search.graph and networked.puct.dirichlet_fraction == 0
+    result = networked.analyse(make("connect4").new(), SearchLimits(simulations=64))
+    assert result.root_visits == 65 and len(result.extras["principal_variation"]) >= 1

@@ -33,6 +33,8 @@ counts are taken back) and the search stops starting playouts (`full`).
 """
 
 from std.math import pow, inf
+from std.atomic import Atomic, Ordering
+from std.time import perf_counter_ns
 
 from mojo.game import Game, DRAW
 from mojo.search.puct import PuctConfig, puct_exploration_weight
@@ -89,6 +91,8 @@ struct GraphSearch[G: Game](Movable):
     var simulations_started: Int
     var full: Bool  # the graph reached max_nodes during this search
     var stopping: Bool  # a thread's evaluation failed: no new playouts (threads.mojo)
+    var deadline_ns: Int  # a timed search ends at this perf_counter_ns(); 0: no deadline
+    var stop_address: Int  # an Int64 word another thread sets to end the search; 0: none
     var root_priors: List[Float32]  # the root's priors with this search's noise
     var batches: List[PlayoutBatch[Self.G]]  # exactly one: the single-threaded loop's batch
     # Lifetime counters.
@@ -116,6 +120,8 @@ struct GraphSearch[G: Game](Movable):
         self.simulations_started = 0
         self.full = False
         self.stopping = False
+        self.deadline_ns = 0
+        self.stop_address = 0
         self.root_priors = List[Float32]()
         self.batches = List[PlayoutBatch[Self.G]]()
         self.batches.append(PlayoutBatch[Self.G](self.history))
@@ -185,8 +191,26 @@ struct GraphSearch[G: Game](Movable):
         self.simulations_started = 0
         self.full = False
         self.stopping = False
+        self.deadline_ns = 0
+        self.stop_address = 0
         self.root_priors.clear()
         self.batch()[].clear()
+
+    def set_limits(mut self, seconds: Float64, stop_address: Int):
+        """Makes the next search end once `seconds` have passed (0: no time limit) or once
+        the Int64 word at `stop_address` is nonzero (0: no stop word), checked before each
+        batch of playouts; the root's evaluation always runs. Call after `start`."""
+        self.deadline_ns = Int(perf_counter_ns()) + Int(seconds * 1e9) if seconds > 0 else 0
+        self.stop_address = stop_address
+
+    def out_of_time(self) -> Bool:
+        """Whether the deadline has passed or the stop word is set."""
+        if self.deadline_ns > 0 and Int(perf_counter_ns()) >= self.deadline_ns:
+            return True
+        if self.stop_address != 0:
+            var word = Pointer[Int64, MutAnyOrigin](unsafe_from_address=self.stop_address)
+            return Atomic[Int64].load[ordering=Ordering.ACQUIRE](word) != 0
+        return False
 
     def num_requests(self) -> Int:
         return self.batch()[].num_requests()
@@ -205,6 +229,8 @@ struct GraphSearch[G: Game](Movable):
         if not self.root_is_searchable():
             return False
         while self.simulations_started < self.num_simulations and not self.full:
+            if self.simulations_started > 0 and self.out_of_time():
+                break
             var count = min(max(self.puct.leaves_per_batch, 1), self.num_simulations - self.simulations_started)
             for _ in range(count):
                 _ = self.playout(batch[])

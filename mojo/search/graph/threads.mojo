@@ -78,7 +78,12 @@ def work_on_search[G: Game, E: GraphLeafEvaluator](mut worker: GraphWorker[G, E]
     var lock = Pointer[SpinLock, MutAnyOrigin](unsafe_from_address=worker.lock_address)
     while True:
         lock[].acquire()
-        if search[].simulations_started >= search[].num_simulations or search[].full or search[].stopping:
+        if (
+            search[].simulations_started >= search[].num_simulations
+            or search[].full
+            or search[].stopping
+            or search[].out_of_time()
+        ):
             lock[].release()
             return
         var count = min(max(search[].puct.leaves_per_batch, 1), search[].num_simulations - search[].simulations_started)
@@ -123,12 +128,19 @@ def _worker_thread[G: Game, E: GraphLeafEvaluator](argument: Int) abi("C") -> In
 
 
 def run_threads[G: Game, E: GraphLeafEvaluator](
-    mut search: GraphSearch[G], var evaluators: List[E], num_simulations: Int, seed: UInt64
+    mut search: GraphSearch[G],
+    var evaluators: List[E],
+    num_simulations: Int,
+    seed: UInt64,
+    seconds: Float64 = 0,
+    stop_address: Int = 0,
 ) raises -> Int:
     """A search of `num_simulations` playouts by `len(evaluators)` threads, one evaluator
-    each (the first also evaluates the root). Returns the number of batches evaluated.
-    Touches no Python object itself (a Python evaluator takes the GIL for its calls)."""
+    each (the first also evaluates the root), ending early after `seconds` (0: no limit)
+    or when the stop word is set (GraphSearch.set_limits). Returns the number of batches
+    evaluated. Touches no Python object itself (a Python evaluator takes the GIL)."""
     search.start(num_simulations, seed)
+    search.set_limits(seconds, stop_address)
     var batches = 0
     var root_batch = search.batch()
     if search.prepare_root(root_batch[]):
