@@ -187,20 +187,39 @@ def middle_game_position(workload: GraphWorkload, seed: int = 0):
             return state
 
 
+def _untrained_network_evaluator(game_name: str, options: dict):
+    """The search evaluator of an untrained network of the default size (NetworkSection)
+    on the CPU, without a cache: what a network costs per batch, whatever its weights."""
+    from pyzero.config import InferenceSection, RunConfig
+    from pyzero.inference import make_inference
+    from pyzero.model import build_model
+
+    config = RunConfig.model_validate({"game": {"name": game_name, "options": options}})
+    model = build_model(config, make(game_name, **options))
+    # Torch's CPU threads as play sets them (one search at a time), as NetworkEngine does.
+    return make_inference(model.eval(), InferenceSection(cache_entries=0), search_threads=True).evaluator
+
+
 def run_graph_benchmark(workloads=GRAPH_WORKLOADS, thread_counts=(1, 2, 4), simulations: int = 4000,
-                        uniform_simulations: int = 20000, transposition_simulations=(1000, 10000)) -> dict:
+                        uniform_simulations: int = 20000, network_simulations: int = 512,
+                        transposition_simulations=(1000, 10000)) -> dict:
     """The graph search (search.graph): simulations per second at 1, 2 and 4 threads on one
-    search, with the uniform evaluator and with 4 random rollouts per leaf (an evaluator
-    with real cost, which the threads share), and the evaluations that transpositions save
-    (graph against the same search with every key distinct) from a middle-game position."""
+    search, with the uniform evaluator, with 4 random rollouts per leaf (an evaluator with
+    real cost, which the threads share) and with an untrained network of the default size
+    (0 network simulations: skipped), and the evaluations that transpositions save (graph
+    against the same search with every key distinct) from a middle-game position."""
     from pyzero.search import GraphOptions, GraphSearcher, PuctOptions
 
     puct = PuctOptions(dirichlet_fraction=0, temperature=0)
     throughput, transpositions = [], []
     for workload in workloads:
         state = middle_game_position(workload)
-        for evaluator, name, count in (("uniform", "uniform", uniform_simulations),
-                                       (("rollout", 4), "rollout x4", simulations)):
+        evaluators = [("uniform", "uniform", uniform_simulations), (("rollout", 4), "rollout x4", simulations)]
+        if network_simulations > 0:
+            evaluators.append((_untrained_network_evaluator(workload.game, workload.options), "network (untrained)",
+                               network_simulations))
+        for evaluator, name, count in evaluators:
+            GraphSearcher(state, puct).run(32, evaluator, seed=1)  # warm-up: a network's first calls are slow
             for threads in thread_counts:
                 searcher = GraphSearcher(state, puct, GraphOptions(threads=threads))
                 started = time.perf_counter()

@@ -328,9 +328,11 @@ def test_the_graph_benchmark_reports_threads_and_transpositions():
     from pyzero.bench import GraphWorkload, run_graph_benchmark
 
     report = run_graph_benchmark((GraphWorkload("connect4", {}, opening_plies=4),), thread_counts=(1, 2),
-                                 simulations=200, uniform_simulations=300, transposition_simulations=(300,))
+                                 simulations=200, uniform_simulations=300, network_simulations=32,
+                                 transposition_simulations=(300,))
     assert [(r["evaluator"], r["threads"], r["simulations"]) for r in report["throughput"]] == [
-        ("uniform", 1, 300), ("uniform", 2, 300), ("rollout x4", 1, 200), ("rollout x4", 2, 200)]
+        ("uniform", 1, 300), ("uniform", 2, 300), ("rollout x4", 1, 200), ("rollout x4", 2, 200),
+        ("network (untrained)", 1, 32), ("network (untrained)", 2, 32)]
     assert all(r["simulations_per_second"] > 0 for r in report["throughput"])
     for row in report["transpositions"]:
         # A tree reaches a new position at every simulation that does not end a game; the
