@@ -14,7 +14,8 @@ from std.python._cpython import GILAcquired, GILReleased
 
 from mojo.game import Game, FloatBuffer
 from mojo.python_bindings import GameStateBox
-from mojo.search_bindings import puct_config_from_python
+from mojo.search_bindings import puct_config_from_python, CacheBox
+from mojo.cache.evaluation_cache import EvaluationCache
 from mojo.search.random import SplitMix64
 from mojo.search.evaluators import random_rollout_value, minimax_value
 from mojo.search.graph.puct_graph import GraphSearch, GraphConfig
@@ -80,7 +81,8 @@ def py_graph_config_round_trip(options: PythonObject) raises -> PythonObject:
 
 
 struct GraphEvaluator(GraphLeafEvaluator, Movable):
-    """Which in-process evaluator answers the batches of one `run` call (one per thread)."""
+    """Which in-process evaluator answers the batches of one `run` call (one per thread),
+    and the evaluation cache in front of it (shared by the threads: it is thread-safe)."""
 
     var kind: String
     var count_or_depth: Int
@@ -88,8 +90,11 @@ struct GraphEvaluator(GraphLeafEvaluator, Movable):
     var python: Python  # taken with the GIL held, to take the GIL again for `python` calls
     var rng: SplitMix64
     var actions: List[Int]
+    var cache_address: Int  # from `CacheBox.address`; 0: no cache
 
-    def __init__(out self, kind_object: PythonObject, argument: PythonObject, seed: Int) raises:
+    def __init__(
+        out self, kind_object: PythonObject, argument: PythonObject, seed: Int, cache_address: Int
+    ) raises:
         self.kind = String(kind_object)
         if self.kind != "uniform" and self.kind != "rollout" and self.kind != "minimax" and self.kind != "python":
             raise Error(String("unknown evaluator '", self.kind, "' (uniform, rollout, minimax, python)"))
@@ -98,41 +103,77 @@ struct GraphEvaluator(GraphLeafEvaluator, Movable):
         self.python = Python()
         self.rng = SplitMix64(UInt64(seed) ^ 0x5DEECE66D)
         self.actions = List[Int]()
+        self.cache_address = cache_address
 
     def answer[G: Game](mut self, mut batch: PlayoutBatch[G]) raises:
-        """Answers every request of `batch` (called with the GIL released)."""
-        if self.kind == "python":
-            if batch.num_requests() > 0:
-                with GILAcquired(self.python):
-                    _evaluate_in_python(batch, self.function)
+        """Answers every request of `batch` (called with the GIL released): cache hits
+        first, the evaluator for the rest, whose answers then go into the cache."""
+        batch.prepare_answers()
+        var misses = List[Int]()
+        if self.cache_address == 0:
+            for index in range(batch.num_requests()):
+                misses.append(index)
+            self._evaluate(batch, misses)
             return
-        var values = List[Float32](capacity=batch.num_requests())
+        var cache = Pointer[EvaluationCache, MutAnyOrigin](unsafe_from_address=self.cache_address)
+        # Read before the evaluator runs: its answers are stored only if no new weights
+        # were published meanwhile (EvaluationCache.advance_version).
+        var version = cache[].version()
+        var scratch = List[Float32](length=cache[].max_policy_length() + 1, fill=0)
+        var scratch_pointer = Pointer[Float32, MutAnyOrigin](unsafe_from_address=Int(scratch.unsafe_ptr()))
         for index in range(batch.num_requests()):
+            var count = batch.request_state(index)[].count_legal_actions()
+            var hit = cache[].lookup(batch.request_state(index)[].hash(), scratch_pointer, count)
+            if hit.found:
+                var priors = List[Float32](capacity=count)
+                for offset in range(count):
+                    priors.append(scratch[offset])
+                batch.answer_priors[index] = priors^
+                batch.answer_values[index] = hit.value
+            else:
+                misses.append(index)
+        self._evaluate(batch, misses)
+        for index in misses:
+            _ = cache[].insert(
+                batch.request_state(index)[].hash(),
+                Pointer[Float32, MutAnyOrigin](unsafe_from_address=Int(batch.answer_priors[index].unsafe_ptr())),
+                len(batch.answer_priors[index]),
+                batch.answer_values[index],
+                version,
+            )
+
+    def _evaluate[G: Game](mut self, mut batch: PlayoutBatch[G], indices: List[Int]) raises:
+        if self.kind == "python":
+            if len(indices) > 0:
+                with GILAcquired(self.python):
+                    _evaluate_in_python(batch, indices, self.function)
+            return
+        for index in indices:
             var value: Float32 = 0
             if self.kind == "rollout":
                 value = random_rollout_value(batch.request_state(index)[], self.rng, self.count_or_depth, self.actions)
             elif self.kind == "minimax":
                 value = minimax_value(batch.request_state(index)[], self.count_or_depth)
-            values.append(value)
-        batch.answer_all_uniform(values)
+            batch.answer_uniform(index, value)
 
 
-def _evaluate_in_python[G: Game](mut batch: PlayoutBatch[G], function: PythonObject) raises:
+def _evaluate_in_python[G: Game](mut batch: PlayoutBatch[G], indices: List[Int], function: PythonObject) raises:
     var numpy = Python.import_module("numpy")
-    var count = batch.num_requests()
-    var shape = batch.request_state(0)[].input_shape()
-    var num_actions = batch.request_state(0)[].num_actions()
+    var count = len(indices)
+    var shape = batch.request_state(indices[0])[].input_shape()
+    var num_actions = batch.request_state(indices[0])[].num_actions()
     var planes = numpy.zeros(Python.tuple(count, shape.channels, shape.height, shape.width), dtype=numpy.float32)
     var legal = numpy.zeros(Python.tuple(count, num_actions), dtype=numpy.bool_)
     var planes_address = Int(py=planes.ctypes.data)
     var legal_address = Int(py=legal.ctypes.data)
     var actions = List[Int]()
-    for index in range(count):
-        batch.request_state(index)[].encode(FloatBuffer(unsafe_from_address=planes_address + index * shape.size() * 4))
-        batch.request_state(index)[].legal_actions(actions)
-        var row = Pointer[UInt8, MutAnyOrigin](unsafe_from_address=legal_address + index * num_actions)
+    for row in range(count):
+        var state = batch.request_state(indices[row])
+        state[].encode(FloatBuffer(unsafe_from_address=planes_address + row * shape.size() * 4))
+        state[].legal_actions(actions)
+        var legal_row = Pointer[UInt8, MutAnyOrigin](unsafe_from_address=legal_address + row * num_actions)
         for action in actions:
-            row[unsafe_offset=action] = 1
+            legal_row[unsafe_offset=action] = 1
     var answer = function(planes, legal)
     var logits = numpy.ascontiguousarray(answer[0], dtype=numpy.float32)
     var values = numpy.ascontiguousarray(answer[1], dtype=numpy.float32)
@@ -140,15 +181,12 @@ def _evaluate_in_python[G: Game](mut batch: PlayoutBatch[G], function: PythonObj
         raise Error(
             String("the evaluator must return logits of shape (", count, ", ", num_actions, ") and values of shape (", count, ")")
         )
-    var logits_pointer = FloatBuffer(unsafe_from_address=Int(py=logits.ctypes.data))
+    var logits_address = Int(py=logits.ctypes.data)
     var values_pointer = FloatBuffer(unsafe_from_address=Int(py=values.ctypes.data))
-    batch.answer_uniform = False
-    batch.answer_logits.clear()
-    batch.answer_values.clear()
-    for index in range(count * num_actions):
-        batch.answer_logits.append(logits_pointer[unsafe_offset=index])
-    for index in range(count):
-        batch.answer_values.append(values_pointer[unsafe_offset=index])
+    for row in range(count):
+        batch.answer_logits(
+            indices[row], FloatBuffer(unsafe_from_address=logits_address + row * num_actions * 4), values_pointer[unsafe_offset=row]
+        )
 
 
 def _key_list(values: PythonObject) raises -> List[UInt64]:
@@ -189,25 +227,28 @@ struct GraphSearchBox[G: Game](Defaultable, Movable, Writable):
         evaluator: PythonObject,
         argument: PythonObject,
         limits: PythonObject,
+        cache: PythonObject,
     ) raises -> PythonObject:
         """Runs one search of at most `simulations` playouts; `limits`: seconds (0: no
         time limit) and stop_address (an Int64 word: nonzero ends the search; 0: none),
-        checked between batches. Returns the number of evaluation batches."""
+        checked between batches; `cache`: an EvaluationCache or None. Returns the number
+        of evaluation batches."""
         var search = Self._search(py_self)
         var seed_value = Int(py=seed)
         var count = Int(py=simulations)
         var seconds = Float64(py=limits["seconds"])
         var stop_address = Int(py=limits["stop_address"])
         var threads = search[].config.threads
+        var cache_address = CacheBox.address(cache)
         var batches = 0
         if threads > 1:
             var evaluators = List[GraphEvaluator]()
             for thread in range(threads):
-                evaluators.append(GraphEvaluator(evaluator, argument, seed_value + 7919 * thread))
+                evaluators.append(GraphEvaluator(evaluator, argument, seed_value + 7919 * thread, cache_address))
             with GILReleased(Python()):
                 batches = run_threads(search[], evaluators^, count, UInt64(seed_value), seconds, stop_address)
             return PythonObject(batches)
-        var answering = GraphEvaluator(evaluator, argument, seed_value)
+        var answering = GraphEvaluator(evaluator, argument, seed_value, cache_address)
         search[].start(count, UInt64(seed_value))
         search[].set_limits(seconds, stop_address)
         var batch = search[].batch()

@@ -268,8 +268,8 @@ class GraphSearcher(_Searcher):
     def run(self, simulations: int, evaluator: EvaluatorSpec = "uniform", seed: int = 0,
             cache: EvaluationCache | None = None) -> SearchResult:
         """Searches `simulations` more playouts from the root (the graph is kept). The
-        graph itself shares evaluations between transpositions; an evaluation cache is not
-        supported yet."""
+        graph shares evaluations between transpositions within a search; a `cache` (shared
+        by the threads, and across searches and engines) answers positions seen before."""
         if simulations < 0:
             raise ValueError(f"simulations must be >= 0, got {simulations}")
         return self._run(simulations, evaluator, seed, cache, seconds=0.0, stop=None)
@@ -290,11 +290,9 @@ class GraphSearcher(_Searcher):
 
     def _run(self, simulations: int, evaluator: EvaluatorSpec, seed: int, cache: EvaluationCache | None,
              seconds: float, stop: SearchStop | None) -> SearchResult:
-        if cache is not None:
-            raise NotImplementedError("the graph search does not take an evaluation cache yet")
         kind, argument = _evaluator_arguments(evaluator)
         limits = {"seconds": seconds, "stop_address": stop.address if stop is not None else 0}
-        batches = self._raw.run(simulations, seed, kind, argument, limits)
+        batches = self._raw.run(simulations, seed, kind, argument, limits, cache._raw if cache is not None else None)
         result = self._result(batches)
         raw = self._raw.result()
         for key in ("edges", "catch_ups", "repetitions", "transposition_links", "dropped_playouts", "full",

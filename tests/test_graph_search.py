@@ -496,3 +496,32 @@ def test_the_engine_plays_with_the_graph_search_when_the_config_says_so():
     assert networked.graph == config.search.graph and networked.puct.dirichlet_fraction == 0
     result = networked.analyse(make("connect4").new(), SearchLimits(simulations=64))
     assert result.root_visits == 65 and len(result.extras["principal_variation"]) >= 1
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_the_evaluation_cache_answers_what_an_earlier_search_evaluated(threads):
+    from pyzero.search import EvaluationCache
+
+    def counting(calls):
+        def evaluate(planes, legal):
+            calls.append(len(planes))
+            _, values = fixed_random_evaluator(planes, legal)
+            return np.zeros(legal.shape, np.float32), values  # equal priors survive Float16 exactly
+        return evaluate
+
+    state = make("connect4").play_moves("4 3")
+    cache = EvaluationCache(entries=1 << 14, max_policy_length=7)
+    options = (PuctOptions(dirichlet_fraction=0, leaves_per_batch=4, temperature=0), GraphOptions(threads=threads))
+    first_calls, second_calls = [], []
+    first = GraphSearcher(state, *options).run(300, counting(first_calls), seed=0, cache=cache)
+    assert cache.stats()["inserts"] == sum(first_calls) == first.evaluations
+    searcher = GraphSearcher(state, *options)
+    second = searcher.run(300, counting(second_calls), seed=0, cache=cache)
+    stats = cache.stats()
+    # One thread repeats the same search; threads interleave differently each time.
+    share = 0.99 if threads == 1 else 0.5
+    assert stats["hits"] >= share * second.evaluations and sum(second_calls) <= (1 - share) * second.evaluations
+    assert stats["lookups"] == stats["hits"] + stats["misses"] == first.evaluations + second.evaluations
+    check_graph_invariants(searcher.graph_arrays())
+    if threads == 1:  # one thread: the same search, answered from the cache
+        np.testing.assert_array_equal(first.visits, second.visits)

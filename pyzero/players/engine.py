@@ -125,11 +125,10 @@ class NetworkEngine:
         set by another thread, ends a time-limited search early."""
         limits = limits or self.limits
         if self.graph is not None:
-            # The graph shares evaluations between transpositions itself; it takes no cache yet.
             graph_searcher = GraphSearcher(state, self.puct, self.graph)
             if limits.seconds is None:
-                return graph_searcher.run(limits.simulations, self.evaluator(), self.seed)
-            return graph_searcher.run_for(limits.seconds, self.evaluator(), self.seed,
+                return graph_searcher.run(limits.simulations, self.evaluator(), self.seed, self.cache)
+            return graph_searcher.run_for(limits.seconds, self.evaluator(), self.seed, self.cache,
                                           max_simulations=limits.simulations, stop=stop)
         searcher = GumbelSearcher(state, self.gumbel)
         if limits.seconds is None:

@@ -3,7 +3,8 @@
 Each thread of a search owns one `PlayoutBatch` (the single-threaded search owns one
 too). Playouts append their (node, edge) path and how they ended; a playout that reaches
 a new position appends a request. An evaluator answers every request into the batch's
-own buffers (`answer_values`, and `answer_logits` unless `answer_uniform`), touching
+own buffers (`answer_values`, and `answer_priors`: priors over the position's legal
+actions in `legal_actions` order, which is the order of the node's edges), touching
 nothing shared, so it runs outside the search's lock; the search then copies the answers
 into the graph and backs the playouts up.
 """
@@ -12,6 +13,7 @@ from std.sys import size_of
 
 from mojo.game import Game
 from mojo.search.graph.repetition import PlayoutKeys
+from mojo.search.gumbel_formulas import softmax
 
 
 struct PlayoutBatch[G: Game](Movable):
@@ -26,8 +28,7 @@ struct PlayoutBatch[G: Game](Movable):
     var action_buffer: List[Int]
     var logit_buffer: List[Float32]
     var answer_values: List[Float32]  # per request, for the side to move there
-    var answer_logits: List[Float32]  # per request, num_actions logits (row-major)
-    var answer_uniform: Bool  # equal priors over the legal actions (answer_logits unused)
+    var answer_priors: List[List[Float32]]  # per request, over its legal actions
     var take_back_collisions: Bool
     """A thread's batch: a playout that reaches a node another thread is evaluating is
     taken back instead of completed (it would add a visit that knows nothing yet)."""
@@ -45,8 +46,7 @@ struct PlayoutBatch[G: Game](Movable):
         self.action_buffer = List[Int]()
         self.logit_buffer = List[Float32]()
         self.answer_values = List[Float32]()
-        self.answer_logits = List[Float32]()
-        self.answer_uniform = True
+        self.answer_priors = List[List[Float32]]()
         self.take_back_collisions = take_back_collisions
 
     def clear(mut self):
@@ -58,8 +58,7 @@ struct PlayoutBatch[G: Game](Movable):
         self.playout_end.clear()
         self.playout_leaf.clear()
         self.answer_values.clear()
-        self.answer_logits.clear()
-        self.answer_uniform = True
+        self.answer_priors.clear()
 
     def num_requests(self) -> Int:
         return len(self.request_nodes)
@@ -86,16 +85,32 @@ struct PlayoutBatch[G: Game](Movable):
             return self.playout_path_start[playout + 1]
         return len(self.path_nodes)
 
-    def answer_all_uniform(mut self, values: List[Float32]):
-        """Answers: equal priors, these values (one per request)."""
-        self.answer_uniform = True
-        self.answer_values = values.copy()
+    def prepare_answers(mut self):
+        """Makes room for one answer per request (to be filled in any order)."""
+        self.answer_values = List[Float32](length=self.num_requests(), fill=0)
+        self.answer_priors = List[List[Float32]](length=self.num_requests(), fill=List[Float32]())
+
+    def answer_uniform(mut self, index: Int, value: Float32):
+        """Answers request `index`: equal priors over its legal actions, `value`."""
+        var count = self.request_state(index)[].count_legal_actions()
+        self.answer_priors[index] = List[Float32](length=count, fill=1.0 / Float32(count))
+        self.answer_values[index] = value
+
+    def answer_logits(mut self, index: Int, logits: Pointer[Float32, MutAnyOrigin], value: Float32):
+        """Answers request `index`: the softmax of `logits` (over the whole action space)
+        at its legal actions, `value`."""
+        self.request_state(index)[].legal_actions(self.action_buffer)
+        self.logit_buffer.clear()
+        for action in self.action_buffer:
+            self.logit_buffer.append(logits[unsafe_offset=action])
+        self.answer_priors[index] = softmax(self.logit_buffer)
+        self.answer_values[index] = value
 
 
 trait GraphLeafEvaluator(Movable, Deinitable):
     """Answers a batch's requests into the batch (never touching the graph)."""
 
     def answer[G: Game](mut self, mut batch: PlayoutBatch[G]) raises:
-        """Fills `batch.answer_values` (and `answer_logits` over the whole action space,
-        or sets `answer_uniform`) for each of `batch.num_requests()` requests."""
+        """Calls `batch.prepare_answers()`, then answers each of `batch.num_requests()`
+        requests (`answer_uniform`, `answer_logits`, or priors and value set directly)."""
         ...

@@ -39,7 +39,6 @@ from std.time import perf_counter_ns
 from mojo.game import Game, DRAW
 from mojo.search.puct import PuctConfig, puct_exploration_weight
 from mojo.search.random import SplitMix64, dirichlet_sample
-from mojo.search.gumbel_formulas import softmax
 from mojo.zobrist import splitmix64_finalize
 from mojo.search.graph.graph import SearchGraph, UNEVALUATED, PENDING, EVALUATED, TERMINAL, NO_NODE
 from mojo.search.graph.value_update import recompute_node, edge_value_sum_in, refresh_all_values
@@ -407,24 +406,15 @@ struct GraphSearch[G: Game](Movable):
 
     # ------------------------------------------------------------------ evaluations
     def apply_answers(mut self, mut batch: PlayoutBatch[Self.G]):
-        """Copies the batch's answers into the graph: priors (the softmax of the logits at
-        the node's legal actions, or equal priors) and U; the nodes become EVALUATED."""
-        var num_actions = self.root_state[0].num_actions()
+        """Copies the batch's answers into the graph: each node's priors (in edge order,
+        which is its legal actions' order) and U; the nodes become EVALUATED."""
         for index in range(batch.num_requests()):
             var node = batch.request_nodes[index]
             var start = self.graph.edges_start(node)
-            var end = self.graph.edges_end(node)
-            if batch.answer_uniform:
-                for edge in range(start, end):
-                    self.graph.edge_prior[edge] = 1.0 / Float32(end - start)
-            else:
-                batch.logit_buffer.clear()
-                var row = index * num_actions
-                for edge in range(start, end):
-                    batch.logit_buffer.append(batch.answer_logits[row + Int(self.graph.edge_action[edge])])
-                var priors = softmax(batch.logit_buffer)
-                for edge in range(start, end):
-                    self.graph.edge_prior[edge] = priors[edge - start]
+            var count = Int(self.graph.edge_count[node])
+            var priors = Pointer(to=batch.answer_priors[index])
+            for offset in range(min(count, len(priors[]))):
+                self.graph.edge_prior[start + offset] = priors[][offset]
             self.graph.utility[node] = batch.answer_values[index]
             self.graph.status[node] = EVALUATED
 
