@@ -57,6 +57,7 @@ class SearchResult:
     terminal_leaves: int  # simulations that ended in a finished game (lifetime)
     batches: int
     num_actions: int = field(repr=False, default=0)
+    principal_variation: list[str] | None = None  # graph search: the most visited line, chosen move first
     seconds: float | None = None  # time-limited searches: the wall time used
     surveyed_every_move: bool | None = None  # time-limited searches: the survey finished
     extras: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
@@ -299,7 +300,22 @@ class GraphSearcher(_Searcher):
                     "collisions"):
             result.extras[key] = np.array(raw[key], dtype=np.int64)
         result.extras["principal_variation"] = np.array(raw.get("principal_variation", []), dtype=np.int64)
+        result.principal_variation = self._variation_moves(result)
         return result
+
+    def _variation_moves(self, result: SearchResult) -> list[str]:
+        """The principal variation in notation; it starts with the chosen move (on a tie of
+        visits the played move and the most visited edge may differ: then just that move)."""
+        actions = result.extras["principal_variation"].tolist()
+        if not actions or actions[0] != result.chosen_action:
+            return [result.chosen_move]
+        state, moves = self.state.copy(), []
+        for action in actions:
+            if state.is_terminal() or action not in state.legal_actions():
+                break
+            moves.append(state.action_to_move(action))
+            state.apply_action(action)
+        return moves
 
     def graph_arrays(self) -> dict[str, np.ndarray]:
         """Every node and edge of the graph (see GraphSearchBox.graph_arrays), as arrays."""

@@ -525,3 +525,19 @@ def test_the_evaluation_cache_answers_what_an_earlier_search_evaluated(threads):
     check_graph_invariants(searcher.graph_arrays())
     if threads == 1:  # one thread: the same search, answered from the cache
         np.testing.assert_array_equal(first.visits, second.visits)
+
+
+def test_the_principal_variation_reaches_tei_info_lines():
+    from pyzero.tei.search_job import info_line
+
+    state = make("tak", size=5).play_moves("a1 e5")
+    result = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, temperature=0)).run(400, ("rollout", 1), seed=0)
+    line = info_line(result, 0.5)
+    variation = line.split(" pv ")[1].split()
+    assert variation == result.principal_variation and variation[0] == result.chosen_move
+    assert len(variation) >= 3
+    # Each move of the line is legal where it is played.
+    replay = state.copy()
+    for move in variation:
+        assert move in replay.legal_moves()
+        replay.play(move)
