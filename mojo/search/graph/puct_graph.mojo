@@ -268,8 +268,8 @@ struct GraphSearch[G: Game](Movable):
 
     def _reach_new_node(mut self, mut batch: PlayoutBatch[Self.G], node: Int, var state: Self.G):
         """A playout stops at UNEVALUATED `node`: record a finished game, or expand the
-        node and request its evaluation (the expansion is this playout's alone: the
-        status leaves UNEVALUATED here, under the search's lock when threads run)."""
+        node and request its evaluation. Only one playout ever expands a node: this one
+        moves it out of UNEVALUATED (under the search's lock when threads run)."""
         batch.playout_leaf.append(node)
         if state.is_terminal():
             self.graph.status[node] = TERMINAL
