@@ -376,6 +376,18 @@ struct GraphSearchBox[G: Game](Defaultable, Movable, Writable):
         return result
 
     @staticmethod
+    def find_line(py_self: PythonObject, key: PythonObject, max_plies: PythonObject) raises -> PythonObject:
+        """The actions from the root to the node under `key` within `max_plies`, or None."""
+        var search = Self._search(py_self)
+        var found = search[].find_line(UInt64(py=key), Int(py=max_plies))
+        if not found[0]:
+            return PythonObject(None)
+        var line = Python.list()
+        for action in found[1]:
+            line.append(PythonObject(action))
+        return line
+
+    @staticmethod
     def advance(py_self: PythonObject, action: PythonObject) raises -> PythonObject:
         var search = Self._search(py_self)
         var index = Int(py=action)
@@ -400,6 +412,7 @@ def register_graph_search_type[G: Game](mut module: PythonModuleBuilder, type_na
         .def_method[Box.result]("result")
         .def_method[Box.graph_arrays]("graph_arrays")
         .def_method[Box.advance]("advance")
+        .def_method[Box.find_line]("find_line")
     )
 
 

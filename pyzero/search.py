@@ -317,6 +317,18 @@ class GraphSearcher(_Searcher):
             state.apply_action(action)
         return moves
 
+    def line_to(self, state: State, max_plies: int = 2) -> list[int] | None:
+        """The actions that lead from the root to `state` along the graph's edges (at most
+        `max_plies`; [] when `state` is the root), or None: then a new searcher is needed.
+        Checked by replaying the line, so a hash collision never passes for a match."""
+        line = self._raw.find_line(state.hash(), max_plies)
+        if line is None:
+            return None
+        replay = self.state.copy()
+        for action in line:
+            replay.apply_action(action)
+        return list(line) if replay.position() == state.position() else None
+
     def graph_arrays(self) -> dict[str, np.ndarray]:
         """Every node and edge of the graph (see GraphSearchBox.graph_arrays), as arrays."""
         raw = self._raw.graph_arrays()

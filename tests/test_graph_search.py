@@ -541,3 +541,28 @@ def test_the_principal_variation_reaches_tei_info_lines():
     for move in variation:
         assert move in replay.legal_moves()
         replay.play(move)
+
+
+def test_the_engine_keeps_its_graph_between_the_moves_of_a_game():
+    from pyzero.players.engine import NetworkEngine, SearchLimits
+
+    game = make("connect4")
+    engine = NetworkEngine(game, None, graph=GraphOptions())
+    first_state = game.play_moves("4")
+    first = engine.analyse(first_state, SearchLimits(simulations=400))
+    searcher = engine._graph_searcher
+    # The engine's move and the reply it expects (the principal variation's first two
+    # plies): the position two plies on is found along the graph, visits and all.
+    played, reply = first.principal_variation[:2]
+    reply_state = game.play_moves([played, reply], start=first_state)
+    middle = game.play_moves([played], start=first_state)
+    assert searcher.line_to(reply_state) == [first_state.move_to_action(played), middle.move_to_action(reply)]
+    arrays = searcher.graph_arrays()
+    kept_visits = int(arrays["visits"][np.flatnonzero(arrays["key"] == np.uint64(reply_state.hash()))[0]])
+    assert kept_visits > 1
+    second = engine.analyse(reply_state, SearchLimits(simulations=100))
+    assert engine._graph_searcher is searcher and second.root_visits == kept_visits + 100
+    check_graph_invariants(searcher.graph_arrays())
+    # An unrelated position starts a new graph.
+    other = engine.analyse(game.play_moves("1 1 1"), SearchLimits(simulations=50))
+    assert other.root_visits == 51 and engine._graph_searcher is not searcher

@@ -75,9 +75,11 @@ class NetworkEngine:
                  inference: CachedInference | None = None, graph: GraphOptions | None = None,
                  puct: PuctOptions | None = None):
         self.game = game
-        # With `graph`, searches are graph searches (PUCT selection with `puct`, noise off).
+        # With `graph`, searches are graph searches (PUCT selection with `puct`, noise off),
+        # and the graph is kept from one search to the next of the same game.
         self.graph = graph
         self.puct = puct or PuctOptions(dirichlet_fraction=0.0, temperature=0.0)
+        self._graph_searcher: GraphSearcher | None = None
         self.model = model.eval() if model is not None else None
         if inference is None and model is not None:
             inference = make_inference(self.model, inference_options, search_threads=True)
@@ -121,11 +123,12 @@ class NetworkEngine:
 
     def analyse(self, state: State, limits: SearchLimits | None = None, stop: SearchStop | None = None
                 ) -> SearchResult:
-        """One search from `state` (a fresh tree; the cache carries across calls). `stop`,
-        set by another thread, ends a time-limited search early."""
+        """One search from `state` (Gumbel: a fresh tree; the graph search: the kept graph
+        when `state` follows the last search's position; the cache carries across calls).
+        `stop`, set by another thread, ends a time-limited search early."""
         limits = limits or self.limits
         if self.graph is not None:
-            graph_searcher = GraphSearcher(state, self.puct, self.graph)
+            graph_searcher = self._graph_for(state)
             if limits.seconds is None:
                 return graph_searcher.run(limits.simulations, self.evaluator(), self.seed, self.cache)
             return graph_searcher.run_for(limits.seconds, self.evaluator(), self.seed, self.cache,
@@ -137,6 +140,20 @@ class NetworkEngine:
                                 max_simulations=limits.simulations, stop=stop,
                                 survey_fraction=self.survey_fraction if limits.survey_fraction is None
                                 else limits.survey_fraction)
+
+    def _graph_for(self, state: State) -> GraphSearcher:
+        """The kept graph moved on to `state` when it is the last search's position or
+        within two plies of it along the graph (this engine's move and the reply: a TEI
+        `position` after `bestmove`, the arena's next turn); else a new graph."""
+        searcher = self._graph_searcher
+        line = searcher.line_to(state) if searcher is not None else None
+        if line is None:
+            searcher = GraphSearcher(state, self.puct, self.graph)
+        else:
+            for action in line:
+                searcher.advance(action)
+        self._graph_searcher = searcher
+        return searcher
 
     def best_move(self, state: State, limits: SearchLimits | None = None) -> str:
         return self.analyse(state, limits).chosen_move

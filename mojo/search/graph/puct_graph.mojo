@@ -172,6 +172,45 @@ struct GraphSearch[G: Game](Movable):
             child = self.graph.add_node(key)
         self.root = self.graph.keep_reachable(child, self.spare_graph)
 
+    def find_line(self, key: UInt64, max_plies: Int) -> Tuple[Bool, List[Int]]:
+        """The actions along the graph's edges from the root to a node stored under `key`
+        within `max_plies` (breadth-first: the shortest line), and whether there is one.
+        A client that keeps the graph between moves finds the position it is asked about
+        (the opponent's reply included) and `advance`s along the line."""
+        var nodes = List[Int]()
+        var parent_step = List[Int]()  # per BFS entry: the entry it came from (-1: root)
+        var actions = List[Int]()
+        var depth = List[Int]()
+        nodes.append(self.root)
+        parent_step.append(-1)
+        actions.append(-1)
+        depth.append(0)
+        var cursor = 0
+        var found = -1
+        while cursor < len(nodes):
+            var node = nodes[cursor]
+            if self.graph.key[node] == key:
+                found = cursor
+                break
+            if depth[cursor] < max_plies and self.graph.first_edge[node] != NO_NODE:
+                for edge in range(self.graph.edges_start(node), self.graph.edges_end(node)):
+                    var child = Int(self.graph.edge_child[edge])
+                    if child != Int(NO_NODE):
+                        nodes.append(child)
+                        parent_step.append(cursor)
+                        actions.append(Int(self.graph.edge_action[edge]))
+                        depth.append(depth[cursor] + 1)
+            cursor += 1
+        var line = List[Int]()
+        if found < 0:
+            return (False, line^)
+        var step = found
+        while parent_step[step] >= 0:
+            line.append(actions[step])
+            step = parent_step[step]
+        line.reverse()
+        return (True, line^)
+
     def root_position(self) -> Pointer[Self.G, MutAnyOrigin]:
         return Pointer[Self.G, MutAnyOrigin](unsafe_from_address=Int(self.root_state.unsafe_ptr()))
 
