@@ -466,14 +466,15 @@ def test_a_timed_search_stops_on_time_on_a_stop_word_and_at_its_simulation_limit
     state = make("tak", size=5).new()
     options = (PuctOptions(dirichlet_fraction=0, leaves_per_batch=2), GraphOptions(threads=threads))
     timed = GraphSearcher(state, *options).run_for(0.3, ("rollout", 2), seed=0)
-    # Batches are short (a few rollouts), so it ends within one batch of its time.
-    assert 0.3 <= timed.seconds < 0.3 + 0.25 and timed.root_visits > 10
+    # Batches are short (a few rollouts), so it ends within one batch of its time (the
+    # bound leaves room for a machine busy with other work).
+    assert 0.3 <= timed.seconds < 0.3 + 1.0 and timed.root_visits > 10
     capped = GraphSearcher(state, *options).run_for(30.0, ("rollout", 1), seed=0, max_simulations=50)
     assert capped.root_visits == 51 and capped.seconds < 10
     stop = SearchStop()
     threading.Timer(0.2, stop.set).start()
     stopped = GraphSearcher(state, *options).run_for(30.0, ("rollout", 2), seed=0, stop=stop)
-    assert 0.2 <= stopped.seconds < 0.2 + 0.5
+    assert 0.2 <= stopped.seconds < 0.2 + 1.0
 
 
 def test_the_engine_plays_with_the_graph_search_when_the_config_says_so():
