@@ -30,7 +30,7 @@ def test_version():
 
 @pytest.mark.parametrize(
     "command", [[], ["build"], ["perft"], ["bench"], ["bench", "perft"], ["bench", "search"], ["bench", "selfplay"],
-                ["bench", "network"], ["play"], ["train"], ["replay"], ["serve"]]
+                ["bench", "network"], ["bench", "graph"], ["play"], ["train"], ["replay"], ["serve"]]
 )
 def test_every_command_has_help(command):
     completed = pyzero(*command, "--help")
