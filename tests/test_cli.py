@@ -54,8 +54,8 @@ def test_perft_from_moves_and_position_agree():
 
 
 def test_perft_reports_bad_input_clearly():
-    completed = pyzero("perft", "chess", "--depth", "1")
-    assert completed.returncode == 2 and "unknown game 'chess'" in completed.stderr
+    completed = pyzero("perft", "go", "--depth", "1")
+    assert completed.returncode == 2 and "unknown game 'go'" in completed.stderr
     completed = pyzero("perft", "connect4", "--depth", "1", "-m", "4 9")
     assert completed.returncode == 2 and "illegal move '9'" in completed.stderr
 

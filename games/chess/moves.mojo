@@ -1,0 +1,237 @@
+"""Legal move generation.
+
+A move is an `Int` code: `from | to << 6 | promotion << 12`, where `promotion` is the
+promoted piece type (KNIGHT..QUEEN) or NO_PROMOTION. Castling is the king's two-square
+move (`e1g1`), en passant the pawn's diagonal move onto the en passant square; both are
+recognised from the pieces and squares when the move is made.
+
+Generation is pseudo-legal by piece, then each candidate is kept only when the mover's
+king is not attacked afterwards. That test (`_king_safe_after`) builds the occupancy and
+the opponent's pieces as they would be after the move instead of making it, which covers
+pins, checks, king moves and the en passant cases where removing two pawns from one rank
+exposes the king, all with one rule. Castling also needs the king's start and the square
+it crosses to be unattacked (the destination is covered by the general test).
+"""
+
+from games.chess.board import (
+    WHITE,
+    BLACK,
+    PAWN,
+    KNIGHT,
+    BISHOP,
+    ROOK,
+    QUEEN,
+    KING,
+    NO_PROMOTION,
+    NO_SQUARE,
+    CASTLE_WHITE_KINGSIDE,
+    CASTLE_WHITE_QUEENSIDE,
+    CASTLE_BLACK_KINGSIDE,
+    CASTLE_BLACK_QUEENSIDE,
+    NOT_FILE_A,
+    NOT_FILE_H,
+    RANK_1,
+    RANK_3,
+    RANK_6,
+    RANK_8,
+    square_bit,
+    lowest_square,
+)
+from games.chess.attacks import (
+    knight_attacks,
+    king_attacks,
+    pawn_attacks_of_set,
+    rook_attacks_of_set,
+    bishop_attacks_of_set,
+    is_attacked_by,
+)
+from games.chess.state import ChessState
+
+
+@always_inline
+def encode_move(from_square: Int, to_square: Int, promotion: Int) -> Int:
+    return from_square | (to_square << 6) | (promotion << 12)
+
+
+@always_inline
+def move_from(move: Int) -> Int:
+    return move & 63
+
+
+@always_inline
+def move_to(move: Int) -> Int:
+    return (move >> 6) & 63
+
+
+@always_inline
+def move_promotion(move: Int) -> Int:
+    return move >> 12
+
+
+def is_square_attacked(state: ChessState, square: Int, attacker_colour: Int) -> Bool:
+    """Whether a piece of `attacker_colour` attacks `square` in the position as it stands."""
+    var attackers = state.colours[attacker_colour]
+    return is_attacked_by(
+        square,
+        state.colours[WHITE] | state.colours[BLACK],
+        state.pieces[PAWN] & attackers,
+        state.pieces[KNIGHT] & attackers,
+        (state.pieces[BISHOP] | state.pieces[QUEEN]) & attackers,
+        (state.pieces[ROOK] | state.pieces[QUEEN]) & attackers,
+        state.pieces[KING] & attackers,
+        attacker_colour,
+    )
+
+
+def king_square(state: ChessState, colour: Int) -> Int:
+    return lowest_square(state.pieces[KING] & state.colours[colour])
+
+
+def is_in_check(state: ChessState) -> Bool:
+    """Whether the side to move's king is attacked."""
+    return is_square_attacked(state, king_square(state, state.side), 1 - state.side)
+
+
+@always_inline
+def en_passant_victim_square(en_passant_square: Int, mover: Int) -> Int:
+    """The square of the pawn taken en passant: one rank behind the en passant square."""
+    return en_passant_square - 8 if mover == WHITE else en_passant_square + 8
+
+
+def _king_safe_after(state: ChessState, from_square: Int, to_square: Int, is_en_passant: Bool) -> Bool:
+    """Whether the mover's king is unattacked after moving `from_square` to `to_square`."""
+    var mover = state.side
+    var opponent = 1 - mover
+    var from_bit = square_bit(from_square)
+    var to_bit = square_bit(to_square)
+    var occupied = ((state.colours[WHITE] | state.colours[BLACK]) & ~from_bit) | to_bit
+    var remaining = state.colours[opponent] & ~to_bit  # a capture removes the piece on `to`
+    if is_en_passant:
+        var victim = square_bit(en_passant_victim_square(to_square, mover))
+        occupied &= ~victim
+        remaining &= ~victim
+    var king = state.pieces[KING] & state.colours[mover]
+    var target = to_square if (king & from_bit) else lowest_square(king)
+    return not is_attacked_by(
+        target,
+        occupied,
+        state.pieces[PAWN] & remaining,
+        state.pieces[KNIGHT] & remaining,
+        (state.pieces[BISHOP] | state.pieces[QUEEN]) & remaining,
+        (state.pieces[ROOK] | state.pieces[QUEEN]) & remaining,
+        state.pieces[KING] & remaining,
+        opponent,
+    )
+
+
+@always_inline
+def _add_if_legal(
+    state: ChessState, mut moves: List[Int], from_square: Int, to_square: Int, promotion: Int, is_en_passant: Bool
+):
+    if _king_safe_after(state, from_square, to_square, is_en_passant):
+        moves.append(encode_move(from_square, to_square, promotion))
+
+
+def _add_pawn_moves(state: ChessState, mut moves: List[Int], targets: UInt64, offset: Int):
+    """Pawn moves to every square of `targets`, each from `target - offset`; all four promotions on the last rank."""
+    var remaining = targets
+    while remaining:
+        var to_square = lowest_square(remaining)
+        remaining &= remaining - 1
+        var from_square = to_square - offset
+        if square_bit(to_square) & (RANK_1 | RANK_8):
+            if _king_safe_after(state, from_square, to_square, False):
+                comptime for promotion in [QUEEN, ROOK, BISHOP, KNIGHT]:
+                    moves.append(encode_move(from_square, to_square, promotion))
+        else:
+            _add_if_legal(state, moves, from_square, to_square, NO_PROMOTION, False)
+
+
+def _add_piece_moves(state: ChessState, mut moves: List[Int], from_square: Int, targets: UInt64):
+    var remaining = targets
+    while remaining:
+        var to_square = lowest_square(remaining)
+        remaining &= remaining - 1
+        _add_if_legal(state, moves, from_square, to_square, NO_PROMOTION, False)
+
+
+def _add_castling(state: ChessState, mut moves: List[Int], occupied: UInt64):
+    """Castling moves: rights held, squares between king and rook empty, king not in, through or into check."""
+    var mover = state.side
+    var opponent = 1 - mover
+    var kingside = CASTLE_WHITE_KINGSIDE if mover == WHITE else CASTLE_BLACK_KINGSIDE
+    var queenside = CASTLE_WHITE_QUEENSIDE if mover == WHITE else CASTLE_BLACK_QUEENSIDE
+    if (state.castling & (kingside | queenside)) == 0:
+        return
+    var home = 4 if mover == WHITE else 60  # e1 / e8; rights imply king and rook are home
+    if is_square_attacked(state, home, opponent):
+        return
+    if (state.castling & kingside) and (occupied & (square_bit(home + 1) | square_bit(home + 2))) == 0:
+        if not is_square_attacked(state, home + 1, opponent):
+            _add_if_legal(state, moves, home, home + 2, NO_PROMOTION, False)
+    if (state.castling & queenside) and (
+        occupied & (square_bit(home - 1) | square_bit(home - 2) | square_bit(home - 3))
+    ) == 0:
+        if not is_square_attacked(state, home - 1, opponent):
+            _add_if_legal(state, moves, home, home - 2, NO_PROMOTION, False)
+
+
+def generate_moves(state: ChessState, mut moves: List[Int]):
+    """Clears `moves` and appends the code of every legal move, ignoring draws by rule."""
+    moves.clear()
+    var mover = state.side
+    var own = state.colours[mover]
+    var enemy = state.colours[1 - mover]
+    var occupied = own | enemy
+    var empty = ~occupied
+
+    # Pawns: pushes, double pushes, captures (promotions included), en passant.
+    var pawns = state.pieces[PAWN] & own
+    if mover == WHITE:
+        var single = (pawns << 8) & empty
+        _add_pawn_moves(state, moves, single, 8)
+        _add_pawn_moves(state, moves, ((single & RANK_3) << 8) & empty, 16)
+        _add_pawn_moves(state, moves, (pawns << 7) & NOT_FILE_H & enemy, 7)
+        _add_pawn_moves(state, moves, (pawns << 9) & NOT_FILE_A & enemy, 9)
+    else:
+        var single = (pawns >> 8) & empty
+        _add_pawn_moves(state, moves, single, -8)
+        _add_pawn_moves(state, moves, ((single & RANK_6) >> 8) & empty, -16)
+        _add_pawn_moves(state, moves, (pawns >> 9) & NOT_FILE_H & enemy, -9)
+        _add_pawn_moves(state, moves, (pawns >> 7) & NOT_FILE_A & enemy, -7)
+    if state.en_passant != NO_SQUARE:
+        # Own pawns that attack the en passant square are those a pawn of the other colour there would attack.
+        var capturers = pawn_attacks_of_set(square_bit(state.en_passant), 1 - mover) & pawns
+        while capturers:
+            var from_square = lowest_square(capturers)
+            capturers &= capturers - 1
+            _add_if_legal(state, moves, from_square, state.en_passant, NO_PROMOTION, True)
+
+    var knights = state.pieces[KNIGHT] & own
+    while knights:
+        var from_square = lowest_square(knights)
+        knights &= knights - 1
+        _add_piece_moves(state, moves, from_square, knight_attacks(from_square) & ~own)
+
+    var diagonal = (state.pieces[BISHOP] | state.pieces[QUEEN]) & own
+    while diagonal:
+        var from_square = lowest_square(diagonal)
+        diagonal &= diagonal - 1
+        _add_piece_moves(state, moves, from_square, bishop_attacks_of_set(square_bit(from_square), occupied) & ~own)
+
+    var straight = (state.pieces[ROOK] | state.pieces[QUEEN]) & own
+    while straight:
+        var from_square = lowest_square(straight)
+        straight &= straight - 1
+        _add_piece_moves(state, moves, from_square, rook_attacks_of_set(square_bit(from_square), occupied) & ~own)
+
+    var king_from = king_square(state, mover)
+    _add_piece_moves(state, moves, king_from, king_attacks(king_from) & ~own)
+    _add_castling(state, moves, occupied)
+
+
+def has_any_legal_move(state: ChessState) -> Bool:
+    """Whether the side to move has a legal move (generates them all; kept simple on purpose)."""
+    var moves = List[Int]()
+    generate_moves(state, moves)
+    return len(moves) > 0
