@@ -5,12 +5,14 @@ promoted piece type (KNIGHT..QUEEN) or NO_PROMOTION. Castling is the king's two-
 move (`e1g1`), en passant the pawn's diagonal move onto the en passant square; both are
 recognised from the pieces and squares when the move is made.
 
-Generation is pseudo-legal by piece, then each candidate is kept only when the mover's
-king is not attacked afterwards. That test (`_king_safe_after`) builds the occupancy and
-the opponent's pieces as they would be after the move instead of making it, which covers
+Generation is pseudo-legal by piece, then a candidate is kept only when the mover's king
+is not attacked afterwards. That test (`_king_safe_after`) builds the occupancy and the
+opponent's pieces as they would be after the move instead of making it, which covers
 pins, checks, king moves and the en passant cases where removing two pawns from one rank
-exposes the king, all with one rule. Castling also needs the king's start and the square
-it crosses to be unattacked (the destination is covered by the general test).
+exposes the king, all with one rule. It is skipped (the speed-up) for moves of pieces
+that are neither the king nor pinned when the king is not in check: such a move can
+never expose the king. Castling also needs the king's start and the square it crosses to
+be unattacked (the destination is covered by the general test).
 """
 
 from games.chess.board import (
@@ -124,15 +126,56 @@ def _king_safe_after(state: ChessState, from_square: Int, to_square: Int, is_en_
     )
 
 
+def _pinned_pieces(state: ChessState, king: Int) -> UInt64:
+    """The mover's pieces that stand alone between its king and an enemy slider on a line.
+
+    A blocker `b` is pinned when the king, looking through `b`, sees an enemy slider of the
+    matching kind. Only the first own piece on each ray from the king is a candidate.
+    """
+    var mover = state.side
+    var own = state.colours[mover]
+    var enemy = state.colours[1 - mover]
+    var occupied = own | enemy
+    var king_bit = square_bit(king)
+    var straight = (state.pieces[ROOK] | state.pieces[QUEEN]) & enemy
+    var diagonal = (state.pieces[BISHOP] | state.pieces[QUEEN]) & enemy
+    var pinned: UInt64 = 0
+    # Enemy sliders on the king's empty-board lines: usually none, and then nothing is pinned.
+    if straight and (rook_attacks_of_set(king_bit, 0) & straight):
+        var blockers = rook_attacks_of_set(king_bit, occupied) & own
+        while blockers:
+            var blocker = blockers & (~blockers + 1)
+            blockers ^= blocker
+            if rook_attacks_of_set(king_bit, occupied ^ blocker) & straight:
+                pinned |= blocker
+    if diagonal and (bishop_attacks_of_set(king_bit, 0) & diagonal):
+        var blockers = bishop_attacks_of_set(king_bit, occupied) & own
+        while blockers:
+            var blocker = blockers & (~blockers + 1)
+            blockers ^= blocker
+            if bishop_attacks_of_set(king_bit, occupied ^ blocker) & diagonal:
+                pinned |= blocker
+    return pinned
+
+
 @always_inline
 def _add_if_legal(
-    state: ChessState, mut moves: List[Int], from_square: Int, to_square: Int, promotion: Int, is_en_passant: Bool
+    state: ChessState,
+    mut moves: List[Int],
+    from_square: Int,
+    to_square: Int,
+    promotion: Int,
+    is_en_passant: Bool,
+    unpinned: UInt64,
 ):
-    if _king_safe_after(state, from_square, to_square, is_en_passant):
+    """Appends the move if legal; moves from `unpinned` squares (not en passant) need no test."""
+    if ((unpinned & square_bit(from_square)) and not is_en_passant) or _king_safe_after(
+        state, from_square, to_square, is_en_passant
+    ):
         moves.append(encode_move(from_square, to_square, promotion))
 
 
-def _add_pawn_moves(state: ChessState, mut moves: List[Int], targets: UInt64, offset: Int):
+def _add_pawn_moves(state: ChessState, mut moves: List[Int], targets: UInt64, offset: Int, unpinned: UInt64):
     """Pawn moves to every square of `targets`, each from `target - offset`; all four promotions on the last rank."""
     var remaining = targets
     while remaining:
@@ -140,19 +183,19 @@ def _add_pawn_moves(state: ChessState, mut moves: List[Int], targets: UInt64, of
         remaining &= remaining - 1
         var from_square = to_square - offset
         if square_bit(to_square) & (RANK_1 | RANK_8):
-            if _king_safe_after(state, from_square, to_square, False):
+            if (unpinned & square_bit(from_square)) or _king_safe_after(state, from_square, to_square, False):
                 comptime for promotion in [QUEEN, ROOK, BISHOP, KNIGHT]:
                     moves.append(encode_move(from_square, to_square, promotion))
         else:
-            _add_if_legal(state, moves, from_square, to_square, NO_PROMOTION, False)
+            _add_if_legal(state, moves, from_square, to_square, NO_PROMOTION, False, unpinned)
 
 
-def _add_piece_moves(state: ChessState, mut moves: List[Int], from_square: Int, targets: UInt64):
+def _add_piece_moves(state: ChessState, mut moves: List[Int], from_square: Int, targets: UInt64, unpinned: UInt64):
     var remaining = targets
     while remaining:
         var to_square = lowest_square(remaining)
         remaining &= remaining - 1
-        _add_if_legal(state, moves, from_square, to_square, NO_PROMOTION, False)
+        _add_if_legal(state, moves, from_square, to_square, NO_PROMOTION, False, unpinned)
 
 
 def _add_castling(state: ChessState, mut moves: List[Int], occupied: UInt64):
@@ -168,12 +211,12 @@ def _add_castling(state: ChessState, mut moves: List[Int], occupied: UInt64):
         return
     if (state.castling & kingside) and (occupied & (square_bit(home + 1) | square_bit(home + 2))) == 0:
         if not is_square_attacked(state, home + 1, opponent):
-            _add_if_legal(state, moves, home, home + 2, NO_PROMOTION, False)
+            _add_if_legal(state, moves, home, home + 2, NO_PROMOTION, False, 0)
     if (state.castling & queenside) and (
         occupied & (square_bit(home - 1) | square_bit(home - 2) | square_bit(home - 3))
     ) == 0:
         if not is_square_attacked(state, home - 1, opponent):
-            _add_if_legal(state, moves, home, home - 2, NO_PROMOTION, False)
+            _add_if_legal(state, moves, home, home - 2, NO_PROMOTION, False, 0)
 
 
 def generate_moves(state: ChessState, mut moves: List[Int]):
@@ -184,49 +227,54 @@ def generate_moves(state: ChessState, mut moves: List[Int]):
     var enemy = state.colours[1 - mover]
     var occupied = own | enemy
     var empty = ~occupied
+    var king_from = king_square(state, mover)
+    # Squares whose (non-en-passant) moves cannot expose the king: every piece but the king
+    # and the pinned ones, unless the king is in check (then every move is tested).
+    var unpinned: UInt64 = 0
+    if not is_square_attacked(state, king_from, 1 - mover):
+        unpinned = own & ~square_bit(king_from) & ~_pinned_pieces(state, king_from)
 
     # Pawns: pushes, double pushes, captures (promotions included), en passant.
     var pawns = state.pieces[PAWN] & own
     if mover == WHITE:
         var single = (pawns << 8) & empty
-        _add_pawn_moves(state, moves, single, 8)
-        _add_pawn_moves(state, moves, ((single & RANK_3) << 8) & empty, 16)
-        _add_pawn_moves(state, moves, (pawns << 7) & NOT_FILE_H & enemy, 7)
-        _add_pawn_moves(state, moves, (pawns << 9) & NOT_FILE_A & enemy, 9)
+        _add_pawn_moves(state, moves, single, 8, unpinned)
+        _add_pawn_moves(state, moves, ((single & RANK_3) << 8) & empty, 16, unpinned)
+        _add_pawn_moves(state, moves, (pawns << 7) & NOT_FILE_H & enemy, 7, unpinned)
+        _add_pawn_moves(state, moves, (pawns << 9) & NOT_FILE_A & enemy, 9, unpinned)
     else:
         var single = (pawns >> 8) & empty
-        _add_pawn_moves(state, moves, single, -8)
-        _add_pawn_moves(state, moves, ((single & RANK_6) >> 8) & empty, -16)
-        _add_pawn_moves(state, moves, (pawns >> 9) & NOT_FILE_H & enemy, -9)
-        _add_pawn_moves(state, moves, (pawns >> 7) & NOT_FILE_A & enemy, -7)
+        _add_pawn_moves(state, moves, single, -8, unpinned)
+        _add_pawn_moves(state, moves, ((single & RANK_6) >> 8) & empty, -16, unpinned)
+        _add_pawn_moves(state, moves, (pawns >> 9) & NOT_FILE_H & enemy, -9, unpinned)
+        _add_pawn_moves(state, moves, (pawns >> 7) & NOT_FILE_A & enemy, -7, unpinned)
     if state.en_passant != NO_SQUARE:
         # Own pawns that attack the en passant square are those a pawn of the other colour there would attack.
         var capturers = pawn_attacks_of_set(square_bit(state.en_passant), 1 - mover) & pawns
         while capturers:
             var from_square = lowest_square(capturers)
             capturers &= capturers - 1
-            _add_if_legal(state, moves, from_square, state.en_passant, NO_PROMOTION, True)
+            _add_if_legal(state, moves, from_square, state.en_passant, NO_PROMOTION, True, unpinned)
 
     var knights = state.pieces[KNIGHT] & own
     while knights:
         var from_square = lowest_square(knights)
         knights &= knights - 1
-        _add_piece_moves(state, moves, from_square, knight_attacks(from_square) & ~own)
+        _add_piece_moves(state, moves, from_square, knight_attacks(from_square) & ~own, unpinned)
 
     var diagonal = (state.pieces[BISHOP] | state.pieces[QUEEN]) & own
     while diagonal:
         var from_square = lowest_square(diagonal)
         diagonal &= diagonal - 1
-        _add_piece_moves(state, moves, from_square, bishop_attacks_of_set(square_bit(from_square), occupied) & ~own)
+        _add_piece_moves(state, moves, from_square, bishop_attacks_of_set(square_bit(from_square), occupied) & ~own, unpinned)
 
     var straight = (state.pieces[ROOK] | state.pieces[QUEEN]) & own
     while straight:
         var from_square = lowest_square(straight)
         straight &= straight - 1
-        _add_piece_moves(state, moves, from_square, rook_attacks_of_set(square_bit(from_square), occupied) & ~own)
+        _add_piece_moves(state, moves, from_square, rook_attacks_of_set(square_bit(from_square), occupied) & ~own, unpinned)
 
-    var king_from = king_square(state, mover)
-    _add_piece_moves(state, moves, king_from, king_attacks(king_from) & ~own)
+    _add_piece_moves(state, moves, king_from, king_attacks(king_from) & ~own, unpinned)
     _add_castling(state, moves, occupied)
 
 
