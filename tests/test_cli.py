@@ -64,8 +64,10 @@ def test_bench_perft_json_reports_every_game():
     completed = pyzero("bench", "perft", "--json")
     assert completed.returncode == 0, completed.stderr
     results = json.loads(completed.stdout)["results"]
-    assert {r["game"] for r in results} >= {"tictactoe", "connect4"}
+    assert {r["game"] for r in results} >= {"tictactoe", "connect4", "chess"}
     assert all(r["nodes_per_second"] > 0 for r in results)
+    chess_counts = {(r["position"], r["depth"]): r["nodes"] for r in results if r["game"] == "chess"}
+    assert chess_counts == {("initial", 5): 4865609, ("kiwipete", 4): 4085603}  # the wiki's counts
 
 
 def test_play_handles_bad_input_without_a_terminal():
