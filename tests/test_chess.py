@@ -333,3 +333,14 @@ def test_perft_command_takes_a_fen():
     assert completed.returncode == 0 and completed.stdout.startswith("perft(2) = 58"), completed.stdout
     completed = pyzero("perft", "chess", "--fen", "8/8/8/8/8/8/8/8 w - - 0 1", "-d", "1")
     assert completed.returncode == 2 and "white has 0 kings" in completed.stderr
+
+
+def test_play_takes_uci_and_san_moves_and_names_bad_ones():
+    completed = subprocess.run([sys.executable, "-m", "pyzero", "play", "chess", "--simulations", "4"],
+                               input="e2e4\nNf3\nz9\nquit\n", capture_output=True, text=True,
+                               cwd=Path(__file__).resolve().parents[1], timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    output = completed.stdout
+    assert "white (you)>" in output and "engine (black) plays" in output
+    assert "4P3" in output or "│ P │" in output  # the board after e2e4 (FEN or drawing)
+    assert "illegal move 'z9'" in output and "no legal move matches this SAN" in output
