@@ -30,7 +30,7 @@ def test_version():
 
 @pytest.mark.parametrize(
     "command", [[], ["build"], ["perft"], ["bench"], ["bench", "perft"], ["bench", "search"], ["bench", "selfplay"],
-                ["play"], ["train"], ["replay"]]
+                ["play"], ["train"], ["replay"], ["tei"], ["uci"]]
 )
 def test_every_command_has_help(command):
     completed = pyzero(*command, "--help")
