@@ -41,15 +41,17 @@ ETHEREAL_POSITIONS = [parse_epd_line(line) for line in
 
 # ---------------------------------------------------------------------- perft
 
-# The wiki's counts up to 10 million leaves each run here (a few seconds in all); the
-# deeper ones required by the issue (depth 5, position 3 to depth 6) are in
-# test_perft_wiki_deep below, which runs too.
+# The wiki's counts up to 10 million leaves each run one test each (well under a second
+# in all); the deeper ones up to 200 million leaves (every position at depth 5, the
+# initial position at 6, position 3 at 6 and 7: about 1.1 billion leaves) run in
+# test_perft_wiki_deep, a few seconds. Only position 4 at depth 6 (706 million, twice)
+# and position 6 at depth 6 (6.9 billion) are left out.
 SHALLOW_WIKI = [(position["name"], position["fen"], depth + 1, count)
                 for position in WIKI_POSITIONS for depth, count in enumerate(position["counts"])
                 if count <= 10_000_000]
 DEEP_WIKI = [(position["name"], position["fen"], depth + 1, count)
              for position in WIKI_POSITIONS for depth, count in enumerate(position["counts"])
-             if 10_000_000 < count and (depth + 1 <= 5 or (position["name"] == "position 3" and depth + 1 == 6))]
+             if 10_000_000 < count <= 200_000_000]
 
 
 @pytest.mark.parametrize("name,fen,depth,count", SHALLOW_WIKI,
@@ -59,9 +61,10 @@ def test_perft_wiki(name, fen, depth, count):
 
 
 def test_perft_wiki_deep():
-    """Depth 5 of every wiki position and depth 6 of position 3 (about 600 million leaves)."""
+    """Depth 5 of every wiki position, the initial position to 6, position 3 to 7."""
     assert {(name, depth) for name, _, depth, _ in DEEP_WIKI} >= {
-        ("kiwipete", 5), ("position 3", 6), ("position 4", 5), ("position 5", 5), ("position 6", 5)}
+        ("initial", 6), ("kiwipete", 5), ("position 3", 6), ("position 3", 7), ("position 4", 5),
+        ("position 4 mirrored", 5), ("position 5", 5), ("position 6", 5)}
     game = perft_game()
     for name, fen, depth, count in DEEP_WIKI:
         assert game.from_position(fen).perft(depth) == count, (name, depth)
@@ -78,6 +81,21 @@ def test_perft_ethereal_suite_depth_3_and_4():
                 assert state.perft(depth) == counts[depth], (fen, depth)
                 checked += 1
     assert len(ETHEREAL_POSITIONS) >= 120 and checked >= 240
+
+
+def test_bulk_count_equals_the_move_list_along_random_games():
+    """perft's last ply counts moves without listing most of them (chess's count_legal_actions);
+    it must equal the list's length everywhere, pins, checks and en passant included."""
+    rng = random.Random(11)
+    for game in (make("chess"), perft_game()):
+        for _ in range(30):
+            state = game.new()
+            for _ in range(300):
+                moves = state.legal_actions()
+                assert state.perft(1) == len(moves), state.position()
+                if not moves:
+                    break
+                state.apply_action(rng.choice(moves))
 
 
 def test_perft_ethereal_depth_1_and_2_match_python_chess():

@@ -15,6 +15,8 @@ never expose the king. Castling also needs the king's start and the square it cr
 be unattacked (the destination is covered by the general test).
 """
 
+from std.bit import pop_count
+
 from games.chess.board import (
     WHITE,
     BLACK,
@@ -283,3 +285,94 @@ def has_any_legal_move(state: ChessState) -> Bool:
     var moves = List[Int]()
     generate_moves(state, moves)
     return len(moves) > 0
+
+
+@always_inline
+def _pawn_target_count(targets: UInt64) -> Int:
+    """Moves to `targets` by pawns: four (the promotions) for each last-rank square, one otherwise."""
+    var last_ranks = RANK_1 | RANK_8
+    return Int(pop_count(targets & ~last_ranks)) + 4 * Int(pop_count(targets & last_ranks))
+
+
+def count_moves(state: ChessState) -> Int:
+    """The number of legal moves, equal to `len` of `generate_moves`'s list (perft's last ply).
+
+    When the king is not in check, a piece that is neither the king nor pinned has every
+    pseudo-legal move legal, so its moves are counted by population count of its target
+    set without being listed; the king's moves, castling, en passant and the pinned
+    pieces' moves are generated and tested one by one. In check, everything is generated.
+    """
+    var mover = state.side
+    var own = state.colours[mover]
+    var enemy = state.colours[1 - mover]
+    var occupied = own | enemy
+    var empty = ~occupied
+    var king_from = king_square(state, mover)
+    var tested = List[Int]()
+    if is_square_attacked(state, king_from, 1 - mover):
+        generate_moves(state, tested)
+        return len(tested)
+    var pinned = _pinned_pieces(state, king_from)
+    var free = own & ~square_bit(king_from) & ~pinned
+    var count = 0
+
+    var pawns = state.pieces[PAWN] & own
+    var free_pawns = pawns & free
+    var pinned_pawns = pawns & pinned
+    if mover == WHITE:
+        var single = (free_pawns << 8) & empty
+        count += _pawn_target_count(single) + Int(pop_count(((single & RANK_3) << 8) & empty))
+        count += _pawn_target_count((free_pawns << 7) & NOT_FILE_H & enemy)
+        count += _pawn_target_count((free_pawns << 9) & NOT_FILE_A & enemy)
+        var pinned_single = (pinned_pawns << 8) & empty
+        _add_pawn_moves(state, tested, pinned_single, 8, 0)
+        _add_pawn_moves(state, tested, ((pinned_single & RANK_3) << 8) & empty, 16, 0)
+        _add_pawn_moves(state, tested, (pinned_pawns << 7) & NOT_FILE_H & enemy, 7, 0)
+        _add_pawn_moves(state, tested, (pinned_pawns << 9) & NOT_FILE_A & enemy, 9, 0)
+    else:
+        var single = (free_pawns >> 8) & empty
+        count += _pawn_target_count(single) + Int(pop_count(((single & RANK_6) >> 8) & empty))
+        count += _pawn_target_count((free_pawns >> 9) & NOT_FILE_H & enemy)
+        count += _pawn_target_count((free_pawns >> 7) & NOT_FILE_A & enemy)
+        var pinned_single = (pinned_pawns >> 8) & empty
+        _add_pawn_moves(state, tested, pinned_single, -8, 0)
+        _add_pawn_moves(state, tested, ((pinned_single & RANK_6) >> 8) & empty, -16, 0)
+        _add_pawn_moves(state, tested, (pinned_pawns >> 9) & NOT_FILE_H & enemy, -9, 0)
+        _add_pawn_moves(state, tested, (pinned_pawns >> 7) & NOT_FILE_A & enemy, -7, 0)
+    if state.en_passant != NO_SQUARE:
+        var capturers = pawn_attacks_of_set(square_bit(state.en_passant), 1 - mover) & pawns
+        while capturers:
+            var from_square = lowest_square(capturers)
+            capturers &= capturers - 1
+            _add_if_legal(state, tested, from_square, state.en_passant, NO_PROMOTION, True, 0)
+
+    # A pinned knight can never move along its pin line, so only free knights count.
+    var knights = state.pieces[KNIGHT] & free
+    while knights:
+        var from_square = lowest_square(knights)
+        knights &= knights - 1
+        count += Int(pop_count(knight_attacks(from_square) & ~own))
+
+    var diagonal = (state.pieces[BISHOP] | state.pieces[QUEEN]) & own
+    while diagonal:
+        var from_square = lowest_square(diagonal)
+        diagonal &= diagonal - 1
+        var targets = bishop_attacks_of_set(square_bit(from_square), occupied) & ~own
+        if square_bit(from_square) & free:
+            count += Int(pop_count(targets))
+        else:
+            _add_piece_moves(state, tested, from_square, targets, 0)
+
+    var straight = (state.pieces[ROOK] | state.pieces[QUEEN]) & own
+    while straight:
+        var from_square = lowest_square(straight)
+        straight &= straight - 1
+        var targets = rook_attacks_of_set(square_bit(from_square), occupied) & ~own
+        if square_bit(from_square) & free:
+            count += Int(pop_count(targets))
+        else:
+            _add_piece_moves(state, tested, from_square, targets, 0)
+
+    _add_piece_moves(state, tested, king_from, king_attacks(king_from) & ~own, 0)
+    _add_castling(state, tested, occupied)
+    return count + len(tested)

@@ -123,9 +123,9 @@ struct ChessState(Game):
             actions[index] = encoding.move_to_action(self.side, actions[index])
 
     def count_legal_actions(self) -> Int:
-        var codes = List[Int]()
-        self.legal_moves(codes)
-        return len(codes)
+        if results.is_drawn_by_rule(self):
+            return 0
+        return moves.count_moves(self)
 
     def is_legal(self, action: Int) -> Bool:
         if action < 0 or action >= NUM_CHESS_ACTIONS:
