@@ -1,5 +1,6 @@
 """`pyzero uci`: a UCI conversation with the engine as a subprocess, moves checked by python-chess."""
 
+import json
 import queue
 import subprocess
 import sys
@@ -126,3 +127,62 @@ def test_go_without_a_position_or_on_a_finished_game_answers_none(engine):
     assert answer[-1] == "bestmove (none)"
     answer = engine.ask("position fen 7k/5Q2/6K1/8/8/8/8/8 b - - 0 1", "go nodes 8", until="bestmove")
     assert answer[-1] == "bestmove (none)" and any("the game is over (1/2-1/2)" in line for line in answer)
+
+
+# ---------------------------------------------------------------------- UCI engines as arena players
+
+def stockfish_path():
+    """Stockfish, installed from Debian's package when missing (the arena tests need it)."""
+    import shutil
+
+    found = shutil.which("stockfish") or shutil.which("stockfish", path="/usr/games")
+    if found is None:
+        installed = subprocess.run(["apt-get", "install", "-y", "-qq", "stockfish"], capture_output=True, text=True)
+        if installed.returncode != 0:
+            subprocess.run(["apt-get", "update", "-qq"], capture_output=True)
+            installed = subprocess.run(["apt-get", "install", "-y", "-qq", "stockfish"], capture_output=True, text=True)
+        found = shutil.which("stockfish") or shutil.which("stockfish", path="/usr/games")
+        assert found, f"could not install stockfish (Debian package): {installed.stderr[-2000:]}"
+    return found
+
+
+def run_arena(tmp_path, *players, games=2):
+    arguments = ["arena", "configs/chess.yaml", "--games", str(games), "--tei-seconds", "0.05",
+                 "--output", str(tmp_path / "arena")]
+    for player in players:
+        arguments += ["-p", player]
+    completed = subprocess.run([sys.executable, "-m", "pyzero", *arguments], capture_output=True, text=True,
+                               cwd=REPOSITORY, timeout=600)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return json.loads((tmp_path / "arena" / "arena.json").read_text())
+
+
+def test_arena_plays_pyzeros_own_uci_engine(tmp_path):
+    engine = f"uci:{sys.executable} -m pyzero uci configs/chess.yaml --set run_dir={tmp_path / 'uci-run'}"
+    result = run_arena(tmp_path, "random", engine)
+    assert result["game"] == "chess" and len(result["games"]) == 2
+    assert {rating for rating in result["ratings"]} == {"random", "pyzero 0.1.0 (untrained)"}
+
+
+def test_arena_plays_stockfish_at_its_lowest_skill_and_reports_elo(tmp_path):
+    result = run_arena(tmp_path, "random", f"uci:{stockfish_path()}?Skill Level=0&Threads=1", games=2)
+    stockfish = next(name for name in result["ratings"] if name.startswith("Stockfish"))
+    pair = result["pairs"][0]
+    assert pair["a_wins"] + pair["draws"] + pair["a_losses"] == 2
+    # Even at skill 0 Stockfish does not lose to random moves.
+    assert result["ratings"][stockfish]["elo"] >= 0 and pair["a_wins"] == 0
+
+
+def test_uci_engine_options_must_be_offered(tmp_path):
+    from pyzero.players.tei_engine import TeiEngineError
+    from pyzero.players.uci_engine import UciEngine
+
+    command = [sys.executable, "-m", "pyzero", "uci", "configs/chess.yaml", "--set", f"run_dir={tmp_path / 'run'}"]
+    with pytest.raises(TeiEngineError, match="has no option 'Hash'"):
+        UciEngine(command, options={"Hash": "16"}, cwd=REPOSITORY)
+    with UciEngine([stockfish_path()], options={"Skill Level": "0"}, movetime_ms=20) as stockfish:
+        from pyzero.games import make
+
+        state = make("chess").new()
+        assert stockfish.identity.name.startswith("Stockfish")
+        assert stockfish.choose(state) in state.legal_moves()
