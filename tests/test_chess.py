@@ -266,7 +266,7 @@ def test_encoding_is_from_the_side_to_moves_view():
 
 # ---------------------------------------------------------------------- notation
 
-def test_san_moves_from_python_chess_are_understood():
+def test_san_in_and_out_agrees_with_python_chess():
     game = make("chess")
     rng = random.Random(7)
     for fen, _ in ETHEREAL_POSITIONS[::3]:
@@ -274,6 +274,7 @@ def test_san_moves_from_python_chess_are_understood():
         state = game.from_position(fen)
         for move in board.legal_moves:
             assert state.move_to_action(board.san(move)) == state.move_to_action(move.uci()), (fen, board.san(move))
+            assert state.record_move(move.uci()) == board.san(move), fen  # SAN out, checks and mates marked
         if state.legal_moves():
             state.play(rng.choice(state.legal_moves()))
 
@@ -362,3 +363,64 @@ def test_play_takes_uci_and_san_moves_and_names_bad_ones():
     assert "white (you)>" in output and "engine (black) plays" in output
     assert "4P3" in output or "│ P │" in output  # the board after e2e4 (FEN or drawing)
     assert "illegal move 'z9'" in output and "no legal move matches this SAN" in output
+
+
+# ---------------------------------------------------------------------- game records (PGN)
+
+def test_pgn_save_is_read_by_python_chess_and_back_by_pyzero(tmp_path):
+    import chess.pgn
+    import io
+
+    from pyzero.play.game_record import chess_pgn_text, parse_chess_pgn
+    from pyzero.play.session import GameSession
+
+    game = make("chess")
+    rng = random.Random(5)
+    session = GameSession(game)
+    for _ in range(120):
+        if session.state.is_terminal():
+            break
+        session.play(rng.choice(session.state.legal_moves()))
+    text = chess_pgn_text(session, ("you", "pyzero"))
+    referee = chess.pgn.read_game(io.StringIO(text))
+    assert referee.errors == [] and [move.uci() for move in referee.mainline_moves()] == session.line_moves()
+    assert referee.headers["White"] == "you" and referee.headers["Result"] == (session.state.result() or "*")
+    assert all(len(line) <= 80 for line in text.splitlines())
+    record = parse_chess_pgn(game, text)
+    assert record.start.position() == game.new().position()
+    assert game.play_moves(record.moves).position() == session.state.position()
+
+
+def test_pgn_with_a_start_position_comments_variations_and_glyphs_is_loaded():
+    from pyzero.play.game_record import parse_chess_pgn
+
+    text = """[Event "test"]
+[SetUp "1"]
+[FEN "r3k2r/8/8/8/8/8/8/R3K2R w KQkq - 0 1"]
+
+1. O-O {castles} (1. O-O-O O-O-O $2) 1... Kd7 $1 2. Ra7+ ; a check
+Kc6 3. Rxa8 1-0
+"""
+    game = make("chess")
+    record = parse_chess_pgn(game, text)
+    assert record.moves == ["O-O", "Kd7", "Ra7+", "Kc6", "Rxa8"]
+    state = game.play_moves(record.moves, start=record.start)
+    board = chess.Board("r3k2r/8/8/8/8/8/8/R3K2R w KQkq - 0 1")
+    for move in record.moves:
+        board.push_san(move)
+    assert state.position() == board.fen(en_passant="xfen")
+
+
+def test_play_saves_pgn_and_castles_with_o_o(tmp_path):
+    path = tmp_path / "game.pgn"
+    moves = "e2e4\ng1f3\nf1c4\nO-O\n"
+    completed = subprocess.run([sys.executable, "-m", "pyzero", "play", "chess", "--simulations", "4"],
+                               input=moves + f"save {path}\nquit\n", capture_output=True, text=True,
+                               cwd=Path(__file__).resolve().parents[1], timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    assert "unknown command" not in completed.stdout and "(PGN)" in completed.stdout
+    import chess.pgn
+
+    record = chess.pgn.read_game(path.open())
+    played = list(record.mainline_moves())
+    assert record.errors == [] and len(played) == 8 and played[6].uci() == "e1g1"

@@ -208,3 +208,7 @@ struct ChessState(Game):
     def format_san(self, action: Int) -> String:
         """The (legal) action in SAN, with `+` or `#`."""
         return notation.format_san(self, encoding.action_to_move(self, action))
+
+    def format_record_move(self, action: Int) -> String:
+        """SAN: what PGN records write."""
+        return self.format_san(action)
