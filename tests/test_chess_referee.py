@@ -1,7 +1,9 @@
 """python-chess referees 1,000 random games played by pyzero's move generator.
 
 At every ply of every game the two implementations must agree on the legal moves (as UCI
-sets), the FEN, whether the game is over and how. Games end at checkmate, stalemate,
+sets), the FEN (with X-FEN's en passant rule, python-chess's `fen(en_passant="xfen")`: the
+square is written when a pawn could take there, as Polyglot hashes it), whether the game
+is over and how; every tenth game also compares the Polyglot keys. Games end at checkmate, stalemate,
 insufficient material, fifty moves (the rules a state applies by itself) or, as python-chess
 sees it, at a threefold repetition: a state keeps no history, so there the test checks
 that pyzero's keys say the same (the current key occurs three times among the keys of
