@@ -200,25 +200,28 @@ def _add_piece_moves(state: ChessState, mut moves: List[Int], from_square: Int, 
         _add_if_legal(state, moves, from_square, to_square, NO_PROMOTION, False, unpinned)
 
 
-def _add_castling(state: ChessState, mut moves: List[Int], occupied: UInt64):
-    """Castling moves: rights held, squares between king and rook empty, king not in, through or into check."""
+def _castling_destinations(state: ChessState, occupied: UInt64) -> UInt64:
+    """The king's destination squares of the legal castling moves: rights held, squares
+    between king and rook empty, king not in, through or into check."""
     var mover = state.side
     var opponent = 1 - mover
     var kingside = CASTLE_WHITE_KINGSIDE if mover == WHITE else CASTLE_BLACK_KINGSIDE
     var queenside = CASTLE_WHITE_QUEENSIDE if mover == WHITE else CASTLE_BLACK_QUEENSIDE
     if (state.castling & (kingside | queenside)) == 0:
-        return
+        return 0
     var home = 4 if mover == WHITE else 60  # e1 / e8; rights imply king and rook are home
     if is_square_attacked(state, home, opponent):
-        return
+        return 0
+    var destinations: UInt64 = 0
     if (state.castling & kingside) and (occupied & (square_bit(home + 1) | square_bit(home + 2))) == 0:
-        if not is_square_attacked(state, home + 1, opponent):
-            _add_if_legal(state, moves, home, home + 2, NO_PROMOTION, False, 0)
+        if not is_square_attacked(state, home + 1, opponent) and _king_safe_after(state, home, home + 2, False):
+            destinations |= square_bit(home + 2)
     if (state.castling & queenside) and (
         occupied & (square_bit(home - 1) | square_bit(home - 2) | square_bit(home - 3))
     ) == 0:
-        if not is_square_attacked(state, home - 1, opponent):
-            _add_if_legal(state, moves, home, home - 2, NO_PROMOTION, False, 0)
+        if not is_square_attacked(state, home - 1, opponent) and _king_safe_after(state, home, home - 2, False):
+            destinations |= square_bit(home - 2)
+    return destinations
 
 
 def generate_moves(state: ChessState, mut moves: List[Int]):
@@ -277,7 +280,10 @@ def generate_moves(state: ChessState, mut moves: List[Int]):
         _add_piece_moves(state, moves, from_square, rook_attacks_of_set(square_bit(from_square), occupied) & ~own, unpinned)
 
     _add_piece_moves(state, moves, king_from, king_attacks(king_from) & ~own, unpinned)
-    _add_castling(state, moves, occupied)
+    var castling = _castling_destinations(state, occupied)
+    while castling:
+        moves.append(encode_move(king_from, lowest_square(castling), NO_PROMOTION))
+        castling &= castling - 1
 
 
 def has_any_legal_move(state: ChessState) -> Bool:
@@ -294,13 +300,37 @@ def _pawn_target_count(targets: UInt64) -> Int:
     return Int(pop_count(targets & ~last_ranks)) + 4 * Int(pop_count(targets & last_ranks))
 
 
+def _count_safe(state: ChessState, from_square: Int, targets: UInt64, is_en_passant: Bool) -> Int:
+    """How many moves from `from_square` to `targets` leave the king unattacked."""
+    var count = 0
+    var remaining = targets
+    while remaining:
+        if _king_safe_after(state, from_square, lowest_square(remaining), is_en_passant):
+            count += 1
+        remaining &= remaining - 1
+    return count
+
+
+def _count_safe_pawn_moves(state: ChessState, targets: UInt64, offset: Int) -> Int:
+    """Like `_add_pawn_moves` with every move tested, but counting (four per promotion)."""
+    var count = 0
+    var remaining = targets
+    while remaining:
+        var to_square = lowest_square(remaining)
+        remaining &= remaining - 1
+        if _king_safe_after(state, to_square - offset, to_square, False):
+            count += 4 if square_bit(to_square) & (RANK_1 | RANK_8) else 1
+    return count
+
+
 def count_moves(state: ChessState) -> Int:
     """The number of legal moves, equal to `len` of `generate_moves`'s list (perft's last ply).
 
     When the king is not in check, a piece that is neither the king nor pinned has every
     pseudo-legal move legal, so its moves are counted by population count of its target
-    set without being listed; the king's moves, castling, en passant and the pinned
-    pieces' moves are generated and tested one by one. In check, everything is generated.
+    set; the king's moves, castling, en passant and the pinned pieces' moves are tested one
+    by one. In check, the moves are generated and counted. Nothing is allocated unless
+    the king is in check.
     """
     var mover = state.side
     var own = state.colours[mover]
@@ -308,10 +338,10 @@ def count_moves(state: ChessState) -> Int:
     var occupied = own | enemy
     var empty = ~occupied
     var king_from = king_square(state, mover)
-    var tested = List[Int]()
     if is_square_attacked(state, king_from, 1 - mover):
-        generate_moves(state, tested)
-        return len(tested)
+        var moves = List[Int]()
+        generate_moves(state, moves)
+        return len(moves)
     var pinned = _pinned_pieces(state, king_from)
     var free = own & ~square_bit(king_from) & ~pinned
     var count = 0
@@ -324,34 +354,34 @@ def count_moves(state: ChessState) -> Int:
         count += _pawn_target_count(single) + Int(pop_count(((single & RANK_3) << 8) & empty))
         count += _pawn_target_count((free_pawns << 7) & NOT_FILE_H & enemy)
         count += _pawn_target_count((free_pawns << 9) & NOT_FILE_A & enemy)
-        var pinned_single = (pinned_pawns << 8) & empty
-        _add_pawn_moves(state, tested, pinned_single, 8, 0)
-        _add_pawn_moves(state, tested, ((pinned_single & RANK_3) << 8) & empty, 16, 0)
-        _add_pawn_moves(state, tested, (pinned_pawns << 7) & NOT_FILE_H & enemy, 7, 0)
-        _add_pawn_moves(state, tested, (pinned_pawns << 9) & NOT_FILE_A & enemy, 9, 0)
+        if pinned_pawns:
+            var pinned_single = (pinned_pawns << 8) & empty
+            count += _count_safe_pawn_moves(state, pinned_single, 8)
+            count += _count_safe_pawn_moves(state, ((pinned_single & RANK_3) << 8) & empty, 16)
+            count += _count_safe_pawn_moves(state, (pinned_pawns << 7) & NOT_FILE_H & enemy, 7)
+            count += _count_safe_pawn_moves(state, (pinned_pawns << 9) & NOT_FILE_A & enemy, 9)
     else:
         var single = (free_pawns >> 8) & empty
         count += _pawn_target_count(single) + Int(pop_count(((single & RANK_6) >> 8) & empty))
         count += _pawn_target_count((free_pawns >> 9) & NOT_FILE_H & enemy)
         count += _pawn_target_count((free_pawns >> 7) & NOT_FILE_A & enemy)
-        var pinned_single = (pinned_pawns >> 8) & empty
-        _add_pawn_moves(state, tested, pinned_single, -8, 0)
-        _add_pawn_moves(state, tested, ((pinned_single & RANK_6) >> 8) & empty, -16, 0)
-        _add_pawn_moves(state, tested, (pinned_pawns >> 9) & NOT_FILE_H & enemy, -9, 0)
-        _add_pawn_moves(state, tested, (pinned_pawns >> 7) & NOT_FILE_A & enemy, -7, 0)
+        if pinned_pawns:
+            var pinned_single = (pinned_pawns >> 8) & empty
+            count += _count_safe_pawn_moves(state, pinned_single, -8)
+            count += _count_safe_pawn_moves(state, ((pinned_single & RANK_6) >> 8) & empty, -16)
+            count += _count_safe_pawn_moves(state, (pinned_pawns >> 9) & NOT_FILE_H & enemy, -9)
+            count += _count_safe_pawn_moves(state, (pinned_pawns >> 7) & NOT_FILE_A & enemy, -7)
     if state.en_passant != NO_SQUARE:
         var capturers = pawn_attacks_of_set(square_bit(state.en_passant), 1 - mover) & pawns
         while capturers:
-            var from_square = lowest_square(capturers)
+            count += _count_safe(state, lowest_square(capturers), square_bit(state.en_passant), True)
             capturers &= capturers - 1
-            _add_if_legal(state, tested, from_square, state.en_passant, NO_PROMOTION, True, 0)
 
     # A pinned knight can never move along its pin line, so only free knights count.
     var knights = state.pieces[KNIGHT] & free
     while knights:
-        var from_square = lowest_square(knights)
+        count += Int(pop_count(knight_attacks(lowest_square(knights)) & ~own))
         knights &= knights - 1
-        count += Int(pop_count(knight_attacks(from_square) & ~own))
 
     var diagonal = (state.pieces[BISHOP] | state.pieces[QUEEN]) & own
     while diagonal:
@@ -361,7 +391,7 @@ def count_moves(state: ChessState) -> Int:
         if square_bit(from_square) & free:
             count += Int(pop_count(targets))
         else:
-            _add_piece_moves(state, tested, from_square, targets, 0)
+            count += _count_safe(state, from_square, targets, False)
 
     var straight = (state.pieces[ROOK] | state.pieces[QUEEN]) & own
     while straight:
@@ -371,8 +401,7 @@ def count_moves(state: ChessState) -> Int:
         if square_bit(from_square) & free:
             count += Int(pop_count(targets))
         else:
-            _add_piece_moves(state, tested, from_square, targets, 0)
+            count += _count_safe(state, from_square, targets, False)
 
-    _add_piece_moves(state, tested, king_from, king_attacks(king_from) & ~own, 0)
-    _add_castling(state, tested, occupied)
-    return count + len(tested)
+    count += _count_safe(state, king_from, king_attacks(king_from) & ~own, False)
+    return count + Int(pop_count(_castling_destinations(state, occupied)))
