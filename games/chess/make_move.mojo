@@ -55,8 +55,10 @@ def make_move(mut state: ChessState, move: Int):
     var moving = piece_type_on(state, from_square, mover)
     var captured = piece_type_on(state, to_square, opponent)
 
-    # Remove the hashed features that may change; they are added back at the end.
-    state.key ^= castling_keys(state.castling) ^ en_passant_key(state.en_passant)
+    # The en passant key goes now (the new one is added at the end); castling keys change
+    # only for the rights the move loses (most moves lose none).
+    var castling_before = state.castling
+    state.key ^= en_passant_key(state.en_passant)
 
     if captured != NO_PIECE:
         _toggle_piece(state, opponent, captured, to_square)
@@ -88,5 +90,7 @@ def make_move(mut state: ChessState, move: Int):
         state.halfmove_clock += 1
     state.ply_count += 1
     state.side = opponent
+    if state.castling != castling_before:
+        state.key ^= castling_keys(castling_before ^ state.castling)
     # The side to move always changes, so the "white to move" key always toggles.
-    state.key ^= castling_keys(state.castling) ^ en_passant_key(state.en_passant) ^ white_to_move_key()
+    state.key ^= en_passant_key(state.en_passant) ^ white_to_move_key()
