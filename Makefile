@@ -11,7 +11,7 @@ VENV_PYTHON := $(VENV)/bin/python
 # The stamp records that .venv matches pyproject.toml; editing it reinstalls.
 STAMP := $(VENV)/.pyzero-installed
 
-.PHONY: env train test bench play build clean
+.PHONY: env train test bench play build clean chromium
 
 env: $(STAMP)
 
@@ -31,8 +31,21 @@ build: env
 train: build
 	$(VENV_PYTHON) -m pyzero train $(CONFIG)
 
-test: build
+test: build chromium
 	$(VENV_PYTHON) -m pytest -q
+
+# The web interface's browser tests (tests/test_web_browser.py) drive Debian's chromium
+# through Playwright (which downloads no browser here). CI runs `make test` as root on a
+# fresh Debian machine, so a missing chromium is installed with apt-get.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  echo "installing Debian's chromium for the browser tests (apt-get install chromium) ..."; \
+	  { apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; } >/dev/null 2>&1 \
+	  && test -x $(CHROMIUM) \
+	  || { echo "error: could not install chromium with apt-get (needs root and Debian's package lists);" \
+	            "install Debian's 'chromium' package so that $(CHROMIUM) exists, or set CHROMIUM=/path/to/chromium" \
+	            "and PYZERO_CHROMIUM to the same path, then run make test again" >&2; exit 1; }; }
 
 bench: build
 	$(VENV_PYTHON) -m pyzero bench

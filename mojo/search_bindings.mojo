@@ -331,6 +331,27 @@ def _subtree_statistics[G: Game](core: SearchCore[G], action: Int) raises -> Pyt
     return result
 
 
+def _principal_variation[G: Game](core: SearchCore[G], action: Int, max_length: Int) raises -> PythonObject:
+    """The actions of the line that starts with the root's child `action` and then
+    follows the most visited child (ties: the first), at most `max_length` actions long;
+    empty when `action` is no child of the root. For analysis views (pyzero serve)."""
+    ref tree = core.tree
+    var result = Python.list()
+    var node = tree.find_child(0, action)
+    while node != Int(NO_NODE) and len(result) < max_length:
+        result.append(Int(tree.action[node]))
+        if tree.first_child[node] == NO_NODE:
+            break
+        var best = Int(NO_NODE)
+        var best_visits = 0
+        for child in range(tree.children_start(node), tree.children_end(node)):
+            if Int(tree.visit_count[child]) > best_visits:
+                best = child
+                best_visits = Int(tree.visit_count[child])
+        node = best
+    return result
+
+
 def _advance[G: Game](mut core: SearchCore[G], action: PythonObject) raises:
     var index = Int(py=action)
     if not core.root_state()[].is_legal(index):
@@ -434,6 +455,12 @@ struct GumbelSearchBox[G: Game](Defaultable, Movable, Writable):
     @staticmethod
     def subtree_statistics(py_self: PythonObject, action: PythonObject) raises -> PythonObject:
         return _subtree_statistics(Self._search(py_self)[].core, Int(py=action))
+
+    @staticmethod
+    def principal_variation(
+        py_self: PythonObject, action: PythonObject, max_length: PythonObject
+    ) raises -> PythonObject:
+        return _principal_variation(Self._search(py_self)[].core, Int(py=action), Int(py=max_length))
 
     @staticmethod
     def benchmark_uniform(
@@ -639,6 +666,7 @@ def register_search_types[G: Game](
         .def_method[Box.result]("result")
         .def_method[Box.advance]("advance")
         .def_method[Box.subtree_statistics]("subtree_statistics")
+        .def_method[Box.principal_variation]("principal_variation")
         .def_method[Box.benchmark_uniform]("benchmark_uniform")
         .def_method[Box.measure_tree_reuse]("measure_tree_reuse")
     )

@@ -143,12 +143,122 @@ def run_tree_reuse_benchmark(workloads=SEARCH_WORKLOADS, moves: int = 60, simula
     return results
 
 
+@dataclass(frozen=True)
+class GraphWorkload:
+    game: str
+    options: dict
+    opening_plies: int  # random plies (fixed seed) to reach a middle-game position
+
+
+GRAPH_WORKLOADS = (
+    GraphWorkload("connect4", {}, opening_plies=10),
+    GraphWorkload("tak", {"size": 6}, opening_plies=16),
+)
+
+
+@dataclass
+class GraphThroughputResult:
+    game: str
+    options: dict
+    evaluator: str
+    threads: int
+    simulations: int
+    seconds: float
+    simulations_per_second: float
+
+
+@dataclass
+class TranspositionResult:
+    game: str
+    options: dict
+    evaluator: str
+    simulations: int
+    evaluations_tree: int  # the same search with transpositions off (every node new)
+    evaluations_graph: int
+    transposition_links: int  # edges whose first traversal found the position in the graph
+    saved_percent: float  # 1 - graph / tree evaluations (the two searches may take different paths)
+    found_in_graph_percent: float  # links / (links + evaluations): new edges that needed no evaluation
+
+
+def middle_game_position(workload: GraphWorkload, seed: int = 0):
+    """The position after `opening_plies` uniformly random plies (replayed until one does
+    not end the game early)."""
+    import random
+
+    game = make(workload.game, **workload.options)
+    rng = random.Random(seed)
+    while True:
+        state = game.new()
+        for _ in range(workload.opening_plies):
+            if state.is_terminal():
+                break
+            state.apply_action(rng.choice(state.legal_actions()))
+        if not state.is_terminal():
+            return state
+
+
+def _untrained_network_evaluator(game_name: str, options: dict):
+    """The search evaluator of an untrained network of the default size (NetworkSection)
+    on the CPU, without a cache: what a network costs per batch, whatever its weights."""
+    from pyzero.config import InferenceSection, RunConfig
+    from pyzero.inference import make_inference
+    from pyzero.model import build_model
+
+    config = RunConfig.model_validate({"game": {"name": game_name, "options": options}})
+    model = build_model(config, make(game_name, **options))
+    # Torch's CPU threads as play sets them (one search at a time), as NetworkEngine does.
+    return make_inference(model.eval(), InferenceSection(cache_entries=0), search_threads=True).evaluator
+
+
+def run_graph_benchmark(workloads=GRAPH_WORKLOADS, thread_counts=(1, 2, 4), simulations: int = 4000,
+                        uniform_simulations: int = 20000, network_simulations: int = 512,
+                        transposition_simulations=(1000, 10000)) -> dict:
+    """The graph search (search.graph): simulations per second at 1, 2 and 4 threads on one
+    search, with the uniform evaluator, with 4 random rollouts per leaf (an evaluator with
+    real cost, which the threads share) and with an untrained network of the default size
+    (0 network simulations: skipped), and the evaluations that transpositions save (graph
+    against the same search with every key distinct) from a middle-game position."""
+    from pyzero.search import GraphOptions, GraphSearcher, PuctOptions
+
+    puct = PuctOptions(dirichlet_fraction=0, temperature=0)
+    throughput, transpositions = [], []
+    for workload in workloads:
+        state = middle_game_position(workload)
+        evaluators = [("uniform", "uniform", uniform_simulations), (("rollout", 4), "rollout x4", simulations)]
+        if network_simulations > 0:
+            evaluators.append((_untrained_network_evaluator(workload.game, workload.options), "network (untrained)",
+                               network_simulations))
+        for evaluator, name, count in evaluators:
+            GraphSearcher(state, puct).run(32, evaluator, seed=1)  # warm-up: a network's first calls are slow
+            for threads in thread_counts:
+                searcher = GraphSearcher(state, puct, GraphOptions(threads=threads))
+                started = time.perf_counter()
+                result = searcher.run(count, evaluator, seed=0)
+                seconds = time.perf_counter() - started
+                done = result.root_visits - 1
+                throughput.append(GraphThroughputResult(workload.game, workload.options, name, threads, done, seconds,
+                                                        done / seconds))
+        for evaluator, name in (("uniform", "uniform"), (("rollout", 1), "rollout x1")):
+            for count in transposition_simulations:
+                runs = {}
+                for shared in (False, True):
+                    searcher = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, temperature=0,
+                                                                leaves_per_batch=1), GraphOptions(transpositions=shared))
+                    runs[shared] = searcher.run(count, evaluator, seed=0)
+                tree, graph = runs[False].evaluations, runs[True].evaluations
+                links = int(runs[True].extras["transposition_links"])
+                transpositions.append(TranspositionResult(workload.game, workload.options, name, count, tree, graph,
+                                                          links, 100.0 * (1 - graph / max(tree, 1)),
+                                                          100.0 * links / max(links + graph, 1)))
+    return {"throughput": [asdict(r) for r in throughput], "transpositions": [asdict(r) for r in transpositions]}
+
+
 @dataclass
 class SelfPlayBenchmarkResult:
     game: str
     options: dict
     network: str
-    backend: str
+    backend: str  # the backend that ran (what inference.backend resolved to)
     batch_size: int
     concurrent_games: int
     workers: int
@@ -170,6 +280,9 @@ class SelfPlayBenchmarkResult:
     # (a) for every installed backend at the same batch size and threads, with the ratio
     # to PyTorch eager: [{"backend", "evaluations_per_second", "ratio_to_torch"}, ...]
     backends: list[dict] = field(default_factory=list)
+    backend_setting: str = "auto"  # the config's inference.backend ("auto" picks `backend`)
+    ratio_to_torch: float | None = None  # (a) over PyTorch eager's (a), same run
+    fastest_backend: str | None = None  # of `backends` in this run: where auto should point
 
 
 def measure_inference(backend, input_shape, num_actions: int, batch_size: int, seconds: float = 2.0) -> float:
@@ -238,7 +351,7 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
     (a) for every installed backend beside the config's, with ratios to PyTorch eager."""
     import torch
 
-    from pyzero.config import make_game_from_config
+    from pyzero.config import compile_enabled, make_game_from_config
     from pyzero.inference import configure_cpu_threads, make_backend
     from pyzero.model import build_model
     from pyzero.selfplay import SelfPlay, SelfPlayOptions
@@ -254,9 +367,9 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
     inference_rate = measure_inference(backend, game.input_shape, game.num_actions, batch_size)
     # The rate just taken stands for its backend, unless it was torch.compile (the
     # comparison's "torch" is eager).
-    compiled_torch = config.inference.backend == "torch" and config.inference.compile
+    compiled_torch = backend.name == "torch" and compile_enabled(config.inference.compile, config.inference.device)
     backends = compare_backends(model, config, batch_size, game.input_shape, game.num_actions,
-                                {} if compiled_torch else {config.inference.backend: inference_rate},
+                                {} if compiled_torch else {backend.name: inference_rate},
                                 seconds=min(2.0, max(0.25, seconds / 3)))
     torch_threads = configure_cpu_threads([backend], selfplay_section.workers)  # the comparison set others
     options = SelfPlayOptions.from_config(config, seed=config.training.seed)
@@ -275,15 +388,18 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
     evaluations_rate = delta["evaluations"] / elapsed
     lookups = max(delta["cache_lookups"], 1)
     network = config.network
+    rates = {entry["backend"]: entry["evaluations_per_second"] for entry in backends if entry["evaluations_per_second"]}
     return SelfPlayBenchmarkResult(
         config.game.name, dict(config.game.options), f"resnet {network.blocks}x{network.channels}",
-        config.inference.backend, batch_size, options.games, options.workers, options.simulations,
+        backend.name, batch_size, options.games, options.workers, options.simulations,
         config.inference.device, torch_threads, inference_rate, evaluations_rate, delta["positions"] / elapsed,
         delta["games_finished"] / elapsed, evaluations_rate / inference_rate,
         delta["evaluations"] / max(delta["batches"] * batch_size, 1),
         delta["cache_hits"] / lookups if delta["cache_lookups"] else 0.0,
         delta["network_wait_seconds"] / elapsed, delta["worker_idle_seconds"] / (elapsed * options.workers),
-        delta["buffer_full_waits"], elapsed, str(config.path) if config.path else None, backends)
+        delta["buffer_full_waits"], elapsed, str(config.path) if config.path else None, backends,
+        config.inference.backend, inference_rate / rates["torch"] if rates.get("torch") else None,
+        max(rates, key=rates.get) if rates else None)
 
 
 @dataclass

@@ -4,8 +4,10 @@ A config names the game and its options, the network, the search, self-play, the
 buffer, the optimiser and schedule, checkpoints, evaluation and the run directory. Every
 option is defined once, here, with its default, type and range; the CLI reads the same
 objects. `inherit: other.yaml` (a path relative to the file) starts from another config,
-so a bigger network is a three-line file. Unknown keys, wrong types and out-of-range
-values are rejected with the file, the line, the key and the reason.
+so a bigger network is a three-line file; `inherit: [connect4.yaml,
+presets/network-20x256.yaml]` merges several in order (a config, then a network preset),
+later files winning. Unknown keys, wrong types and out-of-range values are rejected with
+the file, the line, the key and the reason.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator, ValidationInfo
 
 from pyzero.games import game_names, unknown_game_message
 
@@ -23,6 +25,17 @@ from pyzero.games import game_names, unknown_game_message
 # Keys that moved to another section: an old config gets an error that says where to.
 MOVED_KEYS = {("selfplay", key): ("inference", key)
               for key in ("backend", "device", "precision", "compile", "cache_entries", "max_policy_length")}
+
+# `compile`: true, false, or "auto" (on where the section's device is CUDA, off elsewhere:
+# torch.compile pays off on a GPU, and on a CPU it costs minutes of compilation for little).
+CompileChoice = Literal["auto", True, False]
+
+
+def compile_enabled(choice: CompileChoice, device: str) -> bool:
+    """Whether a section's `compile` choice compiles on `device`."""
+    if choice == "auto":
+        return device.startswith("cuda")
+    return bool(choice)
 
 
 class ConfigError(ValueError):
@@ -74,11 +87,29 @@ class PuctSection(Section):
     temperature: float = Field(1.0, ge=0)
 
 
+class GraphSection(Section):
+    """The graph search for live play (pyzero/search.py GraphSearcher); it selects with
+    the search.puct options."""
+
+    transpositions: bool = Field(True, description="positions reached by different move orders share one node; "
+                                 "false: every node is new (a tree: for tests and for measuring what sharing saves)")
+    repetition_value: float = Field(0.0, ge=-1, le=1, description="value of a position repeated within a playout "
+                                    "or from the game's history, for the side to move there (0: a draw)")
+    threads: int = Field(1, ge=1, le=256, description="threads walking one graph at once (each evaluates its "
+                         "own batches; in-flight playouts count as virtual losses, search.puct.virtual_loss)")
+    max_nodes: int = Field(1_000_000, ge=2, description="the graph's capacity: at this many nodes a search "
+                           "stops adding playouts")
+
+
 class SearchSection(Section):
     algorithm: Literal["gumbel", "puct"] = "gumbel"
+    play: Literal["gumbel", "graph"] = Field("gumbel", description="the search of pyzero play, tei and the "
+                                             "arena's network players: anytime Gumbel over a tree, or the graph "
+                                             "search (search.graph, with search.puct's options, noise off)")
     simulations: int = Field(64, ge=1, le=1_000_000)
     gumbel: GumbelSection = Field(default_factory=GumbelSection)
     puct: PuctSection = Field(default_factory=PuctSection)
+    graph: GraphSection = Field(default_factory=GraphSection)
     survey_fraction: float = Field(0.1, ge=0, lt=1, description="time-limited play: share of the time spent "
                                    "visiting every root move once, in prior order, before sequential halving")
 
@@ -102,12 +133,19 @@ class InferenceSection(Section):
     evaluation and the benchmarks all take their backend and cache from here, so
     `device: cuda` moves them all to the GPU."""
 
-    backend: Literal["torch", "onnxruntime"] = Field(
-        "torch", description="torch (PyTorch eager or torch.compile, any device) or onnxruntime (the model "
-        "exported to ONNX; cpu, or cuda with onnxruntime-gpu; needs pip install 'pyzero[onnx]')")
+    backend: Literal["auto", "torch", "onnxruntime"] = Field(
+        "auto", description="auto (the fastest installed for the device: onnxruntime on cpu where installed, "
+        "else torch; see pyzero/inference/__init__.py), torch (PyTorch eager or torch.compile, any device) or "
+        "onnxruntime (the model exported to ONNX; cpu, or cuda with onnxruntime-gpu; needs pip install "
+        "'pyzero[onnx]')")
     device: str = Field("cpu", description="cpu, cuda, cuda:1, ...")
     precision: Literal["float32", "float16", "bfloat16"] = Field("float32", description="autocast on CUDA")
-    compile: bool = Field(False, description="torch.compile the inference model (slow to start)")
+    # Off by default (unlike training.compile): one-search engines (play, TEI, the arena)
+    # send batches of every size, each a recompilation, and it has not been measured on a
+    # GPU yet; `auto` compiles on CUDA only.
+    compile: CompileChoice = Field(False, description="torch.compile the inference model: true, false, or auto "
+                                   "(on CUDA only); slow to start; falls back to eager, with a warning, where "
+                                   "compilation fails")
     cpu_threads: int = Field(0, ge=0, le=1024, description="intra-op threads of CPU inference (torch's or "
                              "ONNX Runtime's); 0: the cores the "
                              "self-play workers leave (self-play) or 1 (one search at a time)")
@@ -126,9 +164,11 @@ class ReplaySection(Section):
 
 
 class OptimizerSection(Section):
-    name: Literal["adamw", "sgd"] = "adamw"
+    name: Literal["adamw", "sgd", "lion"] = Field(
+        "adamw", description="adamw, sgd (Nesterov momentum) or lion (the lion-pytorch package; it wants a "
+        "learning rate 3-10x smaller than AdamW's and a weight decay as much larger)")
     learning_rate: float = Field(1e-3, gt=0, le=10)
-    weight_decay: float = Field(1e-4, ge=0, le=1)
+    weight_decay: float = Field(1e-4, ge=0, le=10)
     momentum: float = Field(0.9, ge=0, lt=1, description="SGD only")
     schedule: Literal["constant", "cosine", "step"] = "cosine"
     warmup_steps: int = Field(100, ge=0)
@@ -138,15 +178,43 @@ class OptimizerSection(Section):
 
 class TrainingSection(Section):
     steps: int = Field(100_000, ge=1, description="learner steps of the whole run")
-    batch_size: int = Field(256, ge=1, le=65536)
+    batch_size: int = Field(256, ge=1, le=65536, description="samples per learner step (the effective batch)")
+    gradient_accumulation_steps: int = Field(
+        1, ge=1, le=1024, description="split each learner step's batch into this many micro-batches whose "
+        "gradients add up to the whole batch's (less memory for large networks; batch_size must be a "
+        "multiple). Batch norm sees each micro-batch's statistics")
     replay_ratio: float = Field(4.0, gt=0, description="samples trained per sample generated")
     publish_interval: int = Field(50, ge=1, description="learner steps between weight updates to self-play")
     value_q_weight: float = Field(0.0, ge=0, le=1, description="value target = (1-w) outcome + w root Q")
     value_discount: float = Field(1.0, gt=0, le=1, description="outcome x this ** plies to the game's end "
                                   "(1: off; below 1 a faster win scores more)")
     device: str = "cpu"
-    mixed_precision: bool = True
+    precision: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        "auto", description="autocast of the learner's forward pass: auto (bfloat16 on CUDA, float32 on CPU), "
+        "float32 (off), bfloat16, or float16 (with a gradient scaler)")
+    compile: CompileChoice = Field("auto", description="torch.compile the training model: true, false, or auto "
+                                   "(on CUDA only); falls back to eager, with a warning, where compilation fails")
     seed: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mixed_precision_of_older_runs(cls, data: Any) -> Any:
+        """training.mixed_precision (true: bfloat16 on CUDA; false: off) became `precision`.
+        Every run directory written before holds it in config.yaml, and those must still
+        load (resume, connect4-positions): true reads as "auto", false as "float32"."""
+        if isinstance(data, dict) and isinstance(data.get("mixed_precision"), bool):
+            data = dict(data)
+            data.setdefault("precision", "auto" if data.pop("mixed_precision") else "float32")
+        return data
+
+    @field_validator("gradient_accumulation_steps")
+    @classmethod
+    def _whole_micro_batches(cls, value: int, info: ValidationInfo) -> int:
+        batch_size = info.data.get("batch_size")  # validated before (field order); absent if it was invalid
+        if batch_size is not None and batch_size % value:
+            raise ValueError(f"training.batch_size {batch_size} is not a multiple of {value}: every micro-batch "
+                             "must have the same size for the accumulated gradient to be the whole batch's")
+        return value
 
 
 class CheckpointSection(Section):
@@ -165,6 +233,38 @@ class EvaluationSection(Section):
     alphabeta_depth: int = Field(2, ge=1, le=8, description="depth of the alpha-beta opponent")
 
 
+class UpgradeSection(Section):
+    """Growing a run: a config that inherits from a run's config, changes the network and
+    names that run in `from_run` starts a new run from the old one's replay buffer and
+    counters (its shards are copied; the old run directory is only read), trains the new
+    network on them for `pretrain_steps` learner steps (optionally distilled from the old
+    network), then continues self-play with the new network."""
+
+    from_run: str = Field("", description="the run directory to grow from (relative to the working directory, "
+                          "like run_dir); empty: an ordinary run")
+    pretrain_steps: int = Field(1000, ge=0, description="learner steps on the taken-over replay buffer before "
+                                "self-play starts (they count in training.steps and its schedule)")
+    distill_policy_weight: float = Field(0.0, ge=0, le=1, description="pretraining policy target = (1-w) search "
+                                         "policy + w old network's policy (0: no distillation)")
+    distill_value_weight: float = Field(0.0, ge=0, le=1, description="pretraining value target = (1-w) game "
+                                        "outcome + w old network's value (0: no distillation)")
+
+    @field_validator("from_run")
+    @classmethod
+    def _no_blank(cls, value: str) -> str:
+        return value.strip()
+
+
+class MetricsSection(Section):
+    """Where training metrics go besides the dashboard and TensorBoard (always on)."""
+
+    wandb: bool = Field(False, description="also log to Weights & Biases (pip install wandb)")
+    wandb_project: str = Field("pyzero", min_length=1)
+    wandb_entity: str = Field("", description="team or user; empty: wandb's default")
+    wandb_mode: Literal["online", "offline"] = Field("online", description="offline: write to the run "
+                                                     "directory only, to upload later with 'wandb sync'")
+
+
 class RunConfig(Section):
     game: GameSection
     network: NetworkSection = Field(default_factory=NetworkSection)
@@ -176,6 +276,8 @@ class RunConfig(Section):
     training: TrainingSection = Field(default_factory=TrainingSection)
     checkpoint: CheckpointSection = Field(default_factory=CheckpointSection)
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
+    upgrade: UpgradeSection = Field(default_factory=UpgradeSection)
+    metrics: MetricsSection = Field(default_factory=MetricsSection)
     run_dir: str = Field("", description="default: runs/<config file name>")
 
     @field_validator("run_dir")
@@ -185,10 +287,15 @@ class RunConfig(Section):
 
     # Set after loading (not config keys).
     _path: Path | None = None
+    _marks: dict = {}
 
     @property
     def path(self) -> Path | None:
         return self._path
+
+    def location(self, *key: str) -> str:
+        """'file:line' of a key (the nearest enclosing key the files set), for error messages."""
+        return _locate(self._marks, key, self._path if self._path else "<command line>")
 
     def run_directory(self) -> Path:
         if self.run_dir:
@@ -247,13 +354,19 @@ def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, dict]:
     data, marks = _compose(path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the config must be a mapping (with a 'game' section)")
-    parent = data.pop("inherit", None)
-    if parent is None:
+    parents = data.pop("inherit", None)
+    if parents is None:
         return data, marks
-    if not isinstance(parent, str):
-        raise ConfigError(f"{path}:{marks[('inherit',)][1]}: key 'inherit': must be a path to another config")
-    parent_path = path.parent / parent
-    base, base_marks = _load_raw(parent_path, seen + (path.resolve(),))
+    if isinstance(parents, str):
+        parents = [parents]
+    if not isinstance(parents, list) or not parents or not all(isinstance(parent, str) for parent in parents):
+        raise ConfigError(f"{path}:{marks[('inherit',)][1]}: key 'inherit': must be a path to another config "
+                          "or a list of paths (merged in order, later ones winning)")
+    base: dict = {}
+    base_marks: dict = {}
+    for parent in parents:
+        parent_data, parent_marks = _load_raw(path.parent / parent, seen + (path.resolve(),))
+        base, base_marks = _merge(base, parent_data), {**base_marks, **parent_marks}
     return _merge(base, data), {**base_marks, **marks}
 
 
@@ -271,6 +384,7 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Ru
     data, marks = _load_raw(path)
     config = validate_config(data, overrides, marks, path)
     config._path = path
+    config._marks = marks
     return config
 
 

@@ -32,6 +32,15 @@ from pyzero.records import FinishedGames
 _SHARD = re.compile(r"^shard-(\d{8})\.npz$")
 
 
+def shard_file_names(directory: Path) -> list[str]:
+    """The names of the whole shards in a replay folder, oldest first (reading only: an
+    upgraded run copies another run's shards with this, and must change nothing there)."""
+    if not directory.is_dir():
+        return []
+    found = sorted((int(m.group(1)), p.name) for p in directory.iterdir() if (m := _SHARD.match(p.name)))
+    return [name for _, name in found]
+
+
 @dataclass
 class TrainingBatch:
     planes: np.ndarray  # float32 [N, C, H, W]

@@ -34,6 +34,34 @@ def test_pairings():
     assert pairings(names, "gauntlet", "c") == [("c", "a"), ("c", "b"), ("c", "d")]
     with pytest.raises(ValueError, match="gauntlet player"):
         pairings(names, "gauntlet", "e")
+    # yardstick: c and d are fixed; a and b meet each of them, c meets d, a never meets b
+    assert pairings(names, "yardstick", yardsticks=["c", "d"]) == [("c", "d"), ("a", "c"), ("a", "d"), ("b", "c"),
+                                                                   ("b", "d")]
+    with pytest.raises(ValueError, match="yardstick mode needs"):
+        pairings(names, "yardstick", yardsticks=[])
+
+
+def test_a_yardstick_tournament_places_checkpoints_against_alphabeta_depths(tmp_path):
+    """Checkpoints (players with a step) meet every depth, depths meet the next depth, and
+    the Elo fit and the plot come out of those games alone."""
+    from pyzero.arena.tournament import plot_elo_by_step, run_tournament
+    from pyzero.players.alphabeta import AlphaBetaPlayer
+
+    game = make("tak", size=3)
+    networks = [_network_player(game, seed, simulations=8) for seed in (1, 2)]
+    for step, network in zip((100, 200), networks):
+        network.step = step
+    sticks = [AlphaBetaPlayer(1, seed=0), AlphaBetaPlayer(2, seed=0)]
+    result = run_tournament(game, networks + sticks, "yardstick", 2, random_openings(game, 1, 1, seed=2),
+                            anchor="alphabeta:1")
+    played = {(record.first, record.second) for record in result.games}
+    played |= {(b, a) for a, b in played}
+    assert ("net1", "net2") not in played
+    assert {("net1", "alphabeta:1"), ("net1", "alphabeta:2"), ("net2", "alphabeta:1"), ("net2", "alphabeta:2"),
+            ("alphabeta:1", "alphabeta:2")} <= played
+    assert len(result.games) == 5 * 2
+    assert result.ratings["alphabeta:1"].elo == 0
+    assert plot_elo_by_step(result, tmp_path / "elo.png") and (tmp_path / "elo.png").stat().st_size > 0
 
 
 def test_sequential_pairing_alternates_colours_and_minimax_never_loses():

@@ -30,7 +30,8 @@ def test_version():
 
 @pytest.mark.parametrize(
     "command", [[], ["build"], ["perft"], ["bench"], ["bench", "perft"], ["bench", "search"], ["bench", "selfplay"],
-                ["play"], ["train"], ["replay"], ["tei"], ["uci"]]
+                ["bench", "network"], ["bench", "graph"], ["play"], ["train"], ["replay"], ["serve"], ["tei"],
+                ["uci"]]
 )
 def test_every_command_has_help(command):
     completed = pyzero(*command, "--help")
@@ -105,7 +106,26 @@ def test_bench_selfplay_json_reports_efficiency():
     backends = {entry["backend"]: entry for entry in result["backends"]}
     assert set(backends) == {"torch", "onnxruntime"}
     assert backends["torch"]["ratio_to_torch"] == 1.0
-    assert backends["torch"]["evaluations_per_second"] == result["inference_evaluations_per_second"]
-    assert backends["onnxruntime"]["evaluations_per_second"] > 0
+    # the default (auto) on a CPU with onnxruntime installed: its rate is the one in (a)
+    assert result["backend_setting"] == "auto" and result["backend"] == "onnxruntime"
+    assert backends["onnxruntime"]["evaluations_per_second"] == result["inference_evaluations_per_second"]
+    assert backends["torch"]["evaluations_per_second"] > 0
     assert backends["onnxruntime"]["ratio_to_torch"] == pytest.approx(
         backends["onnxruntime"]["evaluations_per_second"] / backends["torch"]["evaluations_per_second"])
+    assert result["ratio_to_torch"] == backends["onnxruntime"]["ratio_to_torch"]
+    assert result["fastest_backend"] == max(backends, key=lambda name: backends[name]["evaluations_per_second"])
+
+
+def test_bench_network_json_reports_training_and_inference_rates():
+    completed = pyzero("bench", "network", "configs/tictactoe.yaml", "--set", "network.blocks=1", "--set",
+                       "network.channels=8", "--set", "training.batch_size=16", "--set", "selfplay.batch_size=32",
+                       "--seconds", "0.2", "--json")
+    assert completed.returncode == 0, completed.stderr
+    payload = json.loads(completed.stdout)
+    assert payload["network"]["channels"] == 8
+    rows = {(row["phase"], row["precision"], row["compile"]): row for row in payload["results"]}
+    assert set(rows) == {("training", "float32", False), ("inference", "float32", False)}  # CPU defaults
+    training, inference = rows["training", "float32", False], rows["inference", "float32", False]
+    assert training["batch_size"] == 16 and inference["batch_size"] == 32
+    assert training["calls"] > 0 and training["per_second"] == pytest.approx(training["calls"] / training["seconds"])
+    assert inference["per_second"] == pytest.approx(inference["calls"] * 32 / inference["seconds"])

@@ -13,7 +13,7 @@ import torch
 
 from pyzero.config import GumbelSection, InferenceSection, RunConfig
 from pyzero.games import make
-from pyzero.inference import SearchEvaluator, TorchBackend
+from pyzero.inference import SearchEvaluator, TorchBackend, resolve_backend_name
 from pyzero.model import ExactTestNetwork, NetworkShape
 from pyzero.players.engine import NetworkEngine, play_gumbel_options
 from pyzero.search import GumbelSearcher
@@ -61,7 +61,8 @@ def test_an_engine_evaluates_on_the_configured_backend_and_sizes_its_cache_from_
     config = config_with(inference={"cache_entries": 100, "max_policy_length": 9})
     game = make("tictactoe")
     engine = NetworkEngine.from_config(config, game=game, model=ExactTestNetwork(NetworkShape.of_game(game)))
-    assert isinstance(engine.inference.backend, TorchBackend)
+    assert config.inference.backend == "auto"
+    assert engine.inference.backend.name == resolve_backend_name(config.inference)
     assert engine.inference.backend.options == config.inference
     assert not engine.inference.cache_allocated  # nothing allocated before the first search
     engine.best_move(game.new())

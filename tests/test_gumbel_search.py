@@ -181,6 +181,22 @@ def test_tree_reuse_keeps_the_subtree_statistics():
     assert second.phase_visits.sum() == 50
 
 
+def test_principal_variation_follows_the_most_visited_children():
+    state = make("connect4").play_moves("4 4")
+    searcher = GumbelSearcher(state)
+    result = searcher.run(300, fixed_random_evaluator, seed=5)
+    line = searcher.principal_variation(result.chosen_move, max_length=6)
+    assert line[0] == result.chosen_move and 1 < len(line) <= 6
+    after = state.copy()
+    after.play(line[0])
+    replies = len(after.legal_actions())  # breadth-first: the move's node, then its children
+    children = searcher.subtree_statistics(result.chosen_action)[1:1 + replies]
+    most_visited = max(children, key=lambda row: row[1])  # max keeps the first of equals, as the engine does
+    assert after.action_to_move(most_visited[0]) == line[1]
+    make("connect4").play_moves(["4", "4", *line])  # a legal line
+    assert searcher.principal_variation(result.chosen_move, max_length=1) == [result.chosen_move]
+
+
 def test_duplicate_leaves_in_one_batch_are_evaluated_once():
     seen_batches = []
 

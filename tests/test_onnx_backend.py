@@ -15,7 +15,8 @@ import torch
 
 from pyzero.config import InferenceSection, RunConfig
 from pyzero.games import make
-from pyzero.inference import MissingBackendError, TorchBackend, configure_cpu_threads, make_backend
+from pyzero.inference import (MissingBackendError, TorchBackend, configure_cpu_threads, make_backend,
+                              resolve_backend_name)
 from pyzero.inference.onnx_backend import OnnxRuntimeBackend
 from pyzero.model import ExactTestNetwork, NetworkShape
 from pyzero.model.network import ResNet
@@ -146,3 +147,120 @@ def test_a_template_that_disagrees_with_eager_falls_back_to_exporting(monkeypatc
     other = randomised(ResNet(NetworkShape.of_game(game), blocks=1, channels=8), seed=7)
     backend.load_state_dict(other.state_dict())
     assert_matches_eager(game, other, backend, 7)
+
+
+def test_auto_picks_onnxruntime_on_a_cpu_where_it_is_installed_and_torch_otherwise(monkeypatch):
+    """The table of `resolve_backend_name` (kept honest by `pyzero bench`, which names the
+    fastest backend of its run): the test extra installs onnxruntime, so auto on the CPU is
+    onnxruntime; torch.compile and other devices are torch's; without the package, torch."""
+    import pyzero.inference.onnx_backend as onnx_backend
+
+    default = InferenceSection()
+    assert default.backend == "auto"
+    assert resolve_backend_name(default) == "onnxruntime"
+    assert resolve_backend_name(InferenceSection(compile=True)) == "torch"
+    assert resolve_backend_name(InferenceSection(device="cuda")) == "torch"
+    assert resolve_backend_name(InferenceSection(backend="torch")) == "torch"
+    game = make("tictactoe")
+    assert make_backend(ExactTestNetwork(NetworkShape.of_game(game)), default).name == "onnxruntime"
+    monkeypatch.setattr(onnx_backend, "onnxruntime_available", lambda: False)
+    assert resolve_backend_name(default) == "torch"
+    assert make_backend(ExactTestNetwork(NetworkShape.of_game(game)), default).name == "torch"
+
+
+class ShapelessNetwork(torch.nn.Module):
+    """A network without the `shape` attribute the exporter needs."""
+
+    def __init__(self, num_actions: int):
+        super().__init__()
+        self.linear = torch.nn.Linear(9 * 3, num_actions + 1)
+
+    def forward(self, planes):
+        out = self.linear(planes.flatten(1))
+        return out[:, :-1], torch.tanh(out[:, -1])
+
+
+def test_auto_falls_back_to_torch_for_a_network_onnx_cannot_take(caplog):
+    network = ShapelessNetwork(9).eval()
+    with caplog.at_level("WARNING", logger="pyzero.inference"):
+        backend = make_backend(network, InferenceSection())
+    assert backend.name == "torch"
+    assert "ONNX Runtime could not take this network" in caplog.text
+    with pytest.raises(ValueError, match="shape"):  # named outright, the error stands
+        make_backend(network, ONNX)
+
+
+@pytest.fixture
+def fresh_template_cache(tmp_path, monkeypatch):
+    """An empty template folder and an empty in-process store; counts the exports."""
+    import pyzero.inference.onnx_backend as onnx_backend
+
+    monkeypatch.setenv("PYZERO_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(onnx_backend, "_TEMPLATES_IN_PROCESS", {})
+    exports = []
+    real_export = onnx_backend.export_onnx
+
+    def counting_export(model, input_shape):
+        exports.append(input_shape)
+        return real_export(model, input_shape)
+
+    monkeypatch.setattr(onnx_backend, "export_onnx", counting_export)
+    return onnx_backend, tmp_path / "onnx-templates", exports
+
+
+def test_the_graph_is_exported_once_per_architecture_and_kept_on_disk(fresh_template_cache, monkeypatch):
+    onnx_backend, folder, exports = fresh_template_cache
+    game = make("tictactoe")
+    first = randomised(ResNet(NetworkShape.of_game(game), blocks=1, channels=8), seed=8)
+    second = randomised(ResNet(NetworkShape.of_game(game), blocks=1, channels=8), seed=9)  # same shape, other weights
+    backend_first = make_backend(first, ONNX)
+    assert backend_first._template.source == "export" and len(exports) == 1
+    backend_second = make_backend(second, ONNX)
+    assert backend_second._template.source == "process" and len(exports) == 1
+    assert_matches_eager(game, first, backend_first, 7)
+    assert_matches_eager(game, second, backend_second, 7)
+    monkeypatch.setattr(onnx_backend, "_TEMPLATES_IN_PROCESS", {})  # as a new process would start
+    from_disk = make_backend(second, ONNX)
+    assert from_disk._template.source == "disk" and len(exports) == 1
+    assert_matches_eager(game, second, from_disk, 7)
+    wider = randomised(ResNet(NetworkShape.of_game(game), blocks=1, channels=16), seed=10)
+    assert make_backend(wider, ONNX)._template.source == "export" and len(exports) == 2
+    assert len(list(folder.glob("*.onnx"))) == 2 and not list(folder.glob("*.tmp"))
+
+
+@pytest.mark.parametrize("damage", ["garbage", "another_architecture"])
+def test_a_damaged_template_on_disk_is_exported_again(fresh_template_cache, monkeypatch, damage):
+    onnx_backend, folder, exports = fresh_template_cache
+    game = make("tictactoe")
+    network = randomised(ResNet(NetworkShape.of_game(game), blocks=1, channels=8), seed=11)
+    make_backend(network, ONNX)
+    other = randomised(ResNet(NetworkShape.of_game(game), blocks=2, channels=8), seed=12)
+    make_backend(other, ONNX)
+    def kept_file(model):
+        return folder / f"{onnx_backend.architecture_key(onnx_backend.fused_for_export(model), game.input_shape)}.onnx"
+
+    target, foreign = kept_file(network), kept_file(other)
+    assert target.exists() and foreign.exists() and target != foreign
+    target.write_bytes(b"not an onnx file" if damage == "garbage" else foreign.read_bytes())
+    monkeypatch.setattr(onnx_backend, "_TEMPLATES_IN_PROCESS", {})
+    backend = make_backend(network, ONNX)
+    assert backend._template is not None and backend._template.source == "export" and len(exports) == 3
+    assert_matches_eager(game, network, backend, 7)
+    assert target.read_bytes() != foreign.read_bytes()  # repaired on disk
+
+
+def test_folding_batchnorm_by_formula_equals_torch_fx_fusion():
+    """New weights are folded with tensor arithmetic (`BatchNormFolding`), not by tracing the
+    model again; torch.fx's own fusion of the same weights is the second implementation."""
+    from pyzero.inference.onnx_backend import BatchNormFolding, fused_for_export
+
+    game = make("tak", size=5)
+    network = randomised(ResNet(NetworkShape.of_game(game), blocks=2, channels=8), seed=13)
+    folding = BatchNormFolding(network)
+    assert len(folding.pairs) == 2 * 2 + 1 + 2  # two per block, the stem, the policy and value heads
+    other = randomised(ResNet(NetworkShape.of_game(game), blocks=2, channels=8), seed=14)
+    expected = fused_for_export(other).state_dict()
+    got = folding(other.state_dict())
+    assert set(got) == set(expected)
+    for name in expected:
+        torch.testing.assert_close(got[name], expected[name], rtol=1e-5, atol=1e-6, msg=name)

@@ -506,3 +506,75 @@ def test_plan_search_reads_the_clock_of_the_side_to_move():
 def test_score_scale_matches_tiltaks():
     assert (score_centipawns(1.0), score_centipawns(0.0), score_centipawns(-0.5), score_centipawns(3)) == (
         100, 0, -50, 100)
+
+
+# -- the alpha-beta yardstick as a TEI engine (pyzero tei CONFIG --player alphabeta:D) ---------
+
+def alphabeta_command(run_directory: Path, spec: str = "alphabeta:2") -> list[str]:
+    return tei_command(run_directory) + ["--player", spec]
+
+
+class AlphaBetaRawEngine(RawEngine):
+    def __init__(self, run_directory: Path, spec: str = "alphabeta:2"):
+        self.process = subprocess.Popen(alphabeta_command(run_directory, spec), stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+                                        cwd=REPOSITORY)
+        self.lines = queue.Queue()
+        self.stderr = []
+        threading.Thread(target=self._pump_stdout, daemon=True).start()
+        threading.Thread(target=lambda: self.stderr.extend(self.process.stderr), daemon=True).start()
+
+
+def test_alphabeta_over_tei_takes_a_road_in_one_on_any_size_and_komi(tmp_path):
+    """The same road-in-one positions as tests/test_alphabeta.py, through the protocol; the
+    winning moves are found by playing every legal move with the game's own rules."""
+    engine = AlphaBetaRawEngine(tmp_path / "run")
+    try:
+        handshake = engine.ask("tei", until="teiok")
+        assert any(line.startswith("id name pyzero") and "(alphabeta:2)" in line for line in handshake)
+        assert "option name HalfKomi type spin default 0 min -20 max 20" in handshake
+        engine.ask("setoption name HalfKomi value 4", "teinewgame 5", "isready", until="readyok")
+        game = make("tak", size=5, komi=2)
+        for tps in ("x5/x5/x5/2,2,2,x2/1,1,1,1,x 1 5", "x5/1,x4/1,2,2,x2/1,2,x3/1,2,x3 1 5"):
+            state = game.from_tps(tps)
+            winning = []
+            for move in state.legal_moves():
+                child = state.copy()
+                child.play(move)
+                if child.is_terminal() and child.winner() == state.to_move():
+                    winning.append(move)
+            assert winning
+            lines = engine.ask(f"position tps {tps}", "go movetime 2000", until="bestmove")
+            assert not errors_in(lines), lines
+            assert bestmove_of(lines) in winning
+            info = [line for line in lines if line.startswith("info depth")]
+            assert info and " score cp " in info[-1] and int(info[-1].split(" score cp ")[1].split()[0]) > 900000
+        # go infinite: one search to full depth, then quiet until stop
+        engine.ask("teinewgame 4", "position startpos", "isready", until="readyok")
+        engine.send("go infinite")
+        time.sleep(0.5)
+        lines = engine.ask("stop", until="bestmove")
+        assert bestmove_of(lines) in make("tak", size=4).new().legal_moves()
+        assert len([line for line in lines if line.startswith("info depth")]) <= 3, lines
+    finally:
+        assert engine.close() == 0
+
+
+def test_client_plays_the_alphabeta_engine_through_a_game(tmp_path):
+    game = make("tak", size=4)
+    rng = random.Random(3)
+    with TeiEngine(alphabeta_command(tmp_path / "run", "alphabeta:1"), movetime_ms=200, cwd=REPOSITORY) as client:
+        assert client.name.endswith("(alphabeta:1)")
+        state = game.new()
+        while not state.is_terminal() and state.ply < 120:
+            move = client.choose(state, rng) if state.to_move() == 0 else rng.choice(state.legal_moves())
+            assert move in state.legal_moves()
+            state.play(move)
+    assert state.is_terminal()  # depth 1 against a random mover finishes the game
+
+
+def test_a_bad_player_spec_is_a_clear_error(tmp_path):
+    completed = subprocess.run(alphabeta_command(tmp_path / "run", "alphabeta:x"), input="quit\n", text=True,
+                               capture_output=True, cwd=REPOSITORY, timeout=120)
+    assert completed.returncode == 2
+    assert "expected alphabeta:DEPTH" in completed.stderr

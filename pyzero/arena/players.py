@@ -23,7 +23,7 @@ import shlex
 from pathlib import Path
 
 from pyzero.games import Game
-from pyzero.players.alphabeta import AlphaBetaPlayer
+from pyzero.players.alphabeta import AlphaBetaPlayer, parse_alphabeta_spec
 from pyzero.players.baselines import MinimaxPlayer, RandomPlayer, RolloutMctsPlayer
 from pyzero.model import list_checkpoints, load_network
 from pyzero.players.engine import NetworkEngine, SearchLimits
@@ -93,13 +93,14 @@ def _uci_player(spec: str, text: str, move_seconds: float):
 
 
 def _alphabeta_player(spec: str, text: str, game: Game) -> AlphaBetaPlayer:
-    match = re.fullmatch(r"alphabeta:(\d+)(?::(\d+(?:\.\d*)?|\.\d+))?", text)
-    if not match or int(match.group(1)) < 1:
+    try:
+        depth, seconds = parse_alphabeta_spec(text)
+    except ValueError:
         raise PlayerSpecError(f"player {spec!r}: expected alphabeta:DEPTH or alphabeta:DEPTH:SECONDS, "
-                              "e.g. alphabeta:3 or alphabeta:4:0.5")
+                              "e.g. alphabeta:3 or alphabeta:4:0.5") from None
     if game.name != "tak":
         raise PlayerSpecError(f"player {spec!r}: alphabeta is only available for tak (it has a Tak evaluation)")
-    return AlphaBetaPlayer(int(match.group(1)), seconds=float(match.group(2) or 0.0))
+    return AlphaBetaPlayer(depth, seconds=seconds)
 
 
 def _network_player(text: str, config, game: Game, simulations: int) -> NetworkEngine:

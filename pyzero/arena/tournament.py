@@ -1,4 +1,5 @@
-"""A tournament: round robin (every pair) or gauntlet (one player against the rest),
+"""A tournament: round robin (every pair), gauntlet (one player against the rest) or
+yardstick (every checkpoint against fixed players such as alpha-beta depths 1-4),
 a results table, maximum-likelihood Elo with confidence intervals, JSON and a PNG plot.
 """
 
@@ -17,8 +18,12 @@ from pyzero.arena.match import GameRecord, play_pairing
 from pyzero.games import Game, State
 
 
-def pairings(names: list[str], mode: str, hero: str | None = None) -> list[tuple[str, str]]:
-    """Round robin: every unordered pair once. Gauntlet: `hero` against every other."""
+def pairings(names: list[str], mode: str, hero: str | None = None,
+             yardsticks: list[str] | None = None) -> list[tuple[str, str]]:
+    """Round robin: every unordered pair once. Gauntlet: `hero` against every other.
+    Yardstick: every other player against each of the `yardsticks` (fixed players, e.g.
+    alpha-beta depths 1-4), and each yardstick against the next in the list, so the Elo
+    scale is connected while checkpoints never spend games on each other."""
     if len(set(names)) != len(names):
         raise ValueError(f"player names must be distinct: {names}")
     if mode == "round-robin":
@@ -27,7 +32,14 @@ def pairings(names: list[str], mode: str, hero: str | None = None) -> list[tuple
         if hero not in names:
             raise ValueError(f"the gauntlet player {hero!r} is not among the players {names}")
         return [(hero, other) for other in names if other != hero]
-    raise ValueError(f"mode must be round-robin or gauntlet, got {mode!r}")
+    if mode == "yardstick":
+        fixed = [name for name in names if name in (yardsticks or [])]
+        measured = [name for name in names if name not in fixed]
+        if not fixed or not measured:
+            raise ValueError(f"yardstick mode needs fixed players (baselines) and measured ones (checkpoints); "
+                             f"got fixed {fixed}, measured {measured}")
+        return list(zip(fixed, fixed[1:])) + [(name, stick) for name in measured for stick in fixed]
+    raise ValueError(f"mode must be round-robin, gauntlet or yardstick, got {mode!r}")
 
 
 @dataclass
@@ -108,7 +120,9 @@ def run_tournament(game: Game, players: list, mode: str, games_per_pair: int, op
     if anchor not in by_name:
         raise ValueError(f"the anchor {anchor!r} is not among the players {list(by_name)}")
     records: list[GameRecord] = []
-    for index, (a, b) in enumerate(pairings(list(by_name), mode, hero)):
+    # In yardstick mode the fixed players are those without a training step (baselines, engines).
+    yardsticks = [player.name for player in players if getattr(player, "step", None) is None]
+    for index, (a, b) in enumerate(pairings(list(by_name), mode, hero, yardsticks)):
         played = play_pairing(game, by_name[a], by_name[b], openings, games_per_pair, seed + index, max_game_plies)
         records.extend(played)
         if progress:

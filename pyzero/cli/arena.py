@@ -18,7 +18,9 @@ from pyzero.cli.common import EXIT_BAD_INPUT, console, fail, reported_errors
                    "a checkpoint file, tei:COMMAND (Tak), uci:COMMAND[?NAME=VALUE&...] (chess). Repeatable.")
 @click.option("--checkpoints", "checkpoint_every", type=int, default=0, metavar="K",
               help="Also every K-th checkpoint of the run (and the last); 0: none.")
-@click.option("--mode", type=click.Choice(["round-robin", "gauntlet"]), default="round-robin", show_default=True)
+@click.option("--mode", type=click.Choice(["round-robin", "gauntlet", "yardstick"]), default="round-robin",
+              show_default=True, help="yardstick: each checkpoint against each baseline (e.g. -p alphabeta:1 .. "
+              "-p alphabeta:4), the baselines against the next, checkpoints not against each other.")
 @click.option("--hero", default=None, help="Gauntlet: the player facing all the others (default: the first).")
 @click.option("--games", default=20, show_default=True, help="Games per pairing (colours alternate).")
 @click.option("--simulations", default=None, type=int, help="Network players' simulations (default: evaluation.simulations).")

@@ -103,6 +103,34 @@ def bench_search(as_json: bool) -> None:
     console.print(table)
 
 
+@bench.command("graph")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def bench_graph(as_json: bool) -> None:
+    """Graph search: simulations per second at 1, 2 and 4 threads on one search, and the
+    network evaluations that transpositions save, from middle-game positions."""
+    from pyzero.bench import run_graph_benchmark
+
+    results = run_graph_benchmark()
+    if as_json:
+        click.echo(json.dumps({"benchmark": "graph", **results}, indent=2))
+        return
+    table = Table(title="graph search, one search on several threads")
+    for column in ("game", "evaluator", "threads", "simulations", "seconds", "sims/s"):
+        table.add_column(column, justify="left" if column in ("game", "evaluator") else "right")
+    for r in results["throughput"]:
+        table.add_row(r["game"], r["evaluator"], str(r["threads"]), f"{r['simulations']:,}", f"{r['seconds']:.2f}",
+                      f"{r['simulations_per_second']:,.0f}")
+    console.print(table)
+    table = Table(title="evaluations saved by transpositions (1 thread; tree = the same search, every key new)")
+    for column in ("game", "evaluator", "simulations", "evaluations (tree)", "evaluations (graph)", "saved %",
+                   "found in graph %"):
+        table.add_column(column, justify="left" if column in ("game", "evaluator") else "right")
+    for r in results["transpositions"]:
+        table.add_row(r["game"], r["evaluator"], f"{r['simulations']:,}", f"{r['evaluations_tree']:,}",
+                      f"{r['evaluations_graph']:,}", f"{r['saved_percent']:.1f}", f"{r['found_in_graph_percent']:.1f}")
+    console.print(table)
+
+
 @bench.command("tei")
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, exists=True))
 @click.option("--sizes", default="3-8", show_default=True, help="Board sizes to play a move on, e.g. 3-8 or 6,8.")
@@ -138,6 +166,45 @@ def bench_tei(config_path, sizes, movetime, overrides, as_json) -> None:
                   f"slowest answer {result.max_go_seconds:.3f} s")
 
 
+@bench.command("network")
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override any config key.")
+@click.option("--seconds", default=5.0, show_default=True, help="Measured time of each variant.")
+@click.option("--precision", "precisions", multiple=True, type=click.Choice(["float32", "bfloat16", "float16"]),
+              help="Precisions to measure (repeat; default: float32 and bfloat16 on CUDA, float32 on CPU).")
+@click.option("--compile", "compile_choice", type=click.Choice(["both", "on", "off"]), default=None,
+              help="torch.compile variants (default: both on CUDA, off on CPU).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def bench_network(config_path, overrides, seconds, precisions, compile_choice, as_json) -> None:
+    """Learner steps/s and inference evaluations/s of CONFIG's network, with and without
+    torch.compile and autocast (training.device and training.batch_size for the learner,
+    inference.device and selfplay.batch_size for inference). A variant whose compilation
+    fails runs eagerly and says why."""
+    from pyzero.config import load_config
+    from pyzero.training.throughput import measure_network_throughput
+
+    choices = {"both": (False, True), "on": (True,), "off": (False,), None: None}[compile_choice]
+    with reported_errors():
+        config = load_config(config_path, parse_overrides(overrides))
+        results = measure_network_throughput(config, seconds, tuple(precisions) or None, choices)
+    if as_json:
+        click.echo(json.dumps({"benchmark": "network", "config": config_path, "network": config.network.model_dump(),
+                               "results": [asdict(result) for result in results]}, indent=2))
+        return
+    network = config.network
+    table = Table(title=f"{config_path}: ResNet {network.blocks}x{network.channels}, training on "
+                        f"{config.training.device}, inference on {config.inference.device}")
+    for column in ("phase", "precision", "compile", "batch", "per second", "samples/s"):
+        table.add_column(column, justify="left" if column in ("phase", "precision", "compile") else "right")
+    for result in results:
+        compiled = ("yes" if result.compiled else f"failed: eager ({result.failure})") if result.compile else "no"
+        samples = result.per_second * (result.batch_size if result.phase == "training" else 1)
+        table.add_row(result.phase, result.precision, compiled, str(result.batch_size),
+                      f"{result.per_second:,.1f} {'steps' if result.phase == 'training' else 'evals'}",
+                      f"{samples:,.0f}")
+    console.print(table)
+
+
 # Command-line options of `bench selfplay` and the config keys they override.
 _BENCH_OVERRIDES = {"game_name": "game.name", "blocks": "network.blocks", "channels": "network.channels",
                     "batch_size": "selfplay.batch_size", "games": "selfplay.games", "workers": "selfplay.workers",
@@ -159,7 +226,7 @@ _BENCH_OVERRIDES = {"game_name": "game.name", "blocks": "network.blocks", "chann
 @click.option("--seconds", default=6.0, show_default=True, help="Measured self-play time.")
 @click.option("--device", default=None, help="inference.device")
 @click.option("--cache-entries", type=int, default=None, help="Evaluation cache size, 0: off (inference.cache_entries).")
-@click.option("--backend", "backend_name", type=click.Choice(["torch", "onnxruntime"]), default=None, help="inference.backend")
+@click.option("--backend", "backend_name", type=click.Choice(["auto", "torch", "onnxruntime"]), default=None, help="inference.backend")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def bench_selfplay(config_path, overrides, option_pairs, seconds, as_json, **options) -> None:
     """Keeping the network busy: raw inference vs self-play evaluations per second.

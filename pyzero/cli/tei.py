@@ -14,9 +14,11 @@ from pyzero.cli.common import EXIT_BAD_INPUT, fail, parse_overrides, reported_er
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
 @click.option("--checkpoint", type=click.Path(exists=True), default=None,
               help="A checkpoint file or run directory (default: the latest in the config's run directory).")
+@click.option("--player", default=None, metavar="alphabeta:DEPTH[:SECONDS]",
+              help="Serve the alpha-beta yardstick instead of the network (any size and komi).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a config value, e.g. --set run_dir=runs/other (YAML value syntax).")
-def tei(config_path: str, checkpoint: str | None, overrides: tuple[str, ...]) -> None:
+def tei(config_path: str, checkpoint: str | None, player: str | None, overrides: tuple[str, ...]) -> None:
     """Play a Tak config's network over TEI (Tak Engine Interface) on stdin/stdout, for
     Tak GUIs and tournament runners (racetrack, PTN Ninja). Protocol details:
     pyzero/tei/server.py. Only the config's board size and komi use a trained network.
@@ -25,7 +27,11 @@ def tei(config_path: str, checkpoint: str | None, overrides: tuple[str, ...]) ->
     allocated at its first search: inference.cache_entries x about (2 x
     inference.max_policy_length + 20) bytes at most (configs/tak.yaml: 136 MB a size),
     of which only the part a search fills becomes resident. A session over all six sizes
-    of configs/tak.yaml peaked near 0.5 GB (`pyzero bench tei configs/tak.yaml`).
+    of configs/tak.yaml peaked near 0.5 GB with inference.backend torch and 1.7 GB with
+    ONNX Runtime, the default on a CPU (`pyzero bench tei configs/tak.yaml`).
+
+    `--player alphabeta:3` serves the alpha-beta yardstick instead (no network; every
+    size and komi), for GUIs and tournament runners to measure against.
     """
     import os
 
@@ -38,7 +44,7 @@ def tei(config_path: str, checkpoint: str | None, overrides: tuple[str, ...]) ->
         config = load_config(config_path, values)
         if config.game.name != "tak":
             fail(f"{config_path}: pyzero tei plays Tak; this config's game is {config.game.name}", EXIT_BAD_INPUT)
-        search_still_running = run_server(config, checkpoint, None, protocol, sys.stderr)
+        search_still_running = run_server(config, checkpoint, None, protocol, sys.stderr, player=player)
     if search_still_running:
         # `quit` during a long search: leave without waiting for it (every answer is flushed).
         os._exit(0)

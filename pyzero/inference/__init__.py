@@ -3,7 +3,7 @@
 (`evaluator.py`). Above the model layer (it runs a model it is given), below search and
 self-play.
 
-    backend = make_backend(model, config.inference)          # torch or onnxruntime, on its device
+    backend = make_backend(model, config.inference)          # auto, torch or onnxruntime, on its device
     inference = CachedInference(backend)                     # + cache, + search evaluator
     searcher.run(200, inference.evaluator, seed, inference.cache)
 """
@@ -12,30 +12,64 @@ from __future__ import annotations
 
 import torch
 
-from pyzero.config import InferenceSection
+from pyzero.config import InferenceSection, compile_enabled
 from pyzero.inference.backend import (InferenceBackend, MissingBackendError, configure_cpu_threads,
                                       configure_search_threads)
 from pyzero.inference.cache import EvaluationCache
 from pyzero.inference.evaluator import CachedInference, SearchEvaluator
 from pyzero.inference.torch_backend import TorchBackend
 
-BACKEND_NAMES = ("torch", "onnxruntime")
+import logging
+
+LOG = logging.getLogger(__name__)
+
+BACKEND_NAMES = ("torch", "onnxruntime")  # what `auto` chooses among
+
+
+def resolve_backend_name(options: InferenceSection) -> str:
+    """The backend `options.backend` stands for: itself, or for `auto` the one this table
+    says is fastest on `options.device` among those installed.
+
+    - cpu: onnxruntime where installed. Measured on a 2-core CPU, one thread, one process
+      (`pyzero bench CONFIG --json` reports every backend side by side; rerun it to keep this
+      table honest): ResNet 4x32 Connect4 at batch 128, 1.4-2.1x PyTorch eager; small
+      batches (one search at a time) 2-4x, where torch's per-operator overhead dominates;
+      Tak 6x6 at batch 128, 1.03-1.13x.
+    - cuda (and anything else): torch. On an H200 torch ran Tak 6x6 (10x128, bf16) at
+      202 k evaluations/s; ONNX Runtime's CUDA provider was not installed there to compare.
+    - `compile: true` asks for torch.compile, which only the torch backend does (`auto`
+      compiles on CUDA only, where torch is chosen anyway).
+    """
+    if options.backend != "auto":
+        return options.backend
+    if compile_enabled(options.compile, options.device) or torch.device(options.device).type != "cpu":
+        return "torch"
+    return "onnxruntime" if "onnxruntime" in installed_backends() else "torch"
 
 
 def make_backend(model: torch.nn.Module, options: InferenceSection | None = None):
-    """The backend `options.backend` names for `model` on `options.device`. Another backend
-    (TensorRT, ...) is a class with the interface of backend.py, a branch here and a name
-    in the schema's `inference.backend`."""
+    """The backend `options.backend` names (`resolve_backend_name` for auto) for `model` on
+    `options.device`; `backend.name` says which it is. With `auto`, a model ONNX cannot
+    export falls back to torch with a warning; a backend named outright raises instead.
+    Another backend (TensorRT, ...) is a class with the interface of backend.py, a branch
+    here and a name in the schema's `inference.backend`."""
     options = options or InferenceSection()
-    if options.backend == "torch":
+    name = resolve_backend_name(options)
+    if name == "torch":
         return TorchBackend(model, options)
-    if options.backend == "onnxruntime":
+    if name == "onnxruntime":
         from pyzero.inference.onnx_backend import MISSING_PACKAGES, OnnxRuntimeBackend, onnxruntime_available
 
         if not onnxruntime_available():
             raise MissingBackendError(MISSING_PACKAGES)
-        return OnnxRuntimeBackend(model, options)
-    raise ValueError(f"unknown inference backend {options.backend!r} ({', '.join(BACKEND_NAMES)})")
+        if options.backend != "auto":
+            return OnnxRuntimeBackend(model, options)
+        try:
+            return OnnxRuntimeBackend(model, options)
+        except Exception as error:  # noqa: BLE001 (auto promises a backend that runs; torch always does)
+            LOG.warning("inference.backend auto: ONNX Runtime could not take this network (%s); using torch", error)
+            return TorchBackend(model, options)
+    raise ValueError(f"unknown inference backend {options.backend!r} (auto, {', '.join(BACKEND_NAMES)})")
 
 
 def installed_backends() -> tuple[str, ...]:
@@ -59,5 +93,5 @@ def make_inference(model: torch.nn.Module, options: InferenceSection | None = No
 
 __all__ = [
     "BACKEND_NAMES", "CachedInference", "EvaluationCache", "InferenceBackend", "MissingBackendError", "SearchEvaluator",
-    "TorchBackend", "configure_cpu_threads", "configure_search_threads", "installed_backends", "make_backend", "make_inference",
+    "TorchBackend", "configure_cpu_threads", "configure_search_threads", "installed_backends", "make_backend", "make_inference", "resolve_backend_name",
 ]

@@ -4,7 +4,7 @@ A backend runs one network on one device. Its whole surface is:
 
     backend.evaluate_into(inputs, logits_out, values_out)   # one batch, outputs in place
     backend.load_state_dict(state)                          # new weights, before the next batch
-    backend.device, backend.pin_memory, backend.options
+    backend.name, backend.device, backend.pin_memory, backend.options
 
 `inputs` is float32 `[B, C, H, W]` on the host (pinned when `pin_memory`), `logits_out`
 float32 `[B, A]` and `values_out` float32 `[B]` (from the side to move, in (-1, 1)). Self-play
@@ -34,6 +34,7 @@ class MissingBackendError(PyzeroFailure):
 class InferenceBackend(Protocol):
     """What the pipeline, the searches and the cache wrapper need from a backend."""
 
+    name: str  # what inference.backend calls it: "torch", "onnxruntime"
     options: InferenceSection
     device: torch.device
 

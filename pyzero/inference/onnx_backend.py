@@ -5,9 +5,12 @@ Needs the `onnx` extra (`pip install pyzero[onnx]`: onnxruntime, onnx, onnxscrip
 export uses torch's dynamo exporter (the default of `torch.onnx.export` since torch 2.9),
 with a dynamic batch dimension, so one session serves every batch size.
 
-The graph is exported once, BatchNorm folded into the convolutions first (torch.fx), so
-new weights (`load_state_dict`) only replace the graph's initializers by name and make a
-new session (tens of ms, not the seconds of an export). That happens on the caller's
+The graph is exported once per architecture, BatchNorm folded into the convolutions first
+(torch.fx), so new weights (`load_state_dict`) only replace the graph's initializers by
+name and make a new session (tens of ms, not the seconds of an export). The exported
+template is kept in the process and on disk (`template_directory()`), keyed by the
+architecture and the exporter's versions: an export costs 2-5 s on a 2-core CPU, and
+every command (play, TEI, the arena, each in-run evaluation) would otherwise pay it. That happens on the caller's
 thread (the learner's in a training run); the network thread only swaps the prepared
 session in before its next batch, so a batch never runs on half-applied weights.
 """
@@ -16,15 +19,24 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import logging
+import os
+import tempfile
 import threading
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from pyzero.config import InferenceSection
 from pyzero.inference.backend import MissingBackendError
+
+LOG = logging.getLogger(__name__)
+
+# Bump when the template's construction changes, so templates on disk from before are not used.
+TEMPLATE_FORMAT = "pyzero-onnx-template-2"
 
 MISSING_PACKAGES = ("inference.backend: onnxruntime needs the packages onnxruntime, onnx and onnxscript: "
                     "pip install 'pyzero[onnx]'")
@@ -76,38 +88,221 @@ def fused_for_export(model: torch.nn.Module) -> torch.nn.Module:
     return fuse(model)
 
 
-class _WeightTemplate:
-    """The graph exported once; new weights replace its initializers by name (tens of ms)
-    instead of a new export (seconds). The export runs on a copy with random weights, so
-    the exporter's optimizer finds no equal or constant tensors to merge or fold away."""
+def template_directory() -> Path:
+    """Where exported templates are kept between processes: `$PYZERO_CACHE_DIR/onnx-templates`,
+    else `$XDG_CACHE_HOME/pyzero/onnx-templates` (default `~/.cache/pyzero/...`). A cache
+    only: deleting it costs one export per architecture."""
+    root = os.environ.get("PYZERO_CACHE_DIR")
+    if not root:
+        root = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "pyzero")
+    return Path(root) / "onnx-templates"
 
-    def __init__(self, model: torch.nn.Module, input_shape: tuple[int, ...]):
-        fused = fused_for_export(model)
-        names = {name: tensor.shape for name, tensor in fused.state_dict().items()}
+
+def architecture_key(fused: torch.nn.Module, input_shape: tuple[int, ...]) -> str:
+    """A digest of everything the exported template depends on: the fused module's
+    structure and forward code, its tensors' names, shapes and dtypes, the input shape and
+    the versions of torch, onnx and onnxscript (the exporter). Not the weights' values."""
+    import onnx
+    import onnxscript
+
+    parts = [TEMPLATE_FORMAT, torch.__version__, onnx.__version__, onnxscript.__version__, repr(tuple(input_shape)),
+             repr(fused), getattr(fused, "code", "")]
+    parts += [f"{name} {tuple(tensor.shape)} {tensor.dtype}" for name, tensor in fused.state_dict().items()]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:40]
+
+
+_TEMPLATES_IN_PROCESS: dict[str, bytes] = {}
+_TEMPLATES_LOCK = threading.Lock()  # one export at a time; two backends of one architecture share it
+
+
+def exported_template(fused: torch.nn.Module, input_shape: tuple[int, ...], refresh: bool = False) -> tuple[bytes, str]:
+    """(serialized ONNX template, where it came from: "process", "disk" or "export") for
+    the fused module's architecture. The export runs on a copy with random weights, so the
+    exporter's optimizer finds no equal or constant tensors to merge or fold away; the
+    caller fills in the real weights. `refresh` exports again and replaces what was kept."""
+    key = architecture_key(fused, input_shape)
+    path = template_directory() / f"{key}.onnx"
+    with _TEMPLATES_LOCK:
+        if not refresh:
+            if key in _TEMPLATES_IN_PROCESS:
+                return _TEMPLATES_IN_PROCESS[key], "process"
+            try:
+                data = path.read_bytes()
+                if data:
+                    _TEMPLATES_IN_PROCESS[key] = data
+                    return data, "disk"
+            except OSError:
+                pass
         generator = torch.Generator().manual_seed(12345)
         noisy = copy.deepcopy(fused)
         with torch.no_grad():
             for tensor in noisy.state_dict().values():
                 if tensor.is_floating_point():
                     tensor.copy_(torch.rand(tensor.shape, generator=generator) + 0.5)
-        self.proto = export_onnx(noisy, input_shape)
-        self.initializers = {initializer.name: initializer for initializer in self.proto.graph.initializer}
-        for name, shape in names.items():
-            initializer = self.initializers.get(name)
-            if initializer is None or tuple(initializer.dims) != tuple(shape):
-                raise ValueError(f"exported graph has no initializer {name} {tuple(shape)}")
+        proto = export_onnx(noisy, input_shape)
+        _strip_weights(proto, set(fused.state_dict()))
+        data = proto.SerializeToString()
+        _TEMPLATES_IN_PROCESS[key] = data
+        _write_atomically(path, data)
+        return data, "export"
 
-    def with_weights(self, model: torch.nn.Module) -> bytes:
+
+def _strip_weights(proto, names: set[str]) -> None:
+    """Drops the values of the initializers the module's weights fill (keeping name, type
+    and dims): a template is the graph alone, kilobytes, whatever the network's size."""
+    for initializer in proto.graph.initializer:
+        if initializer.name in names:
+            for field in ("raw_data", "float_data", "double_data", "int32_data", "int64_data"):
+                initializer.ClearField(field)
+
+
+def _has_no_values(initializer) -> bool:
+    """Whether `_strip_weights` emptied it (a tensor with elements but no data)."""
+    elements = 1
+    for dim in initializer.dims:
+        elements *= dim
+    return elements > 0 and not any(len(getattr(initializer, field)) for field in
+                                    ("raw_data", "float_data", "double_data", "int32_data", "int64_data"))
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Whole file or none (a reader in another process never sees half a template); a cache
+    that cannot be written (read-only home, full disk) only costs the next process an export."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    except OSError as error:
+        LOG.debug("ONNX template not kept on disk (%s): %s", path, error)
+
+
+class BatchNormFolding:
+    """The fused module's weights (`fused_for_export`) computed from a state_dict with
+    tensor arithmetic alone: each BatchNorm that follows a convolution folds into it,
+
+        scale = gamma / sqrt(running_var + eps)
+        W' = W * scale (per output channel),   b' = (b - running_mean) * scale + beta,
+
+    every other weight passes through. torch.fx traces the model once, here, to pair the
+    convolutions with their BatchNorms; publishing new weights then costs a few tensor
+    operations instead of a trace and a deep copy (15-60 ms holding the GIL, measured on
+    Connect4's 4x32, which the network thread then waited for). `matches` checks this
+    against torch.fx's own fusion of the same model."""
+
+    def __init__(self, model: torch.nn.Module):
+        modules = dict(model.named_modules())
+        graph = torch.fx.symbolic_trace(model).graph
+        self.pairs: dict[str, str] = {}  # convolution name -> the BatchNorm folded into it
+        for node in graph.nodes:
+            if node.op != "call_module" or not isinstance(modules.get(node.target), torch.nn.BatchNorm2d):
+                continue
+            source = node.args[0]
+            if (isinstance(source, torch.fx.Node) and source.op == "call_module"
+                    and isinstance(modules.get(source.target), torch.nn.Conv2d) and len(source.users) == 1):
+                self.pairs[source.target] = node.target
+        self.epsilons = {name: modules[name].eps for name in self.pairs.values()}
+        self.names = list(fused_for_export(model).state_dict())
+
+    def __call__(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        folded = {}
+        with torch.no_grad():
+            for name in self.names:
+                module, _, leaf = name.rpartition(".")
+                norm = self.pairs.get(module)
+                if norm is None:
+                    folded[name] = state[name]
+                    continue
+                scale = state[f"{norm}.weight"] / torch.sqrt(state[f"{norm}.running_var"] + self.epsilons[norm])
+                if leaf == "weight":
+                    folded[name] = state[name] * scale.reshape(-1, *([1] * (state[name].dim() - 1)))
+                else:  # the bias the fused convolution gets (zero where the convolution had none)
+                    bias = state.get(name, torch.zeros_like(scale))
+                    folded[name] = (bias - state[f"{norm}.running_mean"]) * scale + state[f"{norm}.bias"]
+        return folded
+
+    def matches(self, model: torch.nn.Module) -> bool:
+        """Whether this folding equals torch.fx's fusion of `model` (float rounding aside)."""
+        expected = fused_for_export(model).state_dict()
+        got = self(model.state_dict())
+        return set(got) == set(expected) and all(
+            torch.allclose(got[name].float(), expected[name].float(), rtol=1e-5, atol=1e-6) for name in expected)
+
+
+class _WeightTemplate:
+    """The graph exported once per architecture (`exported_template`); new weights replace
+    its initializers by name (tens of ms) instead of a new export (seconds). Each backend
+    holds its own copy of the graph, so two backends never write the same initializers."""
+
+    def __init__(self, model: torch.nn.Module, input_shape: tuple[int, ...], refresh: bool = False):
+        import onnx
+
+        fused = fused_for_export(model)
+        data, self.source = exported_template(fused, input_shape, refresh=refresh)
+        try:
+            self._read(onnx, data, fused)
+        except Exception:
+            if self.source == "export":
+                raise
+            # A kept template that does not parse or does not fit (a damaged or foreign file).
+            LOG.warning("the kept ONNX template of this network is unusable; exporting it again")
+            data, self.source = exported_template(fused, input_shape, refresh=True)
+            self._read(onnx, data, fused)
+
+    def _read(self, onnx, data: bytes, fused: torch.nn.Module) -> None:
+        self.proto = onnx.ModelProto.FromString(data)
+        self.initializers = {initializer.name: initializer for initializer in self.proto.graph.initializer}
+        weights = fused.state_dict()
+        for name, tensor in weights.items():
+            initializer = self.initializers.get(name)
+            if initializer is None or tuple(initializer.dims) != tuple(tensor.shape):
+                raise ValueError(f"exported graph has no initializer {name} {tuple(tensor.shape)}")
+        unfilled = [name for name, initializer in self.initializers.items()
+                    if name not in weights and _has_no_values(initializer)]
+        if unfilled:  # a template of another network, with weights this one cannot fill
+            raise ValueError(f"exported graph has weights the network does not have: {unfilled[:3]}")
+
+    def with_weights(self, weights: dict[str, torch.Tensor]) -> bytes:
+        """The serialized graph with the fused module's `weights` (`BatchNormFolding`). The
+        template drops them again afterwards, so a backend holds the network's weights twice
+        (its model and its session), not four times."""
         from onnx import numpy_helper
 
-        for name, tensor in fused_for_export(model).state_dict().items():
+        for name, tensor in weights.items():
             array = tensor.detach().to("cpu").contiguous().numpy()
             self.initializers[name].CopyFrom(numpy_helper.from_array(array, name))
-        return self.proto.SerializeToString()
+        try:
+            return self.proto.SerializeToString()
+        finally:
+            _strip_weights(self.proto, set(weights))
+
+
+def _return_freed_memory() -> None:
+    """Hands memory freed by the export and the session build back to the system (glibc's
+    malloc_trim; nothing elsewhere). Building a session copies the weights three times in
+    small protobuf and ONNX Runtime allocations; freed, they stayed resident in malloc's
+    arenas: 8x8 Tak's network (34 M parameters) left 1.1 GB resident after one backend,
+    0.6 GB after this (measured), which matters for a TEI engine holding one per size."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
 
 
 class OnnxRuntimeBackend:
     """A PyTorch model exported to ONNX and run by ONNX Runtime, behind backend.py's interface."""
+
+    name = "onnxruntime"  # inference.backend's name for it
 
     def __init__(self, model: torch.nn.Module, options: InferenceSection | None = None):
         try:
@@ -124,19 +319,34 @@ class OnnxRuntimeBackend:
         self._model = copy.deepcopy(model).to("cpu").eval()
         self._input_shape = tuple(self._input_shape_of(self._model))
         self._threads = self.options.cpu_threads or torch.get_num_threads()
+        self._template: _WeightTemplate | None = None
         self._lock = threading.Lock()  # guards the session swap
         self._export_lock = threading.Lock()  # one export at a time (the model copy is shared)
         try:
-            self._template: _WeightTemplate | None = _WeightTemplate(self._model, self._input_shape)
-            self._bytes = self._export()  # the current weights' ONNX model
-            self._session = self._make_session(self._bytes, self._threads)
+            try:
+                self._use_template(refresh=False)
+                usable = self._agrees_with_eager()
+            except Exception:
+                if self._template is not None and self._template.source == "export":
+                    raise
+                usable = False
+            if not usable:  # a template kept from before that does not fit: export it again
+                LOG.warning("the kept ONNX template of this network does not fit it; exporting it again")
+                self._use_template(refresh=True)
             if not self._agrees_with_eager():
                 raise ValueError("a weight of the exported graph is not where its name says")
         except Exception:  # a model torch.fx cannot trace, or a graph whose weights moved: export each time
             self._template = None
-            self._bytes = self._export()
-            self._session = self._make_session(self._bytes, self._threads)
+            self._session = self._make_session(self._export(), self._threads)
         self._pending = None
+
+    def _use_template(self, refresh: bool) -> None:
+        self._template = None
+        self._folding = BatchNormFolding(self._model)
+        if not self._folding.matches(self._model):
+            raise ValueError("folding BatchNorm by formula disagrees with torch.fx's fusion")
+        self._template = _WeightTemplate(self._model, self._input_shape, refresh=refresh)
+        self._session = self._make_session(self._export(), self._threads)
 
     def _agrees_with_eager(self) -> bool:
         """The template's session against the model on a probe batch: a weight left at the
@@ -163,6 +373,13 @@ class OnnxRuntimeBackend:
         return ["CPUExecutionProvider"]
 
     def _make_session(self, model_bytes: bytes, threads: int):
+        try:
+            return self._new_session(model_bytes, threads)
+        finally:
+            del model_bytes
+            _return_freed_memory()
+
+    def _new_session(self, model_bytes: bytes, threads: int):
         session_options = self._ort.SessionOptions()
         session_options.intra_op_num_threads = max(1, threads)
         session_options.inter_op_num_threads = 1
@@ -173,7 +390,7 @@ class OnnxRuntimeBackend:
 
     def _export(self) -> bytes:
         if self._template is not None:
-            return self._template.with_weights(self._model)
+            return self._template.with_weights(self._folding(self._model.state_dict()))
         return export_onnx(self._model, self._input_shape).SerializeToString()
 
     @property
@@ -192,7 +409,7 @@ class OnnxRuntimeBackend:
             return
         with self._export_lock:
             self._threads = threads
-            session = self._make_session(self._bytes, threads)
+            session = self._make_session(self._export(), threads)
         with self._lock:
             self._pending = session
 
@@ -201,8 +418,7 @@ class OnnxRuntimeBackend:
         new session are made here, on the caller's thread; the network thread only swaps."""
         with self._export_lock:
             self._model.load_state_dict({key: value.detach().to("cpu") for key, value in state.items()})
-            self._bytes = self._export()
-            session = self._make_session(self._bytes, self._threads)
+            session = self._make_session(self._export(), self._threads)
         with self._lock:
             self._pending = session
 

@@ -6,12 +6,15 @@ import threading
 
 import torch
 
-from pyzero.config import InferenceSection
+from pyzero.config import InferenceSection, compile_enabled
+from pyzero.model.compile import CompiledForward
 
 
 class TorchBackend:
     """A PyTorch model on one device. Host buffers are pinned on CUDA, so the copy to the
     device is asynchronous; weights can be swapped between batches from another thread."""
+
+    name = "torch"  # inference.backend's name for it
 
     def __init__(self, model: torch.nn.Module, options: InferenceSection | None = None):
         self.options = options or InferenceSection()
@@ -19,7 +22,14 @@ class TorchBackend:
         self.model = model.to(self.device).eval()
         self._lock = threading.Lock()
         self._pending_state: dict | None = None
-        self._forward = torch.compile(self.model) if self.options.compile else self.model
+        # Compiled on CUDA by default (inference.compile: auto); eager, with a warning, where compiling fails.
+        self._forward = CompiledForward(self.model, compile_enabled(self.options.compile, self.options.device),
+                                        "inference model")
+
+    @property
+    def forward(self) -> CompiledForward:
+        """The model's forward pass, compiled or eager (`.compiled`, `.failure` say which and why)."""
+        return self._forward
 
     @property
     def pin_memory(self) -> bool:

@@ -13,10 +13,12 @@ from pyzero.model.checkpoint import (
     read_checkpoint,
     readable_checkpoints,
     save_checkpoint,
+    write_checkpoint_file,
 )
 from pyzero.model.network import ExactTestNetwork, NetworkShape, ResNet
 
 __all__ = [
     "CheckpointError", "ExactTestNetwork", "NetworkShape", "ResNet", "build_model", "list_checkpoints",
     "load_latest_checkpoint", "load_network", "read_checkpoint", "readable_checkpoints", "save_checkpoint",
+    "write_checkpoint_file",
 ]

@@ -29,12 +29,12 @@ def checkpoint_path(directory: Path, step: int) -> Path:
     return directory / f"step-{step:09d}.pt"
 
 
-def save_checkpoint(directory: Path, step: int, payload: dict[str, Any], keep_last: int) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
+def write_checkpoint_file(final: Path, payload: dict[str, Any]) -> Path:
+    """Writes `payload` to `final` atomically, with the trailer `read_checkpoint` verifies."""
+    final.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     torch.save(payload, buffer)
     data = buffer.getvalue()
-    final = checkpoint_path(directory, step)
     temporary = final.with_name(f".{final.name}.tmp")
     with open(temporary, "wb") as handle:
         handle.write(data)
@@ -43,6 +43,11 @@ def save_checkpoint(directory: Path, step: int, payload: dict[str, Any], keep_la
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, final)
+    return final
+
+
+def save_checkpoint(directory: Path, step: int, payload: dict[str, Any], keep_last: int) -> Path:
+    final = write_checkpoint_file(checkpoint_path(directory, step), payload)
     for old in list_checkpoints(directory)[:-keep_last]:
         old.unlink(missing_ok=True)
     return final

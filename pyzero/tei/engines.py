@@ -15,6 +15,9 @@ So:
 
 Sizes are 3..8 (the engine's Tak), half-komi any integer the GUI sends within
 `HALF_KOMI_RANGE` (komi in flats is half of it).
+
+The alpha-beta yardstick (`pyzero tei CONFIG --player alphabeta:D`) has no network, so
+`AlphaBetaPool` plays every size and komi with the same search.
 """
 
 from __future__ import annotations
@@ -45,6 +48,15 @@ class GameSetup:
         return f"size {self.size} with half-komi {self.half_komi}"
 
 
+def check_setup(setup: GameSetup) -> None:
+    """Raises `UnsupportedGameError` for a size or komi outside what this engine's Tak plays."""
+    if setup.size not in BOARD_SIZES:
+        raise UnsupportedGameError(f"board size {setup.size} is not Tak's (sizes 3 to 8)")
+    if setup.half_komi not in HALF_KOMI_RANGE:
+        raise UnsupportedGameError(
+            f"half-komi {setup.half_komi} is outside {HALF_KOMI_RANGE.start}..{HALF_KOMI_RANGE.stop - 1}")
+
+
 def setup_of_game(game) -> GameSetup:
     """The setup of a pyzero Tak `Game` (its size from the input planes, its komi option)."""
     return GameSetup(size=int(game.input_shape[-1]), half_komi=int(round(2 * game.options.get("komi", 0.0))))
@@ -69,13 +81,14 @@ class EnginePool:
             return range(self.native_setup.half_komi, self.native_setup.half_komi + 1)
         return HALF_KOMI_RANGE
 
+    def stand_in_note(self, setup: GameSetup) -> str | None:
+        """What a GUI should be told when `setup` is not played by the config's network."""
+        return (f"{setup.describe()}: an untrained network (the config plays {self.native_setup.describe()} and "
+                "has no checkpoint yet)")
+
     def engine_for(self, setup: GameSetup) -> NetworkEngine:
         """The engine that plays `setup`; raises `UnsupportedGameError` naming the reason."""
-        if setup.size not in BOARD_SIZES:
-            raise UnsupportedGameError(f"board size {setup.size} is not Tak's (sizes 3 to 8)")
-        if setup.half_komi not in HALF_KOMI_RANGE:
-            raise UnsupportedGameError(
-                f"half-komi {setup.half_komi} is outside {HALF_KOMI_RANGE.start}..{HALF_KOMI_RANGE.stop - 1}")
+        check_setup(setup)
         if setup in self._engines:
             return self._engines[setup]
         if self.trained:
@@ -95,4 +108,42 @@ class EnginePool:
         native = self.native_engine
         return NetworkEngine(game, build_model(self.config, game), native.gumbel, native.limits, native.seed,
                              name="untrained", inference_options=self.config.inference,
-                             survey_fraction=native.survey_fraction)
+                             survey_fraction=native.survey_fraction, graph=native.graph, puct=native.puct)
+
+
+class AlphaBetaPool:
+    """The alpha-beta yardstick for every size and komi (it has no network to fit)."""
+
+    trained = False
+
+    def __init__(self, config, native_engine):
+        self.config = config
+        self.native_engine = native_engine
+        self.native_setup = setup_of_game(native_engine.game)
+        self._engines = {self.native_setup: native_engine}
+
+    def supported_half_komi(self) -> range:
+        return HALF_KOMI_RANGE
+
+    def stand_in_note(self, setup: GameSetup) -> str | None:
+        return None
+
+    def engine_for(self, setup: GameSetup):
+        check_setup(setup)
+        if setup not in self._engines:
+            from pyzero.games import make
+
+            options = {key: value for key, value in self.config.game.options.items()
+                       if key not in SIZE_DEPENDENT_OPTIONS}
+            game = make("tak", size=setup.size, komi=setup.half_komi / 2, **options)
+            self._engines[setup] = self.native_engine.for_game(game)
+        return self._engines[setup]
+
+
+def pool_for(config, native_engine):
+    """The engines a server plays with: `AlphaBetaPool` for the yardstick, else `EnginePool`."""
+    from pyzero.players.alphabeta import AlphaBetaEngine
+
+    if isinstance(native_engine, AlphaBetaEngine):
+        return AlphaBetaPool(config, native_engine)
+    return EnginePool(config, native_engine)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from pyzero.games import State
+from pyzero.players.alphabeta import AlphaBetaResult
 from pyzero.players.engine import NetworkEngine, SearchLimits
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings, clock_budget_ms, movetime_budget_ms
 from pyzero.search import SearchResult, SearchStop
@@ -68,12 +69,18 @@ def plan_search(request: GoRequest, state: State, board_size: int, default_simul
     return SearchPlan(simulations=request.nodes if request.nodes is not None else default_simulations)
 
 
-def info_line(result: SearchResult, elapsed_seconds: float) -> str:
+def info_line(result, elapsed_seconds: float) -> str:
     """The `info` line of a finished search: simulations as nodes, the chosen move's Q
-    (the root's value if it was never visited) as the score, the chosen move as pv."""
+    (the root's value if it was never visited) as the score, and as pv the search's
+    principal variation (the graph search's) or else the chosen move. For the alpha-beta
+    yardstick: its nodes, its depth and its score (centi-flats)."""
+    if isinstance(result, AlphaBetaResult):
+        return format_info(result.nodes, 0.0, elapsed_seconds * 1000.0, [result.move], depth=result.depth_reached,
+                           centipawns=result.score)
     chosen = result.moves.index(result.chosen_move)
     value = float(result.q[chosen]) if result.visits[chosen] > 0 else float(result.root_value)
-    return format_info(int(result.root_visits), value, elapsed_seconds * 1000.0, [result.chosen_move])
+    return format_info(int(result.root_visits), value, elapsed_seconds * 1000.0,
+                       result.principal_variation or [result.chosen_move])
 
 
 class SearchJob(threading.Thread):
@@ -113,5 +120,8 @@ class SearchJob(threading.Thread):
             result = self.engine.analyse(self.state, self.plan.limits(seconds=round_seconds), self.search_stop)
             self.emit(info_line(result, time.monotonic() - round_started))
             if self.stop_requested.is_set():
+                return result
+            if getattr(result, "complete", False):  # searched to its end (alpha-beta's depth): wait for stop
+                self.stop_requested.wait()
                 return result
             round_seconds = min(round_seconds * INFINITE_ROUND_GROWTH, INFINITE_LONGEST_ROUND_SECONDS)

@@ -22,6 +22,8 @@ The command loop, `isready`, `go`, `stop` and `quit` are shared with `pyzero uci
   ends (see `search_job`).
 - `quit` (or the end of input) exits with status 0 at once, without waiting more than a
   second for a search still running.
+- `--player alphabeta:D[:SECONDS]` serves the alpha-beta yardstick instead of the
+  network, for every size and komi (`pyzero.players.alphabeta.AlphaBetaEngine`).
 - The config's size and komi play its checkpoint; without a checkpoint any size 3..8 and
   komi gets an untrained network; with one, other sizes and komi are refused with an
   error line (`teinewgame`, then `position` and `go`). HalfKomi is advertised accordingly
@@ -39,7 +41,7 @@ from pyzero.games import IllegalMoveError, PositionError, State
 from pyzero.players.engine import NetworkEngine
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings
 from pyzero.tei.commands import TeiCommandError, parse_new_game, parse_position, parse_set_option
-from pyzero.tei.engines import EnginePool, GameSetup, UnsupportedGameError
+from pyzero.tei.engines import GameSetup, UnsupportedGameError, pool_for
 from pyzero.tei.protocol import (ENGINE_AUTHOR, LineWriter, ProtocolServer, protocol_input,  # noqa: F401
                                  protocol_output)
 
@@ -50,7 +52,7 @@ class TeiServer(ProtocolServer):
     def __init__(self, config, native_engine: NetworkEngine, emit: Callable[[str], None],
                  time_settings: TimeManagerSettings = DEFAULT_SETTINGS):
         super().__init__(emit, time_settings)
-        self.pool = EnginePool(config, native_engine)
+        self.pool = pool_for(config, native_engine)
         self.half_komi = self.pool.native_setup.half_komi
         self.setup: GameSetup | None = None
         self.setup_error: str | None = None
@@ -107,9 +109,9 @@ class TeiServer(ProtocolServer):
         except UnsupportedGameError as error:
             self.setup_error = f"teinewgame: {error}"
             raise UnsupportedGameError(self.setup_error) from None
-        if self.engine is not self.pool.native_engine:
-            self.emit(f"info string {setup.describe()}: an untrained network (the config plays "
-                      f"{self.pool.native_setup.describe()} and has no checkpoint yet)")
+        note = self.pool.stand_in_note(setup) if self.engine is not self.pool.native_engine else None
+        if note:
+            self.emit(f"info string {note}")
 
     def _parse_position(self, arguments: list[str]) -> State:
         request = parse_position(arguments)
@@ -143,10 +145,18 @@ def tps_board_size(tps: str) -> int:
 
 
 def run_server(config, checkpoint=None, input_stream: TextIO | None = None, output_stream: TextIO | None = None,
-               log_stream: TextIO | None = None) -> bool:
-    """Loads the config's engine (latest or given checkpoint) and serves TEI until `quit`;
-    True when a search was still running at the end (see `TeiServer.serve`)."""
-    native = NetworkEngine.from_config(config, checkpoint)
+               log_stream: TextIO | None = None, player: str | None = None) -> bool:
+    """Loads the config's engine (latest or given checkpoint; or the alpha-beta yardstick
+    when `player` is `alphabeta:D[:SECONDS]`) and serves TEI until `quit`; True when a
+    search was still running at the end (see `TeiServer.serve`)."""
+    if player is not None:
+        from pyzero.config import make_game_from_config
+        from pyzero.players.alphabeta import AlphaBetaEngine, parse_alphabeta_spec
+
+        depth, seconds = parse_alphabeta_spec(player)
+        native = AlphaBetaEngine(make_game_from_config(config), depth, seconds, seed=config.training.seed)
+    else:
+        native = NetworkEngine.from_config(config, checkpoint)
     emit = LineWriter(output_stream or sys.stdout, log_stream or sys.stderr)
     return TeiServer(config, native, emit).serve(input_stream or protocol_input())
 

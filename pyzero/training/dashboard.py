@@ -1,5 +1,6 @@
 """What a training run shows: a rich live dashboard, or plain log lines (--no-dashboard),
-and TensorBoard scalars for every number either shows."""
+and TensorBoard scalars for every number either shows (and Weights & Biases, with
+`metrics.wandb`)."""
 
 from __future__ import annotations
 
@@ -40,11 +41,12 @@ class TrainingView:
                       "positions", "outstanding", "unsent", "worker idle", "network wait"],
         "learner": ["step", "steps/s", "samples trained", "replay positions", "learning rate",
                     "policy loss", "value loss", "target entropy"],
-        "run": ["elapsed", "next checkpoint in", "last evaluation"],
+        "run": ["phase", "elapsed", "next checkpoint in", "last evaluation"],
     }
 
-    def __init__(self, live: bool, tensorboard_directory: Path | None, log_interval: float = 10.0):
+    def __init__(self, live: bool, tensorboard_directory: Path | None, log_interval: float = 10.0, wandb=None):
         self.live = live
+        self.wandb = wandb  # a WandbLogger (metrics.wandb), or None
         self.metrics: dict[str, object] = {}
         self.history = {name: deque(maxlen=48) for name in ("policy loss", "value loss", "evaluations/s")}
         self.log_interval = log_interval
@@ -71,6 +73,8 @@ class TrainingView:
             self._live.__exit__(*exception)
         if self._writer is not None:
             self._writer.close()
+        if self.wandb is not None:
+            self.wandb.close()
 
     def update(self, metrics: dict[str, object], step: int) -> None:
         self.metrics.update(metrics)
@@ -81,11 +85,13 @@ class TrainingView:
             for name, value in metrics.items():
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     self._writer.add_scalar(name.replace(" ", "_").replace("/", "_per_"), value, step)
+        if self.wandb is not None:
+            self.wandb.log(metrics, step)
         if self._live is not None:
             self._live.update(self._render())
         elif time.monotonic() - self._last_log >= self.log_interval:
             self._last_log = time.monotonic()
-            keys = ["step", "games finished", "positions/s", "evaluations/s", "batch fill", "policy loss",
+            keys = ["phase", "step", "games finished", "positions/s", "evaluations/s", "batch fill", "policy loss",
                     "value loss", "replay positions", "last evaluation"]
             log.info("  ".join(f"{key}={_format(self.metrics[key])}" for key in keys if key in self.metrics))
 

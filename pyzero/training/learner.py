@@ -1,5 +1,12 @@
 """The learner: policy cross-entropy against the improved policy, value MSE, weight decay;
-AdamW or SGD with momentum; warmup then a constant, cosine or step schedule; autocast on GPU."""
+AdamW, SGD with momentum or Lion; warmup then a constant, cosine or step schedule.
+
+For large networks: each learner step's batch can be split into micro-batches whose
+gradients add up to the whole batch's (`training.gradient_accumulation_steps`), the forward
+pass runs under autocast (`training.precision`; float16 with a gradient scaler), and the
+model can be torch.compiled (`training.compile`, eager where compiling fails). A teacher
+network (an upgraded run's old network) can stand in for part of the targets: distillation.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from pyzero.config import OptimizerSection, TrainingSection
+from pyzero.config import OptimizerSection, TrainingSection, compile_enabled
+from pyzero.model.compile import CompiledForward
 from pyzero.replay import TrainingBatch
 
 
@@ -29,7 +37,19 @@ def make_optimizer(model: torch.nn.Module, optimizer: OptimizerSection) -> torch
     if optimizer.name == "sgd":
         return torch.optim.SGD(model.parameters(), lr=optimizer.learning_rate, momentum=optimizer.momentum,
                                weight_decay=optimizer.weight_decay, nesterov=True)
+    if optimizer.name == "lion":
+        from lion_pytorch import Lion  # a dependency; imported here so the other optimisers never load it
+
+        return Lion(model.parameters(), lr=optimizer.learning_rate, weight_decay=optimizer.weight_decay)
     return torch.optim.AdamW(model.parameters(), lr=optimizer.learning_rate, weight_decay=optimizer.weight_decay)
+
+
+def autocast_dtype(training: TrainingSection, device: torch.device) -> torch.dtype | None:
+    """The dtype the forward pass runs in under autocast, or None for plain float32."""
+    precision = training.precision
+    if precision == "auto":
+        precision = "bfloat16" if device.type == "cuda" else "float32"
+    return {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}[precision]
 
 
 @dataclass
@@ -38,6 +58,15 @@ class LossComponents:
     value: float
     total: float
     policy_entropy: float  # of the target: the floor the policy loss can reach
+
+
+@dataclass
+class Distillation:
+    """A teacher network and how much of each target it supplies (0 to 1)."""
+
+    teacher: torch.nn.Module
+    policy_weight: float
+    value_weight: float
 
 
 def losses(logits: torch.Tensor, values: torch.Tensor, batch: dict[str, torch.Tensor],
@@ -51,6 +80,24 @@ def losses(logits: torch.Tensor, values: torch.Tensor, batch: dict[str, torch.Te
     return policy_loss, value_loss
 
 
+@torch.no_grad()
+def distilled_targets(batch: dict[str, torch.Tensor], distillation: Distillation,
+                      value_q_weight: float) -> dict[str, torch.Tensor]:
+    """`batch` with its targets mixed with the teacher's: policy = (1-w) search policy + w
+    teacher's softmax over the legal actions; the value target (outcome, root value mix)
+    likewise with the teacher's value. Cross-entropy and MSE against a mixed target are
+    the same mixture of the two losses, up to a constant."""
+    distillation.teacher.eval()
+    teacher_logits, teacher_values = distillation.teacher(batch["planes"])
+    teacher_policy = F.softmax(teacher_logits.float().masked_fill(~batch["legal"], -1e9), dim=-1)
+    w_policy, w_value = distillation.policy_weight, distillation.value_weight
+    value_target = (1.0 - value_q_weight) * batch["outcome"] + value_q_weight * batch["root_value"]
+    return dict(batch, policy=(1.0 - w_policy) * batch["policy"] + w_policy * teacher_policy,
+                # Value targets are already mixed here, so `losses` is called with value_q_weight 0.
+                outcome=(1.0 - w_value) * value_target + w_value * teacher_values.float(),
+                root_value=torch.zeros_like(batch["root_value"]))
+
+
 class Learner:
     def __init__(self, model: torch.nn.Module, optimizer: OptimizerSection, training: TrainingSection):
         self.model = model
@@ -62,36 +109,62 @@ class Learner:
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda step: learning_rate_factor(step, optimizer, training.steps))
         self.step = 0
-        self.autocast = self.device.type == "cuda" and training.mixed_precision
+        self.autocast_dtype = autocast_dtype(training, self.device)
+        # float16's narrow range underflows small gradients: scale the loss (bfloat16 needs none).
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.autocast_dtype == torch.float16)
+        self.forward = CompiledForward(model, compile_enabled(training.compile, training.device), "training model")
 
     def _tensors(self, batch: TrainingBatch) -> dict[str, torch.Tensor]:
         to = lambda array: torch.from_numpy(array).to(self.device, non_blocking=True)
         return dict(planes=to(batch.planes), policy=to(batch.policy), legal=to(batch.legal),
                     outcome=to(batch.outcome), root_value=to(batch.root_value))
 
-    def train_step(self, batch: TrainingBatch) -> LossComponents:
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
+                              enabled=self.autocast_dtype is not None)
+
+    def train_step(self, batch: TrainingBatch, distillation: Distillation | None = None) -> LossComponents:
+        """One optimiser step on `batch`: its gradient is accumulated over
+        `gradient_accumulation_steps` equal micro-batches, each loss divided by their number,
+        so the sum is the gradient of the whole batch's mean loss."""
         self.model.train()
         tensors = self._tensors(batch)
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.autocast):
-            logits, values = self.model(tensors["planes"])
-        policy_loss, value_loss = losses(logits, values, tensors, self.training.value_q_weight)
-        total = policy_loss + value_loss
+        parts = self.training.gradient_accumulation_steps
+        if len(batch.outcome) % parts:
+            raise ValueError(f"a batch of {len(batch.outcome)} does not split into {parts} equal micro-batches")
+        size = len(batch.outcome) // parts
         self.optimizer.zero_grad(set_to_none=True)
-        total.backward()
-        self.optimizer.step()
+        policy_total = value_total = entropy_total = 0.0
+        for part in range(parts):
+            micro = {name: tensor[part * size:(part + 1) * size] for name, tensor in tensors.items()}
+            value_q_weight = self.training.value_q_weight
+            if distillation is not None:
+                with self._autocast():
+                    micro = distilled_targets(micro, distillation, value_q_weight)
+                value_q_weight = 0.0
+            with self._autocast():
+                logits, values = self.forward(micro["planes"])
+            policy_loss, value_loss = losses(logits, values, micro, value_q_weight)
+            self.scaler.scale((policy_loss + value_loss) / parts).backward()
+            policy_total += policy_loss.item() / parts
+            value_total += value_loss.item() / parts
+            with torch.no_grad():
+                target = micro["policy"].clamp_min(1e-12)
+                entropy_total += (-(micro["policy"] * target.log()).sum(dim=-1).mean()).item() / parts
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
         self.scheduler.step()
         self.step += 1
-        with torch.no_grad():
-            target = tensors["policy"].clamp_min(1e-12)
-            entropy = -(tensors["policy"] * target.log()).sum(dim=-1).mean()
-        return LossComponents(policy_loss.item(), value_loss.item(), total.item(), entropy.item())
+        return LossComponents(policy_total, value_total, policy_total + value_total, entropy_total)
 
     def state_dict(self) -> dict:
         return dict(model=self.model.state_dict(), optimizer=self.optimizer.state_dict(),
-                    scheduler=self.scheduler.state_dict(), step=self.step)
+                    scheduler=self.scheduler.state_dict(), scaler=self.scaler.state_dict(), step=self.step)
 
     def load_state_dict(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
+        if state.get("scaler"):  # checkpoints from before float16 training have none
+            self.scaler.load_state_dict(state["scaler"])
         self.step = state["step"]

@@ -50,7 +50,8 @@ def choose_start(directory: Path, config: RunConfig, resume: bool, restart: bool
         changes = incompatible_changes(yaml.safe_load(previous_file.read_text()) or {}, config)
     if changes:
         raise ConfigError(f"{directory}: cannot resume this run, the config changed what the checkpoints hold: "
-                          + "; ".join(changes) + ". Use --restart to archive it and start over.")
+                          + "; ".join(changes) + ". Use --restart to archive it and start over, or grow a new run "
+                          f"from it: another run_dir with upgrade.from_run: {directory} (README: Growing a run).")
     if resume:
         return "resume"
     if ask is None:

@@ -21,10 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import yaml
 
 from pyzero.config import ConfigError, RunConfig, make_game_from_config
 from pyzero.inference import make_backend
-from pyzero.model import build_model, load_latest_checkpoint, save_checkpoint
+from pyzero.model import build_model, list_checkpoints, load_latest_checkpoint, save_checkpoint
 from pyzero.players.alphabeta import AlphaBetaPlayer
 from pyzero.replay import ReplayBuffer
 from pyzero.selfplay import SelfPlay, SelfPlayOptions
@@ -37,8 +38,10 @@ from pyzero.training.evaluation import (
     network_player,
     play_match,
 )
-from pyzero.training.learner import Learner
+from pyzero.training.learner import Distillation, Learner
 from pyzero.training.run_directory import archive, choose_start, write_config_snapshot
+from pyzero.training.upgrade import OldRun, UpgradeRecord, inspect_old_run, load_teacher, read_record, take_over
+from pyzero.training.wandb_logger import WandbLogger, require_wandb
 
 log = logging.getLogger("pyzero.train")
 
@@ -72,16 +75,27 @@ class Trainer:
         if "alphabeta" in config.evaluation.opponents and self.game.name != "tak":
             raise ConfigError(f"{config.path}: key 'evaluation.opponents': the alphabeta opponent plays Tak only, "
                               f"not {self.game.name}")
+        require_wandb(config)
         mode = choose_start(self.directory, config, resume, restart, ask)
+        # An upgrade (upgrade.from_run) reads and checks the old run before anything is
+        # written, so a mismatch leaves no run directory behind.
+        old_run = self._old_run_to_take_over(mode)
         if mode == "restart":
             archived = archive(self.directory)
             log.info("archived the previous run to %s", archived)
         self.mode = mode
         write_config_snapshot(self.directory, config)
+        self.upgrade: UpgradeRecord | None = None
+        if old_run is not None:
+            self.upgrade = take_over(old_run, self.directory)
+            log.info("took over %d replay shards and the counters of %s (step %s)", len(self.upgrade.shards),
+                     old_run.directory, self.upgrade.from_step)
+        elif config.upgrade.from_run:
+            self.upgrade = read_record(self.directory)
         torch.manual_seed(config.training.seed)
         self.model = build_model(config, self.game)
         self.learner = Learner(self.model, config.optimizer, config.training)
-        self.counters = RunCounters()
+        self.counters = RunCounters(**(self.upgrade.taken_over_counters() if self.upgrade else {}))
         self.rng = np.random.default_rng(config.training.seed)
         self.dashboard = dashboard
         self.previous_model: torch.nn.Module | None = None
@@ -92,6 +106,20 @@ class Trainer:
         # Shards older than the window are gone from disk: the run's totals come from the checkpoint.
         self.replay.total_positions = max(self.replay.total_positions, self.counters.positions_generated)
         self.replay.total_games = max(self.replay.total_games, self.counters.games_generated)
+
+    def _old_run_to_take_over(self, mode: str) -> OldRun | None:
+        """The old run to take over now: for a new run with `upgrade.from_run`, or one whose
+        take-over was cut short (no upgrade/source.json yet). None otherwise."""
+        if not self.config.upgrade.from_run:
+            return None
+        if mode == "resume" and read_record(self.directory) is not None:
+            return None  # taken over already: the run needs nothing from the old one any more
+        if mode == "resume" and not _started_as_upgrade(self.directory, self.config.upgrade.from_run):
+            # Its own shards and checkpoints would mix with (or be overwritten by) the copies.
+            raise ConfigError(f"{self.config.location('upgrade', 'from_run')}: key 'upgrade.from_run': "
+                              f"{self.directory} holds a run that did not start as an upgrade of "
+                              f"{self.config.upgrade.from_run}; use another run_dir, or --restart to archive it")
+        return inspect_old_run(self.config, self.game)
 
     # -- checkpoints -------------------------------------------------------------------------
     def _restore(self) -> None:
@@ -167,13 +195,21 @@ class Trainer:
         elapsed_before = self.counters.elapsed_seconds
         last_view = 0.0
         last_drain = 0.0
-        last_counts = (started, selfplay.counters(), self.learner.step)
         losses = None
         interrupted = False
-        view = TrainingView(self.dashboard, self.directory / "tensorboard")
+        wandb = WandbLogger(config, self.directory) if config.metrics.wandb else None
+        view = TrainingView(self.dashboard, self.directory / "tensorboard", wandb=wandb)
         try:
-            selfplay.start()  # inside the try: a Ctrl-C that lands during start still stops and saves
             with view:
+                pretrain_until = min(total_steps, config.upgrade.pretrain_steps) if self.upgrade else 0
+                if self.learner.step < pretrain_until:
+                    self._pretrain(pretrain_until, view, started, elapsed_before, max_seconds)
+                    # Self-play starts with the pretrained network, not the untrained one it was built with.
+                    selfplay.publish_weights(self.model.state_dict())
+                last_counts = (time.monotonic(), selfplay.counters(), self.learner.step)
+                out_of_time = max_seconds is not None and time.monotonic() - started >= max_seconds
+                if self.learner.step < total_steps and not out_of_time:
+                    selfplay.start()  # inside the try: a Ctrl-C that lands during start still stops and saves
                 while self.learner.step < total_steps:
                     if max_seconds is not None and time.monotonic() - started >= max_seconds:
                         break
@@ -206,6 +242,10 @@ class Trainer:
                         metrics = self._metrics(selfplay, losses, last_counts, now, started, elapsed_before)
                         last_counts = (now, selfplay.counters(), self.learner.step)
                         view.update(metrics, self.learner.step)
+                # The last step's numbers, whatever the refresh interval left out (a short run had none).
+                now = time.monotonic()
+                view.update(self._metrics(selfplay, losses, last_counts, now, started, elapsed_before),
+                            self.learner.step)
         except KeyboardInterrupt:
             interrupted = True
             log.warning("interrupted: saving a checkpoint and stopping self-play")
@@ -224,6 +264,41 @@ class Trainer:
         if interrupted:
             raise KeyboardInterrupt
         return summary
+
+    def _pretrain(self, until: int, view: TrainingView, started: float, elapsed_before: float,
+                  max_seconds: float | None) -> None:
+        """An upgraded run's first phase: learner steps on the taken-over replay buffer, with
+        self-play not yet started (distilled from the old network where configured). These
+        samples are not counted against the replay ratio: they use no new positions."""
+        config = self.config
+        if self.replay.positions == 0:
+            log.warning("the taken-over replay buffer is empty: no pretraining, self-play starts now")
+            return
+        distillation = None
+        if config.upgrade.distill_policy_weight > 0 or config.upgrade.distill_value_weight > 0:
+            teacher = load_teacher(config, self.directory, self.game, self.learner.device)
+            distillation = Distillation(teacher, config.upgrade.distill_policy_weight,
+                                        config.upgrade.distill_value_weight)
+        log.info("pretraining on the taken-over replay buffer (%d positions) up to step %d%s", self.replay.positions,
+                 until, " with distillation" if distillation else "")
+        last_view = 0.0
+        while self.learner.step < until:
+            if max_seconds is not None and time.monotonic() - started >= max_seconds:
+                return
+            batch = self.replay.sample(config.training.batch_size, self.rng, config.replay.symmetries)
+            losses = self.learner.train_step(batch, distillation)
+            step = self.learner.step
+            if step % config.checkpoint.interval_steps == 0:
+                self.counters.elapsed_seconds = elapsed_before + (time.monotonic() - started)
+                self.save_checkpoint()
+            if time.monotonic() - last_view >= 0.5 or step == until:
+                last_view = time.monotonic()
+                view.update({"step": step, "replay positions": self.replay.positions,
+                             "learning rate": self.learner.scheduler.get_last_lr()[0],
+                             "policy loss": losses.policy, "value loss": losses.value,
+                             "target entropy": losses.policy_entropy,
+                             "elapsed": f"{elapsed_before + time.monotonic() - started:,.0f} s",
+                             "phase": f"pretraining to step {until}"}, step)
 
     def _metrics(self, selfplay, losses, last_counts, now, started, elapsed_before) -> dict:
         then, before, step_before = last_counts
@@ -245,13 +320,23 @@ class Trainer:
             "step": self.learner.step, "steps/s": (self.learner.step - step_before) / span,
             "samples trained": self.counters.samples_trained, "replay positions": self.replay.positions,
             "learning rate": self.learner.scheduler.get_last_lr()[0],
-            "elapsed": f"{elapsed_before + now - started:,.0f} s",
+            "elapsed": f"{elapsed_before + now - started:,.0f} s", "phase": "self-play and training",
             "next checkpoint in": f"{self.config.checkpoint.interval_steps - self.learner.step % self.config.checkpoint.interval_steps} steps",
         }
         if losses is not None:
             metrics.update({"policy loss": losses.policy, "value loss": losses.value,
                             "target entropy": losses.policy_entropy})
         return metrics
+
+
+def _started_as_upgrade(directory: Path, from_run: str) -> bool:
+    """Whether the run in `directory` was started (its config.yaml written) as an upgrade
+    of `from_run`: only then may a take-over cut short be redone there."""
+    snapshot_file = directory / "config.yaml"
+    if not snapshot_file.exists():
+        return not list_checkpoints(directory / "checkpoints") and not (directory / "replay").exists()
+    snapshot = yaml.safe_load(snapshot_file.read_text()) or {}
+    return (snapshot.get("upgrade") or {}).get("from_run") == from_run
 
 
 def _summary(report: dict) -> str:

@@ -1,0 +1,188 @@
+"""Growing a run: a new run, with a new network, from an old run's replay buffer.
+
+`pyzero train configs/connect4-6x64.yaml`, where that file inherits `connect4.yaml`, sets
+`upgrade.from_run: runs/connect4` and a bigger `network:`, is the whole procedure:
+
+1. The old run is checked against the new config (same game, board size and input planes;
+   its config.yaml and the new config file are named in any error, with the key).
+2. The take-over (once, when the new run starts): the old run's replay shards are COPIED
+   into the new run's replay/ (each atomically, under the same names, so the new run's
+   own shards continue the numbering); its latest checkpoint's weights are copied to
+   upgrade/teacher.pt (for distillation, so a resume never needs the old run again); its
+   counters (positions and games generated, samples trained, self-play starts) become the
+   new run's. upgrade/source.json, written last, records all that: until it exists the
+   take-over is redone from the start. The old run directory is only read: no file in it
+   is written, renamed or deleted (not even a stale temporary file), so it can keep
+   running or be resumed later.
+3. The new network trains on the taken-over buffer for `upgrade.pretrain_steps` learner
+   steps (optionally distilled from the old network), then self-play continues with it.
+
+After the take-over an upgraded run is a run like any other: it checkpoints, resumes and
+restarts the same way (a restart archives it and takes over again).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import yaml
+
+from pyzero.config import ConfigError, NetworkSection, RunConfig
+from pyzero.model import build_model, read_checkpoint, readable_checkpoints, write_checkpoint_file
+from pyzero.replay import shard_file_names
+
+RECORD_FILE = Path("upgrade") / "source.json"
+TEACHER_FILE = Path("upgrade") / "teacher.pt"
+# The counters of the old run that the new one continues (RunCounters fields). Its elapsed
+# time and evaluations are the old network's, so they stay with it (in source.json).
+TAKEN_OVER_COUNTERS = ("positions_generated", "games_generated", "samples_trained", "selfplay_starts")
+
+
+@dataclass
+class UpgradeRecord:
+    """What the take-over copied, in upgrade/source.json."""
+
+    from_run: str
+    from_config: str
+    from_step: int | None  # the learner step of the old checkpoint taken (None: it had none)
+    counters: dict  # the old run's counters at that checkpoint (the taken-over ones and the rest)
+    shards: list[str]  # the replay shards copied
+
+    def taken_over_counters(self) -> dict:
+        return {name: self.counters[name] for name in TAKEN_OVER_COUNTERS if name in self.counters}
+
+
+@dataclass
+class OldRun:
+    """An old run, read and checked, ready to be taken over."""
+
+    directory: Path
+    config_file: Path
+    network: NetworkSection
+    checkpoint: tuple[Path, dict] | None
+
+
+def read_record(directory: Path) -> UpgradeRecord | None:
+    path = directory / RECORD_FILE
+    if not path.exists():
+        return None
+    return UpgradeRecord(**json.loads(path.read_text()))
+
+
+def inspect_old_run(config: RunConfig, game) -> OldRun:
+    """The run `config.upgrade.from_run` names, checked against `config` and `game`; a
+    ConfigError names both configs and the key where they cannot work together."""
+    where = config.location("upgrade", "from_run")
+    directory = Path(config.upgrade.from_run)
+    if directory.resolve() == config.run_directory().resolve():
+        raise ConfigError(f"{where}: key 'upgrade.from_run': {directory} is this run's own directory; "
+                          "grow into another one (run_dir)")
+    config_file = directory / "config.yaml"
+    if not config_file.is_file():
+        raise ConfigError(f"{where}: key 'upgrade.from_run': {directory} is not a run directory "
+                          f"({config_file} does not exist)")
+    try:
+        snapshot = yaml.safe_load(config_file.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{config_file}: invalid YAML: {error}") from None
+    old_game = snapshot.get("game") or {}
+    _check_game(config, config_file, old_game, game)
+    try:
+        network = NetworkSection.model_validate(snapshot.get("network") or {})
+    except Exception as error:  # noqa: BLE001 - pydantic's ValidationError, reported with the file
+        raise ConfigError(f"{config_file}: key 'network': {error}") from None
+    # Never load_latest_checkpoint here: it deletes stale temporary files, and the old run
+    # must not be touched. The newest checkpoint that verifies is taken.
+    checkpoint = next(readable_checkpoints(directory / "checkpoints", warn=lambda message: None,
+                                           newest_first=True), None)
+    if checkpoint is not None:
+        _check_planes(config, config_file, checkpoint[1]["learner"]["model"], game)
+    elif config.upgrade.distill_policy_weight > 0 or config.upgrade.distill_value_weight > 0:
+        raise ConfigError(f"{config.location('upgrade')}: key 'upgrade.distill_policy_weight': distillation needs "
+                          f"the old network, and {directory / 'checkpoints'} has no readable checkpoint")
+    return OldRun(directory, config_file, network, checkpoint)
+
+
+def _check_game(config: RunConfig, old_config_file: Path, old_game: dict, game) -> None:
+    def mismatch(key: str, old, new, why: str) -> ConfigError:
+        return ConfigError(f"{config.location(*key.split('.'))}: key '{key}': {old_config_file} has {old!r}, "
+                           f"{config.path} has {new!r}: {why}")
+
+    if old_game.get("name") != config.game.name:
+        raise mismatch("game.name", old_game.get("name"), config.game.name,
+                       "the old run's games and network are of another game")
+    old_options, new_options = old_game.get("options") or {}, config.game.options
+    for key in sorted(set(old_options) | set(new_options)):
+        if old_options.get(key) != new_options.get(key):
+            raise mismatch(f"game.options.{key}", old_options.get(key), new_options.get(key),
+                           "the old run's games were played under other options (board size, rules)")
+
+
+def _check_planes(config: RunConfig, old_config_file: Path, old_model_state: dict, game) -> None:
+    """The old network's input planes and actions, read from its weights, against the game's:
+    the same game with an encoding changed since the old run cannot be taken over."""
+    stem = old_model_state.get("stem.0.weight")
+    # The policy head's last linear layer (its one 2-D weight) maps to the actions.
+    policy = [value for key, value in old_model_state.items() if key.startswith("policy_head.") and
+              key.endswith(".weight") and value.dim() == 2]
+    old_planes = None if stem is None else int(stem.shape[1])
+    old_actions = None if not policy else int(policy[-1].shape[0])
+    if old_planes != game.input_shape[0] or old_actions != game.num_actions:
+        raise ConfigError(f"{config.location('game')}: key 'game': the network of {old_config_file.parent} "
+                          f"(config {old_config_file}) takes {old_planes} input planes and {old_actions} actions, "
+                          f"{config.path}'s game has {game.input_shape[0]} planes and {game.num_actions} actions")
+
+
+def take_over(old: OldRun, directory: Path) -> UpgradeRecord:
+    """Copies the old run's shards and teacher network into the new run `directory` and
+    writes upgrade/source.json last (see the module docstring). Safe to redo after a crash."""
+    replay = directory / "replay"
+    replay.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for name in shard_file_names(old.directory / "replay"):
+        source, final = old.directory / "replay" / name, replay / name
+        temporary = replay / f".{name}.tmp"  # the replay buffer's own pattern: removed if a crash leaves it
+        try:
+            shutil.copyfile(source, temporary)
+        except FileNotFoundError:
+            continue  # the old run, still running, dropped it out of its window meanwhile
+        with open(temporary, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, final)
+        copied.append(name)
+    counters: dict = {}
+    step = None
+    if old.checkpoint is not None:
+        path, payload = old.checkpoint
+        counters = dict(payload.get("counters") or {})
+        step = int(payload["learner"]["step"])
+        write_checkpoint_file(directory / TEACHER_FILE, dict(network=old.network.model_dump(),
+                                                           model=payload["learner"]["model"], step=step,
+                                                           source=str(path)))
+    record = UpgradeRecord(from_run=str(old.directory), from_config=str(old.config_file), from_step=step,
+                           counters=counters, shards=copied)
+    final = directory / RECORD_FILE
+    temporary = final.with_name(f".{final.name}.tmp")
+    temporary.write_text(json.dumps(asdict(record), indent=2, default=str))
+    os.replace(temporary, final)
+    return record
+
+
+def load_teacher(config: RunConfig, directory: Path, game, device: torch.device) -> torch.nn.Module:
+    """The old network (upgrade/teacher.pt), in eval mode on `device`, for distillation."""
+    path = directory / TEACHER_FILE
+    if not path.exists():
+        raise ConfigError(f"{config.location('upgrade')}: key 'upgrade.distill_policy_weight': distillation needs "
+                          f"the old network, and {path} does not exist (the old run had no checkpoint)")
+    payload = read_checkpoint(path)
+    network = NetworkSection.model_validate(payload["network"])
+    teacher = build_model(config.model_copy(update={"network": network}), game)
+    teacher.load_state_dict(payload["model"])
+    for parameter in teacher.parameters():
+        parameter.requires_grad_(False)
+    return teacher.to(device).eval()
