@@ -16,6 +16,7 @@ from mojo.alphabeta_bindings import register_alphabeta_functions
 from games.tictactoe import TicTacToe
 from games.connect4 import Connect4
 from games.tak import TakState
+from games.chess import ChessState
 
 
 @export
@@ -26,6 +27,7 @@ def PyInit_pyzero_engine() abi("C") -> PythonObject:
         register_game[TicTacToe, "TicTacToe"](module)
         register_game[Connect4, "Connect4"](module)
         register_game[TakState, "Tak"](module)
+        register_game[ChessState, "Chess"](module)
         register_search_functions(module)
         register_graph_search_functions(module)
         register_selfplay_functions(module)

@@ -14,7 +14,11 @@ class PerftWorkload:
     options: dict
     depth: int
     repeat: int = 1  # tiny trees are repeated so the timing is not all call overhead
+    position: str = ""  # in the game's notation; empty: the initial position
+    position_name: str = "initial"
 
+
+KIWIPETE_FEN = "r3k2r/p1ppqpb1/bn2pnp1/3PN3/1p2P3/2N2Q1p/PPPBBPPP/R3K2R w KQkq - 0 1"
 
 PERFT_WORKLOADS = (
     PerftWorkload("tictactoe", {}, depth=9, repeat=20),
@@ -22,6 +26,9 @@ PERFT_WORKLOADS = (
     PerftWorkload("tak", {"size": 5}, depth=5),
     PerftWorkload("tak", {"size": 6}, depth=4, repeat=10),
     PerftWorkload("tak", {"size": 6}, depth=5),
+    # Chess perft counts play on through draws by rule, as published counts do.
+    PerftWorkload("chess", {"rule_draws": 0}, depth=5),
+    PerftWorkload("chess", {"rule_draws": 0}, depth=4, position=KIWIPETE_FEN, position_name="kiwipete"),
 )
 
 
@@ -33,13 +40,15 @@ class PerftResult:
     nodes: int
     seconds: float
     nodes_per_second: float
+    position: str = "initial"
 
 
 def run_perft_benchmark(workloads=PERFT_WORKLOADS) -> list[PerftResult]:
-    """Times perft from the initial position of each workload (one thread)."""
+    """Times perft from each workload's position (one thread)."""
     results = []
     for workload in workloads:
-        state = make(workload.game, **workload.options).new()
+        game = make(workload.game, **workload.options)
+        state = game.from_position(workload.position) if workload.position else game.new()
         state.perft(min(workload.depth, 3))  # warm caches before timing
         started = time.perf_counter()
         for _ in range(workload.repeat):
@@ -47,7 +56,8 @@ def run_perft_benchmark(workloads=PERFT_WORKLOADS) -> list[PerftResult]:
         seconds = time.perf_counter() - started
         total = nodes * workload.repeat
         results.append(
-            PerftResult(workload.game, workload.options, workload.depth, nodes, seconds, total / seconds)
+            PerftResult(workload.game, workload.options, workload.depth, nodes, seconds, total / seconds,
+                        workload.position_name)
         )
     return results
 

@@ -58,12 +58,13 @@ def bench_perft(as_json: bool) -> None:
         click.echo(json.dumps(perft_results_as_json(results), indent=2))
         return
     table = Table(title="perft (one thread, bulk-counted last ply)")
-    for column in ("game", "options", "depth", "nodes", "seconds", "nodes/s"):
-        table.add_column(column, justify="right" if column not in ("game", "options") else "left")
+    for column in ("game", "options", "position", "depth", "nodes", "seconds", "nodes/s"):
+        table.add_column(column, justify="right" if column not in ("game", "options", "position") else "left")
     for result in results:
         table.add_row(
             result.game,
             " ".join(f"{k}={v:g}" for k, v in result.options.items()),
+            result.position,
             str(result.depth),
             f"{result.nodes:,}",
             f"{result.seconds:.3f}",
