@@ -11,7 +11,7 @@ VENV_PYTHON := $(VENV)/bin/python
 # The stamp records that .venv matches pyproject.toml; editing it reinstalls.
 STAMP := $(VENV)/.pyzero-installed
 
-.PHONY: env train test bench play build clean chromium
+.PHONY: env train test bench play build clean test-tools
 
 env: $(STAMP)
 
@@ -31,21 +31,26 @@ build: env
 train: build
 	$(VENV_PYTHON) -m pyzero train $(CONFIG)
 
-test: build chromium
+test: build test-tools
 	$(VENV_PYTHON) -m pytest -q
 
-# The web interface's browser tests (tests/test_web_browser.py) drive Debian's chromium
-# through Playwright (which downloads no browser here). CI runs `make test` as root on a
-# fresh Debian machine, so a missing chromium is installed with apt-get.
+# Programs the tests drive, from Debian: chromium (the web interface's browser tests,
+# tests/test_web_browser.py, through Playwright, which downloads no browser here) and
+# stockfish (the chess arena's opponent, tests/test_chess_uci.py). CI runs `make test` as
+# root on a fresh Debian machine, so whatever is missing is installed with apt-get.
 CHROMIUM ?= /usr/bin/chromium
-chromium:
-	@test -x $(CHROMIUM) || { \
-	  echo "installing Debian's chromium for the browser tests (apt-get install chromium) ..."; \
-	  { apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; } >/dev/null 2>&1 \
-	  && test -x $(CHROMIUM) \
-	  || { echo "error: could not install chromium with apt-get (needs root and Debian's package lists);" \
-	            "install Debian's 'chromium' package so that $(CHROMIUM) exists, or set CHROMIUM=/path/to/chromium" \
-	            "and PYZERO_CHROMIUM to the same path, then run make test again" >&2; exit 1; }; }
+STOCKFISH ?= /usr/games/stockfish
+test-tools:
+	@missing=""; test -x $(CHROMIUM) || missing="$$missing chromium"; \
+	test -x $(STOCKFISH) || missing="$$missing stockfish"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian's$$missing for the tests (apt-get install) ..."; \
+	  { apt-get install -y -q $$missing || { apt-get update -q && apt-get install -y -q $$missing; }; } >/dev/null 2>&1; \
+	  test -x $(CHROMIUM) && test -x $(STOCKFISH) || { \
+	    echo "error: could not install$$missing with apt-get (needs root and Debian's package lists);" \
+	         "install Debian's packages chromium and stockfish, or set CHROMIUM= and PYZERO_CHROMIUM= (and" \
+	         "STOCKFISH=) to their paths, then run make test again" >&2; exit 1; }; \
+	fi
 
 bench: build
 	$(VENV_PYTHON) -m pyzero bench

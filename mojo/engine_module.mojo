@@ -10,11 +10,13 @@ from std.python.bindings import PythonModuleBuilder
 
 from mojo.game_registry import start_game_registry, register_game
 from mojo.search_bindings import register_search_functions
+from mojo.graph_search_bindings import register_graph_search_functions
 from mojo.selfplay_bindings import register_selfplay_functions
 from mojo.alphabeta_bindings import register_alphabeta_functions
 from games.tictactoe import TicTacToe
 from games.connect4 import Connect4
 from games.tak import TakState
+from games.chess import ChessState
 
 
 @export
@@ -25,7 +27,9 @@ def PyInit_pyzero_engine() abi("C") -> PythonObject:
         register_game[TicTacToe, "TicTacToe"](module)
         register_game[Connect4, "Connect4"](module)
         register_game[TakState, "Tak"](module)
+        register_game[ChessState, "Chess"](module)
         register_search_functions(module)
+        register_graph_search_functions(module)
         register_selfplay_functions(module)
         register_alphabeta_functions(module)
         return module.finalize()

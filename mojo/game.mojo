@@ -199,3 +199,8 @@ trait Game(Copyable, Movable, Deinitable):
     def format_move(self, action: Int) -> String:
         """The action in the game's notation."""
         ...
+
+    def format_record_move(self, action: Int) -> String:
+        """The legal `action` as the game's records write it (SAN for chess, which needs the
+        position); by default `format_move`. `parse_move` must read it back."""
+        return self.format_move(action)

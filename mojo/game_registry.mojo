@@ -18,6 +18,7 @@ from std.python.bindings import PythonModuleBuilder
 from mojo.game import Game, GameOptions
 from mojo.python_bindings import register_game_state_type
 from mojo.search_bindings import register_search_types
+from mojo.graph_search_bindings import register_graph_search_type
 from mojo.selfplay_bindings import register_selfplay_type
 
 # The module attribute holding {game name: state type name}; read through `registered_games`.
@@ -50,6 +51,7 @@ def register_game[G: Game, prefix: StaticString](mut module: PythonModuleBuilder
     register_search_types[G](
         module, get_static_string[prefix, "GumbelSearch"](), get_static_string[prefix, "PuctSearch"]()
     )
+    register_graph_search_type[G](module, get_static_string[prefix, "GraphSearch"]())
     register_selfplay_type[G](module, get_static_string[prefix, "SelfPlay"]())
     registry[PythonObject(name)] = PythonObject(state_type_name)
 

@@ -120,6 +120,14 @@ struct GameStateBox[G: Game](Defaultable, Movable, Writable):
         return PythonObject(Self._state(py_self)[].format_move(Int(py=action)))
 
     @staticmethod
+    def format_record_move(py_self: PythonObject, action: PythonObject) raises -> PythonObject:
+        """The legal action in the game's record notation; raises if it is not legal here."""
+        var index = Int(py=action)
+        if not Self._state(py_self)[].is_legal(index):
+            raise Error(String("action ", index, " is not legal in this position"))
+        return PythonObject(Self._state(py_self)[].format_record_move(index))
+
+    @staticmethod
     def is_terminal(py_self: PythonObject) raises -> PythonObject:
         return PythonObject(Self._state(py_self)[].is_terminal())
 
@@ -289,6 +297,7 @@ def register_game_state_type[G: Game](mut module: PythonModuleBuilder, type_name
         .def_method[Box.apply_action]("apply_action")
         .def_method[Box.parse_move]("parse_move")
         .def_method[Box.format_move]("format_move")
+        .def_method[Box.format_record_move]("format_record_move")
         .def_method[Box.is_terminal]("is_terminal")
         .def_method[Box.winner]("winner")
         .def_method[Box.result_string]("result_string")

@@ -14,7 +14,11 @@ class PerftWorkload:
     options: dict
     depth: int
     repeat: int = 1  # tiny trees are repeated so the timing is not all call overhead
+    position: str = ""  # in the game's notation; empty: the initial position
+    position_name: str = "initial"
 
+
+KIWIPETE_FEN = "r3k2r/p1ppqpb1/bn2pnp1/3PN3/1p2P3/2N2Q1p/PPPBBPPP/R3K2R w KQkq - 0 1"
 
 PERFT_WORKLOADS = (
     PerftWorkload("tictactoe", {}, depth=9, repeat=20),
@@ -22,6 +26,9 @@ PERFT_WORKLOADS = (
     PerftWorkload("tak", {"size": 5}, depth=5),
     PerftWorkload("tak", {"size": 6}, depth=4, repeat=10),
     PerftWorkload("tak", {"size": 6}, depth=5),
+    # Chess perft counts play on through draws by rule, as published counts do.
+    PerftWorkload("chess", {"rule_draws": 0}, depth=5),
+    PerftWorkload("chess", {"rule_draws": 0}, depth=4, position=KIWIPETE_FEN, position_name="kiwipete"),
 )
 
 
@@ -33,13 +40,15 @@ class PerftResult:
     nodes: int
     seconds: float
     nodes_per_second: float
+    position: str = "initial"
 
 
 def run_perft_benchmark(workloads=PERFT_WORKLOADS) -> list[PerftResult]:
-    """Times perft from the initial position of each workload (one thread)."""
+    """Times perft from each workload's position (one thread)."""
     results = []
     for workload in workloads:
-        state = make(workload.game, **workload.options).new()
+        game = make(workload.game, **workload.options)
+        state = game.from_position(workload.position) if workload.position else game.new()
         state.perft(min(workload.depth, 3))  # warm caches before timing
         started = time.perf_counter()
         for _ in range(workload.repeat):
@@ -47,7 +56,8 @@ def run_perft_benchmark(workloads=PERFT_WORKLOADS) -> list[PerftResult]:
         seconds = time.perf_counter() - started
         total = nodes * workload.repeat
         results.append(
-            PerftResult(workload.game, workload.options, workload.depth, nodes, seconds, total / seconds)
+            PerftResult(workload.game, workload.options, workload.depth, nodes, seconds, total / seconds,
+                        workload.position_name)
         )
     return results
 
@@ -131,6 +141,116 @@ def run_tree_reuse_benchmark(workloads=SEARCH_WORKLOADS, moves: int = 60, simula
             m["nodes_kept"] / played, m["compaction_seconds"] / played * 1e6, m["seconds_with_reuse"],
             m["seconds_without_reuse"], m["evaluations_with_reuse"], m["evaluations_without_reuse"]))
     return results
+
+
+@dataclass(frozen=True)
+class GraphWorkload:
+    game: str
+    options: dict
+    opening_plies: int  # random plies (fixed seed) to reach a middle-game position
+
+
+GRAPH_WORKLOADS = (
+    GraphWorkload("connect4", {}, opening_plies=10),
+    GraphWorkload("tak", {"size": 6}, opening_plies=16),
+)
+
+
+@dataclass
+class GraphThroughputResult:
+    game: str
+    options: dict
+    evaluator: str
+    threads: int
+    simulations: int
+    seconds: float
+    simulations_per_second: float
+
+
+@dataclass
+class TranspositionResult:
+    game: str
+    options: dict
+    evaluator: str
+    simulations: int
+    evaluations_tree: int  # the same search with transpositions off (every node new)
+    evaluations_graph: int
+    transposition_links: int  # edges whose first traversal found the position in the graph
+    saved_percent: float  # 1 - graph / tree evaluations (the two searches may take different paths)
+    found_in_graph_percent: float  # links / (links + evaluations): new edges that needed no evaluation
+
+
+def middle_game_position(workload: GraphWorkload, seed: int = 0):
+    """The position after `opening_plies` uniformly random plies (replayed until one does
+    not end the game early)."""
+    import random
+
+    game = make(workload.game, **workload.options)
+    rng = random.Random(seed)
+    while True:
+        state = game.new()
+        for _ in range(workload.opening_plies):
+            if state.is_terminal():
+                break
+            state.apply_action(rng.choice(state.legal_actions()))
+        if not state.is_terminal():
+            return state
+
+
+def _untrained_network_evaluator(game_name: str, options: dict):
+    """The search evaluator of an untrained network of the default size (NetworkSection)
+    on the CPU, without a cache: what a network costs per batch, whatever its weights."""
+    from pyzero.config import InferenceSection, RunConfig
+    from pyzero.inference import make_inference
+    from pyzero.model import build_model
+
+    config = RunConfig.model_validate({"game": {"name": game_name, "options": options}})
+    model = build_model(config, make(game_name, **options))
+    # Torch's CPU threads as play sets them (one search at a time), as NetworkEngine does.
+    return make_inference(model.eval(), InferenceSection(cache_entries=0), search_threads=True).evaluator
+
+
+def run_graph_benchmark(workloads=GRAPH_WORKLOADS, thread_counts=(1, 2, 4), simulations: int = 4000,
+                        uniform_simulations: int = 20000, network_simulations: int = 512,
+                        transposition_simulations=(1000, 10000)) -> dict:
+    """The graph search (search.graph): simulations per second at 1, 2 and 4 threads on one
+    search, with the uniform evaluator, with 4 random rollouts per leaf (an evaluator with
+    real cost, which the threads share) and with an untrained network of the default size
+    (0 network simulations: skipped), and the evaluations that transpositions save (graph
+    against the same search with every key distinct) from a middle-game position."""
+    from pyzero.search import GraphOptions, GraphSearcher, PuctOptions
+
+    puct = PuctOptions(dirichlet_fraction=0, temperature=0)
+    throughput, transpositions = [], []
+    for workload in workloads:
+        state = middle_game_position(workload)
+        evaluators = [("uniform", "uniform", uniform_simulations), (("rollout", 4), "rollout x4", simulations)]
+        if network_simulations > 0:
+            evaluators.append((_untrained_network_evaluator(workload.game, workload.options), "network (untrained)",
+                               network_simulations))
+        for evaluator, name, count in evaluators:
+            GraphSearcher(state, puct).run(32, evaluator, seed=1)  # warm-up: a network's first calls are slow
+            for threads in thread_counts:
+                searcher = GraphSearcher(state, puct, GraphOptions(threads=threads))
+                started = time.perf_counter()
+                result = searcher.run(count, evaluator, seed=0)
+                seconds = time.perf_counter() - started
+                done = result.root_visits - 1
+                throughput.append(GraphThroughputResult(workload.game, workload.options, name, threads, done, seconds,
+                                                        done / seconds))
+        for evaluator, name in (("uniform", "uniform"), (("rollout", 1), "rollout x1")):
+            for count in transposition_simulations:
+                runs = {}
+                for shared in (False, True):
+                    searcher = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, temperature=0,
+                                                                leaves_per_batch=1), GraphOptions(transpositions=shared))
+                    runs[shared] = searcher.run(count, evaluator, seed=0)
+                tree, graph = runs[False].evaluations, runs[True].evaluations
+                links = int(runs[True].extras["transposition_links"])
+                transpositions.append(TranspositionResult(workload.game, workload.options, name, count, tree, graph,
+                                                          links, 100.0 * (1 - graph / max(tree, 1)),
+                                                          100.0 * links / max(links + graph, 1)))
+    return {"throughput": [asdict(r) for r in throughput], "transpositions": [asdict(r) for r in transpositions]}
 
 
 @dataclass

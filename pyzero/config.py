@@ -87,11 +87,29 @@ class PuctSection(Section):
     temperature: float = Field(1.0, ge=0)
 
 
+class GraphSection(Section):
+    """The graph search for live play (pyzero/search.py GraphSearcher); it selects with
+    the search.puct options."""
+
+    transpositions: bool = Field(True, description="positions reached by different move orders share one node; "
+                                 "false: every node is new (a tree: for tests and for measuring what sharing saves)")
+    repetition_value: float = Field(0.0, ge=-1, le=1, description="value of a position repeated within a playout "
+                                    "or from the game's history, for the side to move there (0: a draw)")
+    threads: int = Field(1, ge=1, le=256, description="threads walking one graph at once (each evaluates its "
+                         "own batches; in-flight playouts count as virtual losses, search.puct.virtual_loss)")
+    max_nodes: int = Field(1_000_000, ge=2, description="the graph's capacity: at this many nodes a search "
+                           "stops adding playouts")
+
+
 class SearchSection(Section):
     algorithm: Literal["gumbel", "puct"] = "gumbel"
+    play: Literal["gumbel", "graph"] = Field("gumbel", description="the search of pyzero play, tei and the "
+                                             "arena's network players: anytime Gumbel over a tree, or the graph "
+                                             "search (search.graph, with search.puct's options, noise off)")
     simulations: int = Field(64, ge=1, le=1_000_000)
     gumbel: GumbelSection = Field(default_factory=GumbelSection)
     puct: PuctSection = Field(default_factory=PuctSection)
+    graph: GraphSection = Field(default_factory=GraphSection)
     survey_fraction: float = Field(0.1, ge=0, lt=1, description="time-limited play: share of the time spent "
                                    "visiting every root move once, in prior order, before sequential halving")
 
@@ -122,7 +140,10 @@ class InferenceSection(Section):
         "'pyzero[onnx]')")
     device: str = Field("cpu", description="cpu, cuda, cuda:1, ...")
     precision: Literal["float32", "float16", "bfloat16"] = Field("float32", description="autocast on CUDA")
-    compile: CompileChoice = Field("auto", description="torch.compile the inference model: true, false, or auto "
+    # Off by default (unlike training.compile): one-search engines (play, TEI, the arena)
+    # send batches of every size, each a recompilation, and it has not been measured on a
+    # GPU yet; `auto` compiles on CUDA only.
+    compile: CompileChoice = Field(False, description="torch.compile the inference model: true, false, or auto "
                                    "(on CUDA only); slow to start; falls back to eager, with a warning, where "
                                    "compilation fails")
     cpu_threads: int = Field(0, ge=0, le=1024, description="intra-op threads of CPU inference (torch's or "

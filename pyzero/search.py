@@ -14,12 +14,13 @@ search and one per evaluation batch.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
-from pyzero.config import GumbelSection, PuctSection, SearchSection
+from pyzero.config import GraphSection, GumbelSection, PuctSection, SearchSection
 from pyzero.engine_build import load_engine
 from pyzero.games import State
 from pyzero.inference.cache import EvaluationCache  # noqa: F401 (the searches' cache, re-exported)
@@ -32,6 +33,7 @@ EvaluatorSpec = str | tuple[str, int] | Callable[[np.ndarray, np.ndarray], tuple
 # from code (`GumbelOptions(max_considered_actions=4)`); the engine takes every field.
 GumbelOptions = GumbelSection
 PuctOptions = PuctSection
+GraphOptions = GraphSection
 
 
 @dataclass
@@ -55,6 +57,7 @@ class SearchResult:
     terminal_leaves: int  # simulations that ended in a finished game (lifetime)
     batches: int
     num_actions: int = field(repr=False, default=0)
+    principal_variation: list[str] | None = None  # graph search: the most visited line, chosen move first
     seconds: float | None = None  # time-limited searches: the wall time used
     surveyed_every_move: bool | None = None  # time-limited searches: the survey finished
     extras: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
@@ -249,6 +252,108 @@ class PuctSearcher(_Searcher):
 
     def __init__(self, state: State, options: PuctOptions | None = None, **option_values: Any):
         super().__init__(state, options or PuctOptions(**option_values))
+
+
+class GraphSearcher(_Searcher):
+    """Monte-Carlo graph search (mojo/search/graph/): one node per position key, PUCT
+    selection over edges, KataGo's idempotent value update, repetitions scored on the
+    playout's edge. For live play; self-play keeps the tree searches.
+
+    `history`: the positions played before `state`, as `State`s or keys (oldest first),
+    so that returning to one of them inside the search counts as a repetition. `advance`
+    adds the position it leaves to the history.
+    """
+
+    engine_suffix = "GraphSearch"
+
+    def __init__(self, state: State, options: PuctOptions | None = None, graph: GraphOptions | None = None,
+                 history: list[State | int] = (), **puct_values: Any):
+        if state.is_terminal():
+            raise ValueError(f"cannot search a finished game ({state.result()})")
+        self.options = options or PuctOptions(**puct_values)
+        self.graph_options = graph or GraphOptions()
+        self.state = state.copy()
+        keys = [entry if isinstance(entry, int) else entry.hash() for entry in history]
+        type_name = type(state._raw).__name__.replace("State", self.engine_suffix)
+        self._raw = getattr(load_engine(), type_name).new(state._raw, self.options.model_dump(),
+                                                         self.graph_options.model_dump(), keys)
+
+    def run(self, simulations: int, evaluator: EvaluatorSpec = "uniform", seed: int = 0,
+            cache: EvaluationCache | None = None) -> SearchResult:
+        """Searches `simulations` more playouts from the root (the graph is kept). The
+        graph shares evaluations between transpositions within a search; a `cache` (shared
+        by the threads, and across searches and engines) answers positions seen before."""
+        if simulations < 0:
+            raise ValueError(f"simulations must be >= 0, got {simulations}")
+        return self._run(simulations, evaluator, seed, cache, seconds=0.0, stop=None)
+
+    def run_for(self, seconds: float, evaluator: EvaluatorSpec = "uniform", seed: int = 0,
+                cache: EvaluationCache | None = None, max_simulations: int | None = None,
+                stop: SearchStop | None = None) -> SearchResult:
+        """A time-limited search: playouts until `seconds` have passed, `stop` is set by
+        another thread or `max_simulations` playouts have run, checked between batches
+        (after at least the root's evaluation and one batch). Threads stop at their next
+        batch."""
+        if seconds <= 0:
+            raise ValueError(f"seconds must be positive, got {seconds}")
+        started = time.perf_counter()
+        result = self._run(max_simulations or 2**31 - 1, evaluator, seed, cache, seconds=float(seconds), stop=stop)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _run(self, simulations: int, evaluator: EvaluatorSpec, seed: int, cache: EvaluationCache | None,
+             seconds: float, stop: SearchStop | None) -> SearchResult:
+        kind, argument = _evaluator_arguments(evaluator)
+        limits = {"seconds": seconds, "stop_address": stop.address if stop is not None else 0}
+        batches = self._raw.run(simulations, seed, kind, argument, limits, cache._raw if cache is not None else None)
+        result = self._result(batches)
+        raw = self._raw.result()
+        for key in ("edges", "catch_ups", "repetitions", "transposition_links", "dropped_playouts", "full",
+                    "collisions"):
+            result.extras[key] = np.array(raw[key], dtype=np.int64)
+        result.extras["principal_variation"] = np.array(raw.get("principal_variation", []), dtype=np.int64)
+        result.principal_variation = self._variation_moves(result)
+        return result
+
+    def _variation_moves(self, result: SearchResult) -> list[str]:
+        """The principal variation in notation; it starts with the chosen move (on a tie of
+        visits the played move and the most visited edge may differ: then just that move)."""
+        actions = result.extras["principal_variation"].tolist()
+        if not actions or actions[0] != result.chosen_action:
+            return [result.chosen_move]
+        state, moves = self.state.copy(), []
+        for action in actions:
+            if state.is_terminal() or action not in state.legal_actions():
+                break
+            moves.append(state.action_to_move(action))
+            state.apply_action(action)
+        return moves
+
+    def line_to(self, state: State, max_plies: int = 2) -> list[int] | None:
+        """The actions that lead from the root to `state` along the graph's edges (at most
+        `max_plies`; [] when `state` is the root), or None: then a new searcher is needed.
+        Checked by replaying the line, so a hash collision never passes for a match."""
+        line = self._raw.find_line(state.hash(), max_plies)
+        if line is None:
+            return None
+        replay = self.state.copy()
+        for action in line:
+            replay.apply_action(action)
+        return list(line) if replay.position() == state.position() else None
+
+    def graph_arrays(self) -> dict[str, np.ndarray]:
+        """Every node and edge of the graph (see GraphSearchBox.graph_arrays), as arrays."""
+        raw = self._raw.graph_arrays()
+        arrays = {key: np.array(values) for key, values in dict(raw).items() if key != "root"}
+        arrays["key"] = np.array(raw["key"], dtype=np.uint64)
+        arrays["root"] = int(raw["root"])
+        return arrays
+
+
+def graph_search(state: State, simulations: int, evaluator: EvaluatorSpec = "uniform", seed: int = 0,
+                 graph: GraphOptions | None = None, **puct_options: Any) -> SearchResult:
+    """One graph search from `state` with a fresh graph."""
+    return GraphSearcher(state, PuctOptions(**puct_options), graph).run(simulations, evaluator, seed)
 
 
 def gumbel_search(

@@ -30,7 +30,8 @@ def test_version():
 
 @pytest.mark.parametrize(
     "command", [[], ["build"], ["perft"], ["bench"], ["bench", "perft"], ["bench", "search"], ["bench", "selfplay"],
-                ["bench", "network"], ["play"], ["train"], ["replay"], ["serve"]]
+                ["bench", "network"], ["bench", "graph"], ["play"], ["train"], ["replay"], ["serve"], ["tei"],
+                ["uci"]]
 )
 def test_every_command_has_help(command):
     completed = pyzero(*command, "--help")
@@ -54,8 +55,8 @@ def test_perft_from_moves_and_position_agree():
 
 
 def test_perft_reports_bad_input_clearly():
-    completed = pyzero("perft", "chess", "--depth", "1")
-    assert completed.returncode == 2 and "unknown game 'chess'" in completed.stderr
+    completed = pyzero("perft", "go", "--depth", "1")
+    assert completed.returncode == 2 and "unknown game 'go'" in completed.stderr
     completed = pyzero("perft", "connect4", "--depth", "1", "-m", "4 9")
     assert completed.returncode == 2 and "illegal move '9'" in completed.stderr
 
@@ -64,8 +65,10 @@ def test_bench_perft_json_reports_every_game():
     completed = pyzero("bench", "perft", "--json")
     assert completed.returncode == 0, completed.stderr
     results = json.loads(completed.stdout)["results"]
-    assert {r["game"] for r in results} >= {"tictactoe", "connect4"}
+    assert {r["game"] for r in results} >= {"tictactoe", "connect4", "chess"}
     assert all(r["nodes_per_second"] > 0 for r in results)
+    chess_counts = {(r["position"], r["depth"]): r["nodes"] for r in results if r["game"] == "chess"}
+    assert chess_counts == {("initial", 5): 4865609, ("kiwipete", 4): 4085603}  # the wiki's counts
 
 
 def test_play_handles_bad_input_without_a_terminal():

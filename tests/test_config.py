@@ -29,7 +29,7 @@ def test_unknown_key_wrong_type_and_out_of_range(tmp_path):
     path = write(tmp_path, "bad.yaml", "game:\n  name: connect4\nselfplay:\n  timeout_ms: 500\n")
     with pytest.raises(ConfigError, match=rf"{path}:4: key 'selfplay.timeout_ms': .*less than or equal to 100"):
         load_config(path)
-    path = write(tmp_path, "bad.yaml", "game:\n  name: chess\n")
+    path = write(tmp_path, "bad.yaml", "game:\n  name: go\n")
     with pytest.raises(ConfigError, match=rf"{path}:2: key 'game.name': .*'tictactoe'"):
         load_config(path)
     path = write(tmp_path, "bad.yaml", "network:\n  blocks: 2\n")

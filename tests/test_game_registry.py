@@ -27,13 +27,13 @@ def test_python_registry_equals_the_engines():
 
 def test_registered_games_returns_a_copy():
     engine = load_engine()
-    engine.registered_games()["chess"] = "ChessState"
-    assert "chess" not in engine.registered_games()
+    engine.registered_games()["go"] = "GoState"
+    assert "go" not in engine.registered_games()
     with pytest.raises(Exception, match="takes no arguments"):
         engine.registered_games("tak")
 
 
-@pytest.mark.parametrize("name", ["tictactoe", "connect4", "tak"])
+@pytest.mark.parametrize("name", ["tictactoe", "connect4", "tak", "chess"])
 def test_each_game_is_registered_under_its_own_name_with_every_type(name):
     registry = load_engine().registered_games()
     state_type = registry[name]
@@ -55,13 +55,13 @@ def test_engine_module_has_one_registration_line_per_game():
 
 
 def test_unknown_game_in_a_config_names_the_file_line_key_and_known_games(tmp_path):
-    path = tmp_path / "chess.yaml"
-    path.write_text("network:\n  blocks: 2\ngame:\n  name: chess\n")
+    path = tmp_path / "go.yaml"
+    path.write_text("network:\n  blocks: 2\ngame:\n  name: go\n")
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     message = str(caught.value)
     known = ", ".join(repr(name) for name in load_engine().registered_games())
-    assert message == f"{path}:4: key 'game.name': unknown game 'chess'; known games: {known}"
+    assert message == f"{path}:4: key 'game.name': unknown game 'go'; known games: {known}"
     with pytest.raises(ConfigError, match=re.escape(f"<command line>: key 'game.name': unknown game 'go'; "
                                                     f"known games: {known}")):
         validate_config({"game": {"name": "tak"}}, {"game.name": "go"})
@@ -69,5 +69,5 @@ def test_unknown_game_in_a_config_names_the_file_line_key_and_known_games(tmp_pa
 
 def test_make_names_the_known_games():
     known = ", ".join(repr(name) for name in load_engine().registered_games())
-    with pytest.raises(ValueError, match=re.escape(f"unknown game 'chess'; known games: {known}")):
-        games.make("chess")
+    with pytest.raises(ValueError, match=re.escape(f"unknown game 'go'; known games: {known}")):
+        games.make("go")

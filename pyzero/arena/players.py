@@ -9,6 +9,8 @@
     step-3000 | 3000  the run's checkpoint at learner step 3000
     PATH.pt           a checkpoint file (of a run with the same network config)
     tei:COMMAND ...   an external engine speaking TEI (Tak), e.g. "tei:tiltak --tei"
+    uci:COMMAND ...   an external engine speaking UCI (chess), with options after `?`
+                      separated by `&`, e.g. "uci:stockfish?Skill Level=0&Threads=1"
 
 Network players search with Gumbel MCTS (no noise) for `simulations` per move; a match
 between two network players runs through the batched self-play pipeline.
@@ -68,7 +70,26 @@ def make_player(spec: str, config, game: Game, simulations: int, tei_move_second
         from pyzero.players.tei_engine import TeiEngine
 
         return TeiEngine(command, movetime_ms=max(1, int(tei_move_seconds * 1000)))
+    if text.startswith("uci:"):
+        return _uci_player(spec, text, tei_move_seconds)
     return _network_player(text, config, game, simulations)
+
+
+def _uci_player(spec: str, text: str, move_seconds: float):
+    """`uci:COMMAND[?NAME=VALUE&NAME=VALUE]`: option names may hold spaces (`Skill Level`)."""
+    command_text, _, options_text = text[4:].partition("?")
+    command = shlex.split(command_text)
+    if not command:
+        raise PlayerSpecError(f"player {spec!r}: expected uci:COMMAND[?NAME=VALUE&...]")
+    options = {}
+    for pair in filter(None, options_text.split("&")):
+        name, equals, value = pair.partition("=")
+        if not equals or not name.strip():
+            raise PlayerSpecError(f"player {spec!r}: option {pair!r} is not NAME=VALUE")
+        options[name.strip()] = value.strip()
+    from pyzero.players.uci_engine import UciEngine
+
+    return UciEngine(command, options=options, movetime_ms=max(1, int(move_seconds * 1000)))
 
 
 def _alphabeta_player(spec: str, text: str, game: Game) -> AlphaBetaPlayer:
@@ -96,7 +117,7 @@ def _network_player(text: str, config, game: Game, simulations: int) -> NetworkE
     else:
         checkpoint = Path(text)
         if not checkpoint.exists():
-            raise PlayerSpecError(f"player {text!r}: not a baseline (random, mcts:N, minimax, alphabeta:D, tei:...), "
+            raise PlayerSpecError(f"player {text!r}: not a baseline (random, mcts:N, minimax, alphabeta:D, tei:..., uci:...), "
                                   "a step of the run or an existing checkpoint file")
     try:
         model, path, step = load_network(config, checkpoint, game)

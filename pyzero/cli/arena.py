@@ -15,7 +15,7 @@ from pyzero.cli.common import EXIT_BAD_INPUT, console, fail, reported_errors
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, exists=True))
 @click.option("--player", "-p", "player_specs", multiple=True, metavar="SPEC",
               help="A player: random, mcts:N, minimax, alphabeta:D[:SECONDS] (Tak), latest, step-N, "
-                   "a checkpoint file, tei:COMMAND. Repeatable.")
+                   "a checkpoint file, tei:COMMAND (Tak), uci:COMMAND[?NAME=VALUE&...] (chess). Repeatable.")
 @click.option("--checkpoints", "checkpoint_every", type=int, default=0, metavar="K",
               help="Also every K-th checkpoint of the run (and the last); 0: none.")
 @click.option("--mode", type=click.Choice(["round-robin", "gauntlet", "yardstick"]), default="round-robin",
@@ -27,7 +27,7 @@ from pyzero.cli.common import EXIT_BAD_INPUT, console, fail, reported_errors
 @click.option("--opening-plies", default=2, show_default=True, help="Random plies of each opening.")
 @click.option("--max-plies", default=0, show_default=True, help="Adjudicate a draw after this many plies (0: never).")
 @click.option("--anchor", default=None, help="The player fixed at Elo 0 (default: random if playing, else the first).")
-@click.option("--tei-seconds", default=1.0, show_default=True, help="Seconds per move for TEI engines.")
+@click.option("--tei-seconds", default=1.0, show_default=True, help="Seconds per move for TEI and UCI engines.")
 @click.option("--output", type=click.Path(file_okay=False), default=None,
               help="Where arena.json and elo.png go (default: RUN_DIR/arena).")
 @click.option("--seed", default=0, show_default=True)

@@ -58,12 +58,13 @@ def bench_perft(as_json: bool) -> None:
         click.echo(json.dumps(perft_results_as_json(results), indent=2))
         return
     table = Table(title="perft (one thread, bulk-counted last ply)")
-    for column in ("game", "options", "depth", "nodes", "seconds", "nodes/s"):
-        table.add_column(column, justify="right" if column not in ("game", "options") else "left")
+    for column in ("game", "options", "position", "depth", "nodes", "seconds", "nodes/s"):
+        table.add_column(column, justify="right" if column not in ("game", "options", "position") else "left")
     for result in results:
         table.add_row(
             result.game,
             " ".join(f"{k}={v:g}" for k, v in result.options.items()),
+            result.position,
             str(result.depth),
             f"{result.nodes:,}",
             f"{result.seconds:.3f}",
@@ -99,6 +100,34 @@ def bench_search(as_json: bool) -> None:
         table.add_row(r.game, str(r.simulations_per_move), str(r.moves), f"{r.mean_visits_kept_per_move:.0f}",
                       f"{r.mean_nodes_kept_per_move:.0f}", f"{r.compaction_microseconds_per_move:.0f}",
                       f"{r.search_seconds_with_reuse:.3f}", f"{r.search_seconds_without_reuse:.3f}")
+    console.print(table)
+
+
+@bench.command("graph")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def bench_graph(as_json: bool) -> None:
+    """Graph search: simulations per second at 1, 2 and 4 threads on one search, and the
+    network evaluations that transpositions save, from middle-game positions."""
+    from pyzero.bench import run_graph_benchmark
+
+    results = run_graph_benchmark()
+    if as_json:
+        click.echo(json.dumps({"benchmark": "graph", **results}, indent=2))
+        return
+    table = Table(title="graph search, one search on several threads")
+    for column in ("game", "evaluator", "threads", "simulations", "seconds", "sims/s"):
+        table.add_column(column, justify="left" if column in ("game", "evaluator") else "right")
+    for r in results["throughput"]:
+        table.add_row(r["game"], r["evaluator"], str(r["threads"]), f"{r['simulations']:,}", f"{r['seconds']:.2f}",
+                      f"{r['simulations_per_second']:,.0f}")
+    console.print(table)
+    table = Table(title="evaluations saved by transpositions (1 thread; tree = the same search, every key new)")
+    for column in ("game", "evaluator", "simulations", "evaluations (tree)", "evaluations (graph)", "saved %",
+                   "found in graph %"):
+        table.add_column(column, justify="left" if column in ("game", "evaluator") else "right")
+    for r in results["transpositions"]:
+        table.add_row(r["game"], r["evaluator"], f"{r['simulations']:,}", f"{r['evaluations_tree']:,}",
+                      f"{r['evaluations_graph']:,}", f"{r['saved_percent']:.1f}", f"{r['found_in_graph_percent']:.1f}")
     console.print(table)
 
 

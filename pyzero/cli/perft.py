@@ -17,16 +17,18 @@ from pyzero.cli.common import make_game, parse_options, reported_errors
 @click.option("--position", "-p", help="Start position in the game's notation (default: the initial one).")
 @click.option("--moves", "-m", help="Moves to play from the start position first, space-separated.")
 @click.option("--tps", help="Tak: start position as TPS (same as --position).")
+@click.option("--fen", help="Chess: start position as FEN (same as --position). Published chess perft "
+              "counts play on through draws by rule: add -o rule_draws=0 to compare with them.")
 @click.option("--size", type=int, help="Tak: board size (same as --option size=N).")
 @click.option("--option", "-o", "option_pairs", multiple=True, metavar="KEY=VALUE", help="A game option.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def perft(game_name, depth, position, moves, tps, size, option_pairs, as_json) -> None:
+def perft(game_name, depth, position, moves, tps, fen, size, option_pairs, as_json) -> None:
     """Count the legal move sequences of exactly DEPTH plies (computed in Mojo)."""
     options = parse_options(option_pairs)
     if size is not None:
         options["size"] = float(size)
     game = make_game(game_name, options)
-    start_text = tps or position
+    start_text = tps or fen or position
     with reported_errors():
         state = game.from_position(start_text) if start_text else game.new()
         if moves:

@@ -98,6 +98,11 @@ class State:
     def action_to_move(self, action: int) -> str:
         return self._raw.format_move(action)
 
+    def record_move(self, move: str) -> str:
+        """A legal move (any notation the game reads) as the game's records write it: SAN
+        for chess (`Nf3`, `O-O`, `e8=Q#`), the game's own notation otherwise."""
+        return self._raw.format_record_move(self.move_to_action(move))
+
     def play(self, move: str) -> None:
         """Plays a move given in notation; raises `IllegalMoveError` and leaves the state as it was."""
         self._raw.apply_action(self.move_to_action(move))

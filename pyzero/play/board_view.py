@@ -18,13 +18,16 @@ from pyzero.play.session import GameSession
 from pyzero.search import SearchResult
 
 # What each side is called in a game's own terms (player 0, player 1).
-SIDE_NAMES: dict[str, tuple[str, str]] = {"tak": ("white", "black")}
+SIDE_NAMES: dict[str, tuple[str, str]] = {"tak": ("white", "black"), "chess": ("white", "black")}
 DEFAULT_SIDE_NAMES = ("x", "o")
 # Grid games' marks (as the position string writes them) and their styles.
 MARK_STYLES = {"x": "bold cyan", "o": "bold magenta"}
 # Tak pieces by the TPS digit of their owner: 1 white, 2 black.
 TAK_PIECE_STYLES = {"1": "bold bright_white", "2": "bold bright_red"}
 TAK_LEGEND = "stacks bottom to top; 1 white, 2 black; S wall, C capstone"
+# Chess pieces by the case of their FEN letter: upper case white, lower case black.
+CHESS_WHITE_STYLE = "bold bright_white"
+CHESS_BLACK_STYLE = "bold bright_red"
 
 
 def side_name(game: Game, player: int) -> str:
@@ -53,7 +56,28 @@ def board_renderable(state: State) -> RenderableType:
     if state.game.name == "connect4":
         rows = _grid_rows(state.position())
         return grid_table(rows, [str(column + 1) for column in range(len(rows[0]))], None)
+    if state.game.name == "chess":
+        return chess_board_table(state.position())
     return Text(state.render())
+
+
+def chess_board_squares(fen: str) -> list[str]:
+    """The FEN's placement as 8 strings of 8 characters (rank 8 first), `.` for empty squares."""
+    return ["".join("." * int(char) if char.isdigit() else char for char in rank)
+            for rank in fen.split()[0].split("/")]
+
+
+def chess_board_table(fen: str) -> Table:
+    """The board from white's side with FEN letters (upper case white, lower case black)."""
+    table = Table(box=box.SQUARE, show_lines=True, padding=(0, 1), show_header=True, header_style="dim")
+    table.add_column("", style="dim", justify="right")
+    for file in "abcdefgh":
+        table.add_column(file, justify="center", min_width=1)
+    for index, rank in enumerate(chess_board_squares(fen)):
+        cells = [Text(piece if piece != "." else " ", style=CHESS_WHITE_STYLE if piece.isupper() else CHESS_BLACK_STYLE)
+                 for piece in rank]
+        table.add_row(str(8 - index), *cells)
+    return table
 
 
 def _grid_rows(position: str) -> list[str]:

@@ -2,8 +2,11 @@
 
 Tak lines are saved as PTN (tags Size, Komi, Flats/Caps when set, TPS when the game did
 not start on the empty board, Result, players and date; then numbered movetext), so
-`pyzero replay` and `pyzero.games.ptn` read them back. Other games are saved as a plain
-move list, with `#` comment lines for the start position and the result:
+`pyzero replay` and `pyzero.games.ptn` read them back. Chess lines are saved as PGN (the
+seven-tag roster, SetUp/FEN when the game did not start from the initial position, SAN
+movetext written by the engine, the result) and read back from PGN (tags, SAN or UCI
+moves; comments, variations and annotation glyphs skipped). Other games are saved as a
+plain move list, with `#` comment lines for the start position and the result:
 
     # pyzero tictactoe game
     # start: .../.x./...
@@ -46,7 +49,63 @@ def session_record_text(session: GameSession, players: tuple[str, str] = ("", ""
     """The session's current line as file text: PTN for Tak, a move list otherwise."""
     if session.game.name == "tak":
         return tak_ptn_text(session, players, date)
+    if session.game.name == "chess":
+        return chess_pgn_text(session, players, date)
     return move_list_text(session)
+
+
+def record_format_name(game: Game) -> str:
+    """What `session_record_text` writes for `game`, in words."""
+    return {"tak": "PTN", "chess": "PGN"}.get(game.name, "move list")
+
+
+def chess_pgn_text(session: GameSession, players: tuple[str, str] = ("", ""),
+                   date: datetime.date | None = None) -> str:
+    """The current line as one PGN game: the seven-tag roster, SetUp/FEN for another start,
+    SAN movetext (as the engine writes it) and the result (`*` while the game goes on)."""
+    line = session.line()
+    start, final = line[0].state, line[-1].state
+    result = final.result() or "*"
+    tags = {
+        "Event": "pyzero play",
+        "Site": "pyzero play",
+        "Date": (date or datetime.date.today()).strftime("%Y.%m.%d"),
+        "Round": "-",
+        "White": players[0] or "?",
+        "Black": players[1] or "?",
+        "Result": result,
+    }
+    if start.position() != session.game.new().position():
+        tags["SetUp"] = "1"
+        tags["FEN"] = start.position()
+    header = "".join(f'[{name} "{_escape_tag(value)}"]\n' for name, value in tags.items())
+    tokens = []
+    move_number = start.ply // 2 + 1
+    for index, node in enumerate(line[1:]):
+        before = line[index].state
+        white_to_move = before.to_move() == 0
+        if white_to_move:
+            tokens.append(f"{move_number}.")
+        elif index == 0:
+            tokens.append(f"{move_number}...")
+        tokens.append(before.record_move(node.move))
+        if not white_to_move:
+            move_number += 1
+    tokens.append(result)
+    return header + "\n" + _wrapped(tokens, 79) + "\n"
+
+
+def _wrapped(tokens: list[str], width: int) -> str:
+    """Tokens joined by spaces into lines of at most `width` characters (PGN's export limit is 80)."""
+    lines, current = [], ""
+    for token in tokens:
+        if current and len(current) + 1 + len(token) > width:
+            lines.append(current)
+            current = token
+        else:
+            current = f"{current} {token}" if current else token
+    lines.append(current)
+    return "\n".join(lines)
 
 
 def tak_ptn_text(session: GameSession, players: tuple[str, str] = ("", ""),
@@ -130,7 +189,47 @@ def read_game_record(game: Game, path: str | Path) -> GameRecord:
         raise GameRecordError(f"{path}: {error.strerror}") from None
     if game.name == "tak":
         return parse_tak_record(game, text, str(path))
+    if game.name == "chess" and text.lstrip().startswith("["):
+        return parse_chess_pgn(game, text, str(path))
     return parse_move_list(game, text, str(path))
+
+
+def parse_chess_pgn(game: Game, text: str, source: str = "<string>") -> GameRecord:
+    """The first game of a PGN text: its FEN tag (when SetUp) and its mainline moves.
+
+    Comments (`{...}`, `;` to the end of the line), variations (`(...)`), numeric
+    annotation glyphs (`$1`), move numbers and the result token are skipped; the moves
+    themselves are read by the engine (SAN or UCI) when the line is played."""
+    import re
+
+    tags: dict[str, str] = {}
+    movetext_lines: list[str] = []
+    for raw_line in text.splitlines():
+        line = raw_line.strip()
+        tag = re.fullmatch(r'\[(\w+)\s+"((?:[^"\\]|\\.)*)"\]', line)
+        if tag:
+            if movetext_lines:
+                break  # the next game's tags
+            tags[tag.group(1)] = tag.group(2).replace('\\"', '"').replace("\\\\", "\\")
+        elif line.startswith("["):
+            raise GameRecordError(f"{source}: malformed PGN tag {line!r}")
+        elif line and not line.startswith("%"):
+            movetext_lines.append(line.split(";")[0])
+    movetext = " ".join(movetext_lines)
+    movetext = re.sub(r"\{[^}]*\}", " ", movetext)
+    depth, kept = 0, []
+    for character in movetext:  # variations nest, so a regular expression cannot drop them
+        depth += character == "("
+        kept.append(character if depth == 0 else " ")
+        depth -= character == ")" and depth > 0
+    moves = []
+    for token in "".join(kept).split():
+        token = re.sub(r"^\d+\.+", "", token)  # "12." or "12...e5" glued to its move
+        if not token or token.startswith("$") or token in ("1-0", "0-1", "1/2-1/2", "*"):
+            continue
+        moves.append(token)
+    start = _start_position(game, tags["FEN"], source) if "FEN" in tags else game.new()
+    return GameRecord(start, moves)
 
 
 def parse_tak_record(game: Game, text: str, source: str = "<string>") -> GameRecord:

@@ -5,7 +5,8 @@
     terminal.run()   # until `quit`, end of input or Ctrl-C
 
 Each input line is a command (a word without digits: `undo`, `goto 4`, `save g.ptn`...)
-or a move in the game's notation (moves always hold a digit: `b2`, `4`, `3c3>12`). After
+or a move in the game's notation (moves hold a digit: `b2`, `4`, `3c3>12`, except chess's
+castling `O-O`, which is played when legal). After
 every line the engine replies when it is its turn at the end of a line: browsing back into
 a game (`undo`, `goto`) never makes it move, so the moves already there stay; `go` or
 `swap` ask it to move from any position. `undo` and `redo` step over the engine's reply,
@@ -28,7 +29,8 @@ from rich.text import Text
 
 from pyzero.games import IllegalMoveError, PositionError
 from pyzero.play import board_view
-from pyzero.play.game_record import GameRecordError, read_game_record, session_record_text, write_text_atomically
+from pyzero.play.game_record import (GameRecordError, read_game_record, record_format_name, session_record_text,
+                                     write_text_atomically)
 from pyzero.play.session import GameSession, SessionError
 from pyzero.players.engine import NetworkEngine, SearchLimits
 
@@ -57,8 +59,10 @@ COMMANDS: tuple[Command, ...] = (
     Command(("go",), "", "let the engine play its move from here (when it is its turn)", "command_go"),
     Command(("swap",), "", "swap sides: the engine takes the side to move and plays", "command_swap"),
     Command(("new",), "", "a new game (same sides)", "command_new"),
-    Command(("load",), "POSITION|FILE", "start from a position (TPS for Tak) or a saved game", "command_load"),
-    Command(("save",), "FILE", "save the current line (PTN for Tak, a move list otherwise)", "command_save"),
+    Command(("load",), "POSITION|FILE", "start from a position (TPS for Tak, FEN for chess) or a saved game",
+            "command_load"),
+    Command(("save",), "FILE", "save the current line (PTN for Tak, PGN for chess, a move list otherwise)",
+            "command_save"),
     Command(("quit", "exit", "q"), "", "stop (end of input and Ctrl-C stop too)", "command_quit"),
 )
 COMMANDS_BY_NAME = {name: command for command in COMMANDS for name in command.names}
@@ -117,13 +121,22 @@ class PlayTerminal:
         command = COMMANDS_BY_NAME.get(word.lower())
         if command is not None:
             getattr(self, command.method)(argument.strip())
-        elif not any(character.isdigit() for character in word):
+        elif not any(character.isdigit() for character in word) and not self.is_legal_move(text):
             self.error(f"unknown command {word!r}")
             self.console.print("commands: " + ", ".join(command.names[0] for command in COMMANDS)
                                + "; moves are typed in the game's notation ('moves' lists them)", highlight=False)
         else:
             self.play_person_move(text)
         self.after_command(current, root)
+
+    def is_legal_move(self, text: str) -> bool:
+        """Whether `text` is a legal move here: the few moves without a digit (chess's
+        castling `O-O`, `O-O-O`) are then played rather than taken for unknown commands."""
+        try:
+            self.session.state.move_to_action(text)
+        except IllegalMoveError:
+            return False
+        return True
 
     def after_command(self, current_before, root_before) -> None:
         """The engine replies when it is its turn at the end of a line; the board is drawn
@@ -339,7 +352,7 @@ class PlayTerminal:
         except OSError as error:
             self.error(f"cannot save to {argument}: {error.strerror or error}")
             return
-        form = "PTN" if self.session.game.name == "tak" else "move list"
+        form = record_format_name(self.session.game)
         self.info(f"saved {len(self.session.line_moves())} plies to {path} ({form})")
 
     def command_quit(self, argument: str) -> None:

@@ -1,5 +1,5 @@
 """The engine a person, a TEI client or the arena plays against: a network and Gumbel
-search, limited by simulations or by time.
+search (or, with `search.play: graph`, the graph search), limited by simulations or by time.
 
     engine = NetworkEngine.from_config(load_config("configs/tak.yaml"))   # latest checkpoint
     result = engine.analyse(state, SearchLimits(seconds=2.0))            # SearchResult
@@ -21,7 +21,8 @@ from pyzero.config import InferenceSection, SearchSection, make_game_from_config
 from pyzero.games import Game, State
 from pyzero.inference import CachedInference, make_inference
 from pyzero.model import load_network
-from pyzero.search import GumbelOptions, GumbelSearcher, SearchResult, SearchStop
+from pyzero.search import (GraphOptions, GraphSearcher, GumbelOptions, GumbelSearcher, PuctOptions, SearchResult,
+                           SearchStop)
 
 
 SURVEY_FRACTION = SearchSection.model_fields["survey_fraction"].default  # the schema's, not a copy
@@ -54,6 +55,12 @@ def play_gumbel_options(config) -> GumbelOptions:
     return config.search.gumbel.model_copy(update={"gumbel_scale": 0.0})
 
 
+def play_puct_options(config) -> PuctOptions:
+    """The config's PUCT options with the root noise off and the most visited move played:
+    how the graph search plays."""
+    return config.search.puct.model_copy(update={"dirichlet_fraction": 0.0, "temperature": 0.0})
+
+
 class NetworkEngine:
     """A network (or the uniform evaluator when `model` is None) searched with Gumbel MCTS.
 
@@ -65,8 +72,14 @@ class NetworkEngine:
     def __init__(self, game: Game, model: torch.nn.Module | None, gumbel: GumbelOptions | None = None,
                  limits: SearchLimits | None = None, seed: int = 0, name: str = "pyzero",
                  inference_options: InferenceSection | None = None, survey_fraction: float = SURVEY_FRACTION,
-                 inference: CachedInference | None = None):
+                 inference: CachedInference | None = None, graph: GraphOptions | None = None,
+                 puct: PuctOptions | None = None):
         self.game = game
+        # With `graph`, searches are graph searches (PUCT selection with `puct`, noise off),
+        # and the graph is kept from one search to the next of the same game.
+        self.graph = graph
+        self.puct = puct or PuctOptions(dirichlet_fraction=0.0, temperature=0.0)
+        self._graph_searcher: GraphSearcher | None = None
         self.model = model.eval() if model is not None else None
         if inference is None and model is not None:
             inference = make_inference(self.model, inference_options, search_threads=True)
@@ -98,7 +111,9 @@ class NetworkEngine:
         engine = cls(game, model, play_gumbel_options(config),
                      limits or SearchLimits(simulations=config.evaluation.simulations), seed,
                      name or (f"step-{step}" if step is not None else "untrained"),
-                     inference_options=config.inference, survey_fraction=config.search.survey_fraction)
+                     inference_options=config.inference, survey_fraction=config.search.survey_fraction,
+                     graph=config.search.graph if config.search.play == "graph" else None,
+                     puct=play_puct_options(config))
         engine.checkpoint, engine.step = path, step
         return engine
 
@@ -108,9 +123,16 @@ class NetworkEngine:
 
     def analyse(self, state: State, limits: SearchLimits | None = None, stop: SearchStop | None = None
                 ) -> SearchResult:
-        """One search from `state` (a fresh tree; the cache carries across calls). `stop`,
-        set by another thread, ends a time-limited search early."""
+        """One search from `state` (Gumbel: a fresh tree; the graph search: the kept graph
+        when `state` follows the last search's position; the cache carries across calls).
+        `stop`, set by another thread, ends a time-limited search early."""
         limits = limits or self.limits
+        if self.graph is not None:
+            graph_searcher = self._graph_for(state)
+            if limits.seconds is None:
+                return graph_searcher.run(limits.simulations, self.evaluator(), self.seed, self.cache)
+            return graph_searcher.run_for(limits.seconds, self.evaluator(), self.seed, self.cache,
+                                          max_simulations=limits.simulations, stop=stop)
         searcher = GumbelSearcher(state, self.gumbel)
         if limits.seconds is None:
             return searcher.run(limits.simulations, self.evaluator(), self.seed, self.cache)
@@ -118,6 +140,20 @@ class NetworkEngine:
                                 max_simulations=limits.simulations, stop=stop,
                                 survey_fraction=self.survey_fraction if limits.survey_fraction is None
                                 else limits.survey_fraction)
+
+    def _graph_for(self, state: State) -> GraphSearcher:
+        """The kept graph moved on to `state` when it is the last search's position or
+        within two plies of it along the graph (this engine's move and the reply: a TEI
+        `position` after `bestmove`, the arena's next turn); else a new graph."""
+        searcher = self._graph_searcher
+        line = searcher.line_to(state) if searcher is not None else None
+        if line is None:
+            searcher = GraphSearcher(state, self.puct, self.graph)
+        else:
+            for action in line:
+                searcher.advance(action)
+        self._graph_searcher = searcher
+        return searcher
 
     def best_move(self, state: State, limits: SearchLimits | None = None) -> str:
         return self.analyse(state, limits).chosen_move

@@ -139,6 +139,9 @@ def _integer_or_none(text: str) -> int | None:
 class TeiEngine:
     """An external TEI engine process, playing through `choose(state, rng)`.
 
+    `PROTOCOL` / `HANDSHAKE_DONE` are the handshake's words (`tei` / `teiok`); the UCI
+    client (`pyzero.players.uci_engine`) is this class with UCI's words and positions.
+
     `command` is the program and its arguments. `movetime_ms` is the time per move it is
     given (`go movetime`), or `nodes` a node budget instead (`go nodes`). The deadlines:
     `startup_timeout_s` for the handshake (a first run may compile or load a network),
@@ -146,6 +149,9 @@ class TeiEngine:
     `readyok`, `quit_timeout_s` for the process to exit after `quit`. With `nodes` the
     `bestmove` deadline is `move_timeout_margin_s` alone: raise it for large budgets.
     """
+
+    PROTOCOL = "tei"
+    HANDSHAKE_DONE = "teiok"
 
     def __init__(self, command: Sequence[str | Path], movetime_ms: int = 1000, nodes: int | None = None,
                  name: str | None = None, cwd: str | Path | None = None, env: dict[str, str] | None = None,
@@ -173,7 +179,7 @@ class TeiEngine:
             self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                             stderr=subprocess.PIPE, text=True, bufsize=1, cwd=cwd, env=env)
         except OSError as error:
-            raise TeiEngineError(f"cannot start TEI engine {self.command}: {error}") from None
+            raise TeiEngineError(f"cannot start {self.PROTOCOL.upper()} engine {self.command}: {error}") from None
         self._readers = [
             threading.Thread(target=self._read_stdout, name="tei-stdout", daemon=True),
             threading.Thread(target=self._read_stderr, name="tei-stderr", daemon=True),
@@ -292,8 +298,8 @@ class TeiEngine:
 
     # -- internals -----------------------------------------------------------------------
     def _handshake(self, timeout_s: float) -> None:
-        self.send("tei")
-        for line in self._lines_until(lambda text: text == "teiok", timeout_s, "teiok"):
+        self.send(self.PROTOCOL)
+        for line in self._lines_until(lambda text: text == self.HANDSHAKE_DONE, timeout_s, self.HANDSHAKE_DONE):
             words = line.split()
             if line.startswith("id name "):
                 self.identity.name = line[len("id name "):].strip()
@@ -344,7 +350,7 @@ class TeiEngine:
             time.sleep(0.05)
         tail = self.stderr_tail()
         exchanges = "\n".join(list(self.transcript)[-6:])
-        return TeiEngineError(f"TEI engine {self.command}: {what} ({status})"
+        return TeiEngineError(f"{self.PROTOCOL.upper()} engine {self.command}: {what} ({status})"
                               + (f"; its stderr ends:\n{tail}" if tail else "; nothing on its stderr")
                               + (f"\nlast exchanges:\n{exchanges}" if exchanges else ""))
 

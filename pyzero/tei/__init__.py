@@ -5,6 +5,8 @@
 - `pyzero.tei.client`: `TeiEngine` starts any TEI engine (tiltak, topaz, pyzero itself)
   and plays it as an arena player (`name`, `choose(state, rng)`).
 - `pyzero.tei.commands`: parsing the commands and formatting the answers (pure functions).
+- `pyzero.tei.protocol`: the command loop and commands TEI shares with UCI;
+  `pyzero.tei.uci_server`: `pyzero uci CONFIG`, the same machinery speaking UCI for chess.
 
 The dialogue, GUI lines first (`>`), engine answers after (`<`):
 

@@ -71,14 +71,16 @@ def plan_search(request: GoRequest, state: State, board_size: int, default_simul
 
 def info_line(result, elapsed_seconds: float) -> str:
     """The `info` line of a finished search: simulations as nodes, the chosen move's Q
-    (the root's value if it was never visited) as the score, the chosen move as pv. For
-    the alpha-beta yardstick: its nodes, its depth and its score (centi-flats)."""
+    (the root's value if it was never visited) as the score, and as pv the search's
+    principal variation (the graph search's) or else the chosen move. For the alpha-beta
+    yardstick: its nodes, its depth and its score (centi-flats)."""
     if isinstance(result, AlphaBetaResult):
         return format_info(result.nodes, 0.0, elapsed_seconds * 1000.0, [result.move], depth=result.depth_reached,
                            centipawns=result.score)
     chosen = result.moves.index(result.chosen_move)
     value = float(result.q[chosen]) if result.visits[chosen] > 0 else float(result.root_value)
-    return format_info(int(result.root_visits), value, elapsed_seconds * 1000.0, [result.chosen_move])
+    return format_info(int(result.root_visits), value, elapsed_seconds * 1000.0,
+                       result.principal_variation or [result.chosen_move])
 
 
 class SearchJob(threading.Thread):

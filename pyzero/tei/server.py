@@ -9,7 +9,8 @@ board size the network cannot play) is answered by one `info string error: ...` 
 naming the problem, also written to stderr, and the server carries on. A `go` that has
 nothing to search still ends with `bestmove (none)`, so no GUI waits forever.
 
-Choices (see `pyzero.tei.engines` for board sizes and komi):
+The command loop, `isready`, `go`, `stop` and `quit` are shared with `pyzero uci`
+(`pyzero.tei.protocol`). Choices (see `pyzero.tei.engines` for board sizes and komi):
 - `setoption name HalfKomi` takes effect at the next `teinewgame` (racetrack and PTN Ninja
   send it before `teinewgame`); `teinewgame size N halfkomi K` sets both at once.
 - A `position` before any `teinewgame` plays the config's game (or the HalfKomi set).
@@ -33,111 +34,34 @@ Choices (see `pyzero.tei.engines` for board sizes and komi):
 from __future__ import annotations
 
 import sys
-import threading
-import traceback
 from typing import Callable, TextIO
 
 from pyzero import __version__
 from pyzero.games import IllegalMoveError, PositionError, State
 from pyzero.players.engine import NetworkEngine
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings
-from pyzero.tei.commands import (NO_MOVE, TeiCommandError, parse_go, parse_new_game, parse_position,
-                                 parse_set_option)
+from pyzero.tei.commands import TeiCommandError, parse_new_game, parse_position, parse_set_option
 from pyzero.tei.engines import GameSetup, UnsupportedGameError, pool_for
-from pyzero.tei.search_job import SearchJob, plan_search
-
-ENGINE_AUTHOR = "the pyzero authors"
-
-
-class LineWriter:
-    """Writes whole lines to the protocol stream, flushed, one thread at a time."""
-
-    def __init__(self, stream: TextIO, log: TextIO | None = None):
-        self.stream = stream
-        self.log = log
-        self._lock = threading.Lock()
-
-    def __call__(self, line: str) -> None:
-        with self._lock:
-            self.stream.write(line + "\n")
-            self.stream.flush()
-            if self.log is not None and line.startswith("info string error"):
-                # Errors also go to stderr: a person running the engine by hand or a
-                # runner's log sees them even when the GUI hides info lines.
-                self.log.write(line[len("info string "):] + "\n")
-                self.log.flush()
+from pyzero.tei.protocol import (ENGINE_AUTHOR, LineWriter, ProtocolServer, protocol_input,  # noqa: F401
+                                 protocol_output)
 
 
-class TeiServer:
-    """The protocol state of one engine process; `handle` takes one command line."""
+class TeiServer(ProtocolServer):
+    """The TEI protocol state of one engine process; `handle` takes one command line."""
 
     def __init__(self, config, native_engine: NetworkEngine, emit: Callable[[str], None],
                  time_settings: TimeManagerSettings = DEFAULT_SETTINGS):
+        super().__init__(emit, time_settings)
         self.pool = pool_for(config, native_engine)
-        self.emit = emit
-        self.time_settings = time_settings
         self.half_komi = self.pool.native_setup.half_komi
         self.setup: GameSetup | None = None
-        self.engine: NetworkEngine | None = None
         self.setup_error: str | None = None
-        self.position: State | None = None
-        self.position_error: str | None = "no 'position' command yet"
-        self.search: SearchJob | None = None
-        self.commands: dict[str, Callable[[list[str]], None]] = {
-            "tei": self._tei, "isready": self._isready, "setoption": self._setoption,
-            "teinewgame": self._teinewgame, "position": self._position, "go": self._go, "stop": self._stop,
-        }
+        self.commands = {"tei": self._tei, "isready": self._isready, "setoption": self._setoption,
+                         "teinewgame": self._teinewgame, "position": self._position, "go": self._go,
+                         "stop": self._stop}
 
-    # -- the loop ----------------------------------------------------------------------
-    def serve(self, lines: TextIO, quit_wait_seconds: float = 1.0) -> bool:
-        """Handles lines until `quit` or the end of input. A search still running then is
-        asked to stop and given `quit_wait_seconds` (a `go nodes` search cannot be cut
-        short); returns True when it is still running, so the caller exits without it."""
-        while True:
-            line = lines.readline()
-            if not line or not self.handle(line):
-                break
-        if self.search is None:
-            return False
-        self.search.request_stop()
-        self.search.join(quit_wait_seconds)
-        return self.search.is_alive()
-
-    def handle(self, line: str) -> bool:
-        """Obeys one command line; False when it was `quit`."""
-        words = line.split()
-        if not words:
-            return True
-        command, arguments = words[0], words[1:]
-        if command == "quit":
-            return False
-        if command not in ("isready", "stop") and self.search is not None:
-            # Any other command waits for the search's bestmove; an infinite one would
-            # never end, so it is stopped (a GUI should have sent `stop` itself).
-            self._finish_search(stop=self.search.plan.infinite)
-        handler = self.commands.get(command)
-        if handler is None:
-            self._error(f"unknown command {command!r} (known: {', '.join(self.commands)}, quit)")
-            return True
-        try:
-            handler(arguments)
-        except (TeiCommandError, UnsupportedGameError) as error:
-            self._error(str(error))
-        except Exception as error:  # a bug must not take the engine down mid-tournament
-            traceback.print_exc(file=sys.stderr)
-            self._error(f"internal error in {command!r}: {type(error).__name__}: {error}")
-        return True
-
-    def _error(self, message: str) -> None:
-        self.emit(f"info string error: {message}")
-
-    def _finish_search(self, stop: bool) -> None:
-        if self.search is None:
-            return
-        if stop:
-            self.search.request_stop()
-        self.search.join()
-        self.search = None
+    def _board_size(self) -> int:
+        return self.setup.size
 
     # -- commands ----------------------------------------------------------------------
     def _tei(self, arguments: list[str]) -> None:
@@ -148,9 +72,6 @@ class TeiServer:
         self.emit(f"option name HalfKomi type spin default {self.pool.native_setup.half_komi} "
                   f"min {komi.start} max {komi.stop - 1}")
         self.emit("teiok")
-
-    def _isready(self, arguments: list[str]) -> None:
-        self.emit("readyok")
 
     def _setoption(self, arguments: list[str]) -> None:
         request = parse_set_option(arguments)
@@ -192,15 +113,6 @@ class TeiServer:
         if note:
             self.emit(f"info string {note}")
 
-    def _position(self, arguments: list[str]) -> None:
-        self.position = None
-        try:
-            self.position = self._parse_position(arguments)
-            self.position_error = None
-        except (TeiCommandError, UnsupportedGameError) as error:
-            self.position_error = str(error)
-            raise
-
     def _parse_position(self, arguments: list[str]) -> State:
         request = parse_position(arguments)
         if self.setup is None:
@@ -227,32 +139,6 @@ class TeiServer:
                                       f"{error.reason}") from None
         return state
 
-    def _go(self, arguments: list[str]) -> None:
-        try:
-            request = parse_go(arguments)
-            state, engine = self._searchable_position()
-            plan = plan_search(request, state, self.setup.size, engine.limits.simulations or 1, self.time_settings)
-        except (TeiCommandError, UnsupportedGameError) as error:
-            self._error(str(error))
-            self.emit(f"bestmove {NO_MOVE}")
-            return
-        if request.ignored:
-            self.emit(f"info string go: ignoring {', '.join(request.ignored)} (not a limit of this search)")
-        self.search = SearchJob(engine, state, plan, self.emit)
-        self.search.start()
-
-    def _searchable_position(self) -> tuple[State, NetworkEngine]:
-        if self.position is None or self.engine is None:
-            raise TeiCommandError(f"go: no position to search ({self.position_error})")
-        if self.position.is_terminal():
-            raise TeiCommandError(f"go: the game is over ({self.position.result()}) in {self.position.position()!r}")
-        return self.position, self.engine
-
-    def _stop(self, arguments: list[str]) -> None:
-        # Without a search running, `stop` has nothing to do (GUIs send it defensively).
-        self._finish_search(stop=True)
-
-
 def tps_board_size(tps: str) -> int:
     """The board size a TPS describes (its number of rows)."""
     return len(tps.split()[0].split("/"))
@@ -275,22 +161,3 @@ def run_server(config, checkpoint=None, input_stream: TextIO | None = None, outp
     return TeiServer(config, native, emit).serve(input_stream or protocol_input())
 
 
-def protocol_input() -> TextIO:
-    """stdin as text that cannot fail to decode: a stray byte becomes U+FFFD, and the
-    command holding it an error line, instead of ending the engine."""
-    import io
-
-    return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
-
-
-def protocol_output() -> TextIO:
-    """The process's stdout as the protocol stream, with everything else that would write
-    to stdout (a library's print, the engine build's messages, C code writing to file
-    descriptor 1) sent to stderr instead, so no stray line can corrupt the protocol."""
-    import os
-
-    sys.stdout.flush()
-    protocol = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    return protocol

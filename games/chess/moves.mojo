@@ -1,0 +1,407 @@
+"""Legal move generation.
+
+A move is an `Int` code: `from | to << 6 | promotion << 12`, where `promotion` is the
+promoted piece type (KNIGHT..QUEEN) or NO_PROMOTION. Castling is the king's two-square
+move (`e1g1`), en passant the pawn's diagonal move onto the en passant square; both are
+recognised from the pieces and squares when the move is made.
+
+Generation is pseudo-legal by piece, then a candidate is kept only when the mover's king
+is not attacked afterwards. That test (`_king_safe_after`) builds the occupancy and the
+opponent's pieces as they would be after the move instead of making it, which covers
+pins, checks, king moves and the en passant cases where removing two pawns from one rank
+exposes the king, all with one rule. It is skipped (the speed-up) for moves of pieces
+that are neither the king nor pinned when the king is not in check: such a move can
+never expose the king. Castling also needs the king's start and the square it crosses to
+be unattacked (the destination is covered by the general test).
+"""
+
+from std.bit import pop_count
+
+from games.chess.board import (
+    WHITE,
+    BLACK,
+    PAWN,
+    KNIGHT,
+    BISHOP,
+    ROOK,
+    QUEEN,
+    KING,
+    NO_PROMOTION,
+    NO_SQUARE,
+    CASTLE_WHITE_KINGSIDE,
+    CASTLE_WHITE_QUEENSIDE,
+    CASTLE_BLACK_KINGSIDE,
+    CASTLE_BLACK_QUEENSIDE,
+    NOT_FILE_A,
+    NOT_FILE_H,
+    RANK_1,
+    RANK_3,
+    RANK_6,
+    RANK_8,
+    square_bit,
+    lowest_square,
+)
+from games.chess.attacks import (
+    knight_attacks,
+    king_attacks,
+    pawn_attacks_of_set,
+    rook_attacks_of_set,
+    bishop_attacks_of_set,
+    is_attacked_by,
+)
+from games.chess.state import ChessState
+
+
+@always_inline
+def encode_move(from_square: Int, to_square: Int, promotion: Int) -> Int:
+    return from_square | (to_square << 6) | (promotion << 12)
+
+
+@always_inline
+def move_from(move: Int) -> Int:
+    return move & 63
+
+
+@always_inline
+def move_to(move: Int) -> Int:
+    return (move >> 6) & 63
+
+
+@always_inline
+def move_promotion(move: Int) -> Int:
+    return move >> 12
+
+
+def is_square_attacked(state: ChessState, square: Int, attacker_colour: Int) -> Bool:
+    """Whether a piece of `attacker_colour` attacks `square` in the position as it stands."""
+    var attackers = state.colours[attacker_colour]
+    return is_attacked_by(
+        square,
+        state.colours[WHITE] | state.colours[BLACK],
+        state.pieces[PAWN] & attackers,
+        state.pieces[KNIGHT] & attackers,
+        (state.pieces[BISHOP] | state.pieces[QUEEN]) & attackers,
+        (state.pieces[ROOK] | state.pieces[QUEEN]) & attackers,
+        state.pieces[KING] & attackers,
+        attacker_colour,
+    )
+
+
+def king_square(state: ChessState, colour: Int) -> Int:
+    return lowest_square(state.pieces[KING] & state.colours[colour])
+
+
+def is_in_check(state: ChessState) -> Bool:
+    """Whether the side to move's king is attacked."""
+    return is_square_attacked(state, king_square(state, state.side), 1 - state.side)
+
+
+@always_inline
+def en_passant_victim_square(en_passant_square: Int, mover: Int) -> Int:
+    """The square of the pawn taken en passant: one rank behind the en passant square."""
+    return en_passant_square - 8 if mover == WHITE else en_passant_square + 8
+
+
+def _king_safe_after(state: ChessState, from_square: Int, to_square: Int, is_en_passant: Bool) -> Bool:
+    """Whether the mover's king is unattacked after moving `from_square` to `to_square`."""
+    var mover = state.side
+    var opponent = 1 - mover
+    var from_bit = square_bit(from_square)
+    var to_bit = square_bit(to_square)
+    var occupied = ((state.colours[WHITE] | state.colours[BLACK]) & ~from_bit) | to_bit
+    var remaining = state.colours[opponent] & ~to_bit  # a capture removes the piece on `to`
+    if is_en_passant:
+        var victim = square_bit(en_passant_victim_square(to_square, mover))
+        occupied &= ~victim
+        remaining &= ~victim
+    var king = state.pieces[KING] & state.colours[mover]
+    var target = to_square if (king & from_bit) else lowest_square(king)
+    return not is_attacked_by(
+        target,
+        occupied,
+        state.pieces[PAWN] & remaining,
+        state.pieces[KNIGHT] & remaining,
+        (state.pieces[BISHOP] | state.pieces[QUEEN]) & remaining,
+        (state.pieces[ROOK] | state.pieces[QUEEN]) & remaining,
+        state.pieces[KING] & remaining,
+        opponent,
+    )
+
+
+def _pinned_pieces(state: ChessState, king: Int) -> UInt64:
+    """The mover's pieces that stand alone between its king and an enemy slider on a line.
+
+    A blocker `b` is pinned when the king, looking through `b`, sees an enemy slider of the
+    matching kind. Only the first own piece on each ray from the king is a candidate.
+    """
+    var mover = state.side
+    var own = state.colours[mover]
+    var enemy = state.colours[1 - mover]
+    var occupied = own | enemy
+    var king_bit = square_bit(king)
+    var straight = (state.pieces[ROOK] | state.pieces[QUEEN]) & enemy
+    var diagonal = (state.pieces[BISHOP] | state.pieces[QUEEN]) & enemy
+    var pinned: UInt64 = 0
+    # Enemy sliders on the king's empty-board lines: usually none, and then nothing is pinned.
+    if straight and (rook_attacks_of_set(king_bit, 0) & straight):
+        var blockers = rook_attacks_of_set(king_bit, occupied) & own
+        while blockers:
+            var blocker = blockers & (~blockers + 1)
+            blockers ^= blocker
+            if rook_attacks_of_set(king_bit, occupied ^ blocker) & straight:
+                pinned |= blocker
+    if diagonal and (bishop_attacks_of_set(king_bit, 0) & diagonal):
+        var blockers = bishop_attacks_of_set(king_bit, occupied) & own
+        while blockers:
+            var blocker = blockers & (~blockers + 1)
+            blockers ^= blocker
+            if bishop_attacks_of_set(king_bit, occupied ^ blocker) & diagonal:
+                pinned |= blocker
+    return pinned
+
+
+@always_inline
+def _add_if_legal(
+    state: ChessState,
+    mut moves: List[Int],
+    from_square: Int,
+    to_square: Int,
+    promotion: Int,
+    is_en_passant: Bool,
+    unpinned: UInt64,
+):
+    """Appends the move if legal; moves from `unpinned` squares (not en passant) need no test."""
+    if ((unpinned & square_bit(from_square)) and not is_en_passant) or _king_safe_after(
+        state, from_square, to_square, is_en_passant
+    ):
+        moves.append(encode_move(from_square, to_square, promotion))
+
+
+def _add_pawn_moves(state: ChessState, mut moves: List[Int], targets: UInt64, offset: Int, unpinned: UInt64):
+    """Pawn moves to every square of `targets`, each from `target - offset`; all four promotions on the last rank."""
+    var remaining = targets
+    while remaining:
+        var to_square = lowest_square(remaining)
+        remaining &= remaining - 1
+        var from_square = to_square - offset
+        if square_bit(to_square) & (RANK_1 | RANK_8):
+            if (unpinned & square_bit(from_square)) or _king_safe_after(state, from_square, to_square, False):
+                comptime for promotion in [QUEEN, ROOK, BISHOP, KNIGHT]:
+                    moves.append(encode_move(from_square, to_square, promotion))
+        else:
+            _add_if_legal(state, moves, from_square, to_square, NO_PROMOTION, False, unpinned)
+
+
+def _add_piece_moves(state: ChessState, mut moves: List[Int], from_square: Int, targets: UInt64, unpinned: UInt64):
+    var remaining = targets
+    while remaining:
+        var to_square = lowest_square(remaining)
+        remaining &= remaining - 1
+        _add_if_legal(state, moves, from_square, to_square, NO_PROMOTION, False, unpinned)
+
+
+def _castling_destinations(state: ChessState, occupied: UInt64) -> UInt64:
+    """The king's destination squares of the legal castling moves: rights held, squares
+    between king and rook empty, king not in, through or into check."""
+    var mover = state.side
+    var opponent = 1 - mover
+    var kingside = CASTLE_WHITE_KINGSIDE if mover == WHITE else CASTLE_BLACK_KINGSIDE
+    var queenside = CASTLE_WHITE_QUEENSIDE if mover == WHITE else CASTLE_BLACK_QUEENSIDE
+    if (state.castling & (kingside | queenside)) == 0:
+        return 0
+    var home = 4 if mover == WHITE else 60  # e1 / e8; rights imply king and rook are home
+    if is_square_attacked(state, home, opponent):
+        return 0
+    var destinations: UInt64 = 0
+    if (state.castling & kingside) and (occupied & (square_bit(home + 1) | square_bit(home + 2))) == 0:
+        if not is_square_attacked(state, home + 1, opponent) and _king_safe_after(state, home, home + 2, False):
+            destinations |= square_bit(home + 2)
+    if (state.castling & queenside) and (
+        occupied & (square_bit(home - 1) | square_bit(home - 2) | square_bit(home - 3))
+    ) == 0:
+        if not is_square_attacked(state, home - 1, opponent) and _king_safe_after(state, home, home - 2, False):
+            destinations |= square_bit(home - 2)
+    return destinations
+
+
+def generate_moves(state: ChessState, mut moves: List[Int]):
+    """Clears `moves` and appends the code of every legal move, ignoring draws by rule."""
+    moves.clear()
+    var mover = state.side
+    var own = state.colours[mover]
+    var enemy = state.colours[1 - mover]
+    var occupied = own | enemy
+    var empty = ~occupied
+    var king_from = king_square(state, mover)
+    # Squares whose (non-en-passant) moves cannot expose the king: every piece but the king
+    # and the pinned ones, unless the king is in check (then every move is tested).
+    var unpinned: UInt64 = 0
+    if not is_square_attacked(state, king_from, 1 - mover):
+        unpinned = own & ~square_bit(king_from) & ~_pinned_pieces(state, king_from)
+
+    # Pawns: pushes, double pushes, captures (promotions included), en passant.
+    var pawns = state.pieces[PAWN] & own
+    if mover == WHITE:
+        var single = (pawns << 8) & empty
+        _add_pawn_moves(state, moves, single, 8, unpinned)
+        _add_pawn_moves(state, moves, ((single & RANK_3) << 8) & empty, 16, unpinned)
+        _add_pawn_moves(state, moves, (pawns << 7) & NOT_FILE_H & enemy, 7, unpinned)
+        _add_pawn_moves(state, moves, (pawns << 9) & NOT_FILE_A & enemy, 9, unpinned)
+    else:
+        var single = (pawns >> 8) & empty
+        _add_pawn_moves(state, moves, single, -8, unpinned)
+        _add_pawn_moves(state, moves, ((single & RANK_6) >> 8) & empty, -16, unpinned)
+        _add_pawn_moves(state, moves, (pawns >> 9) & NOT_FILE_H & enemy, -9, unpinned)
+        _add_pawn_moves(state, moves, (pawns >> 7) & NOT_FILE_A & enemy, -7, unpinned)
+    if state.en_passant != NO_SQUARE:
+        # Own pawns that attack the en passant square are those a pawn of the other colour there would attack.
+        var capturers = pawn_attacks_of_set(square_bit(state.en_passant), 1 - mover) & pawns
+        while capturers:
+            var from_square = lowest_square(capturers)
+            capturers &= capturers - 1
+            _add_if_legal(state, moves, from_square, state.en_passant, NO_PROMOTION, True, unpinned)
+
+    var knights = state.pieces[KNIGHT] & own
+    while knights:
+        var from_square = lowest_square(knights)
+        knights &= knights - 1
+        _add_piece_moves(state, moves, from_square, knight_attacks(from_square) & ~own, unpinned)
+
+    var diagonal = (state.pieces[BISHOP] | state.pieces[QUEEN]) & own
+    while diagonal:
+        var from_square = lowest_square(diagonal)
+        diagonal &= diagonal - 1
+        _add_piece_moves(state, moves, from_square, bishop_attacks_of_set(square_bit(from_square), occupied) & ~own, unpinned)
+
+    var straight = (state.pieces[ROOK] | state.pieces[QUEEN]) & own
+    while straight:
+        var from_square = lowest_square(straight)
+        straight &= straight - 1
+        _add_piece_moves(state, moves, from_square, rook_attacks_of_set(square_bit(from_square), occupied) & ~own, unpinned)
+
+    _add_piece_moves(state, moves, king_from, king_attacks(king_from) & ~own, unpinned)
+    var castling = _castling_destinations(state, occupied)
+    while castling:
+        moves.append(encode_move(king_from, lowest_square(castling), NO_PROMOTION))
+        castling &= castling - 1
+
+
+def has_any_legal_move(state: ChessState) -> Bool:
+    """Whether the side to move has a legal move (generates them all; kept simple on purpose)."""
+    var moves = List[Int]()
+    generate_moves(state, moves)
+    return len(moves) > 0
+
+
+@always_inline
+def _pawn_target_count(targets: UInt64) -> Int:
+    """Moves to `targets` by pawns: four (the promotions) for each last-rank square, one otherwise."""
+    var last_ranks = RANK_1 | RANK_8
+    return Int(pop_count(targets & ~last_ranks)) + 4 * Int(pop_count(targets & last_ranks))
+
+
+def _count_safe(state: ChessState, from_square: Int, targets: UInt64, is_en_passant: Bool) -> Int:
+    """How many moves from `from_square` to `targets` leave the king unattacked."""
+    var count = 0
+    var remaining = targets
+    while remaining:
+        if _king_safe_after(state, from_square, lowest_square(remaining), is_en_passant):
+            count += 1
+        remaining &= remaining - 1
+    return count
+
+
+def _count_safe_pawn_moves(state: ChessState, targets: UInt64, offset: Int) -> Int:
+    """Like `_add_pawn_moves` with every move tested, but counting (four per promotion)."""
+    var count = 0
+    var remaining = targets
+    while remaining:
+        var to_square = lowest_square(remaining)
+        remaining &= remaining - 1
+        if _king_safe_after(state, to_square - offset, to_square, False):
+            count += 4 if square_bit(to_square) & (RANK_1 | RANK_8) else 1
+    return count
+
+
+def count_moves(state: ChessState) -> Int:
+    """The number of legal moves, equal to `len` of `generate_moves`'s list (perft's last ply).
+
+    When the king is not in check, a piece that is neither the king nor pinned has every
+    pseudo-legal move legal, so its moves are counted by population count of its target
+    set; the king's moves, castling, en passant and the pinned pieces' moves are tested one
+    by one. In check, the moves are generated and counted. Nothing is allocated unless
+    the king is in check.
+    """
+    var mover = state.side
+    var own = state.colours[mover]
+    var enemy = state.colours[1 - mover]
+    var occupied = own | enemy
+    var empty = ~occupied
+    var king_from = king_square(state, mover)
+    if is_square_attacked(state, king_from, 1 - mover):
+        var moves = List[Int]()
+        generate_moves(state, moves)
+        return len(moves)
+    var pinned = _pinned_pieces(state, king_from)
+    var free = own & ~square_bit(king_from) & ~pinned
+    var count = 0
+
+    var pawns = state.pieces[PAWN] & own
+    var free_pawns = pawns & free
+    var pinned_pawns = pawns & pinned
+    if mover == WHITE:
+        var single = (free_pawns << 8) & empty
+        count += _pawn_target_count(single) + Int(pop_count(((single & RANK_3) << 8) & empty))
+        count += _pawn_target_count((free_pawns << 7) & NOT_FILE_H & enemy)
+        count += _pawn_target_count((free_pawns << 9) & NOT_FILE_A & enemy)
+        if pinned_pawns:
+            var pinned_single = (pinned_pawns << 8) & empty
+            count += _count_safe_pawn_moves(state, pinned_single, 8)
+            count += _count_safe_pawn_moves(state, ((pinned_single & RANK_3) << 8) & empty, 16)
+            count += _count_safe_pawn_moves(state, (pinned_pawns << 7) & NOT_FILE_H & enemy, 7)
+            count += _count_safe_pawn_moves(state, (pinned_pawns << 9) & NOT_FILE_A & enemy, 9)
+    else:
+        var single = (free_pawns >> 8) & empty
+        count += _pawn_target_count(single) + Int(pop_count(((single & RANK_6) >> 8) & empty))
+        count += _pawn_target_count((free_pawns >> 9) & NOT_FILE_H & enemy)
+        count += _pawn_target_count((free_pawns >> 7) & NOT_FILE_A & enemy)
+        if pinned_pawns:
+            var pinned_single = (pinned_pawns >> 8) & empty
+            count += _count_safe_pawn_moves(state, pinned_single, -8)
+            count += _count_safe_pawn_moves(state, ((pinned_single & RANK_6) >> 8) & empty, -16)
+            count += _count_safe_pawn_moves(state, (pinned_pawns >> 9) & NOT_FILE_H & enemy, -9)
+            count += _count_safe_pawn_moves(state, (pinned_pawns >> 7) & NOT_FILE_A & enemy, -7)
+    if state.en_passant != NO_SQUARE:
+        var capturers = pawn_attacks_of_set(square_bit(state.en_passant), 1 - mover) & pawns
+        while capturers:
+            count += _count_safe(state, lowest_square(capturers), square_bit(state.en_passant), True)
+            capturers &= capturers - 1
+
+    # A pinned knight can never move along its pin line, so only free knights count.
+    var knights = state.pieces[KNIGHT] & free
+    while knights:
+        count += Int(pop_count(knight_attacks(lowest_square(knights)) & ~own))
+        knights &= knights - 1
+
+    var diagonal = (state.pieces[BISHOP] | state.pieces[QUEEN]) & own
+    while diagonal:
+        var from_square = lowest_square(diagonal)
+        diagonal &= diagonal - 1
+        var targets = bishop_attacks_of_set(square_bit(from_square), occupied) & ~own
+        if square_bit(from_square) & free:
+            count += Int(pop_count(targets))
+        else:
+            count += _count_safe(state, from_square, targets, False)
+
+    var straight = (state.pieces[ROOK] | state.pieces[QUEEN]) & own
+    while straight:
+        var from_square = lowest_square(straight)
+        straight &= straight - 1
+        var targets = rook_attacks_of_set(square_bit(from_square), occupied) & ~own
+        if square_bit(from_square) & free:
+            count += Int(pop_count(targets))
+        else:
+            count += _count_safe(state, from_square, targets, False)
+
+    count += _count_safe(state, king_from, king_attacks(king_from) & ~own, False)
+    return count + Int(pop_count(_castling_destinations(state, occupied)))

@@ -1,0 +1,38 @@
+"""`pyzero uci`: a chess network as a UCI engine on stdin/stdout."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from pyzero.cli.app import cli
+from pyzero.cli.common import EXIT_BAD_INPUT, fail, parse_overrides, reported_errors
+
+
+@cli.command()
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
+@click.option("--checkpoint", type=click.Path(exists=True), default=None,
+              help="A checkpoint file or run directory (default: the latest in the config's run directory).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config value, e.g. --set run_dir=runs/other (YAML value syntax).")
+def uci(config_path: str, checkpoint: str | None, overrides: tuple[str, ...]) -> None:
+    """Play a chess config's network over UCI (Universal Chess Interface) on stdin/stdout,
+    for chess GUIs and tournament runners. Protocol details: pyzero/tei/uci_server.py
+    (without a checkpoint the network is untrained)."""
+    import os
+
+    from pyzero.config import load_config
+    from pyzero.tei.protocol import protocol_output
+    from pyzero.tei.uci_server import run_uci_server
+
+    values = parse_overrides(overrides)
+    protocol = protocol_output()
+    with reported_errors():
+        config = load_config(config_path, values)
+        if config.game.name != "chess":
+            fail(f"{config_path}: pyzero uci plays chess; this config's game is {config.game.name}", EXIT_BAD_INPUT)
+        search_still_running = run_uci_server(config, checkpoint, None, protocol, sys.stderr)
+    if search_still_running:
+        # `quit` during a long search: leave without waiting for it (every answer is flushed).
+        os._exit(0)

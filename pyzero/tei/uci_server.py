@@ -1,0 +1,116 @@
+"""`pyzero uci CONFIG`: a chess network as a UCI engine on stdin/stdout.
+
+UCI is TEI's parent protocol, so this server is the TEI server's machinery
+(`pyzero.tei.protocol`: the command loop, error lines, `isready`, `go` with its time
+management and search thread, `info` and `bestmove`, `stop`, `quit`) with UCI's own
+handshake, new-game and position commands:
+
+    > uci                                 < id name pyzero 0.1.0 (step-12000)
+                                          < id author the pyzero authors
+                                          < uciok
+    > ucinewgame
+    > isready                             < readyok
+    > position startpos moves e2e4 e7e5
+    > go wtime 60000 btime 60000 winc 1000 binc 1000
+                                          < info depth 1 seldepth 1 nodes 96 score cp 3 time 410 nps 234 pv g1f3
+                                          < bestmove g1f3
+    > quit
+
+Commands: `uci`, `isready`, `setoption` (the engine has no options: any name is an
+error line), `ucinewgame`, `position startpos|fen <FEN> [moves ...]` (moves in UCI; SAN
+is accepted too), `go [wtime W btime B winc I binc J movestogo M] [movetime T] [nodes N]
+[infinite]` (`depth` is accepted and ignored), `stop`, `quit`.
+
+`info` reports nodes as search simulations and `score cp` as 100 x the search's value
+of the chosen move (value in [-1, 1] from the side to move's view, so +100 is a sure win
+and -100 a sure loss): a linear mapping, the same as TEI's, not a pawn-unit estimate.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable, TextIO
+
+from pyzero import __version__
+from pyzero.games import IllegalMoveError, PositionError, State
+from pyzero.players.engine import NetworkEngine
+from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings
+from pyzero.tei.commands import TeiCommandError, parse_set_option
+from pyzero.tei.protocol import ENGINE_AUTHOR, LineWriter, ProtocolServer, protocol_input
+
+CHESS_BOARD_SIZE = 8
+
+
+def parse_uci_position(words: list[str]) -> tuple[str | None, tuple[str, ...]]:
+    """The words after `position`: (None for `startpos` or the FEN after `fen`, the moves)."""
+    if not words:
+        raise TeiCommandError("position: expected 'startpos' or 'fen <FEN>'")
+    try:
+        moves_at = words.index("moves")
+    except ValueError:
+        moves_at = len(words)
+    head, moves = words[:moves_at], tuple(words[moves_at + 1:])
+    if head[0] == "startpos":
+        if len(head) > 1:
+            raise TeiCommandError(f"position startpos: unexpected {head[1]!r} (expected 'moves')")
+        return None, moves
+    if head[0] == "fen":
+        if len(head) < 2:
+            raise TeiCommandError("position fen: the FEN is missing")
+        return " ".join(head[1:]), moves
+    raise TeiCommandError(f"position: expected 'startpos' or 'fen', got {head[0]!r}")
+
+
+class UciServer(ProtocolServer):
+    """The UCI protocol state of one engine process; `handle` takes one command line."""
+
+    def __init__(self, native_engine: NetworkEngine, emit: Callable[[str], None],
+                 time_settings: TimeManagerSettings = DEFAULT_SETTINGS):
+        super().__init__(emit, time_settings)
+        self.engine = native_engine
+        self.commands = {"uci": self._uci, "isready": self._isready, "setoption": self._setoption,
+                         "ucinewgame": self._ucinewgame, "position": self._position, "go": self._go,
+                         "stop": self._stop}
+
+    def _board_size(self) -> int:
+        return CHESS_BOARD_SIZE
+
+    def _uci(self, arguments: list[str]) -> None:
+        self.emit(f"id name pyzero {__version__} ({self.engine.name})")
+        self.emit(f"id author {ENGINE_AUTHOR}")
+        self.emit("uciok")
+
+    def _setoption(self, arguments: list[str]) -> None:
+        request = parse_set_option(arguments)
+        raise TeiCommandError(f"setoption: unknown option {request.name!r} (this engine has no options)")
+
+    def _ucinewgame(self, arguments: list[str]) -> None:
+        self.position = None
+        self.position_error = "no 'position' command since 'ucinewgame'"
+
+    def _parse_position(self, arguments: list[str]) -> State:
+        start_fen, moves = parse_uci_position(arguments)
+        game = self.engine.game
+        if start_fen is None:
+            state = game.new()
+        else:
+            try:
+                state = game.from_position(start_fen)
+            except PositionError as error:
+                raise TeiCommandError(f"position fen: {error}") from None
+        for number, move in enumerate(moves, start=1):
+            try:
+                state.play(move)
+            except IllegalMoveError as error:
+                raise TeiCommandError(f"position: move {number} {move!r} is illegal in {error.position!r}: "
+                                      f"{error.reason}") from None
+        return state
+
+
+def run_uci_server(config, checkpoint=None, input_stream: TextIO | None = None,
+                   output_stream: TextIO | None = None, log_stream: TextIO | None = None) -> bool:
+    """Loads the config's engine (latest or given checkpoint) and serves UCI until `quit`;
+    True when a search was still running at the end (see `ProtocolServer.serve`)."""
+    native = NetworkEngine.from_config(config, checkpoint)
+    emit = LineWriter(output_stream or sys.stdout, log_stream or sys.stderr)
+    return UciServer(native, emit).serve(input_stream or protocol_input())
