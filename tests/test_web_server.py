@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -24,7 +25,7 @@ from pyzero.model import build_model
 from pyzero.model.checkpoint import save_checkpoint
 from pyzero.web.app import create_app
 from pyzero.web.boards import board_json
-from pyzero.web.engines import ServeTarget
+from pyzero.web.engines import CHESS_UNTRAINED_SECTIONS, ServeTarget
 from pyzero.web.protocol import MAX_MESSAGE_BYTES
 from web_run_files import SCALAR_STEPS, random_tictactoe_games, write_run_files
 
@@ -116,7 +117,7 @@ def test_the_page_and_its_files_are_served(served):
 def test_hello_offers_every_game_and_says_the_network_is_untrained(open_tab):
     socket, hello, state = open_tab()
     keys = [game["key"] for game in hello["games"]]
-    assert keys == ["run", "connect4", "tak3", "tak4", "tak5", "tak6", "tak7", "tak8"]
+    assert keys == ["run", "connect4", "tak3", "tak4", "tak5", "tak6", "tak7", "tak8", "chess"]
     assert hello["games"][0]["trained"] and not any(game["trained"] for game in hello["games"][1:])
     assert hello["checkpoints"] == []
     assert state["engine"].startswith("untrained network (no checkpoint in")
@@ -220,7 +221,7 @@ def test_an_illegal_move_is_a_message_and_changes_nothing(open_tab):
     ('{"type": "new_game", "game": "run", "limits": {"simulations": 0}}', "limits.simulations"),
     ('{"type": "new_game", "game": "run", "limits": {"seconds": 1e9}}', "limits.seconds"),
     ('{"type": "new_game", "game": "run", "limits": {}}', "limits: give simulations, seconds or both"),
-    ('{"type": "new_game", "game": "chess"}', "unknown game 'chess'; this server offers: run, connect4"),
+    ('{"type": "new_game", "game": "go"}', "unknown game 'go'; this server offers: run, connect4"),
     (b"\x00\x01binary", "binary messages are not accepted"),
 ])
 def test_a_malformed_websocket_message_gets_an_error_and_the_tab_goes_on(open_tab, raw, expected):
@@ -316,6 +317,97 @@ def test_tak_saved_ptn_loads_back_to_the_same_line(open_tab):
     wall = [square for row in loaded["board"]["rows"] for square in row if square["square"] == "b2"][0]
     assert wall["stack"] == [{"owner": "white", "kind": "wall"}]
     assert "bad position" in error_for(socket, json.dumps({"type": "load", "text": "x4/x4/x4/x9 1 1"}))
+
+
+# -- chess -------------------------------------------------------------------------------------------
+CHESS_START = make("chess").new().position()
+
+
+def chess_tab(open_tab):
+    """A tab playing chess (White) against the untrained network at two simulations a move."""
+    socket, _, _ = open_tab()
+    send(socket, {"type": "new_game", "game": "chess", "limits": {"simulations": 2}})
+    return socket, next_message(socket, "state")
+
+
+def test_chess_starts_with_an_untrained_network_of_the_chess_configs_shape(open_tab):
+    socket, state = chess_tab(open_tab)
+    assert state["game"]["name"] == "chess" and state["position"] == CHESS_START
+    assert state["engine"].startswith("untrained network (no checkpoints for chess")
+    assert state["board"]["kind"] == "chess" and state["board"]["row_labels"][0] == "8"
+    assert state["board"]["rows"][0][4] == {"square": "e8", "piece": "k"}
+    assert state["board"]["rows"][6][0] == {"square": "a2", "piece": "P"}
+    assert state["board"]["rows"][4][4] == {"square": "e4", "piece": ""}
+    assert "e2e4" in state["legal_moves"] and len(state["legal_moves"]) == 20
+    chess_config = load_config(Path(__file__).resolve().parent.parent / "configs" / "chess.yaml")
+    assert CHESS_UNTRAINED_SECTIONS["network"] == {"blocks": chess_config.network.blocks,
+                                                   "channels": chess_config.network.channels}
+    assert CHESS_UNTRAINED_SECTIONS["inference"]["max_policy_length"] == chess_config.inference.max_policy_length
+
+
+def test_chess_moves_in_uci_and_san_get_legal_replies_listed_in_san(open_tab):
+    socket, _ = chess_tab(open_tab)
+    send(socket, {"type": "move", "move": "e2e4"})
+    first = state_after_engine_reply(socket)
+    send(socket, {"type": "move", "move": "Nf3"})
+    second = state_after_engine_reply(socket)
+    moves = [node["move"] for node in second["line"]]
+    assert moves[0] == "e2e4" and moves[2] == "g1f3" and len(moves) == 4 and first["line"][0]["notation"] == "e4"
+    replayed = make("chess").play_moves(moves)  # the engine's replies are legal by the rules
+    assert second["position"] == replayed.position()
+    assert second["line"][2]["notation"] == "Nf3"
+    state = make("chess").play_moves(moves[:1])
+    assert second["line"][1]["notation"] == state.record_move(moves[1])  # SAN of the engine's reply
+
+
+def test_a_bad_chess_move_fen_or_pgn_is_a_message_naming_the_problem(open_tab):
+    socket, _ = chess_tab(open_tab)
+    message = error_for(socket, json.dumps({"type": "move", "move": "e2e5"}))
+    assert message.startswith("illegal move 'e2e5' in chess position") and "not legal here" in message
+    assert "illegal move 'Qh5'" in error_for(socket, json.dumps({"type": "move", "move": "Qh5"}))
+    bad_fen = "rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNX w KQkq - 0 1"
+    assert error_for(socket, json.dumps({"type": "load", "text": bad_fen})).startswith("bad position:")
+    bad_pgn = '[Event "x"]\n\n1. e4 e5 2. Ke3 *\n'
+    message = error_for(socket, json.dumps({"type": "load", "text": bad_pgn}))
+    assert message.startswith("the loaded game: illegal move 'Ke3'")
+    assert "malformed PGN tag" in error_for(socket, json.dumps({"type": "load", "text": '[Event "x\n1. e4'}))
+    send(socket, {"type": "save"})
+    assert next_message(socket, "record")["position"] == CHESS_START  # nothing changed
+
+
+def test_chess_fen_loads_and_a_saved_pgn_loads_back_to_the_same_fen(open_tab):
+    socket, _ = chess_tab(open_tab)
+    fen = "r3k2r/8/8/8/8/8/8/R3K2R w KQkq - 0 1"
+    send(socket, {"type": "load", "text": fen})
+    assert next_message(socket, "state")["position"] == fen
+    send(socket, {"type": "move", "move": "O-O"})
+    reply = state_after_engine_reply(socket)
+    assert reply["line"][0]["move"] == "e1g1" and reply["line"][0]["notation"] == "O-O"
+    send(socket, {"type": "save"})
+    record = next_message(socket, "record")
+    assert record["filename"] == "pyzero-chess.pgn" and record["position"] == reply["position"]
+    assert '[SetUp "1"]' in record["text"] and f'[FEN "{fen}"]' in record["text"] and "1. O-O " in record["text"]
+    send(socket, {"type": "new_game", "game": "chess", "limits": {"simulations": 2}})
+    next_message(socket, "state")
+    send(socket, {"type": "load", "text": record["text"]})
+    loaded = next_message(socket, "state")
+    assert loaded["position"] == reply["position"]
+    assert [node["move"] for node in loaded["line"]] == [node["move"] for node in reply["line"]]
+
+
+def test_a_chess_promotion_by_uci_and_san_makes_the_chosen_piece(open_tab):
+    socket, _ = chess_tab(open_tab)
+    fen = "8/P6k/8/7p/8/8/7P/K7 w - - 0 1"  # pawns left: a knight alone would be a drawn ending
+    send(socket, {"type": "load", "text": fen})
+    start = next_message(socket, "state")
+    assert {"a7a8q", "a7a8r", "a7a8b", "a7a8n"} <= set(start["legal_moves"])
+    send(socket, {"type": "move", "move": "a7a8n"})
+    assert state_after_engine_reply(socket)["board"]["rows"][0][0] == {"square": "a8", "piece": "N"}
+    send(socket, {"type": "undo"})
+    next_message(socket, "state")
+    send(socket, {"type": "move", "move": "a8=R"})
+    state = state_after_engine_reply(socket)
+    assert state["board"]["rows"][0][0]["piece"] == "R" and state["line"][0]["notation"].startswith("a8=R")
 
 
 # -- watching the run ---------------------------------------------------------------------------------

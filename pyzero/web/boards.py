@@ -5,7 +5,8 @@ first, as `pyzero play` draws them), and each square carries the move a click on
 means where that move is a single token (TicTacToe's square, Connect4's column). Tak
 squares carry their name and their stack bottom to top, so the page draws stacks and
 composes placements and stack moves itself; the server then checks the move like any
-typed one.
+typed one. Chess squares carry their name and the FEN letter of their piece; the page
+composes a move (from, to, promotion piece) from two clicks and the state's legal moves.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyzero.games import State
-from pyzero.play.board_view import tak_reserves_line, tak_squares
+from pyzero.play.board_view import chess_board_squares, tak_reserves_line, tak_squares
 
 FILES = "abcdefghijklmnopqrstuvwxyz"
 # Tak: the TPS owner digit and the piece letter, as words the page uses in class names.
@@ -26,6 +27,8 @@ def board_json(state: State) -> dict[str, Any]:
     name = state.game.name
     if name == "tak":
         return tak_board_json(state)
+    if name == "chess":
+        return chess_board_json(state)
     rows = state.position().split()[0].split("/")
     if name == "connect4":
         return {"kind": "grid", "rows": [[{"mark": mark, "click": str(column + 1)} for column, mark in enumerate(row)]
@@ -58,3 +61,13 @@ def tak_stack_pieces(stack: str) -> list[dict[str, str]]:
         elif pieces:  # S or C marks the top piece
             pieces[-1]["kind"] = TAK_KINDS.get(character, character)
     return pieces
+
+
+def chess_board_json(state: State) -> dict[str, Any]:
+    """Chess squares from White's side (rank 8 first): {"square": "e2", "piece": "P"|""},
+    the piece as its FEN letter (upper case White), "" for an empty square."""
+    ranks = chess_board_squares(state.position())
+    squares = [[{"square": f"{FILES[column]}{8 - index}", "piece": "" if piece == "." else piece}
+                for column, piece in enumerate(rank)] for index, rank in enumerate(ranks)]
+    return {"kind": "chess", "size": 8, "rows": squares, "column_labels": list(FILES[:8]),
+            "row_labels": [str(8 - index) for index in range(8)]}

@@ -2,8 +2,9 @@
 
 `ServeTarget.load(CONFIG|RUN_DIR)` reads the run config (a run directory's own
 `config.yaml` snapshot, with the run directory set to it). The config's game plays with
-the run's checkpoints; every other game the project has (TicTacToe, Connect4, Tak 3..8)
-plays against an untrained network of the default shape, and the page says so.
+the run's checkpoints; every other game the project has (TicTacToe, Connect4, Tak 3..8,
+chess) plays against an untrained network (the default shape; chess: `configs/chess.yaml`'s
+smaller one), and the page says so.
 
 Checkpoints are offered by file name (`step-000000250.pt`) from the run's checkpoint
 folder, listed afresh on every request; the page sends a name back and the server looks
@@ -29,6 +30,10 @@ from pyzero.players.engine import NetworkEngine
 
 # Tak sizes the page offers beside the config's game (the rules support 3 to 8).
 TAK_SIZES = range(3, 9)
+# The untrained chess network has `configs/chess.yaml`'s shape, not the default 6x64: chess
+# searches are slow on a CPU and this is the shape the chess config trains. Written out
+# here because configs/ is not installed with the package; a test keeps the two equal.
+CHESS_UNTRAINED_SECTIONS = {"network": {"blocks": 4, "channels": 32}, "inference": {"max_policy_length": 256}}
 # Engines kept built at once; more (many games and checkpoints tried) evicts the oldest.
 MAX_CACHED_ENGINES = 6
 CONFIG_GAME_KEY = "run"  # the config's own game, the one its checkpoints were trained for
@@ -47,6 +52,8 @@ class GameChoice:
     name: str
     options: dict[str, float] = field(default_factory=dict)
     trained: bool = False  # the run config's game: its checkpoints apply
+    # Config sections (network shape...) for the untrained network when not `trained`.
+    untrained_sections: dict[str, dict] = field(default_factory=dict)
 
     def make_game(self) -> Game:
         return make(self.name, **self.options)
@@ -87,6 +94,7 @@ class ServeTarget:
         choices = [run_choice]
         others = [GameChoice("tictactoe", "tictactoe", "tictactoe"), GameChoice("connect4", "connect4", "connect4")]
         others += [GameChoice(f"tak{size}", f"tak {size}x{size}", "tak", {"size": float(size)}) for size in TAK_SIZES]
+        others.append(GameChoice("chess", "chess", "chess", untrained_sections=CHESS_UNTRAINED_SECTIONS))
         for choice in others:
             if (choice.name, choice.options) != (run_choice.name, run_choice.options):
                 choices.append(choice)
@@ -150,7 +158,8 @@ class EngineProvider:
             else:
                 label = f"{engine.name} ({engine.checkpoint.name})"
             return ServedEngine(engine, label)
-        config = RunConfig.model_validate({"game": {"name": choice.name, "options": choice.options}})
+        config = RunConfig.model_validate({"game": {"name": choice.name, "options": choice.options},
+                                           **choice.untrained_sections})
         engine = untrained_engine(config, seed=self.seed)
         return ServedEngine(engine, f"untrained network (no checkpoints for {choice.label}: only {self.run_label()})")
 

@@ -70,7 +70,8 @@ class GotoMessage(_Message):
 
 
 class LoadMessage(_Message):
-    """A position (TPS for Tak) or a saved game (PTN for Tak, a move list otherwise), as text."""
+    """A position (TPS for Tak, FEN for chess) or a saved game (PTN for Tak, PGN for chess, a move
+    list otherwise), as text."""
 
     type: Literal["load"]
     text: Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_BYTES)]

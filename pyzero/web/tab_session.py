@@ -20,7 +20,8 @@ from typing import Any, Callable
 from pyzero.games import IllegalMoveError, PositionError
 from pyzero.model.checkpoint import CheckpointError
 from pyzero.play.board_view import result_description, side_name
-from pyzero.play.game_record import GameRecordError, parse_move_list, parse_tak_record, session_record_text
+from pyzero.play.game_record import (GameRecordError, parse_chess_pgn, parse_move_list, parse_tak_record,
+                                     session_record_text)
 from pyzero.play.session import GameSession, SessionError
 from pyzero.players.engine import SearchLimits
 from pyzero.web import protocol
@@ -29,6 +30,8 @@ from pyzero.web.boards import board_json
 from pyzero.web.engines import EngineProvider, GameChoice, ServedEngine, UnknownChoiceError
 
 DEFAULT_LIMITS = SearchLimits(simulations=64)
+# The file name a saved game is offered under, by game; a plain move list otherwise.
+RECORD_EXTENSIONS = {"tak": "ptn", "chess": "pgn"}
 MOVE_NUMBER = re.compile(r"^\d+\.$")
 
 
@@ -164,7 +167,7 @@ class TabSession:
 
     async def on_save(self, message) -> None:
         game = self.session.game
-        extension = "ptn" if game.name == "tak" else "txt"
+        extension = RECORD_EXTENSIONS.get(game.name, "txt")
         self.send({"type": "record", "text": session_record_text(self.session, self.player_names()),
                    "filename": f"pyzero-{game.name}.{extension}", "position": self.session.line()[-1].state.position()})
 
@@ -241,8 +244,11 @@ class TabSession:
         state = session.state
         line = []
         for node in session.line()[1:]:
+            # What a person reads: SAN for chess (the move the page sends back stays UCI).
+            notation = node.parent.state.record_move(node.move) if game.name == "chess" else node.move
             line.append({"ply": node.ply, "move": node.move, "side": side_name(game, node.parent.state.to_move()),
-                         "alternatives": len(node.parent.children) - 1, "current": node is session.current})
+                         "alternatives": len(node.parent.children) - 1, "current": node is session.current,
+                         "notation": notation})
         return {
             "type": "state",
             "game": {"key": self.choice.key, "label": self.choice.label, "name": game.name},
@@ -269,9 +275,10 @@ class TabSession:
 
 
 def load_text(session: GameSession, text: str) -> None:
-    """Starts `session` over from `text`: a position (TPS for Tak) or a saved game (PTN for
-    Tak, a move list otherwise). Raises `PositionError` or `GameRecordError`, naming both
-    readings when neither fits; the session is unchanged then."""
+    """Starts `session` over from `text`: a position (TPS for Tak, FEN for chess) or a saved
+    game (PTN for Tak, PGN or bare SAN/UCI movetext for chess, a move list otherwise).
+    Raises `PositionError` or `GameRecordError`, naming both readings when neither fits;
+    the session is unchanged then."""
     game = session.game
     stripped = text.strip()
     if not stripped:
@@ -286,7 +293,12 @@ def load_text(session: GameSession, text: str) -> None:
             if "/" in stripped:  # a position with a mistake, not a move list
                 raise PositionError(f"bad position: {position_error}") from None
     source = "the loaded game"
-    record = parse_tak_record(game, stripped, source) if game.name == "tak" else parse_move_list(game, stripped, source)
+    if game.name == "tak":
+        record = parse_tak_record(game, stripped, source)
+    elif game.name == "chess" and not stripped.startswith("#"):  # "#" starts pyzero's plain move lists
+        record = parse_chess_pgn(game, stripped, source)
+    else:
+        record = parse_move_list(game, stripped, source)
     try:
         session.load_line(record.start, record.moves)
     except IllegalMoveError as error:
