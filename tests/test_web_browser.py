@@ -6,12 +6,15 @@ A person's paths through the page: a TicTacToe game clicked to its end against t
 engine, an illegal move's message, Tak placements (a flat, a capstone) and stack moves
 by clicking (one piece to a neighbour, four pieces spread with drops) and by dragging a
 stack, with the engine's replies, the analysis panel streaming and stopping, and a saved PTN that `pyzero replay`
-reads back to the page's final TPS, and watching the run (its curves drawn, a self-play
+reads back to the page's final TPS, a chess game clicked (a pawn, a knight, a promotion
+chosen from the page's question) with a PGN that python-chess reads back to the page's
+final FEN, and watching the run (its curves drawn, a self-play
 game replayed into the board). Screenshots at a laptop and a phone width go to
 test-artifacts/web/ (ignored by git; CI keeps them). Expectations come from the rules
 and the page's own position, never from which move the untrained network picks.
 """
 
+import io
 import json
 import os
 import re
@@ -22,6 +25,8 @@ import threading
 import time
 from pathlib import Path
 
+import chess
+import chess.pgn
 import pytest
 import uvicorn
 from playwright.sync_api import expect, sync_playwright
@@ -315,3 +320,62 @@ def test_tak_placing_moving_stacks_and_a_ptn_that_pyzero_replay_reads_back(page,
     assert board_box["width"] <= PHONE["width"] and board_box["x"] >= 0
     page.screenshot(path=ARTIFACTS / "tak-phone.png", full_page=True)
     assert (ARTIFACTS / "tak-laptop.png").stat().st_size > 0 and (ARTIFACTS / "tak-phone.png").stat().st_size > 0
+
+
+# -- chess -----------------------------------------------------------------------------------------------
+def chess_square(page, name: str):
+    return page.locator(f'.chess-square[data-square="{name}"]')
+
+
+def click_chess_move(page, origin: str, destination: str) -> None:
+    """Clicks a piece, sees its legal targets marked, then clicks its destination."""
+    chess_square(page, origin).click()
+    expect(chess_square(page, origin)).to_have_class(re.compile("selected"))
+    expect(chess_square(page, destination)).to_have_class(re.compile("target"))
+    chess_square(page, destination).click()
+
+
+def saved_pgn_final_fen(page) -> str:
+    """Saves the game on the page; the FEN python-chess reaches by reading that PGN."""
+    if not page.locator("#record-panel").evaluate("panel => panel.open"):
+        page.click("#record-panel summary")
+    page.click("#save")
+    expect(page.locator("#download-link")).to_have_text("download pyzero-chess.pgn")
+    game = chess.pgn.read_game(io.StringIO(page.input_value("#record-text")))
+    assert game is not None and not game.errors, game.errors if game else "no game"
+    return game.end().board().fen(en_passant="xfen")  # X-FEN's en passant rule, as the engine writes it
+
+
+def test_chess_by_clicking_with_a_promotion_and_a_pgn_python_chess_reads_back(page):
+    new_game(page, "chess", simulations=2)
+    expect(page.locator(".chess-square")).to_have_count(64)
+    expect(page.locator("#engine-label")).to_contain_text("untrained network (no checkpoints for chess")
+    expect(chess_square(page, "e1")).to_have_attribute("aria-label", "e1: white king")
+    chess_square(page, "e4").click()  # nothing chosen yet: an empty square says what to do
+    expect(page.locator("#message")).to_have_text("e4 is empty: click one of white's pieces, then its square")
+    click_chess_move(page, "e2", "e4")
+    wait_for_ply(page, 2)  # the pawn, then the engine's reply
+    click_chess_move(page, "g1", "f3")
+    wait_for_ply(page, 4)
+    moves = [button.get_attribute("data-move") for button in page.locator("#move-list li:not(.start) button").all()]
+    assert moves[0] == "e2e4" and moves[2] == "g1f3" and len(moves) == 4
+    assert page_moves(page)[0] == "e4" and page_moves(page)[2] == "Nf3"  # the list shows SAN
+    final = make("chess").play_moves(moves)  # the engine's replies are legal by the rules
+    assert page.inner_text("#position") == final.position()
+    expect(chess_square(page, "f3")).to_have_attribute("data-piece", "N")
+    assert saved_pgn_final_fen(page) == page.inner_text("#position")
+
+    # A promotion from a loaded FEN: the page asks for the piece; a knight is chosen.
+    page.fill("#record-text", "8/P6k/8/7p/8/8/7P/K7 w - - 0 1")
+    page.click("#load")
+    expect(page.locator("#position")).to_have_text("8/P6k/8/7p/8/8/7P/K7 w - - 0 1")
+    click_chess_move(page, "a7", "a8")
+    expect(page.locator("#chess-promotion")).to_be_visible()
+    expect(page.locator('[data-promotion="q"]')).to_be_focused()  # the queen is the default (Enter)
+    page.click('[data-promotion="n"]')
+    wait_for_ply(page, 2)
+    expect(chess_square(page, "a8")).to_have_attribute("data-piece", "N")
+    assert page_moves(page)[0] == "a8=N"
+    assert saved_pgn_final_fen(page) == page.inner_text("#position")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "chess-laptop.png", full_page=True)

@@ -10,7 +10,8 @@ const page = {
   socket: null,
   hello: null,
   state: null,
-  selectedSquare: null, // Tak: the stack chosen to move
+  selectedSquare: null, // Tak: the stack chosen to move; chess: the piece chosen to move
+  pendingPromotion: null, // chess: the moves (one per piece) a pawn's last click could mean
   maxMessageBytes: 65536,
 };
 
@@ -96,6 +97,7 @@ function option(value, label) {
 function onState(state) {
   page.state = state;
   page.selectedSquare = null;
+  page.pendingPromotion = null;
   $("#game-select").value = state.game.key;
   $("#side-select").value = String(state.human_side);
   drawCheckpoints(state.checkpoints);
@@ -185,14 +187,17 @@ function drawBoard(state) {
   const cells = [];
   layout.rows.forEach((row, rowIndex) => {
     if (hasRowLabels) cells.push(label(layout.row_labels[rowIndex]));
-    row.forEach((square) => cells.push(layout.kind === "tak" ? takSquare(square, state) : gridSquare(square)));
+    const drawSquare = { tak: takSquare, chess: chessSquare }[layout.kind] || gridSquare;
+    row.forEach((square) => cells.push(drawSquare(square, state)));
   });
   if (hasRowLabels) cells.push(label(""));
   layout.column_labels.forEach((text) => cells.push(label(text)));
   board.replaceChildren(...cells);
   $("#tak-controls").hidden = layout.kind !== "tak";
+  $("#chess-promotion").hidden = true;
   $("#reserves").textContent = layout.reserves || "";
   updateStackMove();
+  updateChessSelection();
 }
 
 function label(text) {
@@ -275,8 +280,10 @@ function drawMoveList(state) {
   items.push(start);
   for (const node of state.line) {
     const item = document.createElement("li");
-    const text = `${node.ply}. ${node.move}` + (node.alternatives ? ` (+${node.alternatives})` : "");
-    item.append(plyButton(text, node.ply, node.current));
+    const text = `${node.ply}. ${node.notation || node.move}` + (node.alternatives ? ` (+${node.alternatives})` : "");
+    const button = plyButton(text, node.ply, node.current);
+    button.dataset.move = node.move; // the move itself (UCI for chess, whose list shows SAN)
+    item.append(button);
     item.className = node.side;
     items.push(item);
   }
@@ -372,6 +379,105 @@ function sendStackMove(direction) {
   send({ type: "move", move: `${count > 1 ? count : ""}${page.selectedSquare}${direction}${drops}` });
 }
 
+// -- chess: a piece, then its square ---------------------------------------------------------------
+// The solid glyph of each piece, coloured by its side in app.css (outlined glyphs would let
+// the square show through White's pieces); U+FE0E asks for the text form, since some fonts
+// draw ♟ as an emoji.
+const SOLID_GLYPHS = { k: "♚", q: "♛", r: "♜", b: "♝", n: "♞", p: "♟" };
+const CHESS_PIECE_NAMES = { k: "king", q: "queen", r: "rook", b: "bishop", n: "knight", p: "pawn" };
+
+function chessSquare(square, state) {
+  const button = document.createElement("button");
+  button.type = "button";
+  const file = FILES.indexOf(square.square[0]);
+  const rank = Number(square.square.slice(1));
+  const shade = (file + rank) % 2 === 0 ? "dark" : "light"; // a1 is dark
+  button.className = `square chess-square ${shade}`;
+  button.dataset.square = square.square;
+  button.dataset.piece = square.piece;
+  const words = square.piece ? `${pieceOwner(square.piece)} ${CHESS_PIECE_NAMES[square.piece.toLowerCase()]}` : "empty";
+  button.setAttribute("aria-label", `${square.square}: ${words}`);
+  button.title = button.getAttribute("aria-label");
+  if (square.piece) {
+    const piece = document.createElement("span");
+    piece.className = `chess-piece ${pieceOwner(square.piece)}`;
+    piece.textContent = SOLID_GLYPHS[square.piece.toLowerCase()] + "\uFE0E";
+    button.append(piece);
+  }
+  button.addEventListener("click", () => onChessClick(square, state));
+  return button;
+}
+
+function pieceOwner(letter) {
+  return letter === letter.toUpperCase() ? "white" : "black";
+}
+
+// The legal moves (UCI: e2e4, e7e8q, e1g1) from `from` to `to`: one, or four promotions.
+function chessMovesBetween(state, from, to) {
+  return state.legal_moves.filter((move) => move.slice(0, 2) === from && move.slice(2, 4) === to);
+}
+
+function onChessClick(square, state) {
+  const selected = page.selectedSquare;
+  const mover = state.side_names[state.to_move];
+  const ownPiece = square.piece && pieceOwner(square.piece) === mover;
+  if (selected === square.square) {
+    selectChessPiece(null);
+    return;
+  }
+  if (selected && !(ownPiece && chessMovesBetween(state, selected, square.square).length === 0)) {
+    const moves = chessMovesBetween(state, selected, square.square);
+    if (moves.length > 1) {
+      askPromotion(moves);
+    } else {
+      // Not legal? The server checks it like a typed move and its message says why.
+      send({ type: "move", move: moves[0] || `${selected}${square.square}` });
+    }
+    return;
+  }
+  if (ownPiece) {
+    selectChessPiece(square.square);
+  } else if (state.result) {
+    showMessage(`the game is over (${state.result_text})`, "error");
+  } else {
+    const what = square.piece ? `a ${pieceOwner(square.piece)} ${CHESS_PIECE_NAMES[square.piece.toLowerCase()]}` : "empty";
+    showMessage(`${square.square} is ${what}: click one of ${mover}'s pieces, then its square`, "error");
+  }
+}
+
+function selectChessPiece(squareName) {
+  page.selectedSquare = squareName;
+  page.pendingPromotion = null;
+  $("#chess-promotion").hidden = true;
+  updateChessSelection();
+}
+
+// Marks the chosen piece and the squares it may move to (from the state's legal moves).
+function updateChessSelection() {
+  const selected = page.selectedSquare;
+  const targets = new Set(selected && page.state
+    ? page.state.legal_moves.filter((move) => move.slice(0, 2) === selected).map((move) => move.slice(2, 4)) : []);
+  for (const element of document.querySelectorAll(".chess-square")) {
+    element.classList.toggle("selected", element.dataset.square === selected);
+    element.classList.toggle("target", targets.has(element.dataset.square));
+  }
+}
+
+// A pawn reaching the last rank: the page asks which piece (queen first, and the default).
+function askPromotion(moves) {
+  page.pendingPromotion = moves;
+  const panel = $("#chess-promotion");
+  panel.hidden = false;
+  panel.querySelector('[data-promotion="q"]').focus();
+}
+
+function promote(piece) {
+  const move = (page.pendingPromotion || []).find((candidate) => candidate.slice(4) === piece);
+  page.pendingPromotion = null;
+  $("#chess-promotion").hidden = true;
+  if (move) send({ type: "move", move });
+}
+
 // -- controls ----------------------------------------------------------------------------------
 function limitsFromForm() {
   const kind = $("#limit-kind").value;
@@ -410,6 +516,10 @@ function wireControls() {
     $("#record-text").value = await file.text(); // the text travels, never the file's path
     send({ type: "load", text: $("#record-text").value });
   });
+  for (const button of document.querySelectorAll("[data-promotion]")) {
+    button.addEventListener("click", () => promote(button.dataset.promotion));
+  }
+  $("#promotion-cancel").addEventListener("click", () => selectChessPiece(null));
   for (const button of document.querySelectorAll("[data-direction]")) {
     button.addEventListener("click", () => {
       if (page.selectedSquare) sendStackMove(button.dataset.direction);
