@@ -395,6 +395,25 @@ def test_chess_fen_loads_and_a_saved_pgn_loads_back_to_the_same_fen(open_tab):
     assert [node["move"] for node in loaded["line"]] == [node["move"] for node in reply["line"]]
 
 
+def test_a_fen_or_pgn_loaded_while_another_game_is_on_the_board_switches_to_chess(open_tab):
+    socket, _, _ = open_tab()  # TicTacToe, the run's game
+    fen = "rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR b KQkq - 0 1"
+    send(socket, {"type": "load", "text": fen})
+    loaded = next_message(socket, "state")
+    assert loaded["game"]["key"] == "chess" and loaded["position"] == fen
+    send(socket, {"type": "new_game", "game": "run"})
+    next_message(socket, "state")
+    send(socket, {"type": "load", "text": '[Event "x"]\n\n1. e4 e5 2. Nf3 *\n'})
+    loaded = next_message(socket, "state")
+    assert loaded["game"]["name"] == "chess" and [node["notation"] for node in loaded["line"]] == ["e4", "e5", "Nf3"]
+    send(socket, {"type": "new_game", "game": "run"})
+    next_message(socket, "state")
+    # Neither TicTacToe nor chess: TicTacToe's own message, and the game stays.
+    assert "bad position" in error_for(socket, json.dumps({"type": "load", "text": "xx./.../... 1"}))
+    send(socket, {"type": "save"})
+    assert next_message(socket, "record")["filename"] == "pyzero-tictactoe.txt"
+
+
 def test_a_chess_promotion_by_uci_and_san_makes_the_chosen_piece(open_tab):
     socket, _ = chess_tab(open_tab)
     fen = "8/P6k/8/7p/8/8/7P/K7 w - - 0 1"  # pawns left: a knight alone would be a drawn ending

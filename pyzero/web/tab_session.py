@@ -153,17 +153,43 @@ class TabSession:
     async def on_load(self, message: protocol.LoadMessage) -> None:
         await self.stop_analysis()
         if message.game is not None and message.game != self.choice.key:
-            choice = self.provider.target.game_choice(message.game)
-            checkpoint = self.checkpoint if choice.trained else ""
-            served = await self.load_engine(choice, checkpoint)
-            session = GameSession(served.engine.game)
-            load_text(session, message.text)  # a bad text raises here, before the tab changes game
-            self.choice, self.checkpoint, self.served, self.session = choice, checkpoint, served, session
+            await self.switch_game_and_load(self.provider.target.game_choice(message.game), message.text)
         else:
-            load_text(self.session, message.text)
+            try:
+                load_text(self.session, message.text)
+            except (PositionError, GameRecordError):
+                # A FEN or PGN pasted while another game is on the board: play it as chess
+                # rather than report that it is no TicTacToe position. Anything chess cannot
+                # read either keeps the current game's message, which names its notation.
+                chess_choice = self.chess_choice_reading(message.text)
+                if chess_choice is None:
+                    raise
+                await self.switch_game_and_load(chess_choice, message.text)
         if message.at_start:
             self.session.goto(self.session.root.ply)
         self.send_state()
+
+    async def switch_game_and_load(self, choice: GameChoice, text: str) -> None:
+        """Makes `choice` the tab's game, started from `text`; a bad text raises first,
+        leaving the tab's game as it was."""
+        checkpoint = self.checkpoint if choice.trained else ""
+        served = await self.load_engine(choice, checkpoint)
+        session = GameSession(served.engine.game)
+        load_text(session, text)  # a bad text raises here, before the tab changes game
+        self.choice, self.checkpoint, self.served, self.session = choice, checkpoint, served, session
+
+    def chess_choice_reading(self, text: str) -> GameChoice | None:
+        """The offered chess game if the tab plays another game and `text` reads as chess."""
+        if self.session.game.name == "chess":
+            return None
+        choice = next((choice for choice in self.provider.target.game_choices() if choice.name == "chess"), None)
+        if choice is None:
+            return None
+        try:
+            load_text(GameSession(choice.make_game()), text)
+        except (PositionError, GameRecordError, IllegalMoveError):
+            return None
+        return choice
 
     async def on_save(self, message) -> None:
         game = self.session.game
