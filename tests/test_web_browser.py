@@ -42,6 +42,9 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "web"
 LAPTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 20_000  # per wait: the engine shares two cores with everything else
+# `expect` has its own default (5 s), which the page's set_default_timeout does not change;
+# the first tab's engine build alone can take longer than that on a busy machine.
+expect.set_options(timeout=TIMEOUT_MS)
 TINY_TICTACTOE = """game:
   name: tictactoe
 network:
@@ -379,3 +382,7 @@ def test_chess_by_clicking_with_a_promotion_and_a_pgn_python_chess_reads_back(pa
     assert saved_pgn_final_fen(page) == page.inner_text("#position")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=ARTIFACTS / "chess-laptop.png", full_page=True)
+    page.set_viewport_size(PHONE)  # the eight files fit a phone's width too
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert chess_square(page, "h1").bounding_box()["x"] + chess_square(page, "h1").bounding_box()["width"] <= PHONE["width"]
+    page.screenshot(path=ARTIFACTS / "chess-phone.png", full_page=True)
