@@ -7,7 +7,8 @@ position tree is `pyzero play`'s `GameSession`, so undo, redo, goto and branches
 as in the terminal: undo and redo step over the engine's reply, browsing never makes
 the engine move, and a move played anywhere in the tree becomes a new branch.
 
-Errors a person can cause (an illegal move, a bad TPS, an unknown checkpoint...) become
+Errors a person can cause (an illegal move, a bad TPS, FEN or PGN, an unknown
+checkpoint...) become
 `error` messages; the session is left as it was.
 """
 
