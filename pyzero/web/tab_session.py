@@ -8,8 +8,7 @@ as in the terminal: undo and redo step over the engine's reply, browsing never m
 the engine move, and a move played anywhere in the tree becomes a new branch.
 
 Errors a person can cause (an illegal move, a bad TPS, FEN or PGN, an unknown
-checkpoint...) become
-`error` messages; the session is left as it was.
+checkpoint...) become `error` messages; the session is left as it was.
 """
 
 from __future__ import annotations
