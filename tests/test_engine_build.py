@@ -42,8 +42,16 @@ def test_build_key_depends_on_sources_and_compiler(source_copy):
 
 
 def test_cached_build_is_reused_and_a_source_change_rebuilds(source_copy, capfd):
-    first = build_engine(source_copy)
-    assert "compiling the Mojo engine" in capfd.readouterr().err
+    # The copy's sources equal the repository's, so the repository's own build (made
+    # before the tests run) has the copy's key: placed in the copy's build directory it
+    # must be reused. One compile (the change below) instead of two: about a minute less.
+    built = build_engine()  # the repository's sources: already built, nothing compiles
+    source_copy.build_directory.mkdir(parents=True, exist_ok=True)
+    first = source_copy.build_directory / built.name
+    shutil.copyfile(built, first)
+    capfd.readouterr()
+    assert build_engine(source_copy) == first
+    assert "compiling" not in capfd.readouterr().err
     modified = first.stat().st_mtime_ns
     assert build_engine(source_copy) == first
     assert "compiling" not in capfd.readouterr().err
