@@ -100,3 +100,39 @@ def test_new_weights_for_an_engine_retire_what_the_cache_holds():
     assert engine.cache.stats()["hits"] > hits
     engine.inference.load_state_dict(new.state_dict())
     assert engine.analyse(state).network_value == pytest.approx(new_value, abs=1e-6)
+
+
+def test_the_search_evaluator_serves_several_threads_at_once():
+    """The graph search calls one evaluator from several threads, and ONNX Runtime lets go
+    of the GIL while it runs. A backend that pauses mid-batch (as such a backend does)
+    must still hand each thread the outputs of its own positions."""
+    import threading
+    import time
+
+    import numpy as np
+
+    class PausingBackend:
+        name, pin_memory, device = "stub", False, torch.device("cpu")
+
+        def evaluate_into(self, inputs, logits_out, values_out):
+            rows = inputs.flatten(1).sum(1)
+            time.sleep(0.002)  # another thread's batch runs here
+            logits_out.copy_(rows[:, None].expand_as(logits_out))
+            values_out.copy_(rows)
+
+    evaluate = SearchEvaluator(PausingBackend())
+    failures = []
+
+    def worker(batch: int, fill: float):
+        for _ in range(40):
+            planes = np.full((batch, 2, 3, 3), fill, dtype=np.float32)
+            logits, values = evaluate(planes, np.ones((batch, 5), dtype=bool))
+            if logits.shape != (batch, 5) or not np.all(values == fill * 18) or not np.all(logits == fill * 18):
+                failures.append((batch, fill, values.tolist()))
+
+    threads = [threading.Thread(target=worker, args=(7, 1.0)), threading.Thread(target=worker, args=(8, 2.0))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures[:3]

@@ -302,9 +302,13 @@ def test_tak_saved_ptn_loads_back_to_the_same_line(open_tab):
     socket, _, _ = open_tab()
     send(socket, {"type": "new_game", "game": "tak4", "limits": {"simulations": 2}})
     assert next_message(socket, "state")["board"]["size"] == 4
-    for move in ("a1", "Sb2"):
-        send(socket, {"type": "move", "move": move})
-        reply = state_after_engine_reply(socket)
+    send(socket, {"type": "move", "move": "a1"})
+    reply = state_after_engine_reply(socket)
+    # A wall on a square the untrained engine's reply left empty (it once took b2).
+    occupied = {square["square"] for row in reply["board"]["rows"] for square in row if square["stack"]}
+    wall_square = next(name for name in ("b2", "c3", "d4", "c2") if name not in occupied)
+    send(socket, {"type": "move", "move": f"S{wall_square}"})
+    reply = state_after_engine_reply(socket)
     send(socket, {"type": "save"})
     record = next_message(socket, "record")
     assert record["filename"] == "pyzero-tak.ptn" and '[Size "4"]' in record["text"]
@@ -314,7 +318,7 @@ def test_tak_saved_ptn_loads_back_to_the_same_line(open_tab):
     loaded = next_message(socket, "state")
     assert loaded["position"] == reply["position"] == record["position"]
     assert [node["move"] for node in loaded["line"]] == [node["move"] for node in reply["line"]]
-    wall = [square for row in loaded["board"]["rows"] for square in row if square["square"] == "b2"][0]
+    wall = [square for row in loaded["board"]["rows"] for square in row if square["square"] == wall_square][0]
     assert wall["stack"] == [{"owner": "white", "kind": "wall"}]
     assert "bad position" in error_for(socket, json.dumps({"type": "load", "text": "x4/x4/x4/x9 1 1"}))
 

@@ -10,6 +10,8 @@ sized from the config and allocated only at the first search.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import torch
 
@@ -19,22 +21,27 @@ from pyzero.inference.cache import EvaluationCache
 
 class SearchEvaluator:
     """`backend.evaluate_into` as a search evaluator: host buffers kept across calls
-    (pinned when the backend wants it), grown to the largest batch seen."""
+    (pinned when the backend wants it), grown to the largest batch seen.
+
+    The buffers are per thread: the graph search calls one evaluator from several threads,
+    and a backend that lets go of the GIL while it runs (ONNX Runtime, torch's kernels)
+    let another thread's batch overwrite or resize them mid-call (a 7-row batch read
+    8-row outputs)."""
 
     def __init__(self, backend):
         self.backend = backend
-        self._inputs: torch.Tensor | None = None
-        self._logits: torch.Tensor | None = None
-        self._values: torch.Tensor | None = None
+        self._local = threading.local()
 
     def _buffers(self, batch: int, input_shape: tuple[int, ...], actions: int):
-        if self._inputs is None or self._inputs.shape[0] < batch or self._inputs.shape[1:] != input_shape \
-                or self._logits.shape[1] != actions:
+        local = self._local
+        inputs = getattr(local, "inputs", None)
+        if inputs is None or inputs.shape[0] < batch or inputs.shape[1:] != input_shape \
+                or local.logits.shape[1] != actions:
             pin = bool(self.backend.pin_memory)
-            self._inputs = torch.empty((batch, *input_shape), dtype=torch.float32, pin_memory=pin)
-            self._logits = torch.empty((batch, actions), dtype=torch.float32, pin_memory=pin)
-            self._values = torch.empty((batch,), dtype=torch.float32, pin_memory=pin)
-        return self._inputs[:batch], self._logits[:batch], self._values[:batch]
+            local.inputs = torch.empty((batch, *input_shape), dtype=torch.float32, pin_memory=pin)
+            local.logits = torch.empty((batch, actions), dtype=torch.float32, pin_memory=pin)
+            local.values = torch.empty((batch,), dtype=torch.float32, pin_memory=pin)
+        return local.inputs[:batch], local.logits[:batch], local.values[:batch]
 
     def __call__(self, planes: np.ndarray, legal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         batch = planes.shape[0]
