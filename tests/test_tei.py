@@ -46,11 +46,12 @@ def tei_command(run_directory: Path) -> list[str]:
 
 
 class RawEngine:
-    """`pyzero tei` as a subprocess: send lines, read lines (with deadlines)."""
+    """`pyzero tei` (or `command`) as a subprocess: send lines, read lines (with deadlines)."""
 
-    def __init__(self, run_directory: Path):
-        self.process = subprocess.Popen(tei_command(run_directory), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True, bufsize=1, cwd=REPOSITORY)
+    def __init__(self, run_directory: Path, command: list[str] | None = None):
+        self.process = subprocess.Popen(command or tei_command(run_directory), stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+                                        cwd=REPOSITORY)
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.stderr: list[str] = []
         threading.Thread(target=self._pump_stdout, daemon=True).start()
@@ -514,21 +515,10 @@ def alphabeta_command(run_directory: Path, spec: str = "alphabeta:2") -> list[st
     return tei_command(run_directory) + ["--player", spec]
 
 
-class AlphaBetaRawEngine(RawEngine):
-    def __init__(self, run_directory: Path, spec: str = "alphabeta:2"):
-        self.process = subprocess.Popen(alphabeta_command(run_directory, spec), stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
-                                        cwd=REPOSITORY)
-        self.lines = queue.Queue()
-        self.stderr = []
-        threading.Thread(target=self._pump_stdout, daemon=True).start()
-        threading.Thread(target=lambda: self.stderr.extend(self.process.stderr), daemon=True).start()
-
-
 def test_alphabeta_over_tei_takes_a_road_in_one_on_any_size_and_komi(tmp_path):
     """The same road-in-one positions as tests/test_alphabeta.py, through the protocol; the
     winning moves are found by playing every legal move with the game's own rules."""
-    engine = AlphaBetaRawEngine(tmp_path / "run")
+    engine = RawEngine(tmp_path / "run", alphabeta_command(tmp_path / "run"))
     try:
         handshake = engine.ask("tei", until="teiok")
         assert any(line.startswith("id name pyzero") and "(alphabeta:2)" in line for line in handshake)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pyzero.games import IllegalMoveError
 from pyzero.players.tei_engine import NO_MOVE  # noqa: F401 (re-exported: the protocol's "no move" word)
 
 
@@ -27,7 +28,8 @@ class NewGameRequest:
 
 @dataclass(frozen=True)
 class PositionRequest:
-    """`position startpos [moves ...]` (start_tps None) or `position tps <TPS> [moves ...]`."""
+    """`position startpos [moves ...]` (start_tps None) or `position tps <TPS> [moves ...]` (for
+    UCI, `position fen <FEN> [moves ...]`: start_tps then holds the FEN)."""
 
     start_tps: str | None
     moves: tuple[str, ...] = ()
@@ -97,11 +99,12 @@ def parse_new_game(words: list[str]) -> NewGameRequest:
     return NewGameRequest(size, half_komi)
 
 
-def parse_position(words: list[str]) -> PositionRequest:
-    """The words after `position`: `startpos` or `tps <board> <player> <move>`, then
-    optionally `moves` and the moves (racetrack sends `moves` even when none follow)."""
+def parse_position(words: list[str], notation: str = "tps") -> PositionRequest:
+    """The words after `position`: `startpos` or `<notation> <position>` (TEI's `tps`,
+    UCI's `fen`), then optionally `moves` and the moves (racetrack sends `moves` even when
+    none follow). `start_tps` holds the position in that notation."""
     if not words:
-        raise TeiCommandError("position: expected 'startpos' or 'tps <TPS>'")
+        raise TeiCommandError(f"position: expected 'startpos' or '{notation} <{notation.upper()}>'")
     try:
         moves_at = words.index("moves")
     except ValueError:
@@ -111,11 +114,23 @@ def parse_position(words: list[str]) -> PositionRequest:
         if len(head) > 1:
             raise TeiCommandError(f"position startpos: unexpected {head[1]!r} (expected 'moves')")
         return PositionRequest(None, moves)
-    if head[0] == "tps":
+    if head[0] == notation:
         if len(head) < 2:
-            raise TeiCommandError("position tps: the TPS is missing")
+            raise TeiCommandError(f"position {notation}: the {notation.upper()} is missing")
         return PositionRequest(" ".join(head[1:]), moves)
-    raise TeiCommandError(f"position: expected 'startpos' or 'tps', got {head[0]!r}")
+    raise TeiCommandError(f"position: expected 'startpos' or '{notation}', got {head[0]!r}")
+
+
+def play_position_moves(state, moves: tuple[str, ...]):
+    """Plays a `position` command's moves on `state`; an illegal one is a TeiCommandError
+    naming its number, the move, the position and why."""
+    for number, move in enumerate(moves, start=1):
+        try:
+            state.play(move)
+        except IllegalMoveError as error:
+            raise TeiCommandError(f"position: move {number} {move!r} is illegal in {error.position!r}: "
+                                  f"{error.reason}") from None
+    return state
 
 
 _GO_VALUE_KEYWORDS = {

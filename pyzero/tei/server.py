@@ -37,10 +37,11 @@ import sys
 from typing import Callable, TextIO
 
 from pyzero import __version__
-from pyzero.games import IllegalMoveError, PositionError, State
+from pyzero.games import PositionError, State
 from pyzero.players.engine import NetworkEngine
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings
-from pyzero.tei.commands import TeiCommandError, parse_new_game, parse_position, parse_set_option
+from pyzero.tei.commands import (TeiCommandError, parse_new_game, parse_position, parse_set_option,
+                                 play_position_moves)
 from pyzero.tei.engines import GameSetup, UnsupportedGameError, pool_for
 from pyzero.tei.protocol import (ENGINE_AUTHOR, LineWriter, ProtocolServer, protocol_input,  # noqa: F401
                                  protocol_output)
@@ -131,13 +132,7 @@ class TeiServer(ProtocolServer):
                 state = game.from_position(request.start_tps)
             except PositionError as error:
                 raise TeiCommandError(f"position tps {request.start_tps!r}: {error}") from None
-        for number, move in enumerate(request.moves, start=1):
-            try:
-                state.play(move)
-            except IllegalMoveError as error:
-                raise TeiCommandError(f"position: move {number} {move!r} is illegal in {error.position!r}: "
-                                      f"{error.reason}") from None
-        return state
+        return play_position_moves(state, request.moves)
 
 def tps_board_size(tps: str) -> int:
     """The board size a TPS describes (its number of rows)."""

@@ -32,33 +32,13 @@ import sys
 from typing import Callable, TextIO
 
 from pyzero import __version__
-from pyzero.games import IllegalMoveError, PositionError, State
+from pyzero.games import PositionError, State
 from pyzero.players.engine import NetworkEngine
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings
-from pyzero.tei.commands import TeiCommandError, parse_set_option
+from pyzero.tei.commands import TeiCommandError, parse_position, parse_set_option, play_position_moves
 from pyzero.tei.protocol import ENGINE_AUTHOR, LineWriter, ProtocolServer, protocol_input
 
 CHESS_BOARD_SIZE = 8
-
-
-def parse_uci_position(words: list[str]) -> tuple[str | None, tuple[str, ...]]:
-    """The words after `position`: (None for `startpos` or the FEN after `fen`, the moves)."""
-    if not words:
-        raise TeiCommandError("position: expected 'startpos' or 'fen <FEN>'")
-    try:
-        moves_at = words.index("moves")
-    except ValueError:
-        moves_at = len(words)
-    head, moves = words[:moves_at], tuple(words[moves_at + 1:])
-    if head[0] == "startpos":
-        if len(head) > 1:
-            raise TeiCommandError(f"position startpos: unexpected {head[1]!r} (expected 'moves')")
-        return None, moves
-    if head[0] == "fen":
-        if len(head) < 2:
-            raise TeiCommandError("position fen: the FEN is missing")
-        return " ".join(head[1:]), moves
-    raise TeiCommandError(f"position: expected 'startpos' or 'fen', got {head[0]!r}")
 
 
 class UciServer(ProtocolServer):
@@ -89,22 +69,16 @@ class UciServer(ProtocolServer):
         self.position_error = "no 'position' command since 'ucinewgame'"
 
     def _parse_position(self, arguments: list[str]) -> State:
-        start_fen, moves = parse_uci_position(arguments)
+        request = parse_position(arguments, notation="fen")
         game = self.engine.game
-        if start_fen is None:
+        if request.start_tps is None:
             state = game.new()
         else:
             try:
-                state = game.from_position(start_fen)
+                state = game.from_position(request.start_tps)
             except PositionError as error:
                 raise TeiCommandError(f"position fen: {error}") from None
-        for number, move in enumerate(moves, start=1):
-            try:
-                state.play(move)
-            except IllegalMoveError as error:
-                raise TeiCommandError(f"position: move {number} {move!r} is illegal in {error.position!r}: "
-                                      f"{error.reason}") from None
-        return state
+        return play_position_moves(state, request.moves)
 
 
 def run_uci_server(config, checkpoint=None, input_stream: TextIO | None = None,
