@@ -196,7 +196,10 @@ class BatchNormFolding:
     Connect4's 4x32, which the network thread then waited for). `matches` checks this
     against torch.fx's own fusion of the same model."""
 
-    def __init__(self, model: torch.nn.Module):
+    def __init__(self, model: torch.nn.Module, fused: torch.nn.Module | None = None):
+        """`fused`: `fused_for_export(model)` when the caller has it already (a fusion deep-
+        copies the model)."""
+        fused = fused if fused is not None else fused_for_export(model)
         modules = dict(model.named_modules())
         graph = torch.fx.symbolic_trace(model).graph
         self.pairs: dict[str, str] = {}  # convolution name -> the BatchNorm folded into it
@@ -208,7 +211,7 @@ class BatchNormFolding:
                     and isinstance(modules.get(source.target), torch.nn.Conv2d) and len(source.users) == 1):
                 self.pairs[source.target] = node.target
         self.epsilons = {name: modules[name].eps for name in self.pairs.values()}
-        self.names = list(fused_for_export(model).state_dict())
+        self.names = list(fused.state_dict())
 
     def __call__(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         folded = {}
@@ -227,9 +230,10 @@ class BatchNormFolding:
                     folded[name] = (bias - state[f"{norm}.running_mean"]) * scale + state[f"{norm}.bias"]
         return folded
 
-    def matches(self, model: torch.nn.Module) -> bool:
-        """Whether this folding equals torch.fx's fusion of `model` (float rounding aside)."""
-        expected = fused_for_export(model).state_dict()
+    def matches(self, model: torch.nn.Module, fused: torch.nn.Module | None = None) -> bool:
+        """Whether this folding equals torch.fx's fusion of `model` (`fused`, when given),
+        float rounding aside."""
+        expected = (fused if fused is not None else fused_for_export(model)).state_dict()
         got = self(model.state_dict())
         return set(got) == set(expected) and all(
             torch.allclose(got[name].float(), expected[name].float(), rtol=1e-5, atol=1e-6) for name in expected)
@@ -240,10 +244,10 @@ class _WeightTemplate:
     its initializers by name (tens of ms) instead of a new export (seconds). Each backend
     holds its own copy of the graph, so two backends never write the same initializers."""
 
-    def __init__(self, model: torch.nn.Module, input_shape: tuple[int, ...], refresh: bool = False):
+    def __init__(self, fused: torch.nn.Module, input_shape: tuple[int, ...], refresh: bool = False):
+        """`fused`: the model as `fused_for_export` makes it."""
         import onnx
 
-        fused = fused_for_export(model)
         data, self.source = exported_template(fused, input_shape, refresh=refresh)
         try:
             self._read(onnx, data, fused)
@@ -342,10 +346,12 @@ class OnnxRuntimeBackend:
 
     def _use_template(self, refresh: bool) -> None:
         self._template = None
-        self._folding = BatchNormFolding(self._model)
-        if not self._folding.matches(self._model):
+        fused = fused_for_export(self._model)  # once: each fusion deep-copies the model
+        self._folding = BatchNormFolding(self._model, fused)
+        if not self._folding.matches(self._model, fused):
             raise ValueError("folding BatchNorm by formula disagrees with torch.fx's fusion")
-        self._template = _WeightTemplate(self._model, self._input_shape, refresh=refresh)
+        self._template = _WeightTemplate(fused, self._input_shape, refresh=refresh)
+        del fused
         self._session = self._make_session(self._export(), self._threads)
 
     def _agrees_with_eager(self) -> bool:
