@@ -29,7 +29,8 @@ from pyzero.records import FinishedGames  # noqa: E402
 from pyzero.replay import ReplayBuffer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_training import REPOSITORY, TINY, pyzero_train, tiny_config  # noqa: E402
+from test_training import (REPOSITORY, TINY, pyzero_train, stop_with_sigterm_once_games_are_on_disk,  # noqa: E402
+                           tiny_config)
 
 # Two actors, short calls, a window that keeps every game (so the disk holds all of them).
 DISTRIBUTED = {"distributed.actors": 2, "distributed.cpus_per_actor": 1, "distributed.collect_seconds": 0.5,
@@ -251,6 +252,21 @@ def test_sigkill_of_the_driver_then_resume_loses_only_learner_steps(cluster, tmp
     after = games_on_disk(run_dir)
     assert len(after) > len(before)
     assert_whole_and_unique(after)  # the resumed actors play under new seeds: nothing twice
+
+
+def test_sigterm_of_the_driver_saves_a_checkpoint_and_keeps_every_game(cluster, tmp_path):
+    # ray.init gives a driver its own SIGTERM handler (a bare sys.exit); `pyzero train`
+    # replaces it so SIGTERM stops like Ctrl-C: actors stopped, their games taken, a checkpoint.
+    run_dir = tmp_path / "run"
+    command = pyzero_train(run_dir, "--ray", cluster.address,
+                           **{**DISTRIBUTED, "training.steps": 100000, "checkpoint.interval_steps": 10**6})
+    returncode, output = stop_with_sigterm_once_games_are_on_disk(command, run_dir)
+    assert returncode == 130, output
+    assert "a checkpoint was saved" in output
+    _, latest = load_latest_checkpoint(run_dir / "checkpoints")
+    games = games_on_disk(run_dir)
+    assert latest["counters"]["games_generated"] == len(games) > 0
+    assert_whole_and_unique(games)
 
 
 def test_a_cluster_without_the_requested_resources_is_a_clear_error(cluster, tmp_path):

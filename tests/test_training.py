@@ -116,6 +116,32 @@ def test_kill_9_mid_run_resumes_with_the_replay_intact(tmp_path):
     assert summary["step"] == step + 10
 
 
+def stop_with_sigterm_once_games_are_on_disk(command, run_dir, timeout=150):
+    """Runs `command`, sends SIGTERM once replay shards are on disk, and returns
+    (exit code, stdout). The config's checkpoint interval must be out of reach, so any
+    checkpoint on disk afterwards is the one the stop saved."""
+    process = subprocess.Popen(command, cwd=REPOSITORY, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None and not list((run_dir / "replay").glob("*.npz")):
+        time.sleep(0.2)
+    time.sleep(1.0)  # a few learner steps
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=120)
+    return process.returncode, output
+
+
+def test_sigterm_saves_a_checkpoint_and_stops_like_ctrl_c(tmp_path):
+    run_dir = tmp_path / "run"
+    command = pyzero_train(run_dir, **{"training.steps": 100000, "checkpoint.interval_steps": 10**6})
+    returncode, output = stop_with_sigterm_once_games_are_on_disk(command, run_dir)
+    assert returncode == 130, output
+    assert "a checkpoint was saved" in output
+    _, latest = load_latest_checkpoint(run_dir / "checkpoints")
+    assert latest["counters"]["positions_generated"] > 0
+    resumed = Trainer(tiny_config(run_dir, **{"training.steps": latest["learner"]["step"] + 5}), dashboard=False)
+    assert resumed.mode == "resume" and resumed.learner.step == latest["learner"]["step"]
+
+
 def test_resume_refuses_a_different_network_unless_restarting(tmp_path):
     Trainer(tiny_config(tmp_path / "run"), dashboard=False).run(max_steps=5)
     with pytest.raises(ConfigError, match="network"):

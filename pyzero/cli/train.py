@@ -7,7 +7,7 @@ import json
 import click
 
 from pyzero.cli.app import cli
-from pyzero.cli.common import console, parse_overrides, reported_errors
+from pyzero.cli.common import console, parse_overrides, reported_errors, termination_as_interrupt
 
 
 @cli.command()
@@ -27,7 +27,7 @@ def train(config_path: str, resume: bool, restart: bool, no_dashboard: bool, sec
     """Train on CONFIG (the main job): self-play and learning together, checkpointed.
 
     An existing run directory is resumed by default (asked on a terminal: resume /
-    restart / abort); Ctrl-C saves a checkpoint and stops cleanly.
+    restart / abort); Ctrl-C or SIGTERM saves a checkpoint and stops cleanly.
     """
     import logging
 
@@ -46,5 +46,6 @@ def train(config_path: str, resume: bool, restart: bool, no_dashboard: bool, sec
             trainer = DistributedTrainer(config, ray_address, resume=resume, restart=restart,
                                          dashboard=not no_dashboard)
         console.print(f"run directory: {trainer.directory} ({trainer.mode})", highlight=False)
-        summary = trainer.run(max_seconds=seconds)
+        with termination_as_interrupt():
+            summary = trainer.run(max_seconds=seconds)
     console.print(json.dumps(summary, indent=2, default=str), highlight=False)
