@@ -185,6 +185,15 @@ class TrainingSection(Section):
         "multiple). Batch norm sees each micro-batch's statistics")
     replay_ratio: float = Field(4.0, gt=0, description="samples trained per sample generated")
     publish_interval: int = Field(50, ge=1, description="learner steps between weight updates to self-play")
+    # The cores option of a CPU run: self-play's share is selfplay.workers and
+    # inference.cpu_threads, the learner's is this. Measured on 2 cores (Connect4 default,
+    # ONNX Runtime inference, 150 s each, one after the other on an idle machine): learner
+    # on 1 thread 380 positions/s and 5.9 steps/s, on 2 threads 299 and 1.8 (its OpenMP
+    # threads spin against the busy self-play threads); inference on 2 threads was slower
+    # too (211 against 349 positions/s, 120 s runs).
+    cpu_threads: int = Field(0, ge=0, le=1024, description="torch threads of the learner on a CPU; 0: as many "
+                             "as self-play's CPU inference gets (the cores its workers leave), or under Ray "
+                             "the cores this node's actors leave")
     value_q_weight: float = Field(0.0, ge=0, le=1, description="value target = (1-w) outcome + w root Q")
     value_discount: float = Field(1.0, gt=0, le=1, description="outcome x this ** plies to the game's end "
                                   "(1: off; below 1 a faster win scores more)")

@@ -125,6 +125,24 @@ def test_games_from_two_actors_on_two_nodes_reach_the_replay_buffer_tagged(clust
     assert events.Scalars("positions_per_s")[-1].value > 0  # the actors' rates, from their last calls
 
 
+def test_two_actors_train_tictactoe_to_perfect_play(cluster, tmp_path):
+    """The single-process learning test (test_training.py) with its games from two actors
+    on two nodes: the shipped config's 3000 steps, then no loss against minimax along any
+    line of optimal replies."""
+    from pyzero.config import load_config
+
+    config = load_config(REPOSITORY / "configs/tictactoe.yaml", {
+        **DISTRIBUTED, "run_dir": str(tmp_path / "run"), "evaluation.interval_steps": 3000,
+        "evaluation.opponents": ["random"], "replay.window_positions": 20000})
+    trainer = DistributedTrainer(config, dashboard=False)
+    summary = trainer.run()
+    assert summary["step"] == 3000
+    assert {actor.index for actor in trainer.fleet.actors if actor.games > 0} == {0, 1}
+    evaluation = summary["last evaluation"]
+    assert evaluation["losses vs minimax"] == 0, evaluation
+    assert evaluation["vs random"] >= 0.9
+
+
 def test_killing_an_actor_mid_run_restarts_it_and_duplicates_nothing(cluster, tmp_path):
     run_dir = tmp_path / "run"
     trainer = DistributedTrainer(distributed_config(run_dir, **{"training.steps": 10**6}), dashboard=False)

@@ -142,6 +142,18 @@ def test_sigterm_saves_a_checkpoint_and_stops_like_ctrl_c(tmp_path):
     assert resumed.mode == "resume" and resumed.learner.step == latest["learner"]["step"]
 
 
+def test_the_learner_gets_its_configured_threads_beside_self_play(tmp_path):
+    seen = []
+
+    def record_threads():
+        seen.append(torch.get_num_threads())
+        return False
+
+    config = tiny_config(tmp_path / "run", **{"training.cpu_threads": 2, "inference.cpu_threads": 1})
+    Trainer(config, dashboard=False).run(max_steps=3, stop_when=record_threads)
+    assert seen and set(seen) == {2}  # self-play's start set 1 for its inference first
+
+
 def test_resume_refuses_a_different_network_unless_restarting(tmp_path):
     Trainer(tiny_config(tmp_path / "run"), dashboard=False).run(max_steps=5)
     with pytest.raises(ConfigError, match="network"):

@@ -120,6 +120,8 @@ class ActorFleet:
         import ray
 
         pending = {actor.handle.describe.remote(): actor for actor in self.actors}
+        driver_node = ray.get_runtime_context().get_node_id()
+        self.actors_on_driver_node = 0
         deadline = time.monotonic() + self.section.startup_timeout_seconds
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=max(deadline - time.monotonic(), 0))
@@ -136,6 +138,7 @@ class ActorFleet:
             except Exception as error:  # noqa: BLE001 - the actor's own traceback, for the user
                 self.shutdown()
                 raise DistributedError(f"self-play actor {actor.index} failed to start:\n{error}") from None
+            self.actors_on_driver_node += description["node"] == driver_node
             log.info("self-play actor %d ready on node %s (pid %d, seed %d)", description["actor"],
                      description["node"][:12], description["pid"], description["seed"])
 

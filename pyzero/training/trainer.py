@@ -212,6 +212,8 @@ class Trainer:
                 out_of_time = max_seconds is not None and time.monotonic() - started >= max_seconds
                 if self.learner.step < total_steps and not out_of_time:
                     selfplay.start()  # inside the try: a Ctrl-C that lands during start still stops and saves
+                if config.training.cpu_threads:  # after start: self-play sets torch's threads for its inference
+                    torch.set_num_threads(config.training.cpu_threads)
                 while self.learner.step < total_steps:
                     if max_seconds is not None and time.monotonic() - started >= max_seconds:
                         break
