@@ -164,6 +164,14 @@ trait Game(Copyable, Movable, Deinitable):
         """The Zobrist hash computed from scratch; must equal `hash()` at all times."""
         ...
 
+    def repetitions_for_draw(self) -> Int:
+        """How many occurrences of one position in a game end it as a draw (3: chess's
+        threefold repetition), or 0 for a game without a repetition rule (the default).
+        A state carries no history, so it cannot apply the rule itself: whoever plays a
+        game out (self-play, the arena, `pyzero play`) counts `hash()` over the game's
+        positions and ends it when one reaches this count."""
+        return 0
+
     def encode(self, planes: FloatBuffer):
         """Writes the network input, `input_shape().size()` float32 values, into `planes`."""
         ...

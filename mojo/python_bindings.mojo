@@ -140,6 +140,10 @@ struct GameStateBox[G: Game](Defaultable, Movable, Writable):
         return PythonObject(Self._state(py_self)[].result_string())
 
     @staticmethod
+    def repetitions_for_draw(py_self: PythonObject) raises -> PythonObject:
+        return PythonObject(Self._state(py_self)[].repetitions_for_draw())
+
+    @staticmethod
     def hash(py_self: PythonObject) raises -> PythonObject:
         return PythonObject(Self._state(py_self)[].hash())
 
@@ -301,6 +305,7 @@ def register_game_state_type[G: Game](mut module: PythonModuleBuilder, type_name
         .def_method[Box.is_terminal]("is_terminal")
         .def_method[Box.winner]("winner")
         .def_method[Box.result_string]("result_string")
+        .def_method[Box.repetitions_for_draw]("repetitions_for_draw")
         .def_method[Box.hash]("hash")
         .def_method[Box.recompute_hash]("recompute_hash")
         .def_method[Box.encode]("encode")

@@ -424,3 +424,84 @@ def test_play_saves_pgn_and_castles_with_o_o(tmp_path):
     record = chess.pgn.read_game(path.open())
     played = list(record.mainline_moves())
     assert record.errors == [] and len(played) == 8 and played[6].uci() == "e1g1"
+
+
+# Pawns locked on f and h files, kings boxed in behind them: random play repeats a
+# position three times in about 70% of games (python-chess, 200 random games), so
+# threefold repetition is what ends most games from here.
+LOCKED_PAWNS = "7k/5p1p/5P1P/8/8/5p1p/5P1P/7K w - - 0 1"
+
+
+def test_position_counts_find_threefold_where_python_chess_does():
+    from pyzero.games import PositionCounts
+
+    game = make("chess")
+    rng = random.Random(3)
+    repetitions = 0
+    for _ in range(30):
+        state, board = game.from_position(LOCKED_PAWNS), chess.Board(LOCKED_PAWNS)
+        counts = PositionCounts(state)
+        while not state.is_terminal():
+            move = rng.choice(sorted(state.legal_moves()))
+            state.play(move)
+            board.push_uci(move)
+            repeated = counts.add(state)
+            assert repeated == board.is_repetition(3), board.move_stack
+            if repeated:
+                repetitions += 1
+                break
+    assert repetitions >= 10
+    assert PositionCounts(make("connect4").new()).repetitions_for_draw == 0  # no such rule there
+
+
+def test_self_play_ends_a_game_at_its_first_threefold_repetition():
+    from pyzero.inference import TorchBackend
+    from pyzero.model import ExactTestNetwork, NetworkShape
+    from pyzero.search import GumbelOptions
+    from pyzero.selfplay import SelfPlay, SelfPlayOptions
+
+    game = make("chess")
+    options = SelfPlayOptions(games=8, batch_size=8, simulations=8, seed=11, cache_entries=0,
+                              gumbel=GumbelOptions(max_considered_actions=4))
+    selfplay = SelfPlay(game, [TorchBackend(ExactTestNetwork(NetworkShape.of_game(game), seed=1))], options)
+    selfplay.set_openings([game.from_position(LOCKED_PAWNS)])
+    finished = selfplay.run(games=16)
+    endings = []
+    for index in range(len(finished)):
+        record = finished.game(index)
+        board = chess.Board(LOCKED_PAWNS)
+        state = game.from_position(LOCKED_PAWNS)
+        for ply, action in enumerate(record["actions"]):
+            assert not board.is_repetition(3), f"game {index} went on after a threefold repetition at ply {ply}"
+            move = state.action_to_move(int(action))
+            state.apply_action(int(action))
+            board.push_uci(move)
+        outcome = board.outcome(claim_draw=False)
+        if board.is_repetition(3):
+            assert record["winner"] == -1
+            endings.append("threefold")
+        else:
+            assert outcome is not None, f"game {index} stopped before its end: {board.fen()}"
+            endings.append(outcome.termination.name)
+    assert "threefold" in endings, endings
+
+
+def test_play_ends_the_game_at_a_threefold_repetition_and_the_pgn_says_draw():
+    from pyzero.play.game_record import chess_pgn_text
+    from pyzero.play.session import GameSession
+
+    session = GameSession(make("chess"))
+    shuffle = ["g1f3", "g8f6", "f3g1", "f6g8"]
+    for move in shuffle * 2:
+        assert not session.is_over()
+        session.play(move)
+    # The start position stands for the third time (python-chess agrees).
+    board = chess.Board()
+    for move in shuffle * 2:
+        board.push_uci(move)
+    assert board.is_repetition(3)
+    assert session.is_over() and session.drawn_by_repetition() and session.result() == "1/2-1/2"
+    assert not session.state.is_terminal()  # the position alone does not know
+    assert '[Result "1/2-1/2"]' in chess_pgn_text(session)
+    session.undo()
+    assert not session.is_over() and session.result() is None

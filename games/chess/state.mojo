@@ -9,7 +9,9 @@ input planes), `fen.mojo` (positions, the board drawing) and `notation.mojo` (UC
 
 Options (GameOptions):
 - `rule_draws` (0 or 1, default 1): whether insufficient material and the fifty-move rule
-  end the game. Perft against published counts uses 0 (they count through such draws).
+  end the game, and threefold repetition where a game is played out
+  (`repetitions_for_draw`). Perft against published counts uses 0 (they count through
+  such draws).
 - `fifty_move_bit1` / `fifty_move_bit2` (plies, default 60 and 90): halfmove-clock
   thresholds at which two input planes turn on (0 = off), see `encoding.mojo`.
 
@@ -173,6 +175,12 @@ struct ChessState(Game):
 
     def recompute_hash(self) -> UInt64:
         return keys.compute_key(self)
+
+    def repetitions_for_draw(self) -> Int:
+        """Threefold repetition (FIDE 9.2, applied at once rather than claimed), with the
+        other rule draws: the Polyglot key tells positions apart by pieces, side to move,
+        castling rights and an en passant square a pawn can take on, as the rule does."""
+        return 3 if self.rule_draws else 0
 
     # ------------------------------------------------------------------ encoding
 

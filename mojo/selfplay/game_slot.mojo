@@ -44,6 +44,9 @@ struct GameSlot[G: Game](Movable):
     var searching: Bool  # a search has been started at the current root
     var outstanding: Int  # requests of the current batch awaiting results
     var unsent: List[Int]  # requests of the current batch not yet placed in a buffer
+    # `hash()` of every position of the game after its opening, for the game's repetition
+    # rule (`Game.repetitions_for_draw`); kept only for games that have one.
+    var position_keys: List[UInt64]
 
     def __init__(out self, var root: Self.G, config: GumbelConfig):
         self.search = GumbelSearch[Self.G](root^, config)
@@ -51,6 +54,7 @@ struct GameSlot[G: Game](Movable):
         self.searching = False
         self.outstanding = 0
         self.unsent = List[Int]()
+        self.position_keys = List[UInt64]()
 
     def start_game(mut self, game_id: Int, var root: Self.G, random_opening_plies: Int, run_seed: Int):
         """Starts game `game_id` from `root` (after a random opening of up to
@@ -61,10 +65,25 @@ struct GameSlot[G: Game](Movable):
         self.record.start_ply = root.ply()
         if random_opening_plies > 0:
             play_random_opening(root, self.record, opening_seed(run_seed, self.record.game_id), random_opening_plies)
+        self.position_keys.clear()
+        if root.repetitions_for_draw() > 0:
+            self.position_keys.append(root.hash())
         self.search.set_root(root^)
         self.searching = False
         self.outstanding = 0
         self.unsent.clear()
+
+    def repeated_for_draw(mut self, position_key: UInt64, repetitions_for_draw: Int) -> Bool:
+        """Records the position just reached; True when it has now occurred
+        `repetitions_for_draw` times in this game (0: the game has no such rule)."""
+        if repetitions_for_draw <= 0:
+            return False
+        var occurrences = 1
+        for key in self.position_keys:
+            if key == position_key:
+                occurrences += 1
+        self.position_keys.append(position_key)
+        return occurrences >= repetitions_for_draw
 
     def network(self, networks: Int) -> Int:
         """The network that evaluates the side to move (game g's first player uses

@@ -193,9 +193,11 @@ def _finish_move[G: Game](mut pipeline: SelfPlayPipeline[G], game: Int):
         next_root.apply(action)
         search.set_root(next_root^)
     slot.searching = False
+    var position_key = search.core.root_state()[].hash()
+    var repeated = slot.repeated_for_draw(position_key, search.core.root_state()[].repetitions_for_draw())
     ref position = search.core.root_state()[]
     var capped = pipeline.config.max_game_plies > 0 and len(slot.record.actions) >= pipeline.config.max_game_plies
-    if position.is_terminal() or capped:
+    if position.is_terminal() or capped or repeated:
         slot.record.winner = position.winner() if position.is_terminal() else DRAW
         pipeline.store_finished(game)
         pipeline.start_new_game(game)

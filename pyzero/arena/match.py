@@ -12,7 +12,7 @@ import random
 import time
 from dataclasses import dataclass
 
-from pyzero.games import Game, State
+from pyzero.games import Game, PositionCounts, State
 from pyzero.players.engine import NetworkEngine
 
 
@@ -51,9 +51,12 @@ def play_one_game(game, player_a, player_b, openings, index, seed, max_game_plie
     first, second = by_side[state.to_move()], by_side[1 - state.to_move()]
     rng = random.Random(seed * 1_000_003 + index)
     plies = 0
-    while not state.is_terminal() and (max_game_plies == 0 or plies < max_game_plies):
+    positions = PositionCounts(state)  # a repetition draw (chess's threefold) ends the game
+    repeated = False
+    while not state.is_terminal() and not repeated and (max_game_plies == 0 or plies < max_game_plies):
         state.play(by_side[state.to_move()].choose(state, rng))
         plies += 1
+        repeated = positions.add(state)
     winner = state.winner() if state.is_terminal() else -1
     return GameRecord(first.name, second.name, None if winner is None or winner < 0 else by_side[winner].name,
                       opening, plies)

@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from pyzero.engine_build import load_engine
-from pyzero.games.api import Game, IllegalMoveError, PositionError, State
+from pyzero.games.api import Game, IllegalMoveError, PositionCounts, PositionError, State
 from pyzero.games.tak import TakGame
 
 # Optional: games whose Python face adds names of their own (Tak: TPS); others get `Game`.
@@ -67,6 +67,6 @@ def make(name: str, **options: float) -> Game:
 
 
 __all__ = [
-    "ENGINE_STATE_TYPES", "GAME_CLASSES", "GAME_NAMES", "Game", "IllegalMoveError", "PositionError", "State",
+    "ENGINE_STATE_TYPES", "GAME_CLASSES", "GAME_NAMES", "Game", "IllegalMoveError", "PositionCounts", "PositionError", "State",
     "engine_state_types", "game_names", "make", "unknown_game_message",
 ]

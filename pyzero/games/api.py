@@ -133,6 +133,12 @@ class State:
         """None while the game goes on; else 0 or 1, or -1 for a draw."""
         return self._raw.winner() if self.is_terminal() else None
 
+    def repetitions_for_draw(self) -> int:
+        """How many occurrences of one position end the game as a draw (3 for chess), or 0
+        when the game has no repetition rule. A state has no history: `PositionCounts`
+        applies the rule over a game."""
+        return self._raw.repetitions_for_draw()
+
     # -- hashing, encoding, symmetries ---------------------------------------------------
     def hash(self) -> int:
         """The incrementally maintained 64-bit Zobrist hash."""
@@ -213,3 +219,22 @@ def _checked_planes(planes: np.ndarray | None, shape: tuple[int, ...]) -> np.nda
             f"got {planes.dtype} {planes.shape}"
         )
     return planes
+
+
+class PositionCounts:
+    """The positions of one game played out move by move, for the game's repetition rule
+    (`State.repetitions_for_draw`): `add` each position reached; it answers True when that
+    position has occurred often enough to end the game as a draw. For games without the
+    rule it keeps nothing and always answers False."""
+
+    def __init__(self, start: State):
+        self.repetitions_for_draw = start.repetitions_for_draw()
+        self.counts: dict[int, int] = {}
+        self.add(start)
+
+    def add(self, state: State) -> bool:
+        if self.repetitions_for_draw <= 0:
+            return False
+        key = state.hash()
+        self.counts[key] = self.counts.get(key, 0) + 1
+        return self.counts[key] >= self.repetitions_for_draw

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pyzero.games import Game, State
-from pyzero.play.session import GameSession
+from pyzero.play.session import REPETITION_DRAW_RESULT, GameSession
 from pyzero.search import SearchResult
 
 # What each side is called in a game's own terms (player 0, player 1).
@@ -141,8 +141,11 @@ def tak_board_table(tps: str) -> Table:
 
 
 # -- status ------------------------------------------------------------------------------------
-def result_description(state: State) -> str:
-    """`R-0: white wins` / `1/2-1/2: draw`, from the engine's result and winner."""
+def result_description(state: State, repetition: bool = False) -> str:
+    """`R-0: white wins` / `1/2-1/2: draw`, from the engine's result and winner;
+    `repetition`: the game ended by its repetition rule at `state` (GameSession knows)."""
+    if repetition and not state.is_terminal():
+        return f"{REPETITION_DRAW_RESULT}: draw by repetition ({state.repetitions_for_draw()} times the same position)"
     winner = state.winner()
     if winner is None:
         return ""
@@ -150,13 +153,14 @@ def result_description(state: State) -> str:
     return f"{state.result()}: {outcome}"
 
 
-def status_text(state: State, roles: tuple[str, str]) -> Text:
+def status_text(state: State, roles: tuple[str, str], repetition: bool = False) -> Text:
     """One or two lines under the board: ply, side to move and who plays it; Tak reserves;
-    the result once the game is over. `roles` names who plays each side ("you", "engine")."""
+    the result once the game is over. `roles` names who plays each side ("you", "engine");
+    `repetition`: the game ended here by its repetition rule."""
     game = state.game
     text = Text()
-    if state.is_terminal():
-        text.append(f"game over: {result_description(state)}", style="bold")
+    if state.is_terminal() or repetition:
+        text.append(f"game over: {result_description(state, repetition)}", style="bold")
         text.append(f"  (ply {state.ply})")
     else:
         player = state.to_move()
@@ -179,8 +183,8 @@ def tak_reserves_line(state: State) -> str:
     return ""
 
 
-def position_view(state: State, roles: tuple[str, str]) -> Group:
-    return Group(board_renderable(state), status_text(state, roles))
+def position_view(state: State, roles: tuple[str, str], repetition: bool = False) -> Group:
+    return Group(board_renderable(state), status_text(state, roles, repetition))
 
 
 def legal_moves_text(state: State) -> Text:

@@ -64,8 +64,8 @@ def chess_pgn_text(session: GameSession, players: tuple[str, str] = ("", ""),
     """The current line as one PGN game: the seven-tag roster, SetUp/FEN for another start,
     SAN movetext (as the engine writes it) and the result (`*` while the game goes on)."""
     line = session.line()
-    start, final = line[0].state, line[-1].state
-    result = final.result() or "*"
+    start = line[0].state
+    result = session.result(line[-1]) or "*"  # a threefold repetition too
     tags = {
         "Event": "pyzero play",
         "Site": "pyzero play",

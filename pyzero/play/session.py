@@ -21,6 +21,10 @@ from dataclasses import dataclass, field
 from pyzero.games import Game, State
 
 
+# How the games with a repetition rule (chess) write a draw.
+REPETITION_DRAW_RESULT = "1/2-1/2"
+
+
 class SessionError(ValueError):
     """A navigation request that cannot be met (undo at the start, goto off the line)."""
 
@@ -101,6 +105,33 @@ class GameSession:
     def branch_points(self) -> list[PositionNode]:
         """The nodes of the current line where more than one move has been tried."""
         return [node for node in self.line() if len(node.children) > 1]
+
+    def drawn_by_repetition(self, node: PositionNode | None = None) -> bool:
+        """Whether the game ends at `node` (default: the current one) by the game's
+        repetition rule (`State.repetitions_for_draw`: chess's threefold), counting its
+        position along the path from the root. A state has no history; the tree does."""
+        node = node or self.current
+        needed = node.state.repetitions_for_draw()
+        if needed <= 0:
+            return False
+        key, occurrences = node.state.hash(), 0
+        while node is not None:
+            occurrences += node.state.hash() == key
+            node = node.parent
+        return occurrences >= needed
+
+    def is_over(self, node: PositionNode | None = None) -> bool:
+        """The game has ended at `node` (default: the current one): by the rules of the
+        position, or by a repetition along the way there."""
+        node = node or self.current
+        return node.state.is_terminal() or self.drawn_by_repetition(node)
+
+    def result(self, node: PositionNode | None = None) -> str | None:
+        """The result at `node` in the game's notation, or None while the game goes on."""
+        node = node or self.current
+        if self.drawn_by_repetition(node) and not node.state.is_terminal():
+            return REPETITION_DRAW_RESULT
+        return node.state.result()
 
     def can_undo(self) -> bool:
         return self.current.parent is not None

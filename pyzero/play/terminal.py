@@ -142,14 +142,14 @@ class PlayTerminal:
         """The engine replies when it is its turn at the end of a line; the board is drawn
         again when the position changed."""
         state = self.session.state
-        if not state.is_terminal() and state.to_move() == self.engine_side and not self.session.current.children:
+        if not self.session.is_over() and state.to_move() == self.engine_side and not self.session.current.children:
             self.engine_plays()
         if self.session.current is not current_before or self.session.root is not root_before:
             self.show_position()
 
     def prompt(self) -> str:
         state = self.session.state
-        if state.is_terminal():
+        if self.session.is_over():
             return "game over> "
         side = board_view.side_name(state.game, state.to_move())
         if state.to_move() == self.engine_side:
@@ -161,7 +161,8 @@ class PlayTerminal:
         return tuple("engine" if side == self.engine_side else "you" for side in (0, 1))
 
     def show_position(self) -> None:
-        self.console.print(board_view.position_view(self.session.state, self.roles()))
+        self.console.print(board_view.position_view(self.session.state, self.roles(),
+                                                     self.session.drawn_by_repetition()))
 
     def error(self, message: str) -> None:
         self.console.print(Text(message, style="red"))
@@ -172,8 +173,8 @@ class PlayTerminal:
     # -- moves -------------------------------------------------------------------------------
     def play_person_move(self, text: str) -> None:
         state = self.session.state
-        if state.is_terminal():
-            self.error(f"the game is over ({board_view.result_description(state)}): "
+        if self.session.is_over():
+            self.error(f"the game is over ({self.result_description()}): "
                        "undo, goto, new, load, save or quit")
             return
         tried_before = len(self.session.current.children)
@@ -207,10 +208,12 @@ class PlayTerminal:
             return None
         return SearchLimits(simulations=int(argument))
 
+    def result_description(self) -> str:
+        return board_view.result_description(self.session.state, self.session.drawn_by_repetition())
+
     def game_over_message(self) -> bool:
-        state = self.session.state
-        if state.is_terminal():
-            self.error(f"the game is over ({board_view.result_description(state)})")
+        if self.session.is_over():
+            self.error(f"the game is over ({self.result_description()})")
             return True
         return False
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from pyzero.config import RunConfig
-from pyzero.games import Game
+from pyzero.games import Game, PositionCounts
 from pyzero.inference import make_inference
 from pyzero.players.baselines import MinimaxPlayer, RandomPlayer, RolloutMctsPlayer  # noqa: F401 (re-exported)
 from pyzero.players.engine import NetworkEngine, SearchLimits, play_gumbel_options
@@ -50,8 +50,11 @@ def play_game(game: Game, first, second, rng: random.Random, opening_plies: int)
             break
         state.play(rng.choice(state.legal_moves()))
     players = (first, second)
+    positions = PositionCounts(state)
     while not state.is_terminal():
         state.play(players[state.to_move()].choose(state, rng))
+        if positions.add(state):
+            return -1  # drawn by repetition (chess's threefold)
     return state.winner()
 
 

@@ -113,6 +113,8 @@ class TabSession:
 
     async def on_move(self, message: protocol.MoveMessage) -> None:
         await self.stop_analysis()
+        if self.session.is_over() and not self.session.state.is_terminal():
+            raise SessionError("the game is over (a draw by repetition): undo, go back or start a new game")
         self.session.play(message.move.strip())
         self.send_state()
         await self.engine_reply_if_its_turn()
@@ -139,7 +141,7 @@ class TabSession:
     async def on_engine_move(self, message) -> None:
         """The engine plays the side to move from here (and takes that side from now on)."""
         await self.stop_analysis()
-        if self.session.state.is_terminal():
+        if self.session.is_over():
             raise SessionError("the game is over: there is no move to play")
         self.human_side = 1 - self.session.state.to_move()
         await self.engine_reply_if_its_turn()
@@ -199,7 +201,7 @@ class TabSession:
 
     async def on_analyse_start(self, message) -> None:
         await self.stop_analysis()
-        if self.session.state.is_terminal():
+        if self.session.is_over():
             raise SessionError("the game is over: there is nothing to analyse")
         loop = self._loop or asyncio.get_running_loop()
 
@@ -223,7 +225,7 @@ class TabSession:
 
     def engine_to_move(self) -> bool:
         state = self.session.state
-        return not state.is_terminal() and state.to_move() != self.human_side
+        return not self.session.is_over() and state.to_move() != self.human_side
 
     async def engine_reply_if_its_turn(self) -> None:
         """Lets the engine move while it is its turn (once: the sides alternate)."""
@@ -285,9 +287,9 @@ class TabSession:
             "to_move": state.to_move(),
             "side_names": [side_name(game, 0), side_name(game, 1)],
             "human_side": self.human_side,
-            "result": state.result(),
-            "result_text": result_description(state),
-            "legal_moves": state.legal_moves(),
+            "result": session.result(),
+            "result_text": result_description(state, session.drawn_by_repetition()),
+            "legal_moves": [] if session.is_over() else state.legal_moves(),
             "line": line,
             "variations": [child.move for child in session.variations()],
             "can_undo": session.can_undo(),
