@@ -181,3 +181,44 @@ def test_uci_engine_options_must_be_offered(tmp_path):
         state = make("chess").new()
         assert stockfish.identity.name.startswith("Stockfish")
         assert stockfish.choose(state) in state.legal_moves()
+
+
+def test_the_game_history_of_a_position_command_reaches_the_search():
+    """`position ... moves ...` gives the search the keys of the positions played before
+    the one to search (the graph search scores a return to them as a repetition): the
+    Polyglot keys python-chess computes for those positions, oldest first."""
+    import chess.polyglot
+
+    from pyzero.games import make
+    from pyzero.players.engine import SearchLimits
+    from pyzero.tei.uci_server import UciServer
+
+    game = make("chess")
+    seen = []
+
+    class RecordingEngine:
+        name = "recording"
+        limits = SearchLimits(simulations=1)
+
+        def __init__(self):
+            self.game = game
+
+        def analyse(self, state, limits=None, stop=None, history=()):
+            seen.append((state.position(), tuple(history)))
+            result = type("Result", (), {})()
+            result.chosen_move, result.moves, result.visits, result.q = "e7e5", ["e7e5"], [1], [0.0]
+            result.root_visits, result.root_value, result.principal_variation = 1, 0.0, []
+            return result
+
+    lines = []
+    server = UciServer(RecordingEngine(), lines.append)
+    moves = ["e2e4", "c7c5", "g1f3"]
+    server.handle("position startpos moves " + " ".join(moves))
+    server.handle("go nodes 1")
+    server.search.join()
+    board, keys = chess.Board(), []
+    for move in moves:
+        keys.append(chess.polyglot.zobrist_hash(board))
+        board.push_uci(move)
+    assert seen == [(board.fen(), tuple(keys))]
+    assert lines[-1] == "bestmove e7e5"

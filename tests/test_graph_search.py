@@ -544,6 +544,30 @@ def test_the_principal_variation_reaches_tei_info_lines():
         replay.play(move)
 
 
+def test_the_engine_passes_the_game_history_to_a_new_graph():
+    """What a TEI or UCI `position ... moves` gives the engine (PlayedPosition.history)
+    reaches the graph: the same search as GraphSearcher's with that history."""
+    from pyzero.players.engine import NetworkEngine, SearchLimits
+
+    game = make("tak", size=3)
+    start = game.from_position(SHUFFLE_START)
+    history = (start.hash(), game.play_moves(SHUFFLE[:1], start=start).hash())
+    root = game.play_moves(SHUFFLE[:2], start=start)
+    puct = PuctOptions(dirichlet_fraction=0, leaves_per_batch=1)
+
+    def shuffle_engine():
+        # The shuffle evaluator in the place of a network (only its `evaluator` is used; no cache).
+        inference = type("Inference", (), {"evaluator": ShuffleEvaluator(game, start), "cache": None})()
+        return NetworkEngine(game, None, graph=GraphOptions(), puct=puct, inference=inference)
+
+    with_history = shuffle_engine().analyse(root, SearchLimits(simulations=200), history=history)
+    direct = GraphSearcher(root, puct, history=[start, game.play_moves(SHUFFLE[:1], start=start)]).run(
+        200, ShuffleEvaluator(game, start), seed=0)
+    assert with_history.extras["repetitions"] == direct.extras["repetitions"] > 150
+    without = shuffle_engine().analyse(root, SearchLimits(simulations=200))
+    assert without.extras["repetitions"] < with_history.extras["repetitions"]
+
+
 def test_the_engine_keeps_its_graph_between_the_moves_of_a_game():
     from pyzero.players.engine import NetworkEngine, SearchLimits
 

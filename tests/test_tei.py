@@ -332,7 +332,7 @@ def recording_search(engine, clock: FakeClock, searched: list):
 
     real_analyse = engine.analyse
 
-    def analyse(state, limits=None, stop=None):
+    def analyse(state, limits=None, stop=None, history=()):
         searched.append(limits)
         clock.now += limits.seconds or 0.0
         return real_analyse(state, SearchLimits(simulations=8))
@@ -393,7 +393,7 @@ def test_go_infinite_searches_rounds_that_double_up_to_four_seconds(monkeypatch)
     found = gumbel_search(state, 8)
 
     class Engine:
-        def analyse(self, state, limits=None, stop=None):
+        def analyse(self, state, limits=None, stop=None, history=()):
             assert stop is job.search_stop  # a timed round can be cut short by `stop`
             searched.append(limits)
             clock.now += limits.seconds

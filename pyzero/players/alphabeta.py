@@ -116,6 +116,8 @@ class AlphaBetaEngine:
         """The same yardstick for another Tak game (size, komi)."""
         return AlphaBetaEngine(game, self.depth, self.seconds, self.seed)
 
-    def analyse(self, state: State, limits=None, stop=None) -> AlphaBetaResult:
+    def analyse(self, state: State, limits=None, stop=None, history=()) -> AlphaBetaResult:
+        """`history` is accepted for the engine interface and not used: the yardstick plays
+        Tak, which has no repetition rule."""
         budgets = [seconds for seconds in (self.seconds, getattr(limits, "seconds", None)) if seconds]
         return alphabeta_search(state, self.depth, min(budgets) if budgets else 0.0, self.seed)

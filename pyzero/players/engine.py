@@ -121,14 +121,16 @@ class NetworkEngine:
         """The search evaluator: the network behind its backend, or "uniform" without one."""
         return "uniform" if self.inference is None else self.inference.evaluator
 
-    def analyse(self, state: State, limits: SearchLimits | None = None, stop: SearchStop | None = None
-                ) -> SearchResult:
+    def analyse(self, state: State, limits: SearchLimits | None = None, stop: SearchStop | None = None,
+                history: tuple[int, ...] = ()) -> SearchResult:
         """One search from `state` (Gumbel: a fresh tree; the graph search: the kept graph
         when `state` follows the last search's position; the cache carries across calls).
-        `stop`, set by another thread, ends a time-limited search early."""
+        `stop`, set by another thread, ends a time-limited search early. `history`: keys of
+        the positions played before `state`, oldest first; the graph search scores a
+        return to one of them as a repetition (the tree searches do not use it)."""
         limits = limits or self.limits
         if self.graph is not None:
-            graph_searcher = self._graph_for(state)
+            graph_searcher = self._graph_for(state, history)
             if limits.seconds is None:
                 return graph_searcher.run(limits.simulations, self.evaluator(), self.seed, self.cache)
             return graph_searcher.run_for(limits.seconds, self.evaluator(), self.seed, self.cache,
@@ -141,14 +143,15 @@ class NetworkEngine:
                                 survey_fraction=self.survey_fraction if limits.survey_fraction is None
                                 else limits.survey_fraction)
 
-    def _graph_for(self, state: State) -> GraphSearcher:
+    def _graph_for(self, state: State, history: tuple[int, ...] = ()) -> GraphSearcher:
         """The kept graph moved on to `state` when it is the last search's position or
         within two plies of it along the graph (this engine's move and the reply: a TEI
-        `position` after `bestmove`, the arena's next turn); else a new graph."""
+        `position` after `bestmove`, the arena's next turn; the positions it leaves join
+        its history); else a new graph with `history`."""
         searcher = self._graph_searcher
         line = searcher.line_to(state) if searcher is not None else None
         if line is None:
-            searcher = GraphSearcher(state, self.puct, self.graph)
+            searcher = GraphSearcher(state, self.puct, self.graph, history=list(history))
         else:
             for action in line:
                 searcher.advance(action)

@@ -121,16 +121,29 @@ def parse_position(words: list[str], notation: str = "tps") -> PositionRequest:
     raise TeiCommandError(f"position: expected 'startpos' or '{notation}', got {head[0]!r}")
 
 
-def play_position_moves(state, moves: tuple[str, ...]):
+@dataclass(frozen=True)
+class PlayedPosition:
+    """A `position` command's result: the position to search, and the keys (`hash()`) of
+    the positions played before it, oldest first: the game's history, which the graph
+    search needs to find repetitions (a state carries none)."""
+
+    state: object  # a pyzero State
+    history: tuple[int, ...]
+
+
+def play_position_moves(state, moves: tuple[str, ...]) -> PlayedPosition:
     """Plays a `position` command's moves on `state`; an illegal one is a TeiCommandError
     naming its number, the move, the position and why."""
+    history = []
     for number, move in enumerate(moves, start=1):
+        key = state.hash()
         try:
             state.play(move)
         except IllegalMoveError as error:
             raise TeiCommandError(f"position: move {number} {move!r} is illegal in {error.position!r}: "
                                   f"{error.reason}") from None
-    return state
+        history.append(key)
+    return PlayedPosition(state, tuple(history))
 
 
 _GO_VALUE_KEYWORDS = {

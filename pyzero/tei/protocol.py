@@ -30,7 +30,7 @@ from typing import Callable, TextIO
 from pyzero.games import State
 from pyzero.players.engine import NetworkEngine
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings
-from pyzero.tei.commands import NO_MOVE, TeiCommandError, parse_go
+from pyzero.tei.commands import NO_MOVE, PlayedPosition, TeiCommandError, parse_go
 from pyzero.tei.engines import UnsupportedGameError
 from pyzero.tei.search_job import SearchJob, plan_search
 
@@ -64,6 +64,7 @@ class ProtocolServer:
         self.time_settings = time_settings
         self.engine: NetworkEngine | None = None
         self.position: State | None = None
+        self.position_history: tuple[int, ...] = ()  # keys of the positions before it (PlayedPosition)
         self.position_error: str | None = "no 'position' command yet"
         self.search: SearchJob | None = None
         self.commands: dict[str, Callable[[list[str]], None]] = {
@@ -71,8 +72,9 @@ class ProtocolServer:
         }
 
     # -- what each protocol supplies -------------------------------------------------------
-    def _parse_position(self, arguments: list[str]) -> State:
-        """The position a `position` command's words describe; raises `TeiCommandError`."""
+    def _parse_position(self, arguments: list[str]) -> PlayedPosition:
+        """The position a `position` command's words describe, with the keys of the
+        positions its moves passed through; raises `TeiCommandError`."""
         raise NotImplementedError
 
     def _board_size(self) -> int:
@@ -137,7 +139,8 @@ class ProtocolServer:
     def _position(self, arguments: list[str]) -> None:
         self.position = None
         try:
-            self.position = self._parse_position(arguments)
+            played = self._parse_position(arguments)
+            self.position, self.position_history = played.state, played.history
             self.position_error = None
         except (TeiCommandError, UnsupportedGameError) as error:
             self.position_error = str(error)
@@ -154,7 +157,7 @@ class ProtocolServer:
             return
         if request.ignored:
             self.emit(f"info string go: ignoring {', '.join(request.ignored)} (not a limit of this search)")
-        self.search = SearchJob(engine, state, plan, self.emit)
+        self.search = SearchJob(engine, state, plan, self.emit, history=self.position_history)
         self.search.start()
 
     def _searchable_position(self) -> tuple[State, NetworkEngine]:

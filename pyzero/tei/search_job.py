@@ -86,10 +86,13 @@ def info_line(result, elapsed_seconds: float) -> str:
 class SearchJob(threading.Thread):
     """Runs `plan` from `state` with `engine`, writing `info` and `bestmove` via `emit`."""
 
-    def __init__(self, engine: NetworkEngine, state: State, plan: SearchPlan, emit: Callable[[str], None]):
+    def __init__(self, engine: NetworkEngine, state: State, plan: SearchPlan, emit: Callable[[str], None],
+                 history: tuple[int, ...] = ()):
+        """`history`: keys of the positions played before `state` (for repetitions)."""
         super().__init__(name="tei-search", daemon=True)
         self.engine = engine
         self.state = state.copy()
+        self.history = history
         self.plan = plan
         self.emit = emit
         self.stop_requested = threading.Event()
@@ -103,7 +106,7 @@ class SearchJob(threading.Thread):
         started = time.monotonic()
         try:
             result = self._search_rounds() if self.plan.infinite else self.engine.analyse(
-                self.state, self.plan.limits(), self.search_stop)
+                self.state, self.plan.limits(), self.search_stop, history=self.history)
             if not self.plan.infinite:
                 self.emit(info_line(result, time.monotonic() - started))
             self.emit(f"bestmove {result.chosen_move}")
@@ -117,7 +120,8 @@ class SearchJob(threading.Thread):
         round_seconds = INFINITE_FIRST_ROUND_SECONDS
         while True:
             round_started = time.monotonic()
-            result = self.engine.analyse(self.state, self.plan.limits(seconds=round_seconds), self.search_stop)
+            result = self.engine.analyse(self.state, self.plan.limits(seconds=round_seconds), self.search_stop,
+                                         history=self.history)
             self.emit(info_line(result, time.monotonic() - round_started))
             if self.stop_requested.is_set():
                 return result

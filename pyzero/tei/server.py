@@ -40,7 +40,7 @@ from pyzero import __version__
 from pyzero.games import PositionError, State
 from pyzero.players.engine import NetworkEngine
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings
-from pyzero.tei.commands import (TeiCommandError, parse_new_game, parse_position, parse_set_option,
+from pyzero.tei.commands import (PlayedPosition, TeiCommandError, parse_new_game, parse_position, parse_set_option,
                                  play_position_moves)
 from pyzero.tei.engines import GameSetup, UnsupportedGameError, pool_for
 from pyzero.tei.protocol import (ENGINE_AUTHOR, LineWriter, ProtocolServer, protocol_input,  # noqa: F401
@@ -114,7 +114,7 @@ class TeiServer(ProtocolServer):
         if note:
             self.emit(f"info string {note}")
 
-    def _parse_position(self, arguments: list[str]) -> State:
+    def _parse_position(self, arguments: list[str]) -> PlayedPosition:
         request = parse_position(arguments)
         if self.setup is None:
             self._start_game(GameSetup(self.pool.native_setup.size, self.half_komi))

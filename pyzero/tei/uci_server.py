@@ -35,7 +35,8 @@ from pyzero import __version__
 from pyzero.games import PositionError, State
 from pyzero.players.engine import NetworkEngine
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings
-from pyzero.tei.commands import TeiCommandError, parse_position, parse_set_option, play_position_moves
+from pyzero.tei.commands import (PlayedPosition, TeiCommandError, parse_position, parse_set_option,
+                                 play_position_moves)
 from pyzero.tei.protocol import ENGINE_AUTHOR, LineWriter, ProtocolServer, protocol_input
 
 CHESS_BOARD_SIZE = 8
@@ -68,7 +69,7 @@ class UciServer(ProtocolServer):
         self.position = None
         self.position_error = "no 'position' command since 'ucinewgame'"
 
-    def _parse_position(self, arguments: list[str]) -> State:
+    def _parse_position(self, arguments: list[str]) -> PlayedPosition:
         request = parse_position(arguments, notation="fen")
         game = self.engine.game
         if request.start_tps is None:
