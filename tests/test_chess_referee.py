@@ -6,9 +6,8 @@ square is written when a pawn could take there, as Polyglot hashes it), whether 
 is over and how; every tenth game also compares the Polyglot keys. Games end at checkmate, stalemate,
 insufficient material, fifty moves (the rules a state applies by itself) or, as python-chess
 sees it, at a threefold repetition: a state keeps no history, so there the test checks
-that pyzero's keys say the same (the current key occurs three times among the keys of
-the game's positions, which is what `results.count_repetitions` counts in the engine),
-and that they never say so earlier.
+that `PositionCounts` (what the arena and the in-run evaluation end a game with; the
+self-play pipeline counts keys the same way) says the same, and never says so earlier.
 
 The games are split between two processes (the machine has two cores); each game is
 seeded by its number, so a failure names a game that replays alone.
@@ -41,12 +40,13 @@ def referee_termination(board, legal_moves):
 
 def play_refereed_game(game_number):
     """Plays one random game in both implementations; returns (plies, how it ended)."""
-    from pyzero.games import make  # in the worker process
+    from pyzero.games import PositionCounts, make  # in the worker process
 
     state = make("chess").new()
     board = chess.Board()
     rng = random.Random(game_number)
-    keys = [state.hash()]
+    positions = PositionCounts(state)
+    repeated = False
     check_keys = game_number % 10 == 0  # python-chess's Polyglot hash is slow: every tenth game
     while True:
         fen = board.fen(en_passant="xfen")
@@ -64,14 +64,13 @@ def play_refereed_game(game_number):
             return board.ply(), termination
         assert not state.is_terminal(), where
         assert len(ours) == len(referee_moves) and set(ours) == set(referee_moves), where
-        repeated = keys.count(state.hash()) >= 3
         assert repeated == board.is_repetition(3), where
         if repeated:
             return board.ply(), "threefold repetition"
         move = rng.choice(ours)
         state.play(move)
         board.push_uci(move)
-        keys.append(state.hash())
+        repeated = positions.add(state)
 
 
 def test_python_chess_referees_a_thousand_random_games():
