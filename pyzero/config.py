@@ -149,6 +149,11 @@ class InferenceSection(Section):
     cpu_threads: int = Field(0, ge=0, le=1024, description="intra-op threads of CPU inference (torch's or "
                              "ONNX Runtime's); 0: the cores the "
                              "self-play workers leave (self-play) or 1 (one search at a time)")
+    thread_spinning: bool = Field(False, description="ONNX Runtime's intra-op threads spin while they wait for "
+                                  "work (ONNX Runtime's own default) instead of sleeping; false: they sleep, "
+                                  "so self-play gives ONNX Runtime every core and an idle one goes to the "
+                                  "workers or the learner (measured faster as a whole run, see "
+                                  "configure_cpu_threads)")
     cache_entries: int = Field(65536, ge=0, description="evaluation cache entries per network (0: off). Memory: "
                                "about 2 L + 20 bytes an entry, L = max_policy_length "
                                "(65536 entries: 3 MB at L = 7, 69 MB at L = 512, 136 MB at L = 1024) at most, "

@@ -100,6 +100,28 @@ def test_thread_count_follows_configure_cpu_threads(exported):
         backend.set_cpu_threads(1)
 
 
+def test_sleeping_onnx_threads_get_every_core_and_torch_what_the_workers_leave(exported, monkeypatch):
+    import os
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    _, _, backend = exported
+    options = backend.options
+    try:
+        backend.options = options.model_copy(update={"cpu_threads": 0, "thread_spinning": False})
+        torch_threads = configure_cpu_threads([backend], search_workers=1)
+        cores = len(os.sched_getaffinity(0))
+        assert backend.cpu_threads == cores
+        assert torch_threads == torch.get_num_threads() == max(1, cores - 1)
+        backend.options = options.model_copy(update={"cpu_threads": 0, "thread_spinning": True})
+        assert configure_cpu_threads([backend], search_workers=1) == backend.cpu_threads == max(1, cores - 1)
+        monkeypatch.setenv("OMP_NUM_THREADS", "1")  # what Ray gives an actor with num_cpus=1
+        backend.options = options.model_copy(update={"cpu_threads": 0, "thread_spinning": False})
+        assert configure_cpu_threads([backend], search_workers=1) == backend.cpu_threads == 1
+    finally:
+        backend.options = options
+        backend.set_cpu_threads(1)
+
+
 def test_selfplay_plays_the_same_games_as_with_pytorch():
     """The exact test network has integer weights over 0/1 planes, so ONNX Runtime's
     outputs equal PyTorch's bit for bit and the pipeline must play the same games."""

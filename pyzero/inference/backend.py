@@ -53,18 +53,39 @@ def configure_cpu_threads(backends, search_workers: int) -> int:
     Measured on 2 cores (Connect4, ResNet 4x32, batch 128): torch on both cores beside one
     worker ran a batch in 13.6 ms against 7.2 ms alone (its threads wait on each other
     whenever the worker takes a core), while one torch thread kept 98% of its own
-    speed and gave more self-play evaluations per second. So CPU inference gets the
-    cores the workers leave, unless the config's `inference.cpu_threads` says otherwise.
+    speed and gave more self-play evaluations per second. So torch (CPU inference with
+    the torch backend, and the learner beside it) gets the cores the workers leave, unless
+    the config's `inference.cpu_threads` says otherwise.
+
+    ONNX Runtime has its own pool, whose threads can sleep when idle instead of spinning
+    (`inference.thread_spinning: false`, the default): then it gets every core, and an
+    idle one goes to the worker or the learner. Whole Connect4 default runs on 2 cores
+    (150 s each, one after the other, idle machine): one ONNX Runtime thread 402
+    positions/s and 6.2 learner steps/s; two sleeping threads (learner on one) 488 and
+    7.6. Returns torch's thread count.
     """
     cpu_backends = [backend for backend in backends if backend.device.type == "cpu"]
     if not cpu_backends:
         return torch.get_num_threads()
+    cores = usable_cores()
     explicit = [backend.options.cpu_threads for backend in cpu_backends if backend.options.cpu_threads > 0]
-    threads = explicit[0] if explicit else max(1, (os.cpu_count() or 1) - search_workers)
+    threads = explicit[0] if explicit else max(1, cores - search_workers)
     torch.set_num_threads(threads)
     for backend in cpu_backends:
-        _set_backend_threads(backend, threads)
+        sleeps_when_idle = not backend.options.thread_spinning
+        _set_backend_threads(backend, cores if sleeps_when_idle and not explicit else threads)
     return threads
+
+
+def usable_cores() -> int:
+    """The cores this process may use: its CPU affinity, or fewer where OMP_NUM_THREADS says
+    so (Ray sets it to an actor's `num_cpus`, so an actor does not take the whole node)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    limit = os.environ.get("OMP_NUM_THREADS", "")
+    return max(1, min(cores, int(limit)) if limit.isdigit() and int(limit) > 0 else cores)
 
 
 def _set_backend_threads(backend, threads: int) -> None:

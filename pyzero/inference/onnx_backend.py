@@ -392,6 +392,8 @@ class OnnxRuntimeBackend:
         session_options.execution_mode = self._ort.ExecutionMode.ORT_SEQUENTIAL
         session_options.graph_optimization_level = self._ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         session_options.log_severity_level = 3
+        if threads > 1 and not self.options.thread_spinning:
+            session_options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return self._ort.InferenceSession(model_bytes, sess_options=session_options, providers=self.providers)
 
     def _export(self) -> bytes:
