@@ -31,12 +31,8 @@ build: env
 train: build
 	$(VENV_PYTHON) -m pyzero train $(CONFIG)
 
-# Two pytest workers, each taking whole test files (--dist loadfile: a file's module
-# fixtures, such as the Ray cluster of test_distributed.py, are built once). Many tests
-# wait on subprocesses, engines and clocks, so two workers fit two cores.
-TEST_WORKERS ?= 2
 test: build test-tools
-	$(VENV_PYTHON) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(VENV_PYTHON) -m pytest -q
 
 # Programs the tests drive, from Debian: chromium (the web interface's browser tests,
 # tests/test_web_browser.py, through Playwright, which downloads no browser here) and
