@@ -367,8 +367,12 @@ def saved_pgn_final_fen(page) -> str:
     """Saves the game on the page; the FEN python-chess reaches by reading that PGN."""
     if not page.locator("#record-panel").evaluate("panel => panel.open"):
         page.click("#record-panel summary")
+    # Emptied first: a second save finds the download link of the first one already there,
+    # and the box may still hold a FEN typed for `load` (a race that once read that FEN).
+    page.fill("#record-text", "")
     page.click("#save")
     expect(page.locator("#download-link")).to_have_text("download pyzero-chess.pgn")
+    expect(page.locator("#record-text")).to_have_value(re.compile(r"^\[Event "))
     game = chess.pgn.read_game(io.StringIO(page.input_value("#record-text")))
     assert game is not None and not game.errors, game.errors if game else "no game"
     return game.end().board().fen(en_passant="xfen")  # X-FEN's en passant rule, as the engine writes it
