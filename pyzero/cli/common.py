@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
+import threading
 from typing import Callable, Iterator, NoReturn
 
 import click
@@ -72,7 +73,7 @@ def termination_as_interrupt() -> Iterator[None]:
         else:
             raise KeyboardInterrupt
 
-    if not _in_main_thread():
+    if threading.current_thread() is not threading.main_thread():  # only it may set handlers
         yield
         return
     previous = signal.signal(signal.SIGTERM, forward)
@@ -80,12 +81,6 @@ def termination_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _in_main_thread() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
 
 
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, object]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 
 import torch
 
@@ -11,6 +10,7 @@ from pyzero.config import RunConfig
 from pyzero.distributed.actor import SelfPlayActor
 from pyzero.distributed.cluster import LOCAL, check_resources, connect
 from pyzero.distributed.fleet import ActorFleet
+from pyzero.inference import usable_cores
 from pyzero.training.trainer import Trainer
 
 log = logging.getLogger("pyzero.distributed")
@@ -35,7 +35,7 @@ class DistributedTrainer(Trainer):
         self.fleet = ActorFleet(self.config, seed, self.model.state_dict(), current_step=lambda: self.learner.step,
                                 actor_class=self.actor_class)
         threads = self.config.training.cpu_threads or learner_threads(
-            os.cpu_count() or 1, self.fleet.actors_on_driver_node, self.config.distributed.cpus_per_actor)
+            usable_cores(), self.fleet.actors_on_driver_node, self.config.distributed.cpus_per_actor)
         torch.set_num_threads(threads)
         log.info("learner: %d torch threads (%d actors on this node)", threads, self.fleet.actors_on_driver_node)
         return self.fleet

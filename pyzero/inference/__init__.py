@@ -14,7 +14,7 @@ import torch
 
 from pyzero.config import InferenceSection, compile_enabled
 from pyzero.inference.backend import (InferenceBackend, MissingBackendError, configure_cpu_threads,
-                                      configure_search_threads)
+                                      configure_search_threads, usable_cores)
 from pyzero.inference.cache import EvaluationCache
 from pyzero.inference.evaluator import CachedInference, SearchEvaluator
 from pyzero.inference.torch_backend import TorchBackend
@@ -93,5 +93,5 @@ def make_inference(model: torch.nn.Module, options: InferenceSection | None = No
 
 __all__ = [
     "BACKEND_NAMES", "CachedInference", "EvaluationCache", "InferenceBackend", "MissingBackendError", "SearchEvaluator",
-    "TorchBackend", "configure_cpu_threads", "configure_search_threads", "installed_backends", "make_backend", "make_inference", "resolve_backend_name",
+    "TorchBackend", "configure_cpu_threads", "configure_search_threads", "installed_backends", "make_backend", "make_inference", "resolve_backend_name", "usable_cores",
 ]

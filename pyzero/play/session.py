@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pyzero.games import Game, State
+from pyzero.games import Game, PositionCounts, State
 
 
 # How the games with a repetition rule (chess) write a draw.
@@ -111,14 +111,17 @@ class GameSession:
         repetition rule (`State.repetitions_for_draw`: chess's threefold), counting its
         position along the path from the root. A state has no history; the tree does."""
         node = node or self.current
-        needed = node.state.repetitions_for_draw()
-        if needed <= 0:
+        if node.state.repetitions_for_draw() <= 0:
             return False
-        key, occurrences = node.state.hash(), 0
+        path = []
         while node is not None:
-            occurrences += node.state.hash() == key
+            path.append(node)
             node = node.parent
-        return occurrences >= needed
+        positions = PositionCounts(path[-1].state)  # the root
+        repeated = False
+        for later in reversed(path[:-1]):  # root to `node`: the last answer is `node`'s
+            repeated = positions.add(later.state)
+        return repeated
 
     def is_over(self, node: PositionNode | None = None) -> bool:
         """The game has ended at `node` (default: the current one): by the rules of the
