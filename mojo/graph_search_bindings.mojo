@@ -14,7 +14,7 @@ from std.python._cpython import GILAcquired, GILReleased
 
 from mojo.game import Game, FloatBuffer
 from mojo.python_bindings import GameStateBox
-from mojo.search_bindings import puct_config_from_python, CacheBox
+from mojo.search_bindings import puct_config_from_python, gumbel_config_from_python, CacheBox
 from mojo.cache.evaluation_cache import EvaluationCache
 from mojo.search.random import SplitMix64
 from mojo.search.evaluators import random_rollout_value, minimax_value
@@ -25,12 +25,15 @@ from mojo.search.graph.value_update import edge_value_sum_in
 from mojo.search.graph.graph import NO_NODE
 
 
-comptime GRAPH_OPTION_COUNT = 4
-"""Fields of GraphConfig (pyzero/config.py GraphSection)."""
+comptime GRAPH_OPTION_COUNT = 5
+"""Fields of pyzero/config.py GraphSection."""
 
 
-def graph_config_from_python(options: PythonObject) raises -> GraphConfig:
-    """Every field of the config schema's `search.graph` section, each given (no defaults here)."""
+def graph_config_from_python(options: PythonObject, gumbel_options: PythonObject) raises -> GraphConfig:
+    """Every field of the config schema's `search.graph` section, each given (no defaults
+    here); root halving ranks moves with the `search.gumbel` section's m and sigma."""
+    var gumbel = gumbel_config_from_python(gumbel_options)
+    var root_halving = False
     var transpositions = False
     var repetition_value = Float32(0)
     var threads = 0
@@ -47,6 +50,11 @@ def graph_config_from_python(options: PythonObject) raises -> GraphConfig:
             threads = Int(py=value)
         elif key == "max_nodes":
             max_nodes = Int(py=value)
+        elif key == "root":
+            var root = String(value)
+            if root != "puct" and root != "halving":
+                raise Error(String("graph search option root must be 'puct' or 'halving', got '", root, "'"))
+            root_halving = root == "halving"
         else:
             raise Error(String("unknown graph search option '", key, "'"))
         given += 1
@@ -66,17 +74,25 @@ def graph_config_from_python(options: PythonObject) raises -> GraphConfig:
         raise Error("threads must be at least 1")
     if max_nodes < 2:
         raise Error("max_nodes must be at least 2")
-    return GraphConfig(transpositions, repetition_value, threads, max_nodes)
+    return GraphConfig(
+        transpositions, repetition_value, threads, max_nodes, root_halving, gumbel.max_considered_actions, gumbel.sigma.copy()
+    )
 
 
-def py_graph_config_round_trip(options: PythonObject) raises -> PythonObject:
-    """The graph config as the engine holds it, under the schema's names (round-trip test)."""
-    var config = graph_config_from_python(options)
+def py_graph_config_round_trip(options: PythonObject, gumbel_options: PythonObject) raises -> PythonObject:
+    """The graph config as the engine holds it, under the schema's names (round-trip test),
+    plus the Gumbel values root halving took."""
+    var config = graph_config_from_python(options, gumbel_options)
     var result = Python.dict()
     result["transpositions"] = PythonObject(config.transpositions)
     result["repetition_value"] = PythonObject(Float64(config.repetition_value))
     result["threads"] = PythonObject(config.threads)
     result["max_nodes"] = PythonObject(config.max_nodes)
+    result["root"] = PythonObject("halving" if config.root_halving else "puct")
+    result["max_considered_actions"] = PythonObject(config.max_considered_actions)
+    result["c_visit"] = PythonObject(Float64(config.sigma.c_visit))
+    result["c_scale"] = PythonObject(Float64(config.sigma.c_scale))
+    result["rescale"] = PythonObject(config.sigma.rescale)
     return result
 
 
@@ -212,10 +228,18 @@ struct GraphSearchBox[G: Game](Defaultable, Movable, Writable):
         return Pointer[GraphSearch[Self.G], MutAnyOrigin](unsafe_from_address=Int(box[].searches.unsafe_ptr()))
 
     @staticmethod
-    def new(state: PythonObject, puct_options: PythonObject, graph_options: PythonObject, history: PythonObject) raises -> PythonObject:
+    def new(
+        state: PythonObject,
+        puct_options: PythonObject,
+        graph_options: PythonObject,
+        gumbel_options: PythonObject,
+        history: PythonObject,
+    ) raises -> PythonObject:
         """A graph search from `state`; `history`: the keys of the game's earlier positions."""
         var root = state.downcast_value_ptr[GameStateBox[Self.G]]()[].states[0].copy()
-        var search = GraphSearch[Self.G](root.copy(), puct_config_from_python(puct_options), graph_config_from_python(graph_options))
+        var search = GraphSearch[Self.G](
+            root.copy(), puct_config_from_python(puct_options), graph_config_from_python(graph_options, gumbel_options)
+        )
         search.set_root(root^, _key_list(history))
         return PythonObject(alloc=Self(search^))
 
@@ -230,14 +254,15 @@ struct GraphSearchBox[G: Game](Defaultable, Movable, Writable):
         cache: PythonObject,
     ) raises -> PythonObject:
         """Runs one search of at most `simulations` playouts; `limits`: seconds (0: no
-        time limit) and stop_address (an Int64 word: nonzero ends the search; 0: none),
-        checked between batches; `cache`: an EvaluationCache or None. Returns the number
-        of evaluation batches."""
+        time limit), stop_address (an Int64 word: nonzero ends the search; 0: none),
+        checked between batches, and survey_fraction (root halving's survey share);
+        `cache`: an EvaluationCache or None. Returns the number of evaluation batches."""
         var search = Self._search(py_self)
         var seed_value = Int(py=seed)
         var count = Int(py=simulations)
         var seconds = Float64(py=limits["seconds"])
         var stop_address = Int(py=limits["stop_address"])
+        var survey_fraction = Float64(py=limits["survey_fraction"])
         var threads = search[].config.threads
         var cache_address = CacheBox.address(cache)
         var batches = 0
@@ -246,11 +271,13 @@ struct GraphSearchBox[G: Game](Defaultable, Movable, Writable):
             for thread in range(threads):
                 evaluators.append(GraphEvaluator(evaluator, argument, seed_value + 7919 * thread, cache_address))
             with GILReleased(Python()):
-                batches = run_threads(search[], evaluators^, count, UInt64(seed_value), seconds, stop_address)
+                batches = run_threads(
+                    search[], evaluators^, count, UInt64(seed_value), seconds, stop_address, survey_fraction
+                )
             return PythonObject(batches)
         var answering = GraphEvaluator(evaluator, argument, seed_value, cache_address)
         search[].start(count, UInt64(seed_value))
-        search[].set_limits(seconds, stop_address)
+        search[].set_limits(seconds, stop_address, survey_fraction)
         var batch = search[].batch()
         with GILReleased(Python()):
             while search[].collect():

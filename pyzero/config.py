@@ -99,6 +99,12 @@ class GraphSection(Section):
                          "own batches; in-flight playouts count as virtual losses, search.puct.virtual_loss)")
     max_nodes: int = Field(1_000_000, ge=2, description="the graph's capacity: at this many nodes a search "
                            "stops adding playouts")
+    root: Literal["puct", "halving"] = Field(
+        "puct", description="how the root chooses each playout's move: puct (as every other node), or halving "
+        "(anytime sequential halving as the Gumbel search plays: a survey of the moves in prior order for "
+        "search.survey_fraction of the time, or of the playouts when untimed, then passes of halving over the "
+        "best search.gumbel.max_considered_actions by prior and sigma(Q); threads fill each phase's share; "
+        "the move played is the best ranked that was searched)")
 
 
 class SearchSection(Section):

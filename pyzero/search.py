@@ -256,8 +256,9 @@ class PuctSearcher(_Searcher):
 
 class GraphSearcher(_Searcher):
     """Monte-Carlo graph search (mojo/search/graph/): one node per position key, PUCT
-    selection over edges, KataGo's idempotent value update, repetitions scored on the
-    playout's edge. For live play; self-play keeps the tree searches.
+    selection over edges (at the root optionally anytime sequential halving,
+    `graph.root`), KataGo's idempotent value update, repetitions scored on the playout's
+    edge. For live play; self-play keeps the tree searches.
 
     `history`: the positions played before `state`, as `State`s or keys (oldest first),
     so that returning to one of them inside the search counts as a repetition. `advance`
@@ -267,16 +268,24 @@ class GraphSearcher(_Searcher):
     engine_suffix = "GraphSearch"
 
     def __init__(self, state: State, options: PuctOptions | None = None, graph: GraphOptions | None = None,
-                 history: list[State | int] = (), **puct_values: Any):
+                 history: list[State | int] = (), gumbel: GumbelOptions | None = None,
+                 survey_fraction: float = SearchSection.model_fields["survey_fraction"].default, **puct_values: Any):
         if state.is_terminal():
             raise ValueError(f"cannot search a finished game ({state.result()})")
+        if not 0 <= survey_fraction < 1:
+            raise ValueError(f"survey_fraction must be within [0, 1), got {survey_fraction}")
         self.options = options or PuctOptions(**puct_values)
         self.graph_options = graph or GraphOptions()
+        # graph.root "halving" ranks the root's moves with these (m and sigma's parameters)
+        # and surveys them for `survey_fraction` of the budget first.
+        self.gumbel_options = gumbel or GumbelOptions()
+        self.survey_fraction = float(survey_fraction)
         self.state = state.copy()
         keys = [entry if isinstance(entry, int) else entry.hash() for entry in history]
         type_name = type(state._raw).__name__.replace("State", self.engine_suffix)
         self._raw = getattr(load_engine(), type_name).new(state._raw, self.options.model_dump(),
-                                                         self.graph_options.model_dump(), keys)
+                                                         self.graph_options.model_dump(),
+                                                         self.gumbel_options.model_dump(), keys)
 
     def run(self, simulations: int, evaluator: EvaluatorSpec = "uniform", seed: int = 0,
             cache: EvaluationCache | None = None) -> SearchResult:
@@ -304,7 +313,8 @@ class GraphSearcher(_Searcher):
     def _run(self, simulations: int, evaluator: EvaluatorSpec, seed: int, cache: EvaluationCache | None,
              seconds: float, stop: SearchStop | None) -> SearchResult:
         kind, argument = _evaluator_arguments(evaluator)
-        limits = {"seconds": seconds, "stop_address": stop.address if stop is not None else 0}
+        limits = {"seconds": seconds, "stop_address": stop.address if stop is not None else 0,
+                  "survey_fraction": self.survey_fraction}
         batches = self._raw.run(simulations, seed, kind, argument, limits, cache._raw if cache is not None else None)
         result = self._result(batches)
         raw = self._raw.result()

@@ -14,7 +14,7 @@ from pyzero.cli.common import parse_overrides
 from pyzero.config import GraphSection, RunConfig, validate_config
 from pyzero.engine_build import load_engine
 from pyzero.games import make
-from pyzero.search import GraphOptions, GraphSearcher, PuctOptions, PuctSearcher
+from pyzero.search import GraphOptions, GraphSearcher, GumbelOptions, PuctOptions, PuctSearcher
 from test_gumbel_search import fixed_random_evaluator
 
 TREE = GraphOptions(transpositions=False)
@@ -170,18 +170,22 @@ def test_two_move_orders_reach_one_node_evaluated_once(game_name, options, start
 
 
 def test_graph_options_are_defined_once_and_reach_the_engine_whole():
-    values = {"transpositions": False, "repetition_value": -0.5, "threads": 3, "max_nodes": 5000}
+    values = {"transpositions": False, "repetition_value": -0.5, "threads": 3, "max_nodes": 5000, "root": "halving"}
     assert all(getattr(GraphSection(), key) != value for key, value in values.items())
     assert set(values) == set(GraphSection.model_fields)
-    engine = dict(load_engine().graph_config_round_trip(GraphOptions(**values).model_dump()))
-    assert engine == values
+    gumbel = GumbelOptions(max_considered_actions=5, c_visit=20.0, c_scale=0.5, rescale=False)
+    engine = dict(load_engine().graph_config_round_trip(GraphOptions(**values).model_dump(), gumbel.model_dump()))
+    # Root halving takes m and sigma's parameters from the one Gumbel section.
+    assert engine == values | {"max_considered_actions": 5, "c_visit": 20.0, "c_scale": 0.5, "rescale": False}
     config = RunConfig.model_validate({"game": {"name": "connect4"}, "search": {"graph": values}})
     assert config.search.graph == GraphOptions(**values)
     # ... and from the command line's --set.
     overrides = parse_overrides(tuple(f"search.graph.{key}={str(value).lower()}" for key, value in values.items()))
     assert validate_config({"game": {"name": "connect4"}}, overrides).search.graph == GraphOptions(**values)
     with pytest.raises(Exception, match="fields"):
-        load_engine().graph_config_round_trip({"transpositions": True})
+        load_engine().graph_config_round_trip({"transpositions": True}, gumbel.model_dump())
+    with pytest.raises(Exception, match="root must be 'puct' or 'halving'"):
+        load_engine().graph_config_round_trip(GraphOptions().model_dump() | {"root": "gumbel"}, gumbel.model_dump())
 
 
 # --- repetitions ----------------------------------------------------------------------
@@ -591,3 +595,49 @@ def test_the_engine_keeps_its_graph_between_the_moves_of_a_game():
     # An unrelated position starts a new graph.
     other = engine.analyse(game.play_moves("1 1 1"), SearchLimits(simulations=50))
     assert other.root_visits == 51 and engine._graph_searcher is not searcher
+
+
+# --- anytime sequential halving at the root -------------------------------------------------
+HALVING = GraphOptions(root="halving")
+
+
+@pytest.mark.parametrize("threads", [1, 4])
+def test_root_halving_fills_the_phases_of_the_anytime_schedule(threads):
+    """TicTacToe's empty board with the uniform evaluator: every prior and every Q is equal,
+    so every ranking is a tie, broken towards the lower edge. By hand, with m = 4 and 25
+    playouts (the survey may take half of them): the survey visits all 9 moves once; pass 1
+    gives edges 0-3 one playout each, then edges 0 and 1 two each; pass 2 does the same
+    again. So 7, 7, 3, 3 and 1 for the rest. With four threads the phases are the same,
+    because a phase is planned only once its survivors are full, in-flight playouts counted."""
+    searcher = GraphSearcher(make("tictactoe").new(), PuctOptions(dirichlet_fraction=0, leaves_per_batch=2),
+                             HALVING.model_copy(update={"threads": threads}),
+                             gumbel=GumbelOptions(max_considered_actions=4), survey_fraction=0.5)
+    result = searcher.run(25, "uniform", seed=0)
+    assert result.visits.tolist() == [7, 7, 3, 3, 1, 1, 1, 1, 1]
+    assert result.chosen_action == result.actions[0]  # the best ranked of the most searched (a tie: the first)
+    check_graph_invariants(searcher.graph_arrays())
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_root_halving_plays_the_win_and_shows_it_first_in_the_line(threads):
+    # X (to move) wins with a3; every other move lets O win or draw at best.
+    state = make("tictactoe").play_moves("a1 b1 a2 b2")
+    searcher = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, leaves_per_batch=2),
+                             HALVING.model_copy(update={"threads": threads}), gumbel=GumbelOptions())
+    result = searcher.run(200, ("rollout", 4), seed=1)
+    assert result.chosen_move == "a3" and result.principal_variation[0] == "a3"
+    assert result.root_visits == 201
+    check_graph_invariants(searcher.graph_arrays())
+
+
+def test_root_halving_under_a_clock_surveys_then_halves_and_stops_on_time():
+    state = make("tak", size=5).play_moves("a1 e5")
+    options = (PuctOptions(dirichlet_fraction=0, leaves_per_batch=2), HALVING.model_copy(update={"threads": 3}))
+    searcher = GraphSearcher(state, *options, survey_fraction=0.2)
+    timed = searcher.run_for(0.4, ("rollout", 1), seed=0)
+    check_graph_invariants(searcher.graph_arrays())
+    assert 0.4 <= timed.seconds < 0.4 + 1.0
+    # Every move was surveyed (one rollout each is quick), and passes of halving then went
+    # deeper (each pass over the best 16 by the values of that moment, so over the passes
+    # more than 16 moves may get more than their survey playout).
+    assert (timed.visits >= 1).all() and timed.visits.max() > 20

@@ -131,6 +131,8 @@ class NetworkEngine:
         limits = limits or self.limits
         if self.graph is not None:
             graph_searcher = self._graph_for(state, history)
+            graph_searcher.survey_fraction = (self.survey_fraction if limits.survey_fraction is None
+                                              else limits.survey_fraction)
             if limits.seconds is None:
                 return graph_searcher.run(limits.simulations, self.evaluator(), self.seed, self.cache)
             return graph_searcher.run_for(limits.seconds, self.evaluator(), self.seed, self.cache,
@@ -151,7 +153,8 @@ class NetworkEngine:
         searcher = self._graph_searcher
         line = searcher.line_to(state) if searcher is not None else None
         if line is None:
-            searcher = GraphSearcher(state, self.puct, self.graph, history=list(history))
+            searcher = GraphSearcher(state, self.puct, self.graph, history=list(history), gumbel=self.gumbel,
+                                     survey_fraction=self.survey_fraction)
         else:
             for action in line:
                 searcher.advance(action)

@@ -43,6 +43,15 @@ from mojo.zobrist import splitmix64_finalize
 from mojo.search.graph.graph import SearchGraph, UNEVALUATED, PENDING, EVALUATED, TERMINAL, NO_NODE
 from mojo.search.graph.value_update import recompute_node, edge_value_sum_in, refresh_all_values
 from mojo.search.graph.playout_batch import PlayoutBatch
+from mojo.search.graph.root_halving import RootHalving
+from mojo.search.gumbel_formulas import (
+    SigmaParameters,
+    completed_q,
+    sigma_of_completed_q,
+    halving_scores,
+    logits_from_priors,
+    argmax,
+)
 
 # How a playout ended (what its backup does at the bottom of the path).
 comptime END_NEW_LEAF: UInt8 = 0  # requested an evaluation of a new node
@@ -66,6 +75,12 @@ struct GraphConfig(Copyable, Movable):
     """Threads walking the graph at once (`run_threads`)."""
     var max_nodes: Int
     """The graph's capacity in nodes: at this size the search stops adding playouts."""
+    var root_halving: Bool
+    """At the root: anytime sequential halving (root_halving.mojo) instead of PUCT."""
+    var max_considered_actions: Int
+    """Root halving: m, the moves each pass of halving starts from."""
+    var sigma: SigmaParameters
+    """Root halving: sigma(completed Q) of the ranking (the Gumbel search's parameters)."""
 
 
 def terminal_value_for_side_to_move[G: Game](state: G) -> Float32:
@@ -93,6 +108,10 @@ struct GraphSearch[G: Game](Movable):
     var deadline_ns: Int  # a timed search ends at this perf_counter_ns(); 0: no deadline
     var stop_address: Int  # an Int64 word another thread sets to end the search; 0: none
     var root_priors: List[Float32]  # the root's priors with this search's noise
+    var halving: RootHalving  # the root's schedule when config.root_halving
+    var survey_fraction: Float64  # root halving: share of the budget (time or playouts) the survey may take
+    var started_ns: Int  # perf_counter_ns() at set_limits
+    var seconds: Float64  # the time budget of a timed search; 0: none
     var batches: List[PlayoutBatch[Self.G]]  # exactly one: the single-threaded loop's batch
     # Lifetime counters.
     var evaluations: Int
@@ -122,6 +141,10 @@ struct GraphSearch[G: Game](Movable):
         self.deadline_ns = 0
         self.stop_address = 0
         self.root_priors = List[Float32]()
+        self.halving = RootHalving(config.max_considered_actions)
+        self.survey_fraction = 0
+        self.started_ns = 0
+        self.seconds = 0
         self.batches = List[PlayoutBatch[Self.G]]()
         self.batches.append(PlayoutBatch[Self.G](self.history))
         self.evaluations = 0
@@ -232,14 +255,20 @@ struct GraphSearch[G: Game](Movable):
         self.deadline_ns = 0
         self.stop_address = 0
         self.root_priors.clear()
+        self.halving.reset()
         self.batch()[].clear()
 
-    def set_limits(mut self, seconds: Float64, stop_address: Int):
+    def set_limits(mut self, seconds: Float64, stop_address: Int, survey_fraction: Float64):
         """Makes the next search end once `seconds` have passed (0: no time limit) or once
         the Int64 word at `stop_address` is nonzero (0: no stop word), checked before each
-        batch of playouts; the root's evaluation always runs. Call after `start`."""
-        self.deadline_ns = Int(perf_counter_ns()) + Int(seconds * 1e9) if seconds > 0 else 0
+        batch of playouts; the root's evaluation always runs. With root halving the survey
+        ends once `survey_fraction` of the time (untimed: of the playouts) is spent. Call
+        after `start`."""
+        self.started_ns = Int(perf_counter_ns())
+        self.seconds = seconds if seconds > 0 else 0
+        self.deadline_ns = self.started_ns + Int(seconds * 1e9) if seconds > 0 else 0
         self.stop_address = stop_address
+        self.survey_fraction = survey_fraction
 
     def out_of_time(self) -> Bool:
         """Whether the deadline has passed or the stop word is set."""
@@ -356,7 +385,7 @@ struct GraphSearch[G: Game](Movable):
         batch.keys.start_playout(state.hash())
         batch.playout_path_start.append(len(batch.path_nodes))
         while True:
-            var edge = self.select_edge(node)
+            var edge = self.select_root_edge() if node == self.root and self.config.root_halving else self.select_edge(node)
             var in_flight_before = Int(self.graph.edge_in_flight[edge])
             self.graph.edge_in_flight[edge] += 1
             batch.path_nodes.append(node)
@@ -443,6 +472,71 @@ struct GraphSearch[G: Game](Movable):
                 best = edge
         return best
 
+    # ------------------------------------------------------------------ root halving
+    def root_counts(self) -> List[Int]:
+        """Playouts through each root edge, in-flight ones included (edge order)."""
+        var start = self.graph.edges_start(self.root)
+        var counts = List[Int](capacity=Int(self.graph.edge_count[self.root]))
+        for edge in range(start, self.graph.edges_end(self.root)):
+            counts.append(Int(self.graph.edge_visits[edge]) + Int(self.graph.edge_in_flight[edge]))
+        return counts^
+
+    def root_halving_scores(self) -> List[Float32]:
+        """`halving_scores` of the root's moves (no noise): log prior + sigma(completed Q),
+        Q from the completed playouts of each edge, seen from the root."""
+        var start = self.graph.edges_start(self.root)
+        var count = Int(self.graph.edge_count[self.root])
+        var priors = List[Float32](capacity=count)
+        var q = List[Float32](capacity=count)
+        var visits = List[Int](capacity=count)
+        for index in range(count):
+            var edge = start + index
+            var edge_visits = Int(self.graph.edge_visits[edge])
+            priors.append(self.root_priors[index] if index < len(self.root_priors) else self.graph.edge_prior[edge])
+            q.append(self.edge_value_from_parent(edge, 0) if edge_visits > 0 else 0)
+            visits.append(edge_visits)
+        var completed = completed_q(self.graph.utility[self.root], priors, q, visits)
+        var sigma = sigma_of_completed_q(completed, visits, self.config.sigma)
+        var no_noise = List[Float32](length=count, fill=0)
+        return halving_scores(no_noise, logits_from_priors(priors), sigma)
+
+    def _survey_time_is_up(self) -> Bool:
+        if self.seconds > 0:
+            return Float64(Int(perf_counter_ns()) - self.started_ns) >= self.survey_fraction * self.seconds * 1e9
+        return Float64(self.simulations_started) >= self.survey_fraction * Float64(self.num_simulations)
+
+    def select_root_edge(mut self) -> Int:
+        """The root edge of the next playout under anytime sequential halving: the survey's
+        next move while it lasts, then the phase's survivor furthest below its target."""
+        var start = self.graph.edges_start(self.root)
+        if not self.halving.active:
+            var before = List[Int](capacity=Int(self.graph.edge_count[self.root]))
+            for edge in range(start, self.graph.edges_end(self.root)):
+                before.append(Int(self.graph.edge_visits[edge]))
+            self.halving.begin(self.root_priors, before)
+        if self.halving.survey_open and self._survey_time_is_up() and self.halving.survey_next > 0:
+            self.halving.close_survey()
+        var surveyed = self.halving.next_survey_move()
+        if surveyed >= 0:
+            return start + surveyed
+        var counts = self.root_counts()
+        var move = self.halving.next_survivor(counts)
+        if move < 0:
+            self.halving.plan_phase(self.root_halving_scores(), counts)
+            move = self.halving.next_survivor(counts)
+        return start + move
+
+    def halving_choice(self) -> Int:
+        """Root halving's move (edge offset): the best ranked among the moves this search
+        visited (gumbel.mojo `chosen_child_index` in anytime mode); -1 if none."""
+        var scores = self.root_halving_scores()
+        var searched = self.halving.searched(self.root_counts())
+        var best = -1
+        for index in range(len(scores)):
+            if searched[index] > 0 and (best < 0 or scores[index] > scores[best]):
+                best = index
+        return best
+
     # ------------------------------------------------------------------ evaluations
     def apply_answers(mut self, mut batch: PlayoutBatch[Self.G]):
         """Copies the batch's answers into the graph: each node's priors (in edge order,
@@ -514,7 +608,12 @@ struct GraphSearch[G: Game](Movable):
         return policy^
 
     def chosen_edge_index(mut self) -> Int:
-        """Samples the move to play from the visit policy at the configured temperature."""
+        """Samples the move to play from the visit policy at the configured temperature;
+        with root halving, halving's choice (deterministic)."""
+        if self.config.root_halving and self.halving.active:
+            var choice = self.halving_choice()
+            if choice >= 0:
+                return choice
         var policy = self.visit_policy(self.puct.temperature)
         var draw = Float32(self.rng.next_unit_open())
         var cumulative: Float32 = 0
@@ -531,18 +630,26 @@ struct GraphSearch[G: Game](Movable):
         return Int(self.graph.edge_action[self.graph.edges_start(self.root) + self.chosen_edge_index()])
 
     def principal_variation(self, max_plies: Int) -> List[Int]:
-        """The most visited edge's action from the root down, while edges have visits."""
+        """The most visited edge's action from the root down, while edges have visits
+        (with root halving, the line starts with halving's choice)."""
         var actions = List[Int]()
         var node = self.root
         while len(actions) < max_plies and self.graph.status[node] == EVALUATED:
-            var best = -1
-            for edge in range(self.graph.edges_start(node), self.graph.edges_end(node)):
-                if self.graph.edge_visits[edge] > 0 and (
-                    best < 0 or self.graph.edge_visits[edge] > self.graph.edge_visits[best]
-                ):
-                    best = edge
+            var best = self._most_visited_edge(node)
+            if node == self.root and self.config.root_halving and self.halving.active:
+                var choice = self.halving_choice()
+                if choice >= 0:
+                    best = self.graph.edges_start(node) + choice
             if best < 0 or self.graph.edge_child[best] == NO_NODE:
                 break
             actions.append(Int(self.graph.edge_action[best]))
             node = Int(self.graph.edge_child[best])
         return actions^
+
+    def _most_visited_edge(self, node: Int) -> Int:
+        """The edge of `node` with the most visits (the first on a tie), -1 if none has any."""
+        var best = -1
+        for edge in range(self.graph.edges_start(node), self.graph.edges_end(node)):
+            if self.graph.edge_visits[edge] > 0 and (best < 0 or self.graph.edge_visits[edge] > self.graph.edge_visits[best]):
+                best = edge
+        return best

@@ -132,15 +132,17 @@ def run_threads[G: Game, E: GraphLeafEvaluator](
     var evaluators: List[E],
     num_simulations: Int,
     seed: UInt64,
-    seconds: Float64 = 0,
-    stop_address: Int = 0,
+    seconds: Float64,
+    stop_address: Int,
+    survey_fraction: Float64,
 ) raises -> Int:
     """A search of `num_simulations` playouts by `len(evaluators)` threads, one evaluator
     each (the first also evaluates the root), ending early after `seconds` (0: no limit)
-    or when the stop word is set (GraphSearch.set_limits). Returns the number of batches
+    or when the stop word is set (GraphSearch.set_limits; `survey_fraction`: root halving's
+    survey share). Returns the number of batches
     evaluated. Touches no Python object itself (a Python evaluator takes the GIL)."""
     search.start(num_simulations, seed)
-    search.set_limits(seconds, stop_address)
+    search.set_limits(seconds, stop_address, survey_fraction)
     var batches = 0
     var root_batch = search.batch()
     if search.prepare_root(root_batch[]):
