@@ -6,6 +6,7 @@
 - `repetition.mojo`: the keys a playout has seen (game history plus its own path).
 - `playout_batch.mojo`: one batch of playouts (paths, requests, answers), per thread.
 - `puct_graph.mojo`: PUCT selection, playouts with catch-up, batching and backup.
+- `root_halving.mojo`: anytime sequential halving at the root (option `root: halving`).
 - `threads.mojo`: many threads on one graph (a lock for the graph, evaluations outside it).
 
 The graph search knows no game and no network: it is generic over `Game` and asks for
