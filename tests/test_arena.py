@@ -159,3 +159,39 @@ def test_alphabeta_spec_plays_tak_and_names_its_errors():
             make_player(spec, None, game, simulations=8)
     with pytest.raises(PlayerSpecError, match="only available for tak"):
         make_player("alphabeta:2", None, make("tictactoe"), simulations=8)
+
+
+def test_network_players_take_config_overrides_and_a_time_per_move(tmp_path):
+    """The same checkpoint with two searches side by side (`?KEY=VALUE` overrides of the
+    run config), each searching a fixed time per move, played one game at a time."""
+    import time
+
+    from pyzero.arena.players import PlayerSpecError, make_player
+    from pyzero.config import load_config
+    from pyzero.model import build_model, save_checkpoint
+
+    config_path = tmp_path / "ttt.yaml"
+    config_path.write_text(f"game:\n  name: tictactoe\nrun_dir: {tmp_path / 'run'}\n")
+    config = load_config(config_path)
+    game = make("tictactoe")
+    model = build_model(config, game)
+    save_checkpoint(tmp_path / "run" / "checkpoints", 5, {"learner": {"model": model.state_dict(), "step": 5}}, 3)
+    graph = make_player("latest?search.play=graph&search.graph.root=halving&search.graph.threads=2", config, game,
+                        simulations=16, move_seconds=0.05)
+    tree = make_player("latest", config, game, simulations=16, move_seconds=0.05)
+    assert graph.name == "step-5?search.play=graph&search.graph.root=halving&search.graph.threads=2"
+    assert tree.name == "step-5" and tree.graph is None
+    assert (graph.graph.root, graph.graph.threads, graph.limits.seconds) == ("halving", 2, 0.05)
+    assert config.search.play == "gumbel"  # the run's own config is left as it was
+    started = time.perf_counter()
+    records = play_pairing(game, graph, tree, random_openings(game, 1, 0), 2)
+    elapsed = time.perf_counter() - started
+    assert [r.first for r in records] == [graph.name, tree.name]
+    # Every move was a timed search (a won TicTacToe game takes at least 5 plies).
+    assert elapsed >= 0.05 * sum(r.plies for r in records) and all(r.plies >= 5 for r in records)
+    with pytest.raises(PlayerSpecError, match=r"player 'latest\?search.grph=1'.*key 'search.grph': unknown key"):
+        make_player("latest?search.grph=1", config, game, simulations=16)
+    with pytest.raises(PlayerSpecError, match="key 'search.graph.root'"):
+        make_player("latest?search.graph.root=gumbel", config, game, simulations=16)
+    with pytest.raises(PlayerSpecError, match="'threads' is not KEY=VALUE"):
+        make_player("latest?threads", config, game, simulations=16)

@@ -8,12 +8,17 @@
     latest            the run's newest checkpoint
     step-3000 | 3000  the run's checkpoint at learner step 3000
     PATH.pt           a checkpoint file (of a run with the same network config)
+    latest?search.play=graph&search.graph.threads=2
+                      any network player with config overrides (dotted keys, YAML values,
+                      as `--set`), e.g. the same network with two searches side by side
     tei:COMMAND ...   an external engine speaking TEI (Tak), e.g. "tei:tiltak --tei"
     uci:COMMAND ...   an external engine speaking UCI (chess), with options after `?`
                       separated by `&`, e.g. "uci:stockfish?Skill Level=0&Threads=1"
 
-Network players search with Gumbel MCTS (no noise) for `simulations` per move; a match
-between two network players runs through the batched self-play pipeline.
+Network players search with Gumbel MCTS (no noise; or the graph search with
+`search.play: graph`) for `simulations` per move, or for `move_seconds` when given; a
+match between two network players with the same simulations and no time limit runs
+through the batched self-play pipeline.
 """
 
 from __future__ import annotations
@@ -47,7 +52,8 @@ def checkpoint_player_specs(run_directory: Path, every: int = 1) -> list[str]:
     return [str(path) for path in chosen]
 
 
-def make_player(spec: str, config, game: Game, simulations: int, tei_move_seconds: float = 1.0):
+def make_player(spec: str, config, game: Game, simulations: int, tei_move_seconds: float = 1.0,
+                move_seconds: float | None = None):
     """The player a spec names (see the module docstring)."""
     text = spec.strip()
     if text == "random":
@@ -72,7 +78,7 @@ def make_player(spec: str, config, game: Game, simulations: int, tei_move_second
         return TeiEngine(command, movetime_ms=max(1, int(tei_move_seconds * 1000)))
     if text.startswith("uci:"):
         return _uci_player(spec, text, tei_move_seconds)
-    return _network_player(text, config, game, simulations)
+    return _network_player(text, config, game, simulations, move_seconds)
 
 
 def _uci_player(spec: str, text: str, move_seconds: float):
@@ -103,7 +109,31 @@ def _alphabeta_player(spec: str, text: str, game: Game) -> AlphaBetaPlayer:
     return AlphaBetaPlayer(depth, seconds=seconds)
 
 
-def _network_player(text: str, config, game: Game, simulations: int) -> NetworkEngine:
+def _player_config(spec: str, config, options_text: str):
+    """The run config with a player's `?KEY=VALUE&...` overrides applied (validated as
+    the config is: an unknown key or a bad value names the player and the key)."""
+    import yaml
+
+    from pyzero.config import ConfigError, validate_config
+
+    overrides = {}
+    for pair in filter(None, options_text.split("&")):
+        key, equals, value = pair.partition("=")
+        if not equals or not key.strip():
+            raise PlayerSpecError(f"player {spec!r}: option {pair!r} is not KEY=VALUE (a dotted config key)")
+        overrides[key.strip()] = yaml.safe_load(value.strip())
+    try:
+        player_config = validate_config(config.snapshot(), overrides, source=f"player {spec!r}")
+    except ConfigError as error:
+        raise PlayerSpecError(str(error)) from None
+    player_config._path, player_config._marks = config._path, getattr(config, "_marks", {})
+    return player_config
+
+
+def _network_player(spec: str, config, game: Game, simulations: int, move_seconds: float | None) -> NetworkEngine:
+    text, _, options_text = spec.partition("?")
+    if options_text:
+        config = _player_config(spec, config, options_text)
     run_directory = config.run_directory()
     if text == "latest":
         checkpoint: Path | None = run_directory
@@ -125,7 +155,9 @@ def _network_player(text: str, config, game: Game, simulations: int) -> NetworkE
         raise PlayerSpecError(f"player {text!r}: {error}") from error
     except RuntimeError as error:  # state dict of another network shape
         raise PlayerSpecError(f"player {text!r}: the checkpoint does not fit the config's network: {error}") from error
-    engine = NetworkEngine.from_config(config, limits=SearchLimits(simulations=simulations), game=game, model=model,
-                                       name=f"step-{step}" if step is not None else text)
+    limits = SearchLimits(seconds=move_seconds) if move_seconds is not None else SearchLimits(simulations=simulations)
+    name = f"step-{step}" if step is not None else text
+    engine = NetworkEngine.from_config(config, limits=limits, game=game, model=model,
+                                       name=f"{name}?{options_text}" if options_text else name)
     engine.checkpoint, engine.step = path, step
     return engine

@@ -15,7 +15,9 @@ from pyzero.cli.common import EXIT_BAD_INPUT, console, fail, reported_errors
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, exists=True))
 @click.option("--player", "-p", "player_specs", multiple=True, metavar="SPEC",
               help="A player: random, mcts:N, minimax, alphabeta:D[:SECONDS] (Tak), latest, step-N, "
-                   "a checkpoint file, tei:COMMAND (Tak), uci:COMMAND[?NAME=VALUE&...] (chess). Repeatable.")
+                   "a checkpoint file (each of these three with ?KEY=VALUE&... config overrides, e.g. "
+                   "latest?search.play=graph), tei:COMMAND (Tak), uci:COMMAND[?NAME=VALUE&...] (chess). "
+                   "Repeatable.")
 @click.option("--checkpoints", "checkpoint_every", type=int, default=0, metavar="K",
               help="Also every K-th checkpoint of the run (and the last); 0: none.")
 @click.option("--mode", type=click.Choice(["round-robin", "gauntlet", "yardstick"]), default="round-robin",
@@ -24,6 +26,9 @@ from pyzero.cli.common import EXIT_BAD_INPUT, console, fail, reported_errors
 @click.option("--hero", default=None, help="Gauntlet: the player facing all the others (default: the first).")
 @click.option("--games", default=20, show_default=True, help="Games per pairing (colours alternate).")
 @click.option("--simulations", default=None, type=int, help="Network players' simulations (default: evaluation.simulations).")
+@click.option("--move-seconds", default=None, type=click.FloatRange(min=0, min_open=True),
+              help="Network players search this long per move (anytime) instead of --simulations; games are "
+                   "then played one at a time.")
 @click.option("--opening-plies", default=2, show_default=True, help="Random plies of each opening.")
 @click.option("--max-plies", default=0, show_default=True, help="Adjudicate a draw after this many plies (0: never).")
 @click.option("--anchor", default=None, help="The player fixed at Elo 0 (default: random if playing, else the first).")
@@ -31,8 +36,8 @@ from pyzero.cli.common import EXIT_BAD_INPUT, console, fail, reported_errors
 @click.option("--output", type=click.Path(file_okay=False), default=None,
               help="Where arena.json and elo.png go (default: RUN_DIR/arena).")
 @click.option("--seed", default=0, show_default=True)
-def arena(config_path, player_specs, checkpoint_every, mode, hero, games, simulations, opening_plies, max_plies,
-          anchor, tei_seconds, output, seed) -> None:
+def arena(config_path, player_specs, checkpoint_every, mode, hero, games, simulations, move_seconds, opening_plies,
+          max_plies, anchor, tei_seconds, output, seed) -> None:
     """Matches between checkpoints, baselines and TEI engines, with Elo.
 
     Prints the results table and maximum-likelihood Elo (95% intervals, one player
@@ -57,7 +62,7 @@ def arena(config_path, player_specs, checkpoint_every, mode, hero, games, simula
     players = []
     with reported_errors():
         for spec in specs:
-            player = make_player(spec, config, game, simulations, tei_seconds)
+            player = make_player(spec, config, game, simulations, tei_seconds, move_seconds)
             if any(p.name == player.name for p in players):
                 continue  # e.g. "latest" and the last checkpoint
             players.append(player)
@@ -77,7 +82,8 @@ def arena(config_path, player_specs, checkpoint_every, mode, hero, games, simula
         with reported_errors(interrupted="interrupted: no results saved"):
             result = run_tournament(game, players, mode, games, openings, hero or names[0], anchor, seed,
                                     max_plies, progress,
-                                    settings=dict(simulations=simulations, opening_plies=opening_plies,
+                                    settings=dict(simulations=simulations, move_seconds=move_seconds,
+                                                  opening_plies=opening_plies,
                                                   games_per_pairing=games, config=str(config_path)))
     finally:
         for player in players:
