@@ -87,12 +87,7 @@ def _uci_player(spec: str, text: str, move_seconds: float):
     command = shlex.split(command_text)
     if not command:
         raise PlayerSpecError(f"player {spec!r}: expected uci:COMMAND[?NAME=VALUE&...]")
-    options = {}
-    for pair in filter(None, options_text.split("&")):
-        name, equals, value = pair.partition("=")
-        if not equals or not name.strip():
-            raise PlayerSpecError(f"player {spec!r}: option {pair!r} is not NAME=VALUE")
-        options[name.strip()] = value.strip()
+    options = _spec_options(spec, options_text, "NAME=VALUE")
     from pyzero.players.uci_engine import UciEngine
 
     return UciEngine(command, options=options, movetime_ms=max(1, int(move_seconds * 1000)))
@@ -109,6 +104,17 @@ def _alphabeta_player(spec: str, text: str, game: Game) -> AlphaBetaPlayer:
     return AlphaBetaPlayer(depth, seconds=seconds)
 
 
+def _spec_options(spec: str, options_text: str, form: str) -> dict[str, str]:
+    """The `NAME=VALUE&NAME=VALUE` part of a spec after `?`, names and values stripped."""
+    options = {}
+    for pair in filter(None, options_text.split("&")):
+        name, equals, value = pair.partition("=")
+        if not equals or not name.strip():
+            raise PlayerSpecError(f"player {spec!r}: option {pair!r} is not {form}")
+        options[name.strip()] = value.strip()
+    return options
+
+
 def _player_config(spec: str, config, options_text: str):
     """The run config with a player's `?KEY=VALUE&...` overrides applied (validated as
     the config is: an unknown key or a bad value names the player and the key)."""
@@ -116,12 +122,8 @@ def _player_config(spec: str, config, options_text: str):
 
     from pyzero.config import ConfigError, validate_config
 
-    overrides = {}
-    for pair in filter(None, options_text.split("&")):
-        key, equals, value = pair.partition("=")
-        if not equals or not key.strip():
-            raise PlayerSpecError(f"player {spec!r}: option {pair!r} is not KEY=VALUE (a dotted config key)")
-        overrides[key.strip()] = yaml.safe_load(value.strip())
+    overrides = {key: yaml.safe_load(value)
+                 for key, value in _spec_options(spec, options_text, "KEY=VALUE (a dotted config key)").items()}
     try:
         player_config = validate_config(config.snapshot(), overrides, source=f"player {spec!r}")
     except ConfigError as error:

@@ -153,8 +153,7 @@ class NetworkEngine:
         searcher = self._graph_searcher
         line = searcher.line_to(state) if searcher is not None else None
         if line is None:
-            searcher = GraphSearcher(state, self.puct, self.graph, history=list(history), gumbel=self.gumbel,
-                                     survey_fraction=self.survey_fraction)
+            searcher = GraphSearcher(state, self.puct, self.graph, history=list(history), gumbel=self.gumbel)
         else:
             for action in line:
                 searcher.advance(action)

@@ -111,7 +111,6 @@ struct GraphSearch[G: Game](Movable):
     var halving: RootHalving  # the root's schedule when config.root_halving
     var survey_fraction: Float64  # root halving: share of the budget (time or playouts) the survey may take
     var started_ns: Int  # perf_counter_ns() at set_limits
-    var seconds: Float64  # the time budget of a timed search; 0: none
     var batches: List[PlayoutBatch[Self.G]]  # exactly one: the single-threaded loop's batch
     # Lifetime counters.
     var evaluations: Int
@@ -144,7 +143,6 @@ struct GraphSearch[G: Game](Movable):
         self.halving = RootHalving(config.max_considered_actions)
         self.survey_fraction = 0
         self.started_ns = 0
-        self.seconds = 0
         self.batches = List[PlayoutBatch[Self.G]]()
         self.batches.append(PlayoutBatch[Self.G](self.history))
         self.evaluations = 0
@@ -265,7 +263,6 @@ struct GraphSearch[G: Game](Movable):
         ends once `survey_fraction` of the time (untimed: of the playouts) is spent. Call
         after `start`."""
         self.started_ns = Int(perf_counter_ns())
-        self.seconds = seconds if seconds > 0 else 0
         self.deadline_ns = self.started_ns + Int(seconds * 1e9) if seconds > 0 else 0
         self.stop_address = stop_address
         self.survey_fraction = survey_fraction
@@ -501,8 +498,9 @@ struct GraphSearch[G: Game](Movable):
         return halving_scores(no_noise, logits_from_priors(priors), sigma)
 
     def _survey_time_is_up(self) -> Bool:
-        if self.seconds > 0:
-            return Float64(Int(perf_counter_ns()) - self.started_ns) >= self.survey_fraction * self.seconds * 1e9
+        if self.deadline_ns > 0:
+            var budget_ns = Float64(self.deadline_ns - self.started_ns)
+            return Float64(Int(perf_counter_ns()) - self.started_ns) >= self.survey_fraction * budget_ns
         return Float64(self.simulations_started) >= self.survey_fraction * Float64(self.num_simulations)
 
     def select_root_edge(mut self) -> Int:
@@ -510,10 +508,9 @@ struct GraphSearch[G: Game](Movable):
         next move while it lasts, then the phase's survivor furthest below its target."""
         var start = self.graph.edges_start(self.root)
         if not self.halving.active:
-            var before = List[Int](capacity=Int(self.graph.edge_count[self.root]))
-            for edge in range(start, self.graph.edges_end(self.root)):
-                before.append(Int(self.graph.edge_visits[edge]))
-            self.halving.begin(self.root_priors, before)
+            # The search's first playout: nothing is in flight yet, so these are the
+            # playouts the kept graph already had.
+            self.halving.begin(self.root_priors, self.root_counts())
         if self.halving.survey_open and self._survey_time_is_up() and self.halving.survey_next > 0:
             self.halving.close_survey()
         var surveyed = self.halving.next_survey_move()

@@ -124,8 +124,8 @@ struct RootHalving(Copyable, Movable):
             self.targets.append(counts[move] - self.baseline[move] + self.pass_rounds)
 
     def searched(self, counts: List[Int]) -> List[Int]:
-        """Playouts of this search through each edge."""
+        """Playouts of this search through each edge (after `begin`)."""
         var result = List[Int](capacity=len(counts))
         for index in range(len(counts)):
-            result.append(counts[index] - self.baseline[index] if index < len(self.baseline) else counts[index])
+            result.append(counts[index] - self.baseline[index])
         return result^
