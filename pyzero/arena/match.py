@@ -3,7 +3,9 @@ with each player moving first.
 
 Two network players with the same simulation budget play through the batched self-play
 pipeline with two networks (each network evaluates its own batches; many games at once).
-Any other pairing plays its games one after the other, each player choosing its moves.
+Any other pairing plays its games one after the other, each player choosing its moves;
+with a time control (`pyzero.arena.clock`) each game has two clocks, and a player whose
+flag falls loses on time.
 """
 
 from __future__ import annotations
@@ -12,38 +14,46 @@ import random
 import time
 from dataclasses import dataclass
 
+from pyzero.arena.clock import GameClock, TimeControl
 from pyzero.games import Game, PositionCounts, State
 from pyzero.players.engine import NetworkEngine
 
 
 @dataclass(frozen=True)
 class GameRecord:
-    """One finished game: who moved first, who won (a name, or None for a draw)."""
+    """One finished game: who moved first, who won (a name, or None for a draw), and
+    whether the loser lost on time (its clock ran out during a move)."""
 
     first: str
     second: str
     winner: str | None
     opening: int
     plies: int
+    lost_on_time: bool = False
 
     def score_of_first(self) -> float:
         return 0.5 if self.winner is None else float(self.winner == self.first)
 
 
 def play_pairing(game: Game, player_a, player_b, openings: list[State], games: int, seed: int = 0,
-                 max_game_plies: int = 0, concurrent_games: int = 128) -> list[GameRecord]:
+                 max_game_plies: int = 0, concurrent_games: int = 128,
+                 time_control: TimeControl | None = None) -> list[GameRecord]:
     """`games` games between two players: game i starts from opening (i // 2) % n, with
     player_a playing side i % 2 (side 0 moves first in the game), so every opening is
-    played once from each side. `max_game_plies` (0: none) ends a game as a draw."""
+    played once from each side. `max_game_plies` (0: none) ends a game as a draw;
+    `time_control` gives each game two clocks (games then run one at a time)."""
     if player_a.name == player_b.name:
         raise ValueError(f"two players are both named {player_a.name!r}")
-    if _pipeline_can_play(player_a, player_b):
+    if time_control is None and _pipeline_can_play(player_a, player_b):
         return _play_in_pipeline(game, player_a, player_b, openings, games, seed, max_game_plies, concurrent_games)
-    return [play_one_game(game, player_a, player_b, openings, index, seed, max_game_plies) for index in range(games)]
+    return [play_one_game(game, player_a, player_b, openings, index, seed, max_game_plies, time_control)
+            for index in range(games)]
 
 
-def play_one_game(game, player_a, player_b, openings, index, seed, max_game_plies) -> GameRecord:
-    """Game `index` of a pairing, each player choosing its own moves."""
+def play_one_game(game, player_a, player_b, openings, index, seed, max_game_plies,
+                  time_control: TimeControl | None = None) -> GameRecord:
+    """Game `index` of a pairing, each player choosing its own moves (on its clock when
+    there is a `time_control`)."""
     opening = (index // 2) % len(openings)
     state = openings[opening].copy()
     # As in the pipeline: player_a plays side index % 2, so the pair (2k, 2k + 1) swaps sides.
@@ -53,13 +63,26 @@ def play_one_game(game, player_a, player_b, openings, index, seed, max_game_plie
     plies = 0
     positions = PositionCounts(state)  # a repetition draw (chess's threefold) ends the game
     repeated = False
+    clock = GameClock(time_control) if time_control is not None else None
     while not state.is_terminal() and not repeated and (max_game_plies == 0 or plies < max_game_plies):
-        state.play(by_side[state.to_move()].choose(state, rng))
+        side = state.to_move()
+        started = time.monotonic()
+        move = _choose(by_side[side], state, rng, clock)
+        if clock is not None and clock.charge(side, time.monotonic() - started):
+            return GameRecord(first.name, second.name, by_side[1 - side].name, opening, plies, lost_on_time=True)
+        state.play(move)
         plies += 1
         repeated = positions.add(state)
     winner = state.winner() if state.is_terminal() else -1
     return GameRecord(first.name, second.name, None if winner is None or winner < 0 else by_side[winner].name,
                       opening, plies)
+
+
+def _choose(player, state: State, rng: random.Random, clock: GameClock | None) -> str:
+    """The player's move; a player that manages a clock is shown both (side 0's first)."""
+    if clock is not None and hasattr(player, "choose_on_clock"):
+        return player.choose_on_clock(state, rng, (clock.remaining_ms(0), clock.remaining_ms(1)), clock.increment_ms)
+    return player.choose(state, rng)
 
 
 def _pipeline_can_play(player_a, player_b) -> bool:

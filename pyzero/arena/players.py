@@ -16,9 +16,10 @@
                       separated by `&`, e.g. "uci:stockfish?Skill Level=0&Threads=1"
 
 Network players search with Gumbel MCTS (no noise; or the graph search with
-`search.play: graph`) for `simulations` per move, or for `move_seconds` when given; a
-match between two network players with the same simulations and no time limit runs
-through the batched self-play pipeline.
+`search.play: graph`) for `simulations` per move, or for `move_seconds` when given, or
+on a game clock (`pyzero.arena.clock`, the arena's `--time`); a match between two network
+players with the same simulations and no time limit runs through the batched self-play
+pipeline.
 """
 
 from __future__ import annotations

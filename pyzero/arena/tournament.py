@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from pyzero.arena.clock import TimeControl
 from pyzero.arena.elo import Rating, fit_elo
 from pyzero.arena.match import GameRecord, play_pairing
 from pyzero.games import Game, State
@@ -110,9 +111,9 @@ def standings_of(records: list[GameRecord], steps: dict[str, int | None]) -> dic
 def run_tournament(game: Game, players: list, mode: str, games_per_pair: int, openings: list[State],
                    hero: str | None = None, anchor: str | None = None, seed: int = 0, max_game_plies: int = 0,
                    progress: Callable[[str, str, list[GameRecord]], None] | None = None,
-                   settings: dict | None = None) -> TournamentResult:
-    """Plays every pairing, then fits Elo on all games with `anchor` (default: the first
-    player) fixed at 0."""
+                   settings: dict | None = None, time_control: TimeControl | None = None) -> TournamentResult:
+    """Plays every pairing (each game on two clocks when there is a `time_control`), then
+    fits Elo on all games with `anchor` (default: the first player) fixed at 0."""
     by_name = {player.name: player for player in players}
     if len(by_name) != len(players):
         raise ValueError(f"player names must be distinct: {[p.name for p in players]}")
@@ -123,7 +124,8 @@ def run_tournament(game: Game, players: list, mode: str, games_per_pair: int, op
     # In yardstick mode the fixed players are those without a training step (baselines, engines).
     yardsticks = [player.name for player in players if getattr(player, "step", None) is None]
     for index, (a, b) in enumerate(pairings(list(by_name), mode, hero, yardsticks)):
-        played = play_pairing(game, by_name[a], by_name[b], openings, games_per_pair, seed + index, max_game_plies)
+        played = play_pairing(game, by_name[a], by_name[b], openings, games_per_pair, seed + index, max_game_plies,
+                              time_control=time_control)
         records.extend(played)
         if progress:
             progress(a, b, played)

@@ -29,6 +29,10 @@ from pyzero.cli.common import EXIT_BAD_INPUT, console, fail, reported_errors
 @click.option("--move-seconds", default=None, type=click.FloatRange(min=0, min_open=True),
               help="Network players search this long per move (anytime) instead of --simulations; games are "
                    "then played one at a time.")
+@click.option("--time", "time_control_text", default=None, metavar="BASE[+INC]",
+              help="A clock per player and game, in seconds (e.g. 60+0.5: 60 s each, 0.5 s added after each "
+                   "move): network players share out their clock, TEI/UCI engines get go wtime/btime/winc/binc, "
+                   "a player out of time loses. Games are then played one at a time.")
 @click.option("--opening-plies", default=2, show_default=True, help="Random plies of each opening.")
 @click.option("--max-plies", default=0, show_default=True, help="Adjudicate a draw after this many plies (0: never).")
 @click.option("--anchor", default=None, help="The player fixed at Elo 0 (default: random if playing, else the first).")
@@ -36,8 +40,8 @@ from pyzero.cli.common import EXIT_BAD_INPUT, console, fail, reported_errors
 @click.option("--output", type=click.Path(file_okay=False), default=None,
               help="Where arena.json and elo.png go (default: RUN_DIR/arena).")
 @click.option("--seed", default=0, show_default=True)
-def arena(config_path, player_specs, checkpoint_every, mode, hero, games, simulations, move_seconds, opening_plies,
-          max_plies, anchor, tei_seconds, output, seed) -> None:
+def arena(config_path, player_specs, checkpoint_every, mode, hero, games, simulations, move_seconds,
+          time_control_text, opening_plies, max_plies, anchor, tei_seconds, output, seed) -> None:
     """Matches between checkpoints, baselines and TEI engines, with Elo.
 
     Prints the results table and maximum-likelihood Elo (95% intervals, one player
@@ -45,6 +49,7 @@ def arena(config_path, player_specs, checkpoint_every, mode, hero, games, simula
     opening is played once with each colour; two networks play through the batched
     self-play pipeline.
     """
+    from pyzero.arena.clock import parse_time_control
     from pyzero.arena.openings import random_openings
     from pyzero.arena.players import checkpoint_player_specs, make_player
     from pyzero.arena.tournament import plot_elo_by_step, run_tournament, write_json_atomically
@@ -54,6 +59,14 @@ def arena(config_path, player_specs, checkpoint_every, mode, hero, games, simula
         config = load_config(config_path)
         game = make_game_from_config(config)
     simulations = simulations or config.evaluation.simulations
+    time_control = None
+    if time_control_text is not None:
+        if move_seconds is not None:
+            fail("--time and --move-seconds both set how long network players think: give one", EXIT_BAD_INPUT)
+        try:
+            time_control = parse_time_control(time_control_text)
+        except ValueError as error:
+            fail(f"--time: {error}", EXIT_BAD_INPUT)
     specs = list(player_specs)
     if checkpoint_every > 0:
         specs += checkpoint_player_specs(config.run_directory(), checkpoint_every)
@@ -76,13 +89,16 @@ def arena(config_path, player_specs, checkpoint_every, mode, hero, games, simula
     def progress(a, b, records):
         wins = sum(r.winner == a for r in records)
         losses = sum(r.winner == b for r in records)
-        console.print(f"  {a} vs {b}: +{wins} ={len(records) - wins - losses} -{losses}", highlight=False)
+        on_time = sum(r.lost_on_time for r in records)
+        console.print(f"  {a} vs {b}: +{wins} ={len(records) - wins - losses} -{losses}"
+                      + (f" ({on_time} lost on time)" if on_time else ""), highlight=False)
 
     try:
         with reported_errors(interrupted="interrupted: no results saved"):
             result = run_tournament(game, players, mode, games, openings, hero or names[0], anchor, seed,
-                                    max_plies, progress,
+                                    max_plies, progress, time_control=time_control,
                                     settings=dict(simulations=simulations, move_seconds=move_seconds,
+                                                  time_control=None if time_control is None else str(time_control),
                                                   opening_plies=opening_plies,
                                                   games_per_pairing=games, config=str(config_path)))
     finally:

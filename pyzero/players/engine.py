@@ -21,6 +21,7 @@ from pyzero.config import InferenceSection, SearchSection, make_game_from_config
 from pyzero.games import Game, State
 from pyzero.inference import CachedInference, make_inference
 from pyzero.model import load_network
+from pyzero.players.time_manager import board_side, clock_budget_ms
 from pyzero.search import (GraphOptions, GraphSearcher, GumbelOptions, GumbelSearcher, PuctOptions, SearchResult,
                            SearchStop)
 
@@ -166,3 +167,12 @@ class NetworkEngine:
     def choose(self, state: State, rng=None) -> str:
         """The arena's player interface (`name`, `choose`; `step` for checkpoints)."""
         return self.best_move(state)
+
+    def choose_on_clock(self, state: State, rng, remaining_ms: tuple[float, float], increment_ms: float) -> str:
+        """The arena's clock interface: a move searched for the time manager's share of the
+        side to move's clock (`remaining_ms` by side, side 0 first; `increment_ms` after
+        each move), as TEI's `go wtime ... winc ...` would give it."""
+        rows, columns = self.game.input_shape[-2:]
+        budget_ms = clock_budget_ms(remaining_ms[state.to_move()], increment_ms, state.ply,
+                                    board_side(int(rows), int(columns)))
+        return self.best_move(state, SearchLimits(seconds=budget_ms / 1000.0))

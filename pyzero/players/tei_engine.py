@@ -195,8 +195,36 @@ class TeiEngine:
 
     # -- the player interface ----------------------------------------------------------
     def choose(self, state: State, rng=None) -> str:
-        """The engine's move (canonical PTN) for `state`, a pyzero Tak state; raises
-        `TeiEngineError` when the engine fails and `TeiIllegalMoveError` for an illegal move."""
+        """The engine's move (canonical notation) for `state` with the engine's budget
+        (`go movetime` or `go nodes`); raises `TeiEngineError` when the engine fails and
+        `TeiIllegalMoveError` for an illegal move."""
+        if self.nodes is not None:
+            return self._search(state, f"go nodes {self.nodes}", 0.0)
+        return self._search(state, f"go movetime {self.movetime_ms}", self.movetime_ms / 1000.0)
+
+    def choose_on_clock(self, state: State, rng, remaining_ms: tuple[float, float], increment_ms: float) -> str:
+        """The engine's move under a game clock (the arena's `--time`): `go wtime W btime B
+        winc I binc I`, white being side 0; it must answer within its own clock (plus the
+        margin), however it spends it."""
+        white_ms, black_ms = (int(ms) for ms in remaining_ms)
+        increment = int(increment_ms)
+        return self._search(state, f"go wtime {white_ms} btime {black_ms} winc {increment} binc {increment}",
+                            remaining_ms[state.to_move()] / 1000.0)
+
+    def _search(self, state: State, go_line: str, think_seconds: float) -> str:
+        """Sets up the position, sends `go_line` and reads the move, allowing the engine
+        `think_seconds` plus `move_timeout_margin_s`."""
+        position = self._send_position(state)
+        self.send(go_line)
+        move = self._read_bestmove(think_seconds + self.move_timeout_margin_s, position)
+        try:
+            return state.action_to_move(state.move_to_action(move))
+        except IllegalMoveError as error:
+            raise TeiIllegalMoveError(f"{self.name} played {move!r} in {position!r}: {error.reason}") from None
+
+    def _send_position(self, state: State) -> str:
+        """`position tps ...` for a Tak state (a new game first when the size or komi
+        changed, or the ply went back); returns the TPS."""
         if state.game.name != "tak":
             raise ValueError(f"TEI engines play Tak, not {state.game.name}")
         if state.is_terminal():
@@ -207,13 +235,7 @@ class TeiEngine:
         self._last_ply = state.ply
         tps = state.position()
         self.send(f"position tps {tps}")
-        self.send(f"go nodes {self.nodes}" if self.nodes is not None else f"go movetime {self.movetime_ms}")
-        deadline_s = (0 if self.nodes is not None else self.movetime_ms / 1000.0) + self.move_timeout_margin_s
-        move = self._read_bestmove(deadline_s, tps)
-        try:
-            return state.action_to_move(state.move_to_action(move))
-        except IllegalMoveError as error:
-            raise TeiIllegalMoveError(f"{self.name} played {move!r} in {tps!r}: {error.reason}") from None
+        return tps
 
     def new_game(self, size: int, half_komi: int = 0) -> None:
         """Starts a game: HalfKomi (when offered, or needed), `teinewgame`, `isready`."""

@@ -59,6 +59,14 @@ def expected_moves_per_player(board_size: int, settings: TimeManagerSettings = D
     return math.ceil(settings.moves_per_square * board_size * board_size)
 
 
+def board_side(rows: int, columns: int) -> int:
+    """The side of a square board with about as many squares as a `rows` x `columns` one
+    (6 for Connect4's 6 x 7): the board size the move estimate above asks for."""
+    if rows < 1 or columns < 1:
+        raise ValueError(f"a board needs at least one row and column, got {rows} x {columns}")
+    return max(1, round(math.sqrt(rows * columns)))
+
+
 def estimated_moves_to_go(plies_played: int, board_size: int,
                           settings: TimeManagerSettings = DEFAULT_SETTINGS) -> int:
     """The moves the side to move probably still has to make (at least the minimum).

@@ -16,8 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from pyzero.games import IllegalMoveError, State
-from pyzero.players.tei_engine import TeiEngine, TeiEngineError, TeiIllegalMoveError
+from pyzero.games import State
+from pyzero.players.tei_engine import TeiEngine, TeiEngineError
 
 
 class UciEngine(TeiEngine):
@@ -41,9 +41,9 @@ class UciEngine(TeiEngine):
         if self.requested_options:
             self.wait_until_ready()
 
-    def choose(self, state: State, rng=None) -> str:
-        """The engine's move (UCI) for `state`, a pyzero chess state; raises `TeiEngineError`
-        when the engine fails and `TeiIllegalMoveError` for an illegal move."""
+    def _send_position(self, state: State) -> str:
+        """`position fen ...` for a chess state (`ucinewgame` first when the ply went
+        back); returns the FEN. Moves are read in UCI (`TeiEngine.choose`)."""
         if state.game.name != "chess":
             raise ValueError(f"UCI engines play chess, not {state.game.name}")
         if state.is_terminal():
@@ -53,13 +53,7 @@ class UciEngine(TeiEngine):
         self._last_ply = state.ply
         fen = state.position()
         self.send(f"position fen {fen}")
-        self.send(f"go nodes {self.nodes}" if self.nodes is not None else f"go movetime {self.movetime_ms}")
-        deadline_s = (0 if self.nodes is not None else self.movetime_ms / 1000.0) + self.move_timeout_margin_s
-        move = self._read_bestmove(deadline_s, fen)
-        try:
-            return state.action_to_move(state.move_to_action(move))
-        except IllegalMoveError as error:
-            raise TeiIllegalMoveError(f"{self.name} played {move!r} in {fen!r}: {error.reason}") from None
+        return fen
 
     def new_game(self, *unused) -> None:
         """`ucinewgame`, then `isready`."""
