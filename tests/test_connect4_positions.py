@@ -61,6 +61,14 @@ def test_perfect_and_uniform_players():
     assert result.raw_policy_result_kept == 1.0
     uniform = optimal_move_share(ScriptedNetwork(lambda planes: None), path, simulations=1, limit=30)
     assert uniform.raw_policy_optimal < 0.9
+    # Both searches (the tree and the live-play graph) follow the perfect priors: every
+    # result kept, no more evaluations than simulations (and the root's).
+    from pyzero.search import GraphOptions
+
+    for graph, name in ((None, "gumbel"), (GraphOptions(), "graph")):
+        searched = optimal_move_share(perfect, path, simulations=16, limit=30, graph=graph)
+        assert searched.search == name and searched.search_result_kept == 1.0, searched
+        assert 1 <= searched.evaluations_per_position <= 17, searched
 
 
 def test_optimal_and_result_keeping_moves_by_hand():

@@ -21,7 +21,11 @@ from pyzero.cli.common import EXIT_BAD_INPUT, fail, reported_errors
 @click.option("--simulations", default=64, show_default=True, help="Search simulations per position.")
 @click.option("--limit", type=int, default=None, help="Only the first N positions.")
 @click.option("--every-checkpoint", is_flag=True, help="Measure every kept checkpoint, oldest first, not only the latest.")
-def connect4_positions(run_directory, set_name, sets_directory, simulations, limit, every_checkpoint) -> None:
+@click.option("--search", "search_kind", type=click.Choice(["gumbel", "graph"]), default="gumbel", show_default=True,
+              help="The search: Gumbel MCTS (self-play's) or the graph search of live play (the run config's "
+                   "search.graph and search.puct, noise off).")
+def connect4_positions(run_directory, set_name, sets_directory, simulations, limit, every_checkpoint,
+                       search_kind) -> None:
     """Share of solver-benchmark positions where a Connect4 run's network plays an optimal
     move and a move that keeps the solved result, with its raw policy and with search
     (needs `pip install bitbully`). One JSON line per checkpoint, with its step and the
@@ -52,10 +56,16 @@ def connect4_positions(run_directory, set_name, sets_directory, simulations, lim
         latest = load_latest_checkpoint(run / "checkpoints", warn)
         found = [latest] if latest else []
     model = build_model(config, make("connect4"))
+    graph_options = {}
+    if search_kind == "graph":
+        from pyzero.players.engine import play_gumbel_options, play_puct_options
+
+        graph_options = dict(graph=config.search.graph, puct=play_puct_options(config),
+                             gumbel=play_gumbel_options(config))
     measured = 0
     for path, payload in found:
         model.load_state_dict(payload["learner"]["model"])
-        result = optimal_move_share(model, positions, simulations, limit)
+        result = optimal_move_share(model, positions, simulations, limit, **graph_options)
         counters = payload.get("counters", {})
         click.echo(json.dumps({"checkpoint": path.name, "step": payload["learner"].get("step"),
                                "elapsed_seconds": round(counters.get("elapsed_seconds", 0.0)),

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from pyzero.games import make
-from pyzero.search import gumbel_search
+from pyzero.search import GraphOptions, GraphSearcher, GumbelOptions, PuctOptions, gumbel_search
 from pyzero.inference import SearchEvaluator, TorchBackend
 
 
@@ -54,6 +54,8 @@ class PositionSetResult:
     raw_policy_result_kept: float  # share where argmax of the policy keeps the solved win/draw/loss
     search_result_kept: float  # the same for the searched move
     search_simulations: int
+    search: str = "gumbel"  # "gumbel" (the tree search) or "graph" (the live-play graph search)
+    evaluations_per_position: float = 0.0  # network evaluations the search asked for, on average
 
 
 def optimal_moves(scores: dict[int, int]) -> set[int]:
@@ -104,11 +106,21 @@ def _solver():
 
 
 def optimal_move_share(model: torch.nn.Module, path: str | Path | Traversable, simulations: int = 64,
-                       limit: int | None = None) -> PositionSetResult:
+                       limit: int | None = None, graph: GraphOptions | None = None,
+                       puct: PuctOptions | None = None, gumbel: GumbelOptions | None = None) -> PositionSetResult:
+    """The shares above for `model` on the positions of `path`: its raw policy's argmax,
+    and the move its search chooses after `simulations` (no noise). The search is Gumbel
+    MCTS, or with `graph` the graph search (PUCT options `puct`, by default PuctOptions'
+    with the root noise off and the most visited move played, as in play; the root's
+    halving options `gumbel`), which shares one evaluation between the transpositions of
+    a search and so asks for fewer per simulation; no evaluation cache, so either asks
+    for every position it values."""
+    if graph is not None and puct is None:
+        puct = PuctOptions(dirichlet_fraction=0.0, temperature=0.0)
     game = make("connect4")
     model = model.eval()
     evaluate = SearchEvaluator(TorchBackend(model))
-    raw_hits = search_hits = raw_kept = search_kept = 0
+    raw_hits = search_hits = raw_kept = search_kept = evaluations = 0
     rows = read_positions(path, limit)
     for moves, _ in rows:
         state = game.play_moves(list(moves))
@@ -118,11 +130,17 @@ def optimal_move_share(model: torch.nn.Module, path: str | Path | Traversable, s
         with torch.inference_mode():
             logits, _ = model(torch.from_numpy(state.encode()[None]))
         raw_move = max(legal, key=lambda action: float(logits[0, action]))
-        searched_move = gumbel_search(state, simulations, evaluate, seed=0, gumbel_scale=0.0).chosen_action
+        if graph is None:
+            searched = gumbel_search(state, simulations, evaluate, seed=0, gumbel_scale=0.0)
+        else:
+            searched = GraphSearcher(state, puct, graph, gumbel=gumbel).run(simulations, evaluate, seed=0)
+        searched_move = searched.chosen_action
+        evaluations += searched.evaluations
         raw_hits += raw_move in optimal
         search_hits += searched_move in optimal
         raw_kept += raw_move in keeping
         search_kept += searched_move in keeping
     count = max(len(rows), 1)
     return PositionSetResult(len(rows), raw_hits / count, search_hits / count, raw_kept / count,
-                             search_kept / count, simulations)
+                             search_kept / count, simulations, "gumbel" if graph is None else "graph",
+                             evaluations / count)
