@@ -131,6 +131,17 @@ def test_command_measures_every_checkpoint_and_skips_broken_ones(tmp_path):
     assert [(line["step"], line["elapsed_seconds"]) for line in lines] == [(100, 12), (200, 30)]
     assert all(line["positions"] == 3 and 0 <= line["search_result_kept"] <= 1 for line in lines)
     assert "step-000000300.pt" in completed.stderr
+    # The graph search, with a config override of the run's config; a bad key is named.
+    graph = subprocess.run(
+        [sys.executable, "-m", "pyzero", "connect4-positions", str(run), "--limit", "3", "--simulations", "4",
+         "--search", "graph", "--set", "search.graph.root=halving"], capture_output=True, text=True, timeout=300)
+    assert graph.returncode == 0, graph.stderr
+    line = json.loads(graph.stdout)
+    assert line["step"] == 200 and line["search"] == "graph" and 0 < line["evaluations_per_position"] <= 5
+    wrong = subprocess.run(
+        [sys.executable, "-m", "pyzero", "connect4-positions", str(run), "--set", "search.graph.rot=halving"],
+        capture_output=True, text=True, timeout=300)
+    assert wrong.returncode == 2 and "search.graph.rot" in wrong.stderr
 
 
 def test_command_names_a_folder_that_is_no_run_directory(tmp_path):

@@ -187,8 +187,8 @@ def test_resume_prompt_answers_through_a_terminal(tmp_path, answer, expected_mod
 
 def test_tictactoe_training_reaches_perfect_play(tmp_path):
     """The shipped config: after its 3000 learner steps (about a minute here) the network
-    (with its search) never loses to minimax along any line of optimal replies, as first
-    or second player. (1500 steps sufficed when the machine was idle, but not always
+    (with its search, the Gumbel tree search and the graph search) never loses to minimax
+    along any line of optimal replies, as first or second player. (1500 steps sufficed when the machine was idle, but not always
     when another process shared the two cores.)"""
     config = load_config(REPOSITORY / "configs/tictactoe.yaml",
                          {"run_dir": str(tmp_path / "ttt"), "evaluation.interval_steps": 3000,
@@ -197,6 +197,17 @@ def test_tictactoe_training_reaches_perfect_play(tmp_path):
     evaluation = summary["last evaluation"]
     assert evaluation["losses vs minimax"] == 0, evaluation
     assert evaluation["vs random"] >= 0.9
+    # The live-play search (the graph search, PUCT at the root, the same 32 simulations)
+    # with the trained network never loses along any line either.
+    from pyzero.players.engine import NetworkEngine
+    from pyzero.training.evaluation import losses_against_minimax
+
+    graph_config = load_config(REPOSITORY / "configs/tictactoe.yaml",
+                               {"run_dir": str(tmp_path / "ttt"), "search.play": "graph"})
+    engine = NetworkEngine.from_config(graph_config)
+    assert engine.graph is not None and engine.step == summary["step"]
+    lost, examined = losses_against_minimax(engine.game, engine)
+    assert lost == 0 and examined > 10, (lost, examined)
 
 
 def test_the_in_run_evaluation_meets_the_alpha_beta_yardstick_on_tak(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from pyzero.cli.app import cli
-from pyzero.cli.common import EXIT_BAD_INPUT, fail, reported_errors
+from pyzero.cli.common import EXIT_BAD_INPUT, fail, parse_overrides, reported_errors
 
 
 @cli.command("connect4-positions")
@@ -24,8 +24,10 @@ from pyzero.cli.common import EXIT_BAD_INPUT, fail, reported_errors
 @click.option("--search", "search_kind", type=click.Choice(["gumbel", "graph"]), default="gumbel", show_default=True,
               help="The search: Gumbel MCTS (self-play's) or the graph search of live play (the run config's "
                    "search.graph and search.puct, noise off).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a key of the run's config (e.g. search.graph.root=halving).")
 def connect4_positions(run_directory, set_name, sets_directory, simulations, limit, every_checkpoint,
-                       search_kind) -> None:
+                       search_kind, overrides) -> None:
     """Share of solver-benchmark positions where a Connect4 run's network plays an optimal
     move and a move that keeps the solved result, with its raw policy and with search
     (needs `pip install bitbully`). One JSON line per checkpoint, with its step and the
@@ -48,7 +50,7 @@ def connect4_positions(run_directory, set_name, sets_directory, simulations, lim
     torch.set_num_threads(1)
     run = Path(run_directory)
     with reported_errors(explain=lambda error: f"{error} (is {run} a run directory?)"):
-        config = load_config(run / "config.yaml")
+        config = load_config(run / "config.yaml", parse_overrides(overrides))
     warn = functools.partial(click.echo, err=True)
     if every_checkpoint:
         found = readable_checkpoints(run / "checkpoints", warn)
