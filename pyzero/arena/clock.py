@@ -26,7 +26,7 @@ class TimeControl:
 
     def __post_init__(self) -> None:
         if not self.base_seconds > 0:
-            raise ValueError(f"a time control needs a positive base time, got {self.base_seconds} s")
+            raise ValueError(f"the base time must be positive, got {self.base_seconds} s")
         if self.increment_seconds < 0:
             raise ValueError(f"the increment cannot be negative, got {self.increment_seconds} s")
 
@@ -40,10 +40,10 @@ def parse_time_control(text: str) -> TimeControl:
     match = _TIME_CONTROL.match(text)
     if not match:
         raise ValueError(f"time control {text!r}: expected BASE[+INCREMENT] in seconds, e.g. 60+0.5 or 10")
-    base, increment = float(match.group(1)), float(match.group(2) or 0.0)
-    if base <= 0:
-        raise ValueError(f"time control {text!r}: the base time must be positive")
-    return TimeControl(base, increment)
+    try:  # TimeControl checks the values; the text is named here
+        return TimeControl(float(match.group(1)), float(match.group(2) or 0.0))
+    except ValueError as error:
+        raise ValueError(f"time control {text!r}: {error}") from None
 
 
 class GameClock:
