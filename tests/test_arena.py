@@ -124,6 +124,30 @@ def test_arena_command_writes_results_elo_and_plot(tmp_path):
     assert (output / "elo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_arena_games_are_capped_by_the_configs_max_game_plies_unless_told_otherwise(tmp_path):
+    """Tak has no repetition rule, so two players can shuffle forever: the arena adjudicates
+    a draw at the config's selfplay.max_game_plies. Hand-derived truth: no TicTacToe game
+    ends before ply 5, so with a cap of 4 every game is a draw at exactly 4 plies."""
+    config = tmp_path / "ttt.yaml"
+    config.write_text(f"game:\n  name: tictactoe\nrun_dir: {tmp_path / 'run'}\nselfplay:\n  max_game_plies: 4\n")
+
+    def arena_games(*extra):
+        output = tmp_path / f"arena{len(extra)}"
+        completed = subprocess.run(
+            [sys.executable, "-m", "pyzero", "arena", str(config), "-p", "random", "-p", "mcts:8", "--games", "6",
+             "--opening-plies", "0", "--output", str(output), *extra],
+            capture_output=True, text=True, timeout=300)
+        assert completed.returncode == 0, completed.stderr
+        data = json.loads((output / "arena.json").read_text())
+        return data["settings"]["max_plies"], data["games"]
+
+    cap, games = arena_games()
+    assert cap == 4 and len(games) == 6
+    assert all(game["plies"] == 4 and game["winner"] is None for game in games)
+    cap, games = arena_games("--max-plies", "0")
+    assert cap == 0 and all(game["plies"] >= 5 for game in games)
+
+
 def test_an_external_tei_engine_plays_in_the_arena(tmp_path):
     # Our own `pyzero tei` stands in for an external engine (tiltak is not installed here).
     from pathlib import Path

@@ -34,7 +34,10 @@ from pyzero.cli.common import EXIT_BAD_INPUT, console, fail, reported_errors
                    "move): network players share out their clock, TEI/UCI engines get go wtime/btime/winc/binc, "
                    "a player out of time loses. Games are then played one at a time.")
 @click.option("--opening-plies", default=2, show_default=True, help="Random plies of each opening.")
-@click.option("--max-plies", default=0, show_default=True, help="Adjudicate a draw after this many plies (0: never).")
+@click.option("--max-plies", default=None, type=click.IntRange(min=0),
+              help="Adjudicate a draw after this many plies (0: never). Default: the config's "
+                   "selfplay.max_game_plies (300 for Tak, which has no repetition rule: without a cap two "
+                   "players can shuffle stones forever).")
 @click.option("--anchor", default=None, help="The player fixed at Elo 0 (default: random if playing, else the first).")
 @click.option("--tei-seconds", default=1.0, show_default=True, help="Seconds per move for TEI and UCI engines.")
 @click.option("--output", type=click.Path(file_okay=False), default=None,
@@ -59,6 +62,8 @@ def arena(config_path, player_specs, checkpoint_every, mode, hero, games, simula
         config = load_config(config_path)
         game = make_game_from_config(config)
     simulations = simulations or config.evaluation.simulations
+    if max_plies is None:
+        max_plies = config.selfplay.max_game_plies
     time_control = None
     if time_control_text is not None:
         if move_seconds is not None:
@@ -99,7 +104,7 @@ def arena(config_path, player_specs, checkpoint_every, mode, hero, games, simula
                                     max_plies, progress, time_control=time_control,
                                     settings=dict(simulations=simulations, move_seconds=move_seconds,
                                                   time_control=None if time_control is None else str(time_control),
-                                                  opening_plies=opening_plies,
+                                                  opening_plies=opening_plies, max_plies=max_plies,
                                                   games_per_pairing=games, config=str(config_path)))
     finally:
         for player in players:
