@@ -25,7 +25,7 @@ from mojo.search.graph.value_update import edge_value_sum_in
 from mojo.search.graph.graph import NO_NODE
 
 
-comptime GRAPH_OPTION_COUNT = 5
+comptime GRAPH_OPTION_COUNT = 6
 """Fields of pyzero/config.py GraphSection."""
 
 
@@ -34,6 +34,7 @@ def graph_config_from_python(options: PythonObject, gumbel_options: PythonObject
     here); root halving ranks moves with the `search.gumbel` section's m and sigma."""
     var gumbel = gumbel_config_from_python(gumbel_options)
     var root_halving = False
+    var interior_gumbel = False
     var transpositions = False
     var repetition_value = Float32(0)
     var threads = 0
@@ -55,6 +56,11 @@ def graph_config_from_python(options: PythonObject, gumbel_options: PythonObject
             if root != "puct" and root != "halving":
                 raise Error(String("graph search option root must be 'puct' or 'halving', got '", root, "'"))
             root_halving = root == "halving"
+        elif key == "interior":
+            var interior = String(value)
+            if interior != "puct" and interior != "gumbel":
+                raise Error(String("graph search option interior must be 'puct' or 'gumbel', got '", interior, "'"))
+            interior_gumbel = interior == "gumbel"
         else:
             raise Error(String("unknown graph search option '", key, "'"))
         given += 1
@@ -75,7 +81,14 @@ def graph_config_from_python(options: PythonObject, gumbel_options: PythonObject
     if max_nodes < 2:
         raise Error("max_nodes must be at least 2")
     return GraphConfig(
-        transpositions, repetition_value, threads, max_nodes, root_halving, gumbel.max_considered_actions, gumbel.sigma.copy()
+        transpositions,
+        repetition_value,
+        threads,
+        max_nodes,
+        root_halving,
+        interior_gumbel,
+        gumbel.max_considered_actions,
+        gumbel.sigma.copy(),
     )
 
 
@@ -89,6 +102,7 @@ def py_graph_config_round_trip(options: PythonObject, gumbel_options: PythonObje
     result["threads"] = PythonObject(config.threads)
     result["max_nodes"] = PythonObject(config.max_nodes)
     result["root"] = PythonObject("halving" if config.root_halving else "puct")
+    result["interior"] = PythonObject("gumbel" if config.interior_gumbel else "puct")
     result["max_considered_actions"] = PythonObject(config.max_considered_actions)
     result["c_visit"] = PythonObject(Float64(config.sigma.c_visit))
     result["c_scale"] = PythonObject(Float64(config.sigma.c_scale))

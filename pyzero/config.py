@@ -105,6 +105,11 @@ class GraphSection(Section):
         "search.survey_fraction of the time, or of the playouts when untimed, then passes of halving over the "
         "best search.gumbel.max_considered_actions by prior and sigma(Q); threads fill each phase's share; "
         "the move played is the best ranked that was searched)")
+    interior: Literal["puct", "gumbel"] = Field(
+        "puct", description="how nodes below the root choose each playout's edge: puct (search.puct's "
+        "c_init, c_base, fpu_reduction, virtual_loss), or gumbel (the Gumbel search's deterministic rule, "
+        "argmax pi' - N/(1 + sum N) with pi' = softmax(log prior + sigma(completed Q)) and "
+        "search.gumbel's sigma parameters; in-flight playouts count in N, no virtual loss)")
 
 
 class SearchSection(Section):

@@ -31,10 +31,10 @@ sequential halving then counts this search's visits separately (`phase_visits`),
 exactly mctx when nothing was reused, while Q and sigma use all the visits the tree has.
 """
 
-from std.math import inf, exp
+from std.math import inf
 
 from mojo.game import Game
-from mojo.search.tree import EVALUATED
+from mojo.search.tree import EVALUATED, SearchTree
 from mojo.search.core import SearchCore
 from mojo.search.random import SplitMix64
 from mojo.search.gumbel_formulas import (
@@ -46,10 +46,10 @@ from mojo.search.gumbel_formulas import (
     root_scores,
     halving_scores,
     interior_scores,
+    interior_choice,
+    InteriorChildren,
     argmax,
     logits_from_priors,
-    TINY_PROBABILITY,
-    RESCALE_EPSILON,
 )
 
 
@@ -83,6 +83,49 @@ struct ChildStatistics(Movable):
         self.priors = List[Float32]()
         self.q = List[Float32]()
         self.visits = List[Int]()
+
+
+struct TreeChildren(InteriorChildren):
+    """A tree node's children as `interior_choice` reads them."""
+
+    var tree_address: Int  # a Pointer field may not hold AnyOrigin; the owner outlives this view
+    var node: Int
+    var start: Int  # the first child's index
+    var count: Int
+
+    def __init__(out self, tree: Pointer[SearchTree, MutAnyOrigin], node: Int, start: Int, count: Int):
+        self.tree_address = Int(tree)
+        self.node = node
+        self.start = start
+        self.count = count
+
+    @always_inline
+    def tree(self) -> Pointer[SearchTree, MutAnyOrigin]:
+        return Pointer[SearchTree, MutAnyOrigin](unsafe_from_address=self.tree_address)
+
+    @always_inline
+    def child_count(self) -> Int:
+        return self.count
+
+    @always_inline
+    def child_prior(self, index: Int) -> Float32:
+        return self.tree()[].prior[self.start + index]
+
+    @always_inline
+    def child_visits(self, index: Int) -> Int:
+        return Int(self.tree()[].visit_count[self.start + index])
+
+    @always_inline
+    def child_in_flight(self, index: Int) -> Int:
+        return Int(self.tree()[].pending_visits[self.start + index])
+
+    @always_inline
+    def child_q(self, index: Int) -> Float32:
+        return self.tree()[].q_from_parent(self.start + index)
+
+    @always_inline
+    def node_network_value(self) -> Float32:
+        return self.tree()[].network_value[self.node]
 
 
 struct GumbelSearch[G: Game](Movable):
@@ -364,67 +407,18 @@ struct GumbelSearch[G: Game](Movable):
             node = self._select_interior_child(node)
 
     def _select_interior_child(mut self, node: Int) -> Int:
-        """argmax pi'(a) - N(a) / (1 + sum N), N counting in-flight simulations.
-
-        The hot path: the same formulas as `gumbel_formulas` (completed Q by v_mix,
-        rescale, sigma, pi' = softmax(log pi + sigma)) fused into three passes over the
-        children with no allocation. pi' is computed as pi * exp(sigma - max sigma),
-        normalised, which equals the softmax without taking logarithms.
-        `_select_interior_child_reference` computes it with the pure functions; a Mojo
-        test checks both agree.
-        """
+        """argmax pi'(a) - N(a) / (1 + sum N), N counting in-flight simulations
+        (`interior_choice`, the fused formulas the graph search shares);
+        `_select_interior_child_reference` computes it with the pure functions, and a Mojo
+        test checks both agree."""
         var start = self.core.tree.children_start(node)
-        var end = self.core.tree.children_end(node)
-        var total_visits = 0
-        var total_effective = 0
-        var max_visits = 0
-        var visited_probability: Float32 = 0
-        var weighted_q: Float32 = 0
-        for child in range(start, end):
-            var visits = Int(self.core.tree.visit_count[child])
-            total_effective += visits + Int(self.core.tree.pending_visits[child])
-            if visits > 0:
-                total_visits += visits
-                max_visits = max(max_visits, visits)
-                var prior = max(TINY_PROBABILITY, self.core.tree.prior[child])
-                visited_probability += prior
-                weighted_q += prior * self.core.tree.q_from_parent(child)
-        var v_mix = self.core.tree.network_value[node]
-        if total_visits > 0:
-            v_mix = (v_mix + Float32(total_visits) * (weighted_q / visited_probability)) / Float32(total_visits + 1)
-        # Pass 2: completed Q, its range.
-        self.scratch.q.clear()
-        var low = inf[DType.float32]()
-        var high = -inf[DType.float32]()
-        for child in range(start, end):
-            var completed = self.core.tree.q_from_parent(child) if self.core.tree.visit_count[child] > 0 else v_mix
-            self.scratch.q.append(completed)
-            low = min(low, completed)
-            high = max(high, completed)
-        var scale = (self.config.sigma.c_visit + Float32(max_visits)) * self.config.sigma.c_scale
-        var offset: Float32 = 0
-        if self.config.sigma.rescale:
-            scale = scale / max(high - low, RESCALE_EPSILON)
-            offset = low
-        # sigma is increasing in completed Q, so its maximum is at `high`.
-        var sigma_max = (high - offset) * scale
-        var normaliser: Float32 = 0
-        for index in range(end - start):
-            var weight = self.core.tree.prior[start + index] * exp((self.scratch.q[index] - offset) * scale - sigma_max)
-            self.scratch.q[index] = weight
-            normaliser += weight
-        # Pass 3: the score.
-        var denominator = Float32(1 + total_effective)
-        var best = start
-        var best_score = -inf[DType.float32]()
-        for index in range(end - start):
-            var child = start + index
-            var effective = Float32(Int(self.core.tree.visit_count[child]) + Int(self.core.tree.pending_visits[child]))
-            var score = self.scratch.q[index] / normaliser - effective / denominator
-            if score > best_score:
-                best_score = score
-                best = child
-        return best
+        var children = TreeChildren(
+            Pointer[SearchTree, MutAnyOrigin](unsafe_from_address=Int(Pointer(to=self.core.tree))),
+            node,
+            start,
+            self.core.tree.children_end(node) - start,
+        )
+        return start + interior_choice(children, self.config.sigma, self.scratch.q)
 
     def _select_interior_child_reference(mut self, node: Int) -> Int:
         """The same choice computed with the tested pure functions (slow; for tests)."""

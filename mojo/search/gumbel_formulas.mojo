@@ -178,3 +178,93 @@ def logits_from_priors(priors: List[Float32]) -> List[Float32]:
     for prior in priors:
         logits.append(log(max(TINY_PROBABILITY, prior)))
     return logits^
+
+
+trait InteriorChildren:
+    """Read access to one node's children for `interior_choice`: the tree's children or the
+    graph's edges (index i = the node's i-th legal action)."""
+
+    def child_count(self) -> Int:
+        ...
+
+    def child_prior(self, index: Int) -> Float32:
+        """pi(a_i)."""
+        ...
+
+    def child_visits(self, index: Int) -> Int:
+        """N(a_i): completed visits, the ones Q and sigma are made of."""
+        ...
+
+    def child_in_flight(self, index: Int) -> Int:
+        """Simulations in flight through a_i: they count in the visit term only."""
+        ...
+
+    def child_q(self, index: Int) -> Float32:
+        """q(a_i) from the node's side to move; asked only where child_visits(i) > 0."""
+        ...
+
+    def node_network_value(self) -> Float32:
+        """The node's own network value v_hat, from its side to move (v_mix's start)."""
+        ...
+
+
+def interior_choice[C: InteriorChildren](children: C, parameters: SigmaParameters, mut weights: List[Float32]) -> Int:
+    """argmax pi'(a) - (N(a) + in-flight(a)) / (1 + sum (N + in-flight)): Gumbel MCTS's
+    deterministic selection below the root (mctx `gumbel_muzero_interior_action_selection`).
+
+    The hot path of both the tree and the graph search: `completed_q`, `sigma_of_completed_q`,
+    `improved_policy` and `interior_scores` fused into three passes over the children with
+    no allocation (`weights` is reused scratch). pi' is computed as pi * exp(sigma - max
+    sigma), normalised, which equals the softmax without taking logarithms. Mojo tests
+    check it against the pure functions above.
+    """
+    var count = children.child_count()
+    var total_visits = 0
+    var total_effective = 0
+    var max_visits = 0
+    var visited_probability: Float32 = 0
+    var weighted_q: Float32 = 0
+    for index in range(count):
+        var visits = children.child_visits(index)
+        total_effective += visits + children.child_in_flight(index)
+        if visits > 0:
+            total_visits += visits
+            max_visits = max(max_visits, visits)
+            var prior = max(TINY_PROBABILITY, children.child_prior(index))
+            visited_probability += prior
+            weighted_q += prior * children.child_q(index)
+    var v_mix = children.node_network_value()
+    if total_visits > 0:
+        v_mix = (v_mix + Float32(total_visits) * (weighted_q / visited_probability)) / Float32(total_visits + 1)
+    # Pass 2: completed Q, its range.
+    weights.clear()
+    var low = inf[DType.float32]()
+    var high = -inf[DType.float32]()
+    for index in range(count):
+        var completed = children.child_q(index) if children.child_visits(index) > 0 else v_mix
+        weights.append(completed)
+        low = min(low, completed)
+        high = max(high, completed)
+    var scale = (parameters.c_visit + Float32(max_visits)) * parameters.c_scale
+    var offset: Float32 = 0
+    if parameters.rescale:
+        scale = scale / max(high - low, RESCALE_EPSILON)
+        offset = low
+    # sigma is increasing in completed Q, so its maximum is at `high`.
+    var sigma_max = (high - offset) * scale
+    var normaliser: Float32 = 0
+    for index in range(count):
+        var weight = children.child_prior(index) * exp((weights[index] - offset) * scale - sigma_max)
+        weights[index] = weight
+        normaliser += weight
+    # Pass 3: the score.
+    var denominator = Float32(1 + total_effective)
+    var best = 0
+    var best_score = -inf[DType.float32]()
+    for index in range(count):
+        var effective = Float32(children.child_visits(index) + children.child_in_flight(index))
+        var score = weights[index] / normaliser - effective / denominator
+        if score > best_score:
+            best_score = score
+            best = index
+    return best

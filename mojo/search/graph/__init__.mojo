@@ -5,8 +5,9 @@
 - `value_update.mojo`: the idempotent value of a node from its edges (KataGo's rule).
 - `repetition.mojo`: the keys a playout has seen (game history plus its own path).
 - `playout_batch.mojo`: one batch of playouts (paths, requests, answers), per thread.
-- `puct_graph.mojo`: PUCT selection, playouts with catch-up, batching and backup.
+- `puct_graph.mojo`: the search: PUCT selection, playouts with catch-up, batching and backup.
 - `root_halving.mojo`: anytime sequential halving at the root (option `root: halving`).
+- `gumbel_interior.mojo`: Gumbel's deterministic rule below the root (option `interior: gumbel`).
 - `threads.mojo`: many threads on one graph (a lock for the graph, evaluations outside it).
 
 The graph search knows no game and no network: it is generic over `Game` and asks for

@@ -27,6 +27,7 @@ struct PlayoutBatch[G: Game](Movable):
     var keys: PlayoutKeys  # the game's history and the current playout's path
     var action_buffer: List[Int]
     var logit_buffer: List[Float32]
+    var selection_weights: List[Float32]  # scratch of Gumbel's interior rule
     var answer_values: List[Float32]  # per request, for the side to move there
     var answer_priors: List[List[Float32]]  # per request, over its legal actions
     var take_back_collisions: Bool
@@ -45,6 +46,7 @@ struct PlayoutBatch[G: Game](Movable):
         self.keys.history = history.copy()
         self.action_buffer = List[Int]()
         self.logit_buffer = List[Float32]()
+        self.selection_weights = List[Float32]()
         self.answer_values = List[Float32]()
         self.answer_priors = List[List[Float32]]()
         self.take_back_collisions = take_back_collisions

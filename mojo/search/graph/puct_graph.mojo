@@ -1,10 +1,12 @@
 """PUCT over a graph: playouts with KataGo's catch-up rule, batched leaf evaluation.
 
-Why PUCT (and not Gumbel) as the first selection rule of the graph: PUCT's choice at a
-node is a function of its edges alone (prior, edge visits, edge Q, in-flight visits), so
-it carries over to a graph unchanged, and its in-flight handling (virtual loss) is the
-one several threads on one graph need. Gumbel's root (sequential halving) plans whole
-phases of simulations at once; it can come on top of this graph later, at the root only.
+Why PUCT was the graph's first selection rule: its choice at a node is a function of its
+edges alone (prior, edge visits, edge Q, in-flight visits), so it carries over to a graph
+unchanged, and its in-flight handling (virtual loss) lets several threads share one graph.
+Gumbel's interior rule is such a function of the edges too (gumbel_interior.mojo, option
+`interior`), with in-flight playouts in its visit term; Gumbel's root (sequential halving)
+plans whole phases, and comes as anytime halving at the root (root_halving.mojo, option
+`root_halving`).
 
 Selection is exactly `PuctSearch.select_child` (puct.mojo) with the edge's statistics
 in place of the child's: N(n,a) and in-flight counts from the edge, Q from the child
@@ -44,6 +46,7 @@ from mojo.search.graph.graph import SearchGraph, UNEVALUATED, PENDING, EVALUATED
 from mojo.search.graph.value_update import recompute_node, edge_value_sum_in, refresh_all_values
 from mojo.search.graph.playout_batch import PlayoutBatch
 from mojo.search.graph.root_halving import RootHalving
+from mojo.search.graph.gumbel_interior import gumbel_interior_edge
 from mojo.search.gumbel_formulas import (
     SigmaParameters,
     completed_q,
@@ -77,6 +80,8 @@ struct GraphConfig(Copyable, Movable):
     """The graph's capacity in nodes: at this size the search stops adding playouts."""
     var root_halving: Bool
     """At the root: anytime sequential halving (root_halving.mojo) instead of PUCT."""
+    var interior_gumbel: Bool
+    """Below the root: Gumbel's deterministic rule (gumbel_interior.mojo) instead of PUCT."""
     var max_considered_actions: Int
     """Root halving: m, the moves each pass of halving starts from."""
     var sigma: SigmaParameters
@@ -382,7 +387,19 @@ struct GraphSearch[G: Game](Movable):
         batch.keys.start_playout(state.hash())
         batch.playout_path_start.append(len(batch.path_nodes))
         while True:
-            var edge = self.select_root_edge() if node == self.root and self.config.root_halving else self.select_edge(node)
+            var edge: Int
+            if node == self.root and self.config.root_halving:
+                edge = self.select_root_edge()
+            elif node != self.root and self.config.interior_gumbel:
+                edge = gumbel_interior_edge(
+                    Pointer[SearchGraph, MutAnyOrigin](unsafe_from_address=Int(Pointer(to=self.graph))),
+                    node,
+                    Float64(self.config.repetition_value),
+                    self.config.sigma,
+                    batch.selection_weights,
+                )
+            else:
+                edge = self.select_edge(node)
             var in_flight_before = Int(self.graph.edge_in_flight[edge])
             self.graph.edge_in_flight[edge] += 1
             batch.path_nodes.append(node)
