@@ -17,7 +17,17 @@ from pyzero.games import make
 from pyzero.search import GraphOptions, GraphSearcher, GumbelOptions, PuctOptions, PuctSearcher
 from test_gumbel_search import fixed_random_evaluator
 
-TREE = GraphOptions(transpositions=False)
+# Most tests here pin PUCT at the root and below it (the rule they were derived for, and
+# the one the tree search `PuctSearcher` shares exactly); the defaults (halving at the
+# root, Gumbel's rule below) have tests of their own.
+PUCT_GRAPH = GraphOptions(root="puct", interior="puct")
+
+
+def puct_graph(**values) -> GraphOptions:
+    return PUCT_GRAPH.model_copy(update=values)
+
+
+TREE = puct_graph(transpositions=False)
 
 EXACT_CASES = [
     # (game, options, moves, evaluator, simulations)
@@ -105,7 +115,7 @@ def check_graph_invariants(arrays, repetition_value=0.0):
 def test_graph_invariants_after_a_search(game_name, options, moves, leaves_per_batch, interior):
     state = make(game_name, **options).play_moves(moves)
     searcher = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, leaves_per_batch=leaves_per_batch),
-                             GraphOptions(interior=interior))
+                             puct_graph(interior=interior))
     result = searcher.run(400, broad_evaluator, seed=1)
     arrays = searcher.graph_arrays()
     check_graph_invariants(arrays)
@@ -156,7 +166,7 @@ def test_two_move_orders_reach_one_node_evaluated_once(game_name, options, start
             favoured.append(state.move_to_action(move))
             state.play(move)
     evaluator = CountingEvaluator(favoured)
-    searcher = GraphSearcher(root, PuctOptions(dirichlet_fraction=0, leaves_per_batch=1))
+    searcher = GraphSearcher(root, PuctOptions(dirichlet_fraction=0, leaves_per_batch=1), PUCT_GRAPH)
     searcher.run(300, evaluator, seed=0)
     arrays = searcher.graph_arrays()
     nodes = np.flatnonzero(arrays["key"] == np.uint64(one.hash()))
@@ -172,8 +182,8 @@ def test_two_move_orders_reach_one_node_evaluated_once(game_name, options, start
 
 
 def test_graph_options_are_defined_once_and_reach_the_engine_whole():
-    values = {"transpositions": False, "repetition_value": -0.5, "threads": 3, "max_nodes": 5000, "root": "halving",
-              "interior": "gumbel"}
+    values = {"transpositions": False, "repetition_value": -0.5, "threads": 3, "max_nodes": 5000, "root": "puct",
+              "interior": "puct"}
     assert all(getattr(GraphSection(), key) != value for key, value in values.items())
     assert set(values) == set(GraphSection.model_fields)
     gumbel = GumbelOptions(max_considered_actions=5, c_visit=20.0, c_scale=0.5, rescale=False)
@@ -242,7 +252,7 @@ def test_a_lost_position_saved_only_by_shuffling_is_valued_as_the_repetition(rep
     start = game.from_position(SHUFFLE_START)
     evaluator = ShuffleEvaluator(game, start)
     searcher = GraphSearcher(start, PuctOptions(dirichlet_fraction=0, leaves_per_batch=1, temperature=0),
-                             GraphOptions(repetition_value=repetition_value))
+                             puct_graph(repetition_value=repetition_value))
     result = searcher.run(400, evaluator, seed=0)
     # The network says -0.8 for White; the line repeats, so the search says the repetition.
     assert result.network_value == pytest.approx(-0.8)
@@ -269,12 +279,12 @@ def test_a_repetition_of_the_game_history_counts_too():
     history = [start, game.play_moves(SHUFFLE[:1], start=start)]
     root = game.play_moves(SHUFFLE[:2], start=start)
     options = PuctOptions(dirichlet_fraction=0, leaves_per_batch=1)
-    with_history = GraphSearcher(root, options, history=history).run(200, evaluator, seed=0)
+    with_history = GraphSearcher(root, options, PUCT_GRAPH, history=history).run(200, evaluator, seed=0)
     assert with_history.extras["repetitions"] > 150
     assert with_history.root_value == pytest.approx(0.0, abs=0.05)
     # Without the history the line is followed through the start position (its value -0.8
     # for White) and only repeats one cycle later, at the root itself.
-    without = GraphSearcher(root, options).run(200, evaluator, seed=0)
+    without = GraphSearcher(root, options, PUCT_GRAPH).run(200, evaluator, seed=0)
     assert without.extras["repetitions"] < with_history.extras["repetitions"]
 
 
@@ -294,7 +304,7 @@ def test_one_two_and_four_threads_agree_within_sampling_noise(interior, seeds, t
         values, moves = [], []
         for seed in range(seeds):
             searcher = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, leaves_per_batch=2, temperature=0),
-                                     GraphOptions(threads=threads, interior=interior))
+                                     puct_graph(threads=threads, interior=interior))
             result = searcher.run(1500, ("rollout", 16), seed=seed)
             check_graph_invariants(searcher.graph_arrays())
             assert result.root_visits == 1501
@@ -317,7 +327,7 @@ def test_threads_really_share_the_search():
         return fixed_random_evaluator(planes, legal)
 
     state = make("connect4").new()
-    searcher = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, leaves_per_batch=4), GraphOptions(threads=4))
+    searcher = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, leaves_per_batch=4), puct_graph(threads=4))
     result = searcher.run(600, evaluator, seed=0)
     # The root is evaluated by the calling thread, the rest by the search's threads.
     assert len(callers - {threading.get_ident()}) >= 2
@@ -332,7 +342,7 @@ def test_many_threads_and_a_tiny_graph_never_break_it(game_name, options, moves,
     state = make(game_name, **options).play_moves(moves)
     for seed in range(8):
         searcher = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, leaves_per_batch=8),
-                                 GraphOptions(threads=16, max_nodes=40, interior=interior))
+                                 puct_graph(threads=16, max_nodes=40, interior=interior))
         result = searcher.run(3000, ("rollout", 1), seed=seed)
         arrays = searcher.graph_arrays()
         check_graph_invariants(arrays)  # in-flight counts all back to zero, values fresh
@@ -362,7 +372,7 @@ def test_the_graph_benchmark_reports_threads_and_transpositions():
 def test_a_large_graph_keeps_finding_its_positions_after_the_table_grows():
     """Thousands of nodes (the key table doubles several times): still one node per key,
     and transpositions are still found."""
-    searcher = GraphSearcher(make("connect4").new(), PuctOptions(dirichlet_fraction=0, leaves_per_batch=4))
+    searcher = GraphSearcher(make("connect4").new(), PuctOptions(dirichlet_fraction=0, leaves_per_batch=4), PUCT_GRAPH)
     result = searcher.run(5000, "uniform", seed=0)
     arrays = searcher.graph_arrays()
     assert len(arrays["key"]) > 2000
@@ -375,7 +385,7 @@ def test_advance_keeps_the_graph_and_remembers_the_position_it_leaves():
     start = game.from_position(SHUFFLE_START)
     evaluator = ShuffleEvaluator(game, start)
     options = PuctOptions(dirichlet_fraction=0, leaves_per_batch=1, temperature=0)
-    searcher = GraphSearcher(start, options)
+    searcher = GraphSearcher(start, options, PUCT_GRAPH)
     first = searcher.run(200, evaluator, seed=0)
     child_visits = first.visits[first.actions.tolist().index(start.move_to_action(SHUFFLE[0]))]
     searcher.advance(SHUFFLE[0])
@@ -399,7 +409,7 @@ def test_a_failing_evaluator_leaves_a_consistent_graph(threads):
         return fixed_random_evaluator(planes, legal)
 
     searcher = GraphSearcher(make("connect4").new(), PuctOptions(dirichlet_fraction=0, leaves_per_batch=4),
-                             GraphOptions(threads=threads))
+                             puct_graph(threads=threads))
     with pytest.raises(Exception, match="the network went away"):
         searcher.run(400, failing, seed=0)
     arrays = searcher.graph_arrays()
@@ -427,7 +437,7 @@ def _reachable(arrays, root):
 def test_advance_frees_what_the_new_root_cannot_reach_and_keeps_the_rest_as_it_was(transpositions):
     state = make("connect4").play_moves("4 4")
     searcher = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, leaves_per_batch=4),
-                             GraphOptions(transpositions=transpositions))
+                             puct_graph(transpositions=transpositions))
     result = searcher.run(1500, broad_evaluator, seed=0)
     before = searcher.graph_arrays()
     played = int(result.actions[np.argmax(result.visits)])
@@ -459,7 +469,7 @@ def test_advance_frees_what_the_new_root_cannot_reach_and_keeps_the_rest_as_it_w
 
 def test_a_long_game_runs_in_bounded_memory():
     state = make("connect4").new()
-    searcher = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, leaves_per_batch=4, temperature=0))
+    searcher = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, leaves_per_batch=4, temperature=0), PUCT_GRAPH)
     sizes = []
     for _ in range(16):
         result = searcher.run(300, broad_evaluator, seed=0)
@@ -482,7 +492,7 @@ def test_a_timed_search_stops_on_time_on_a_stop_word_and_at_its_simulation_limit
     from pyzero.search import SearchStop
 
     state = make("tak", size=5).new()
-    options = (PuctOptions(dirichlet_fraction=0, leaves_per_batch=2), GraphOptions(threads=threads))
+    options = (PuctOptions(dirichlet_fraction=0, leaves_per_batch=2), puct_graph(threads=threads))
     timed = GraphSearcher(state, *options).run_for(0.3, ("rollout", 2), seed=0)
     # Batches are short (a few rollouts), so it ends within one batch of its time (the
     # bound leaves room for a machine busy with other work).
@@ -530,7 +540,7 @@ def test_the_evaluation_cache_answers_what_an_earlier_search_evaluated(threads):
 
     state = make("connect4").play_moves("4 3")
     cache = EvaluationCache(entries=1 << 14, max_policy_length=7)
-    options = (PuctOptions(dirichlet_fraction=0, leaves_per_batch=4, temperature=0), GraphOptions(threads=threads))
+    options = (PuctOptions(dirichlet_fraction=0, leaves_per_batch=4, temperature=0), puct_graph(threads=threads))
     first_calls, second_calls = [], []
     first = GraphSearcher(state, *options).run(300, counting(first_calls), seed=0, cache=cache)
     assert cache.stats()["inserts"] == sum(first_calls) == first.evaluations
@@ -550,7 +560,7 @@ def test_the_principal_variation_reaches_tei_info_lines():
     from pyzero.tei.search_job import info_line
 
     state = make("tak", size=5).play_moves("a1 e5")
-    result = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, temperature=0)).run(400, ("rollout", 1), seed=0)
+    result = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, temperature=0), PUCT_GRAPH).run(400, ("rollout", 1), seed=0)
     line = info_line(result, 0.5)
     variation = line.split(" pv ")[1].split()
     assert variation == result.principal_variation and variation[0] == result.chosen_move
@@ -576,10 +586,10 @@ def test_the_engine_passes_the_game_history_to_a_new_graph():
     def shuffle_engine():
         # The shuffle evaluator in the place of a network (only its `evaluator` is used; no cache).
         inference = type("Inference", (), {"evaluator": ShuffleEvaluator(game, start), "cache": None})()
-        return NetworkEngine(game, None, graph=GraphOptions(), puct=puct, inference=inference)
+        return NetworkEngine(game, None, graph=puct_graph(), puct=puct, inference=inference)
 
     with_history = shuffle_engine().analyse(root, SearchLimits(simulations=200), history=history)
-    direct = GraphSearcher(root, puct, history=[start, game.play_moves(SHUFFLE[:1], start=start)]).run(
+    direct = GraphSearcher(root, puct, PUCT_GRAPH, history=[start, game.play_moves(SHUFFLE[:1], start=start)]).run(
         200, ShuffleEvaluator(game, start), seed=0)
     assert with_history.extras["repetitions"] == direct.extras["repetitions"] > 150
     without = shuffle_engine().analyse(root, SearchLimits(simulations=200))
@@ -590,7 +600,7 @@ def test_the_engine_keeps_its_graph_between_the_moves_of_a_game():
     from pyzero.players.engine import NetworkEngine, SearchLimits
 
     game = make("connect4")
-    engine = NetworkEngine(game, None, graph=GraphOptions())
+    engine = NetworkEngine(game, None, graph=puct_graph())
     first_state = game.play_moves("4")
     first = engine.analyse(first_state, SearchLimits(simulations=400))
     searcher = engine._graph_searcher

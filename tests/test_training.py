@@ -197,17 +197,19 @@ def test_tictactoe_training_reaches_perfect_play(tmp_path):
     evaluation = summary["last evaluation"]
     assert evaluation["losses vs minimax"] == 0, evaluation
     assert evaluation["vs random"] >= 0.9
-    # The live-play search (the graph search, PUCT at the root, the same 32 simulations)
-    # with the trained network never loses along any line either.
+    # The live-play search (the graph search with its defaults, halving at the root and
+    # Gumbel's rule below, and with PUCT at both; the same 32 simulations) with the trained
+    # network never loses along any line either.
     from pyzero.players.engine import NetworkEngine
     from pyzero.training.evaluation import losses_against_minimax
 
-    graph_config = load_config(REPOSITORY / "configs/tictactoe.yaml",
-                               {"run_dir": str(tmp_path / "ttt"), "search.play": "graph"})
-    engine = NetworkEngine.from_config(graph_config)
-    assert engine.graph is not None and engine.step == summary["step"]
-    lost, examined = losses_against_minimax(engine.game, engine)
-    assert lost == 0 and examined > 10, (lost, examined)
+    for rules in ({}, {"search.graph.root": "puct", "search.graph.interior": "puct"}):
+        graph_config = load_config(REPOSITORY / "configs/tictactoe.yaml",
+                                   {"run_dir": str(tmp_path / "ttt"), "search.play": "graph", **rules})
+        engine = NetworkEngine.from_config(graph_config)
+        assert engine.graph is not None and engine.step == summary["step"]
+        lost, examined = losses_against_minimax(engine.game, engine)
+        assert lost == 0 and examined > 10, (rules, lost, examined)
 
 
 def test_the_in_run_evaluation_meets_the_alpha_beta_yardstick_on_tak(tmp_path):

@@ -58,7 +58,7 @@ def play_gumbel_options(config) -> GumbelOptions:
 
 def play_puct_options(config) -> PuctOptions:
     """The config's PUCT options with the root noise off and the most visited move played:
-    how the graph search plays."""
+    how the graph search plays where it selects by PUCT (search.graph.root/interior: puct)."""
     return config.search.puct.model_copy(update={"dirichlet_fraction": 0.0, "temperature": 0.0})
 
 
@@ -76,7 +76,8 @@ class NetworkEngine:
                  inference: CachedInference | None = None, graph: GraphOptions | None = None,
                  puct: PuctOptions | None = None):
         self.game = game
-        # With `graph`, searches are graph searches (PUCT selection with `puct`, noise off),
+        # With `graph`, searches are graph searches (the rules `graph` names: by default
+        # halving at the root and Gumbel's rule below it; PUCT takes `puct`, noise off),
         # and the graph is kept from one search to the next of the same game.
         self.graph = graph
         self.puct = puct or PuctOptions(dirichlet_fraction=0.0, temperature=0.0)
