@@ -542,12 +542,18 @@ struct GraphSearch[G: Game](Movable):
 
     def halving_choice(self) -> Int:
         """Root halving's move (edge offset): the best ranked among the moves this search
-        visited (gumbel.mojo `chosen_child_index` in anytime mode); -1 if none."""
+        visited most (mctx's final choice among the last survivors); -1 if none. Ranking
+        every visited move instead (gumbel.mojo's anytime choice) lets a move with one
+        survey playout and a lucky value win: on TicTacToe a trained network then lost
+        lines to minimax that it held with this rule."""
         var scores = self.root_halving_scores()
         var searched = self.halving.searched(self.root_counts())
+        var most = 0
+        for index in range(len(searched)):
+            most = max(most, searched[index])
         var best = -1
         for index in range(len(scores)):
-            if searched[index] > 0 and (best < 0 or scores[index] > scores[best]):
+            if most > 0 and searched[index] == most and (best < 0 or scores[index] > scores[best]):
                 best = index
         return best
 
