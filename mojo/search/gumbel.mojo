@@ -434,12 +434,17 @@ struct GumbelSearch[G: Game](Movable):
     # ------------------------------------------------------------------ results
     def chosen_child_index(mut self) -> Int:
         """The move to play: the best survivor, argmax g + l + sigma among the most visited.
-        In anytime mode (stopped at any point of a pass): argmax g + l + sigma among the
-        moves this search visited."""
+        In anytime mode (stopped at any point of a pass) the same: argmax g + l + sigma
+        among the moves this search visited most. (Ranking every visited move lets a move
+        with one survey simulation and a lucky value win; the graph search's halving root
+        lost TicTacToe lines to minimax that way.)"""
         if self.anytime and len(self.gumbel) > 0 and self.simulations_started > 0:
             var scores = self.anytime_scores()
+            var most = 0
+            for count in self.phase_visits:
+                most = max(most, count)
             for index in range(len(scores)):
-                if self.phase_visits[index] == 0:
+                if self.phase_visits[index] < most:
                     scores[index] = -inf[DType.float32]()
             return argmax(scores)
         var sigma = self.node_sigma(0)
