@@ -212,13 +212,16 @@ def _untrained_network_evaluator(game_name: str, options: dict):
 
 def run_graph_benchmark(workloads=GRAPH_WORKLOADS, thread_counts=(1, 2, 4), simulations: int = 4000,
                         uniform_simulations: int = 20000, network_simulations: int = 512,
-                        transposition_simulations=(1000, 10000)) -> dict:
-    """The graph search (search.graph): simulations per second at 1, 2 and 4 threads on one
-    search, with the uniform evaluator, with 4 random rollouts per leaf (an evaluator with
-    real cost, which the threads share) and with an untrained network of the default size
-    (0 network simulations: skipped), and the evaluations that transpositions save (graph
-    against the same search with every key distinct) from a middle-game position."""
+                        transposition_simulations=(1000, 10000), graph=None) -> dict:
+    """The graph search (search.graph: `graph`, default the config's defaults): simulations
+    per second at 1, 2 and 4 threads on one search, with the uniform evaluator, with 4
+    random rollouts per leaf (an evaluator with real cost, which the threads share) and with
+    an untrained network of the default size (0 network simulations: skipped), and the
+    evaluations that transpositions save (graph against the same search with every key
+    distinct) from a middle-game position."""
     from pyzero.search import GraphOptions, GraphSearcher, PuctOptions
+
+    graph_options = graph or GraphOptions()
 
     puct = PuctOptions(dirichlet_fraction=0, temperature=0)
     throughput, transpositions = [], []
@@ -229,9 +232,9 @@ def run_graph_benchmark(workloads=GRAPH_WORKLOADS, thread_counts=(1, 2, 4), simu
             evaluators.append((_untrained_network_evaluator(workload.game, workload.options), "network (untrained)",
                                network_simulations))
         for evaluator, name, count in evaluators:
-            GraphSearcher(state, puct).run(32, evaluator, seed=1)  # warm-up: a network's first calls are slow
+            GraphSearcher(state, puct, graph_options).run(32, evaluator, seed=1)  # warm-up: a network's first calls are slow
             for threads in thread_counts:
-                searcher = GraphSearcher(state, puct, GraphOptions(threads=threads))
+                searcher = GraphSearcher(state, puct, graph_options.model_copy(update={"threads": threads}))
                 started = time.perf_counter()
                 result = searcher.run(count, evaluator, seed=0)
                 seconds = time.perf_counter() - started
@@ -243,7 +246,8 @@ def run_graph_benchmark(workloads=GRAPH_WORKLOADS, thread_counts=(1, 2, 4), simu
                 runs = {}
                 for shared in (False, True):
                     searcher = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, temperature=0,
-                                                                leaves_per_batch=1), GraphOptions(transpositions=shared))
+                                                                leaves_per_batch=1),
+                                             graph_options.model_copy(update={"transpositions": shared, "threads": 1}))
                     runs[shared] = searcher.run(count, evaluator, seed=0)
                 tree, graph = runs[False].evaluations, runs[True].evaluations
                 links = int(runs[True].extras["transposition_links"])

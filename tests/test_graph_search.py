@@ -352,12 +352,13 @@ def test_many_threads_and_a_tiny_graph_never_break_it(game_name, options, moves,
         check_graph_invariants(searcher.graph_arrays())
 
 
-def test_the_graph_benchmark_reports_threads_and_transpositions():
+@pytest.mark.parametrize("graph", [None, PUCT_GRAPH])
+def test_the_graph_benchmark_reports_threads_and_transpositions(graph):
     from pyzero.bench import GraphWorkload, run_graph_benchmark
 
     report = run_graph_benchmark((GraphWorkload("connect4", {}, opening_plies=4),), thread_counts=(1, 2),
                                  simulations=200, uniform_simulations=300, network_simulations=32,
-                                 transposition_simulations=(300,))
+                                 transposition_simulations=(300,), graph=graph)
     assert [(r["evaluator"], r["threads"], r["simulations"]) for r in report["throughput"]] == [
         ("uniform", 1, 300), ("uniform", 2, 300), ("rollout x4", 1, 200), ("rollout x4", 2, 200),
         ("network (untrained)", 1, 32), ("network (untrained)", 2, 32)]
@@ -367,6 +368,17 @@ def test_the_graph_benchmark_reports_threads_and_transpositions():
         # graph finds some of them already there.
         assert row["evaluations_graph"] + row["transposition_links"] >= row["evaluations_tree"] * 0.5
         assert 0 < row["found_in_graph_percent"] < 100
+
+
+def test_the_graph_benchmark_takes_only_graph_options():
+    from click.testing import CliRunner
+
+    from pyzero.cli import cli
+
+    result = CliRunner().invoke(cli, ["bench", "graph", "--set", "selfplay.games=3"])
+    assert result.exit_code != 0 and "only search.graph.* options apply here, got selfplay.games" in result.output
+    result = CliRunner().invoke(cli, ["bench", "graph", "--set", "search.graph.interior=ucb"])
+    assert result.exit_code != 0 and "search.graph.interior" in result.output
 
 
 def test_a_large_graph_keeps_finding_its_positions_after_the_table_grows():

@@ -104,15 +104,26 @@ def bench_search(as_json: bool) -> None:
 
 
 @bench.command("graph")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a search.graph option, e.g. --set search.graph.interior=puct (threads and "
+                   "transpositions are the benchmark's own).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def bench_graph(as_json: bool) -> None:
+def bench_graph(overrides, as_json: bool) -> None:
     """Graph search: simulations per second at 1, 2 and 4 threads on one search, and the
     network evaluations that transpositions save, from middle-game positions."""
     from pyzero.bench import run_graph_benchmark
+    from pyzero.config import validate_config
 
-    results = run_graph_benchmark()
+    values = parse_overrides(overrides)
+    outside = [key for key in values if not key.startswith("search.graph.")]
+    if outside:
+        raise click.BadParameter(f"only search.graph.* options apply here, got {', '.join(outside)}",
+                                 param_hint="--set")
+    with reported_errors():
+        graph = validate_config({"game": {"name": "connect4"}}, values).search.graph
+    results = run_graph_benchmark(graph=graph)
     if as_json:
-        click.echo(json.dumps({"benchmark": "graph", **results}, indent=2))
+        click.echo(json.dumps({"benchmark": "graph", "graph": graph.model_dump(), **results}, indent=2))
         return
     table = Table(title="graph search, one search on several threads")
     for column in ("game", "evaluator", "threads", "simulations", "seconds", "sims/s"):
