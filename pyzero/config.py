@@ -90,10 +90,10 @@ class PuctSection(Section):
 class GraphSection(Section):
     """The graph search for live play (pyzero/search.py GraphSearcher). Its defaults (anytime
     halving at the root, Gumbel's rule below it) were measured against PUCT at both: on
-    Tak 6x6 at 50 ms a move against the tree search, +151 Elo [+98, +204] where PUCT was
-    -42 [-90, +7]; on Pons' Connect4 Test_L1_R3, 92.8% of results kept at 58 evaluations a
-    position where PUCT kept 91.0% at 62 (issue 15's note, 2026-11-30). With root: puct it
-    selects with the search.puct options, noise and all."""
+    Tak 6x6 at 50 ms a move against the tree search, +137 Elo [+85, +189] where PUCT was
+    -42 [-90, +7]; on Pons' Connect4 Test_L1_R3, 92.6% of results kept at 62 evaluations a
+    position where PUCT kept 91.0% at 62 (issue 15's note, 2026-11-30). Where a rule is
+    puct it selects with the search.puct options, noise and all."""
 
     transpositions: bool = Field(True, description="positions reached by different move orders share one node; "
                                  "false: every node is new (a tree: for tests and for measuring what sharing saves)")
