@@ -93,11 +93,11 @@ struct TreeChildren(InteriorChildren):
     var start: Int  # the first child's index
     var count: Int
 
-    def __init__(out self, tree: Pointer[SearchTree, MutAnyOrigin], node: Int, start: Int, count: Int):
+    def __init__(out self, tree: Pointer[SearchTree, MutAnyOrigin], node: Int):
         self.tree_address = Int(tree)
         self.node = node
-        self.start = start
-        self.count = count
+        self.start = tree[].children_start(node)
+        self.count = tree[].children_end(node) - self.start
 
     @always_inline
     def tree(self) -> Pointer[SearchTree, MutAnyOrigin]:
@@ -290,7 +290,8 @@ struct GumbelSearch[G: Game](Movable):
 
     def anytime_scores(mut self) -> List[Float32]:
         """`halving_scores` of every root child: the anytime search's ranking."""
-        return halving_scores(self.gumbel, logits_from_priors(self.scratch.priors), self.node_sigma(0))
+        var sigma = self.node_sigma(0)  # loads the root's children into scratch first
+        return halving_scores(self.gumbel, logits_from_priors(self.scratch.priors), sigma)
 
     def _plan_anytime_phase(mut self):
         """The next phase: halve the pass's survivors and double their simulations, or
@@ -411,14 +412,10 @@ struct GumbelSearch[G: Game](Movable):
         (`interior_choice`, the fused formulas the graph search shares);
         `_select_interior_child_reference` computes it with the pure functions, and a Mojo
         test checks both agree."""
-        var start = self.core.tree.children_start(node)
         var children = TreeChildren(
-            Pointer[SearchTree, MutAnyOrigin](unsafe_from_address=Int(Pointer(to=self.core.tree))),
-            node,
-            start,
-            self.core.tree.children_end(node) - start,
+            Pointer[SearchTree, MutAnyOrigin](unsafe_from_address=Int(Pointer(to=self.core.tree))), node
         )
-        return start + interior_choice(children, self.config.sigma, self.scratch.q)
+        return children.start + interior_choice(children, self.config.sigma, self.scratch.q)
 
     def _select_interior_child_reference(mut self, node: Int) -> Int:
         """The same choice computed with the tested pure functions (slow; for tests)."""
@@ -434,19 +431,10 @@ struct GumbelSearch[G: Game](Movable):
     # ------------------------------------------------------------------ results
     def chosen_child_index(mut self) -> Int:
         """The move to play: the best survivor, argmax g + l + sigma among the most visited.
-        In anytime mode (stopped at any point of a pass) the same: argmax g + l + sigma
-        among the moves this search visited most. (Ranking every visited move lets a move
-        with one survey simulation and a lucky value win; the graph search's halving root
-        lost TicTacToe lines to minimax that way.)"""
-        if self.anytime and len(self.gumbel) > 0 and self.simulations_started > 0:
-            var scores = self.anytime_scores()
-            var most = 0
-            for count in self.phase_visits:
-                most = max(most, count)
-            for index in range(len(scores)):
-                if self.phase_visits[index] < most:
-                    scores[index] = -inf[DType.float32]()
-            return argmax(scores)
+        In anytime mode (stopped at any point of a pass) the same rule: among the moves
+        this search visited most. (Ranking every visited move lets a move with one survey
+        simulation and a lucky value win; the graph search's halving root lost TicTacToe
+        lines to minimax that way.)"""
         var sigma = self.node_sigma(0)
         var logits = logits_from_priors(self.scratch.priors)
         var most = 0
