@@ -199,9 +199,9 @@ def test_tictactoe_training_reaches_perfect_play(tmp_path):
     assert evaluation["vs random"] >= 0.9
     # The live-play search (the graph search with its defaults, halving at the root and
     # Gumbel's rule below, and with PUCT at both) with the trained network never loses
-    # along any line either, at 64 simulations. At the tree's 32 it is not always so:
-    # measured on four trained networks, the graph search lost 1-4 lines on one or two of
-    # them (either rule set) where the tree search lost none; at 64 none lost a line.
+    # along any line either, at 64 simulations. (Before the config's random openings, the
+    # graph search at the tree's 32 lost 1-4 lines on some trained networks where the tree
+    # search lost none; see configs/tictactoe.yaml.)
     from pyzero.players.engine import NetworkEngine
     from pyzero.training.evaluation import losses_against_minimax
 
