@@ -118,9 +118,14 @@ class GraphSection(Section):
 
 class SearchSection(Section):
     algorithm: Literal["gumbel", "puct"] = "gumbel"
-    play: Literal["gumbel", "graph"] = Field("gumbel", description="the search of pyzero play, tei and the "
-                                             "arena's network players: anytime Gumbel over a tree, or the graph "
-                                             "search (search.graph, with search.puct's options, noise off)")
+    # auto is the default because the graph search is the stronger one under a clock (Tak
+    # 6x6 and Connect4 at 50 ms a move, README) while at a fixed number of simulations it
+    # is not (TicTacToe needed 64 where the tree search plays perfectly at 32), and fixed
+    # budgets are what the in-run evaluation and the arena's batched pairings use.
+    play: Literal["auto", "gumbel", "graph"] = Field(
+        "auto", description="the search of pyzero play, tei, uci and the arena's network players: gumbel "
+        "(anytime Gumbel over a tree), graph (the graph search, search.graph, noise off), or auto (the graph "
+        "search for searches limited by time or a clock, the Gumbel tree search for a number of simulations)")
     simulations: int = Field(64, ge=1, le=1_000_000)
     gumbel: GumbelSection = Field(default_factory=GumbelSection)
     puct: PuctSection = Field(default_factory=PuctSection)

@@ -202,11 +202,19 @@ def test_network_players_take_config_overrides_and_a_time_per_move(tmp_path):
     save_checkpoint(tmp_path / "run" / "checkpoints", 5, {"learner": {"model": model.state_dict(), "step": 5}}, 3)
     graph = make_player("latest?search.play=graph&search.graph.root=halving&search.graph.threads=2", config, game,
                         simulations=16, move_seconds=0.05)
-    tree = make_player("latest", config, game, simulations=16, move_seconds=0.05)
+    tree = make_player("latest?search.play=gumbel", config, game, simulations=16, move_seconds=0.05)
     assert graph.name == "step-5?search.play=graph&search.graph.root=halving&search.graph.threads=2"
-    assert tree.name == "step-5" and tree.graph is None
+    assert tree.name == "step-5?search.play=gumbel" and tree.graph is None and not tree.uses_graph()
     assert (graph.graph.root, graph.graph.threads, graph.limits.seconds) == ("halving", 2, 0.05)
-    assert config.search.play == "gumbel"  # the run's own config is left as it was
+    assert config.search.play == "auto"  # the run's own config is left as it was
+    # The default (auto) searches the graph when timed, the tree for simulations alone.
+    default = make_player("latest", config, game, simulations=16, move_seconds=0.05)
+    assert default.uses_graph() and not make_player("latest", config, game, simulations=16).uses_graph()
+    # The batched pipeline plays the tree search only: a graph player at fixed simulations
+    # plays its games one at a time.
+    from pyzero.arena.match import _pipeline_can_play
+    untimed = [make_player(spec, config, game, simulations=16) for spec in ("latest", "latest?search.play=graph")]
+    assert _pipeline_can_play(untimed[0], untimed[0]) and not _pipeline_can_play(untimed[0], untimed[1])
     started = time.perf_counter()
     records = play_pairing(game, graph, tree, random_openings(game, 1, 0), 2)
     elapsed = time.perf_counter() - started

@@ -441,3 +441,26 @@ def test_a_tak_session_through_a_terminal_loads_and_saves(tmp_path):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def test_an_untrained_engine_is_reproducible_from_its_seed():
+    """The same seed builds the same network (so an untrained opponent's replies, which the
+    browser tests click against, repeat); another seed another one; torch's global random
+    state is left as it was."""
+    from pathlib import Path
+
+    import torch
+
+    from pyzero.config import load_config
+    from pyzero.play.opponent import untrained_engine
+
+    config = load_config(Path(__file__).resolve().parents[1] / "configs/tictactoe.yaml")
+    torch.manual_seed(123)
+    expected_next = torch.rand(3)
+    torch.manual_seed(123)
+    first, again, other = (untrained_engine(config, seed=seed).model.state_dict() for seed in (0, 0, 1))
+    assert torch.equal(torch.rand(3), expected_next)
+    weights = [name for name, tensor in first.items() if tensor.is_floating_point() and tensor.numel() > 1
+               and "weight" in name]
+    assert weights and all(torch.equal(first[name], again[name]) for name in first)
+    assert not all(torch.equal(first[name], other[name]) for name in weights)

@@ -86,9 +86,10 @@ def _choose(player, state: State, rng: random.Random, clock: GameClock | None) -
 
 
 def _pipeline_can_play(player_a, player_b) -> bool:
-    """Two networks searching the same number of simulations with the same options."""
+    """Two networks searching the same number of simulations with the same options, with
+    the tree search (the pipeline's; a graph search player plays its games one at a time)."""
     return all(isinstance(player, NetworkEngine) and player.model is not None and player.limits.seconds is None
-               for player in (player_a, player_b)) and \
+               and not player.uses_graph() for player in (player_a, player_b)) and \
         player_a.limits.simulations == player_b.limits.simulations and player_a.gumbel == player_b.gumbel
 
 

@@ -15,10 +15,11 @@
     uci:COMMAND ...   an external engine speaking UCI (chess), with options after `?`
                       separated by `&`, e.g. "uci:stockfish?Skill Level=0&Threads=1"
 
-Network players search with Gumbel MCTS (no noise; or the graph search with
-`search.play: graph`) for `simulations` per move, or for `move_seconds` when given, or
-on a game clock (`pyzero.arena.clock`, the arena's `--time`); a match between two network
-players with the same simulations and no time limit runs through the batched self-play
+Network players search for `simulations` per move, or for `move_seconds` when given, or
+on a game clock (`pyzero.arena.clock`, the arena's `--time`): with the config's
+`search.play`, by default (auto) the graph search when timed and Gumbel MCTS (no noise)
+for a number of simulations. A match between two network players with the same
+simulations, no time limit and the tree search runs through the batched self-play
 pipeline.
 """
 

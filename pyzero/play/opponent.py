@@ -44,7 +44,11 @@ def build_play_engine(target: str, checkpoint: str | Path | None = None, limits:
 
 
 def untrained_engine(config: RunConfig, limits: SearchLimits | None = None, seed: int = 0) -> NetworkEngine:
-    """An engine with a freshly initialised network of the config's shape (no checkpoint)."""
+    """An engine with a freshly initialised network of the config's shape (no checkpoint),
+    initialised from `seed` (torch's global random state is left as it was), so the same
+    seed plays the same moves: an untrained opponent's replies can be reproduced."""
     game = make_game_from_config(config)
-    return NetworkEngine.from_config(config, limits=limits, seed=seed, name="untrained", game=game,
-                                     model=build_model(config, game))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = build_model(config, game)
+    return NetworkEngine.from_config(config, limits=limits, seed=seed, name="untrained", game=game, model=model)

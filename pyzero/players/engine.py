@@ -1,5 +1,6 @@
 """The engine a person, a TEI client or the arena plays against: a network and Gumbel
-search (or, with `search.play: graph`, the graph search), limited by simulations or by time.
+search (or the graph search: with `search.play: graph` always, with `auto`, the default,
+for searches limited by time), limited by simulations or by time.
 
     engine = NetworkEngine.from_config(load_config("configs/tak.yaml"))   # latest checkpoint
     result = engine.analyse(state, SearchLimits(seconds=2.0))            # SearchResult
@@ -74,12 +75,15 @@ class NetworkEngine:
                  limits: SearchLimits | None = None, seed: int = 0, name: str = "pyzero",
                  inference_options: InferenceSection | None = None, survey_fraction: float = SURVEY_FRACTION,
                  inference: CachedInference | None = None, graph: GraphOptions | None = None,
-                 puct: PuctOptions | None = None):
+                 puct: PuctOptions | None = None, graph_untimed: bool = True):
         self.game = game
         # With `graph`, searches are graph searches (the rules `graph` names: by default
         # halving at the root and Gumbel's rule below it; PUCT takes `puct`, noise off),
-        # and the graph is kept from one search to the next of the same game.
+        # and the graph is kept from one search to the next of the same game. Without
+        # `graph_untimed` (search.play: auto) only time-limited searches are; searches of a
+        # number of simulations alone are the Gumbel tree search's.
         self.graph = graph
+        self.graph_untimed = graph_untimed
         self.puct = puct or PuctOptions(dirichlet_fraction=0.0, temperature=0.0)
         self._graph_searcher: GraphSearcher | None = None
         self.model = model.eval() if model is not None else None
@@ -114,8 +118,8 @@ class NetworkEngine:
                      limits or SearchLimits(simulations=config.evaluation.simulations), seed,
                      name or (f"step-{step}" if step is not None else "untrained"),
                      inference_options=config.inference, survey_fraction=config.search.survey_fraction,
-                     graph=config.search.graph if config.search.play == "graph" else None,
-                     puct=play_puct_options(config))
+                     graph=config.search.graph if config.search.play in ("graph", "auto") else None,
+                     puct=play_puct_options(config), graph_untimed=config.search.play == "graph")
         engine.checkpoint, engine.step = path, step
         return engine
 
@@ -131,7 +135,7 @@ class NetworkEngine:
         the positions played before `state`, oldest first; the graph search scores a
         return to one of them as a repetition (the tree searches do not use it)."""
         limits = limits or self.limits
-        if self.graph is not None:
+        if self.uses_graph(limits):
             graph_searcher = self._graph_for(state, history)
             graph_searcher.survey_fraction = (self.survey_fraction if limits.survey_fraction is None
                                               else limits.survey_fraction)
@@ -146,6 +150,11 @@ class NetworkEngine:
                                 max_simulations=limits.simulations, stop=stop,
                                 survey_fraction=self.survey_fraction if limits.survey_fraction is None
                                 else limits.survey_fraction)
+
+    def uses_graph(self, limits: SearchLimits | None = None) -> bool:
+        """Whether a search with `limits` (default: the engine's) is a graph search."""
+        limits = limits or self.limits
+        return self.graph is not None and (self.graph_untimed or limits.seconds is not None)
 
     def _graph_for(self, state: State, history: tuple[int, ...] = ()) -> GraphSearcher:
         """The kept graph moved on to `state` when it is the last search's position or

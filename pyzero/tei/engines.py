@@ -108,7 +108,8 @@ class EnginePool:
         native = self.native_engine
         return NetworkEngine(game, build_model(self.config, game), native.gumbel, native.limits, native.seed,
                              name="untrained", inference_options=self.config.inference,
-                             survey_fraction=native.survey_fraction, graph=native.graph, puct=native.puct)
+                             survey_fraction=native.survey_fraction, graph=native.graph, puct=native.puct,
+                             graph_untimed=native.graph_untimed)
 
 
 class AlphaBetaPool:
