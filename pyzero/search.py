@@ -286,6 +286,9 @@ class GraphSearcher(_Searcher):
         self._raw = getattr(load_engine(), type_name).new(state._raw, self.options.model_dump(),
                                                          self.graph_options.model_dump(),
                                                          self.gumbel_options.model_dump(), keys)
+        # The engine's counters run over the searcher's lifetime (the graph is kept across
+        # searches); these are their values when the last search ended, for per-search counts.
+        self._lifetime_counts = {"evaluations": 0, "transposition_links": 0}
 
     def run(self, simulations: int, evaluator: EvaluatorSpec = "uniform", seed: int = 0,
             cache: EvaluationCache | None = None) -> SearchResult:
@@ -322,6 +325,11 @@ class GraphSearcher(_Searcher):
                     "collisions"):
             result.extras[key] = np.array(raw[key], dtype=np.int64)
         result.extras["principal_variation"] = np.array(raw.get("principal_variation", []), dtype=np.int64)
+        # This search's own counts (TEI/UCI info lines report them per search).
+        lifetime = {"evaluations": result.evaluations, "transposition_links": int(raw["transposition_links"])}
+        for key, value in lifetime.items():
+            result.extras[f"search_{key}"] = np.array(value - self._lifetime_counts[key], dtype=np.int64)
+        self._lifetime_counts = lifetime
         result.principal_variation = self._variation_moves(result)
         return result
 

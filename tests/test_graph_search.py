@@ -14,7 +14,7 @@ from pyzero.cli.common import parse_overrides
 from pyzero.config import GraphSection, RunConfig, validate_config
 from pyzero.engine_build import load_engine
 from pyzero.games import make
-from pyzero.search import GraphOptions, GraphSearcher, GumbelOptions, PuctOptions, PuctSearcher
+from pyzero.search import GraphOptions, GraphSearcher, GumbelOptions, GumbelSearcher, PuctOptions, PuctSearcher
 from test_gumbel_search import fixed_random_evaluator
 
 # Most tests here pin PUCT at the root and below it (the rule they were derived for, and
@@ -582,6 +582,33 @@ def test_the_principal_variation_reaches_tei_info_lines():
     for move in variation:
         assert move in replay.legal_moves()
         replay.play(move)
+
+
+def test_tei_statistics_lines_count_each_search_of_a_kept_graph():
+    """The `info string` line gives one search's evaluations and transposition hits: over
+    two searches of one kept graph they add up to the searcher's lifetime counts (the
+    engine's counters), the first equal a fresh searcher's; with sharing off (every key
+    new) there are no hits."""
+    from pyzero.tei.search_job import statistics_line
+
+    state = make("connect4").play_moves("4 4")
+    searcher = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, temperature=0), PUCT_GRAPH)
+    first = searcher.run(600, "uniform", seed=0)
+    second = searcher.run(600, "uniform", seed=0)
+    fresh = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, temperature=0), PUCT_GRAPH).run(600, "uniform", 0)
+    counts = [(int(r.extras["search_evaluations"]), int(r.extras["search_transposition_links"]))
+              for r in (first, second)]
+    assert counts[0] == (fresh.evaluations, int(fresh.extras["transposition_links"]))
+    assert counts[0][0] + counts[1][0] == second.evaluations
+    assert counts[0][1] + counts[1][1] == int(second.extras["transposition_links"])
+    evaluations, hits = counts[1]
+    assert hits > 0  # 600 more playouts from Connect4's "4 4" meet transpositions
+    assert statistics_line(second) == (f"info string evaluations {evaluations} transpositions {hits} "
+                                       f"saved {100 * hits / (hits + evaluations):.1f}%")
+    unshared = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, temperature=0),
+                             PUCT_GRAPH.model_copy(update={"transpositions": False})).run(600, "uniform", 0)
+    assert statistics_line(unshared).endswith("transpositions 0 saved 0.0%")
+    assert statistics_line(GumbelSearcher(state).run(16, "uniform", 0)) is None
 
 
 def test_the_engine_passes_the_game_history_to_a_new_graph():

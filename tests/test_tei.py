@@ -159,6 +159,8 @@ def test_go_movetime_from_startpos_moves_answers_a_legal_move_in_time(engine):
     variation = info.principal_variation
     assert variation[0] == bestmove_of(lines) and len(variation) >= 2 and info.depth == len(variation)
     tak3().play_moves(["a1", "c3", *variation])
+    statistics = [line.split() for line in lines if line.startswith("info string evaluations ")]
+    assert len(statistics) == 1 and int(statistics[0][3]) >= 1 and statistics[0][7].endswith("%")
     assert 0 < info.time_ms <= elapsed * 1000 + 1  # the engine's own time lies within ours
 
 

@@ -83,6 +83,27 @@ def info_line(result, elapsed_seconds: float) -> str:
                        result.principal_variation or [result.chosen_move])
 
 
+def statistics_line(result) -> str | None:
+    """The graph search's counts for one search, as an `info string` line (the standard
+    info line has no words for them): network evaluations requested, transposition hits
+    (first traversals of an edge that found the position already in the graph, each an
+    evaluation saved) and the hits' share of hits plus evaluations. None for other searches."""
+    if "search_transposition_links" not in getattr(result, "extras", {}):
+        return None
+    evaluations = int(result.extras["search_evaluations"])
+    hits = int(result.extras["search_transposition_links"])
+    share = 100.0 * hits / (hits + evaluations) if hits + evaluations else 0.0
+    return f"info string evaluations {evaluations} transpositions {hits} saved {share:.1f}%"
+
+
+def emit_search_report(emit: Callable[[str], None], result, elapsed_seconds: float) -> None:
+    """The statistics line (graph search only), then the info line the client reads."""
+    statistics = statistics_line(result)
+    if statistics is not None:
+        emit(statistics)
+    emit(info_line(result, elapsed_seconds))
+
+
 class SearchJob(threading.Thread):
     """Runs `plan` from `state` with `engine`, writing `info` and `bestmove` via `emit`."""
 
@@ -108,7 +129,7 @@ class SearchJob(threading.Thread):
             result = self._search_rounds() if self.plan.infinite else self.engine.analyse(
                 self.state, self.plan.limits(), self.search_stop, history=self.history)
             if not self.plan.infinite:
-                self.emit(info_line(result, time.monotonic() - started))
+                emit_search_report(self.emit, result, time.monotonic() - started)
             self.emit(f"bestmove {result.chosen_move}")
         except Exception as error:  # a GUI must get its bestmove line whatever went wrong
             traceback.print_exc(file=sys.stderr)
@@ -122,7 +143,7 @@ class SearchJob(threading.Thread):
             round_started = time.monotonic()
             result = self.engine.analyse(self.state, self.plan.limits(seconds=round_seconds), self.search_stop,
                                          history=self.history)
-            self.emit(info_line(result, time.monotonic() - round_started))
+            emit_search_report(self.emit, result, time.monotonic() - round_started)
             if self.stop_requested.is_set():
                 return result
             if getattr(result, "complete", False):  # searched to its end (alpha-beta's depth): wait for stop
