@@ -2,6 +2,7 @@
 two-network pipeline, which must agree move for move), and the command's outputs."""
 
 import json
+import random
 import subprocess
 import sys
 
@@ -227,3 +228,64 @@ def test_network_players_take_config_overrides_and_a_time_per_move(tmp_path):
         make_player("latest?search.graph.root=gumbel", config, game, simulations=16)
     with pytest.raises(PlayerSpecError, match="'threads' is not KEY=VALUE"):
         make_player("latest?threads", config, game, simulations=16)
+
+
+def test_players_that_take_history_get_the_keys_of_the_games_earlier_positions():
+    """The arena and the in-run evaluation hand a player with `takes_history` the keys of
+    every position before the one it moves in, oldest first (the graph search scores a
+    return to one of them as a repetition); other players are called as before. The
+    expected keys are recomputed by replaying each game's moves."""
+    from pyzero.arena.match import play_one_game
+    from pyzero.training.evaluation import play_game
+
+    class FirstMove:
+        takes_history = False
+
+        def __init__(self, name):
+            self.name, self.calls = name, []
+
+        def choose(self, state, rng):
+            self.calls.append(state.copy())
+            return state.legal_moves()[0]
+
+    class Recording(FirstMove):
+        takes_history = True
+
+        def choose(self, state, rng, history=()):
+            self.calls.append((state.copy(), history))
+            return state.legal_moves()[-1]
+
+    game = make("connect4")
+    for play in ("arena", "evaluation"):
+        recording, plain = Recording("recording"), FirstMove("plain")
+        if play == "arena":
+            play_one_game(game, recording, plain, [game.new()], 0, 0, 0)
+        else:
+            play_game(game, recording, plain, random.Random(0), opening_plies=0)
+        assert len(recording.calls) >= 3 and len(plain.calls) >= 3
+        assert all(state.ply % 2 == 0 for state, _ in recording.calls)  # the recorder moves first
+        # Walk the game again (each player's rule) for the positions before each turn.
+        positions = [game.new()]
+        for _ in range(max(state.ply for state, _ in recording.calls)):
+            mover = recording if positions[-1].ply % 2 == 0 else plain
+            chosen = positions[-1].legal_moves()[-1 if mover is recording else 0]
+            positions.append(positions[-1].copy())
+            positions[-1].play(chosen)
+        for state, history in recording.calls:
+            assert history == tuple(position.hash() for position in positions[:state.ply]), play
+            assert positions[state.ply].hash() == state.hash()
+
+
+def test_auto_searches_the_graph_at_fixed_simulations_in_games_with_a_repetition_rule():
+    """Chess (threefold repetition) plays the graph search, which scores repetitions from
+    the history it is given, also at a number of simulations; TicTacToe the tree search."""
+    from pathlib import Path
+
+    from pyzero.config import load_config
+    from pyzero.play.opponent import untrained_engine
+
+    configs = Path(__file__).resolve().parents[1] / "configs"
+    fixed = SearchLimits(simulations=8)
+    assert untrained_engine(load_config(configs / "chess.yaml")).uses_graph(fixed)
+    assert not untrained_engine(load_config(configs / "tictactoe.yaml")).uses_graph(fixed)
+    assert not untrained_engine(load_config(configs / "chess.yaml", {"search.play": "gumbel"})).uses_graph(fixed)

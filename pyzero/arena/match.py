@@ -62,14 +62,16 @@ def play_one_game(game, player_a, player_b, openings, index, seed, max_game_plie
     rng = random.Random(seed * 1_000_003 + index)
     plies = 0
     positions = PositionCounts(state)  # a repetition draw (chess's threefold) ends the game
+    history: list[int] = []  # keys of the positions before `state`, for players that take them
     repeated = False
     clock = GameClock(time_control) if time_control is not None else None
     while not state.is_terminal() and not repeated and (max_game_plies == 0 or plies < max_game_plies):
         side = state.to_move()
         started = time.monotonic()
-        move = _choose(by_side[side], state, rng, clock)
+        move = _choose(by_side[side], state, rng, clock, tuple(history))
         if clock is not None and clock.charge(side, time.monotonic() - started):
             return GameRecord(first.name, second.name, by_side[1 - side].name, opening, plies, lost_on_time=True)
+        history.append(state.hash())
         state.play(move)
         plies += 1
         repeated = positions.add(state)
@@ -78,11 +80,14 @@ def play_one_game(game, player_a, player_b, openings, index, seed, max_game_plie
                       opening, plies)
 
 
-def _choose(player, state: State, rng: random.Random, clock: GameClock | None) -> str:
-    """The player's move; a player that manages a clock is shown both (side 0's first)."""
+def _choose(player, state: State, rng: random.Random, clock: GameClock | None, history: tuple[int, ...]) -> str:
+    """The player's move; a player that manages a clock is shown both (side 0's first);
+    one that `takes_history` gets the keys of the game's earlier positions."""
+    extra = {"history": history} if getattr(player, "takes_history", False) else {}
     if clock is not None and hasattr(player, "choose_on_clock"):
-        return player.choose_on_clock(state, rng, (clock.remaining_ms(0), clock.remaining_ms(1)), clock.increment_ms)
-    return player.choose(state, rng)
+        return player.choose_on_clock(state, rng, (clock.remaining_ms(0), clock.remaining_ms(1)), clock.increment_ms,
+                                      **extra)
+    return player.choose(state, rng, **extra)
 
 
 def _pipeline_can_play(player_a, player_b) -> bool:

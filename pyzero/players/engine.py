@@ -84,6 +84,11 @@ class NetworkEngine:
         # number of simulations alone are the Gumbel tree search's.
         self.graph = graph
         self.graph_untimed = graph_untimed
+        # In a game with a repetition rule (chess's threefold) the tree search, which knows
+        # no history, repeats positions while winning (an hour's chess network drew 3 of 20
+        # won games against a random mover so; with the graph search and the game's history,
+        # none): there `auto` takes the graph search at fixed simulations too.
+        self.graph_for_repetitions = game.new().repetitions_for_draw() > 0
         self.puct = puct or PuctOptions(dirichlet_fraction=0.0, temperature=0.0)
         self._graph_searcher: GraphSearcher | None = None
         self.model = model.eval() if model is not None else None
@@ -154,7 +159,8 @@ class NetworkEngine:
     def uses_graph(self, limits: SearchLimits | None = None) -> bool:
         """Whether a search with `limits` (default: the engine's) is a graph search."""
         limits = limits or self.limits
-        return self.graph is not None and (self.graph_untimed or limits.seconds is not None)
+        return self.graph is not None and (self.graph_untimed or limits.seconds is not None
+                                           or self.graph_for_repetitions)
 
     def _graph_for(self, state: State, history: tuple[int, ...] = ()) -> GraphSearcher:
         """The kept graph moved on to `state` when it is the last search's position or
@@ -171,18 +177,23 @@ class NetworkEngine:
         self._graph_searcher = searcher
         return searcher
 
-    def best_move(self, state: State, limits: SearchLimits | None = None) -> str:
-        return self.analyse(state, limits).chosen_move
+    def best_move(self, state: State, limits: SearchLimits | None = None, history: tuple[int, ...] = ()) -> str:
+        return self.analyse(state, limits, history=history).chosen_move
 
-    def choose(self, state: State, rng=None) -> str:
+    # The arena and the in-run evaluation pass `history` (the keys of the game's earlier
+    # positions, oldest first) to players that say they take it.
+    takes_history = True
+
+    def choose(self, state: State, rng=None, history: tuple[int, ...] = ()) -> str:
         """The arena's player interface (`name`, `choose`; `step` for checkpoints)."""
-        return self.best_move(state)
+        return self.best_move(state, history=history)
 
-    def choose_on_clock(self, state: State, rng, remaining_ms: tuple[float, float], increment_ms: float) -> str:
+    def choose_on_clock(self, state: State, rng, remaining_ms: tuple[float, float], increment_ms: float,
+                        history: tuple[int, ...] = ()) -> str:
         """The arena's clock interface: a move searched for the time manager's share of the
         side to move's clock (`remaining_ms` by side, side 0 first; `increment_ms` after
         each move), as TEI's `go wtime ... winc ...` would give it."""
         rows, columns = self.game.input_shape[-2:]
         budget_ms = clock_budget_ms(remaining_ms[state.to_move()], increment_ms, state.ply,
                                     board_side(int(rows), int(columns)))
-        return self.best_move(state, SearchLimits(seconds=budget_ms / 1000.0))
+        return self.best_move(state, SearchLimits(seconds=budget_ms / 1000.0), history)

@@ -51,8 +51,13 @@ def play_game(game: Game, first, second, rng: random.Random, opening_plies: int)
         state.play(rng.choice(state.legal_moves()))
     players = (first, second)
     positions = PositionCounts(state)
+    history: list[int] = []  # keys of the positions before `state`, for players that take them
     while not state.is_terminal():
-        state.play(players[state.to_move()].choose(state, rng))
+        player = players[state.to_move()]
+        extra = {"history": tuple(history)} if getattr(player, "takes_history", False) else {}
+        move = player.choose(state, rng, **extra)
+        history.append(state.hash())
+        state.play(move)
         if positions.add(state):
             return -1  # drawn by repetition (chess's threefold)
     return state.winner()
