@@ -125,7 +125,8 @@ class SearchSection(Section):
     play: Literal["auto", "gumbel", "graph"] = Field(
         "auto", description="the search of pyzero play, tei, uci and the arena's network players: gumbel "
         "(anytime Gumbel over a tree), graph (the graph search, search.graph, noise off), or auto (the graph "
-        "search for searches limited by time or a clock, the Gumbel tree search for a number of simulations)")
+        "search for searches limited by time or a clock and, in games with a repetition rule (chess), for all; "
+        "else the Gumbel tree search for a number of simulations)")
     simulations: int = Field(64, ge=1, le=1_000_000)
     gumbel: GumbelSection = Field(default_factory=GumbelSection)
     puct: PuctSection = Field(default_factory=PuctSection)
