@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from pyzero.arena.clock import GameClock, TimeControl
 from pyzero.games import Game, PositionCounts, State
-from pyzero.players.engine import NetworkEngine
+from pyzero.players.engine import NetworkEngine, history_arguments
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def play_one_game(game, player_a, player_b, openings, index, seed, max_game_plie
 def _choose(player, state: State, rng: random.Random, clock: GameClock | None, history: tuple[int, ...]) -> str:
     """The player's move; a player that manages a clock is shown both (side 0's first);
     one that `takes_history` gets the keys of the game's earlier positions."""
-    extra = {"history": history} if getattr(player, "takes_history", False) else {}
+    extra = history_arguments(player, history)
     if clock is not None and hasattr(player, "choose_on_clock"):
         return player.choose_on_clock(state, rng, (clock.remaining_ms(0), clock.remaining_ms(1)), clock.increment_ms,
                                       **extra)

@@ -63,6 +63,13 @@ def play_puct_options(config) -> PuctOptions:
     return config.search.puct.model_copy(update={"dirichlet_fraction": 0.0, "temperature": 0.0})
 
 
+def history_arguments(player, history: tuple[int, ...]) -> dict:
+    """The keyword arguments of `player.choose` (and `choose_on_clock`) that hand it the
+    keys of the game's earlier positions (oldest first), for a player that `takes_history`
+    (a network engine); none for the others (the baselines, TEI and UCI engines)."""
+    return {"history": history} if getattr(player, "takes_history", False) else {}
+
+
 class NetworkEngine:
     """A network (or the uniform evaluator when `model` is None) searched with Gumbel MCTS.
 
@@ -180,8 +187,7 @@ class NetworkEngine:
     def best_move(self, state: State, limits: SearchLimits | None = None, history: tuple[int, ...] = ()) -> str:
         return self.analyse(state, limits, history=history).chosen_move
 
-    # The arena and the in-run evaluation pass `history` (the keys of the game's earlier
-    # positions, oldest first) to players that say they take it.
+    # The arena and the in-run evaluation pass `history` (see history_arguments).
     takes_history = True
 
     def choose(self, state: State, rng=None, history: tuple[int, ...] = ()) -> str:

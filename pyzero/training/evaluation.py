@@ -17,7 +17,7 @@ from pyzero.config import RunConfig
 from pyzero.games import Game, PositionCounts
 from pyzero.inference import make_inference
 from pyzero.players.baselines import MinimaxPlayer, RandomPlayer, RolloutMctsPlayer  # noqa: F401 (re-exported)
-from pyzero.players.engine import NetworkEngine, SearchLimits, play_gumbel_options
+from pyzero.players.engine import NetworkEngine, SearchLimits, history_arguments, play_gumbel_options
 
 
 def network_player(config: RunConfig, game: Game, model: torch.nn.Module, name: str = "network") -> NetworkEngine:
@@ -54,8 +54,7 @@ def play_game(game: Game, first, second, rng: random.Random, opening_plies: int)
     history: list[int] = []  # keys of the positions before `state`, for players that take them
     while not state.is_terminal():
         player = players[state.to_move()]
-        extra = {"history": tuple(history)} if getattr(player, "takes_history", False) else {}
-        move = player.choose(state, rng, **extra)
+        move = player.choose(state, rng, **history_arguments(player, tuple(history)))
         history.append(state.hash())
         state.play(move)
         if positions.add(state):
