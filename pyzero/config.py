@@ -268,6 +268,15 @@ class EvaluationSection(Section):
         default_factory=lambda: ["random", "mcts", "previous"],
         description="alphabeta: the alpha-beta yardstick at alphabeta_depth (Tak only)")
     alphabeta_depth: int = Field(2, ge=1, le=8, description="depth of the alpha-beta opponent")
+    max_game_plies: int | None = Field(None, ge=0, description="the arena's and the in-run evaluation's "
+                                       "games are drawn after this many plies (0: never); null: "
+                                       "selfplay.max_game_plies")
+
+    def ply_cap(self, selfplay: SelfPlaySection) -> int:
+        """The evaluation games' draw adjudication (0: none). Self-play's cap is a training
+        convenience (finished games reach the buffer sooner); a game whose rules end every
+        game (chess: the fifty-move rule) can set 0 here to play evaluations out."""
+        return selfplay.max_game_plies if self.max_game_plies is None else self.max_game_plies
 
 
 class UpgradeSection(Section):

@@ -289,3 +289,39 @@ def test_auto_searches_the_graph_at_fixed_simulations_in_games_with_a_repetition
     assert untrained_engine(load_config(configs / "chess.yaml")).uses_graph(fixed)
     assert not untrained_engine(load_config(configs / "tictactoe.yaml")).uses_graph(fixed)
     assert not untrained_engine(load_config(configs / "chess.yaml", {"search.play": "gumbel"})).uses_graph(fixed)
+
+
+def test_evaluation_games_take_their_ply_cap_from_the_evaluation_section_else_from_selfplay():
+    """evaluation.max_game_plies (null: selfplay.max_game_plies) caps the arena's and the
+    in-run evaluation's games; chess sets 0, since its rules end every game. Hand-derived
+    truth as above: no TicTacToe game ends before ply 5, so a cap of 4 draws every game at
+    exactly 4 plies, and without a cap every game lasts at least 5."""
+    from pathlib import Path
+
+    from pyzero.config import RunConfig, load_config
+    from pyzero.training.evaluation import play_game
+
+    inherited = RunConfig.model_validate({"game": {"name": "tictactoe"}, "selfplay": {"max_game_plies": 4}})
+    assert inherited.evaluation.ply_cap(inherited.selfplay) == 4
+    own = RunConfig.model_validate({"game": {"name": "tictactoe"}, "selfplay": {"max_game_plies": 4},
+                                    "evaluation": {"max_game_plies": 0}})
+    assert own.evaluation.ply_cap(own.selfplay) == 0
+    chess = load_config(Path(__file__).resolve().parents[1] / "configs" / "chess.yaml")
+    assert chess.selfplay.max_game_plies == 250 and chess.evaluation.ply_cap(chess.selfplay) == 0
+
+    class Counting(RandomPlayer):
+        def __init__(self):
+            self.moves = 0
+
+        def choose(self, state, rng):
+            self.moves += 1
+            return super().choose(state, rng)
+
+    game = make("tictactoe")
+    for seed in range(5):
+        first, second = Counting(), Counting()
+        assert play_game(game, first, second, random.Random(seed), opening_plies=0, max_game_plies=4) == -1
+        assert first.moves + second.moves == 4
+        first, second = Counting(), Counting()
+        play_game(game, first, second, random.Random(seed), opening_plies=0, max_game_plies=0)
+        assert first.moves + second.moves >= 5

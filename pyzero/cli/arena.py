@@ -36,8 +36,9 @@ from pyzero.cli.common import EXIT_BAD_INPUT, console, fail, reported_errors
 @click.option("--opening-plies", default=2, show_default=True, help="Random plies of each opening.")
 @click.option("--max-plies", default=None, type=click.IntRange(min=0),
               help="Adjudicate a draw after this many plies (0: never). Default: the config's "
-                   "selfplay.max_game_plies (300 for Tak, which has no repetition rule: without a cap two "
-                   "players can shuffle stones forever).")
+                   "evaluation.max_game_plies, else selfplay.max_game_plies (300 for Tak, which has no "
+                   "repetition rule: without a cap two players can shuffle stones forever; 0 for chess, whose "
+                   "rules end every game).")
 @click.option("--anchor", default=None, help="The player fixed at Elo 0 (default: random if playing, else the first).")
 @click.option("--tei-seconds", default=1.0, show_default=True, help="Seconds per move for TEI and UCI engines.")
 @click.option("--output", type=click.Path(file_okay=False), default=None,
@@ -63,7 +64,7 @@ def arena(config_path, player_specs, checkpoint_every, mode, hero, games, simula
         game = make_game_from_config(config)
     simulations = simulations or config.evaluation.simulations
     if max_plies is None:
-        max_plies = config.selfplay.max_game_plies
+        max_plies = config.evaluation.ply_cap(config.selfplay)
     time_control = None
     if time_control_text is not None:
         if move_seconds is not None:

@@ -42,8 +42,9 @@ class MatchResult:
         return (self.wins + 0.5 * self.draws) / games if games else 0.0
 
 
-def play_game(game: Game, first, second, rng: random.Random, opening_plies: int) -> int:
-    """Plays one game; returns the winner (0 first, 1 second, -1 draw)."""
+def play_game(game: Game, first, second, rng: random.Random, opening_plies: int, max_game_plies: int = 0) -> int:
+    """Plays one game; returns the winner (0 first, 1 second, -1 draw). A game still going
+    after `max_game_plies` plies of play (0: no cap) is a draw."""
     state = game.new()
     for _ in range(opening_plies):
         if state.is_terminal():
@@ -52,7 +53,11 @@ def play_game(game: Game, first, second, rng: random.Random, opening_plies: int)
     players = (first, second)
     positions = PositionCounts(state)
     history: list[int] = []  # keys of the positions before `state`, for players that take them
+    plies = 0
     while not state.is_terminal():
+        if max_game_plies and plies >= max_game_plies:
+            return -1
+        plies += 1
         player = players[state.to_move()]
         move = player.choose(state, rng, **history_arguments(player, tuple(history)))
         history.append(state.hash())
@@ -62,8 +67,10 @@ def play_game(game: Game, first, second, rng: random.Random, opening_plies: int)
     return state.winner()
 
 
-def play_match(game: Game, player, opponent, games: int, seed: int = 0, opening_plies: int = 1) -> MatchResult:
-    """`games` games (colours alternating, each opening played once with each colour)."""
+def play_match(game: Game, player, opponent, games: int, seed: int = 0, opening_plies: int = 1,
+               max_game_plies: int = 0) -> MatchResult:
+    """`games` games (colours alternating, each opening played once with each colour), each
+    drawn if it lasts more than `max_game_plies` plies (0: no cap)."""
     rng = random.Random(seed)
     wins = draws = losses = 0
     opening_seeds = [rng.randrange(1 << 30) for _ in range((games + 1) // 2)]
@@ -71,7 +78,7 @@ def play_match(game: Game, player, opponent, games: int, seed: int = 0, opening_
         as_first = index % 2 == 0
         game_rng = random.Random(opening_seeds[index // 2])  # each opening once per colour
         winner = play_game(game, player if as_first else opponent, opponent if as_first else player, game_rng,
-                           opening_plies)
+                           opening_plies, max_game_plies)
         ours = 0 if as_first else 1
         if winner < 0:
             draws += 1

@@ -170,7 +170,8 @@ class Trainer:
                 opponent = network_player(self.config, self.game, self.previous_model, name="previous")
             else:
                 continue
-            results.append(play_match(self.game, player, opponent, section.games, seed=seed))
+            results.append(play_match(self.game, player, opponent, section.games, seed=seed,
+                                      max_game_plies=section.ply_cap(self.config.selfplay)))
         report = {"step": self.learner.step, **{f"vs {r.opponent}": round(r.score, 3) for r in results},
                   "results": [asdict(r) for r in results]}
         if self.game.name == "tictactoe":
