@@ -32,6 +32,35 @@ def _perft_recursive[G: Game](state: G, depth: Int, mut action_buffers: List[Lis
     return total
 
 
+def perft_played[G: Game](state: G, depth: Int, mut key_checksum: UInt64) -> Int:
+    """`perft` with no bulk counting: every leaf move is played on a copy and its key read
+    (XORed into `key_checksum`, which also keeps the compiler from skipping the work).
+    Measures move generation, making moves and incremental hashing together."""
+    if depth <= 0:
+        key_checksum ^= state.hash()
+        return 1
+    var action_buffers = List[List[Int]]()
+    for _ in range(depth):
+        action_buffers.append(List[Int]())
+    return _perft_played_recursive(state, depth, action_buffers, key_checksum)
+
+
+def _perft_played_recursive[G: Game](
+    state: G, depth: Int, mut action_buffers: List[List[Int]], mut key_checksum: UInt64
+) -> Int:
+    state.legal_actions(action_buffers[depth - 1])
+    var total = 0
+    for index in range(len(action_buffers[depth - 1])):
+        var child = state.copy()
+        child.apply(action_buffers[depth - 1][index])
+        if depth == 1:
+            key_checksum ^= child.hash()
+            total += 1
+        else:
+            total += _perft_played_recursive(child, depth - 1, action_buffers, key_checksum)
+    return total
+
+
 @fieldwise_init
 struct GameCounts(Copyable, Movable):
     """Finished games by outcome, plus the sequences still unfinished at the depth limit."""

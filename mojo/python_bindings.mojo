@@ -11,7 +11,7 @@ from std.python.bindings import PythonModuleBuilder
 from std.python._cpython import GILReleased
 
 from mojo.game import Game, GameOptions, FloatBuffer
-from mojo.perft import perft, count_finished_games, GameCounts
+from mojo.perft import perft, perft_played, count_finished_games, GameCounts
 
 
 def game_options_from_python(options: PythonObject) raises -> GameOptions:
@@ -198,6 +198,17 @@ struct GameStateBox[G: Game](Defaultable, Movable, Writable):
         return PythonObject(nodes)
 
     @staticmethod
+    def perft_played(py_self: PythonObject, depth: PythonObject) raises -> PythonObject:
+        """(nodes, XOR of the leaves' keys): perft with every leaf move played and hashed."""
+        var state = Self._state(py_self)[].copy()
+        var plies = Int(py=depth)
+        var nodes: Int
+        var checksum: UInt64 = 0
+        with GILReleased(Python()):
+            nodes = perft_played(state, plies, checksum)
+        return Python.tuple(nodes, Int(checksum))
+
+    @staticmethod
     def count_finished_games(py_self: PythonObject, max_depth: PythonObject) raises -> PythonObject:
         var state = Self._state(py_self)[].copy()
         var plies = Int(py=max_depth)
@@ -316,6 +327,7 @@ def register_game_state_type[G: Game](mut module: PythonModuleBuilder, type_name
         .def_method[Box.render]("render")
         .def_method[Box.position]("position")
         .def_method[Box.perft]("perft")
+        .def_method[Box.perft_played]("perft_played")
         .def_method[Box.count_finished_games]("count_finished_games")
         .def_staticmethod[Box.encode_samples]("encode_samples")
     )

@@ -16,6 +16,7 @@ class PerftWorkload:
     repeat: int = 1  # tiny trees are repeated so the timing is not all call overhead
     position: str = ""  # in the game's notation; empty: the initial position
     position_name: str = "initial"
+    bulk_count: bool = True  # False: every last-ply move is played and hashed
 
 
 KIWIPETE_FEN = "r3k2r/p1ppqpb1/bn2pnp1/3PN3/1p2P3/2N2Q1p/PPPBBPPP/R3K2R w KQkq - 0 1"
@@ -26,10 +27,18 @@ PERFT_WORKLOADS = (
     PerftWorkload("tak", {"size": 5}, depth=5),
     PerftWorkload("tak", {"size": 6}, depth=4, repeat=10),
     PerftWorkload("tak", {"size": 6}, depth=5),
-    # Chess perft counts play on through draws by rule, as published counts do.
-    PerftWorkload("chess", {"rule_draws": 0}, depth=5),
-    PerftWorkload("chess", {"rule_draws": 0}, depth=4, position=KIWIPETE_FEN, position_name="kiwipete"),
+    # Chess perft counts play on through draws by rule, as published counts do. Deep enough
+    # (119 M and 194 M leaves) that Stockfish's `go perft`, run beside them, is not timing
+    # its own start-up.
+    PerftWorkload("chess", {"rule_draws": 0}, depth=6),
+    PerftWorkload("chess", {"rule_draws": 0}, depth=5, position=KIWIPETE_FEN, position_name="kiwipete"),
+    PerftWorkload("chess", {"rule_draws": 0}, depth=5, bulk_count=False),
+    PerftWorkload("chess", {"rule_draws": 0}, depth=4, position=KIWIPETE_FEN, position_name="kiwipete",
+                  bulk_count=False),
 )
+
+# Positions Stockfish perfts beside ours (same depths as the bulk-counted chess workloads).
+STOCKFISH_PERFT_WORKLOADS = tuple(w for w in PERFT_WORKLOADS if w.game == "chess" and w.bulk_count)
 
 
 @dataclass
@@ -41,25 +50,91 @@ class PerftResult:
     seconds: float
     nodes_per_second: float
     position: str = "initial"
+    bulk_count: bool = True
+    engine: str = "pyzero"
 
 
-def run_perft_benchmark(workloads=PERFT_WORKLOADS) -> list[PerftResult]:
-    """Times perft from each workload's position (one thread)."""
+def run_perft_benchmark(workloads=PERFT_WORKLOADS, stockfish_workloads=STOCKFISH_PERFT_WORKLOADS
+                        ) -> list[PerftResult]:
+    """Times perft from each workload's position (one thread), then Stockfish's `go perft`
+    on `stockfish_workloads` where a `stockfish` is installed (the reference the chess
+    rows are compared with, measured in the same run)."""
     results = []
     for workload in workloads:
         game = make(workload.game, **workload.options)
         state = game.from_position(workload.position) if workload.position else game.new()
-        state.perft(min(workload.depth, 3))  # warm caches before timing
+        state.perft(min(workload.depth, 3), bulk_count=workload.bulk_count)  # warm caches before timing
         started = time.perf_counter()
         for _ in range(workload.repeat):
-            nodes = state.perft(workload.depth)
+            nodes = state.perft(workload.depth, bulk_count=workload.bulk_count)
         seconds = time.perf_counter() - started
         total = nodes * workload.repeat
         results.append(
             PerftResult(workload.game, workload.options, workload.depth, nodes, seconds, total / seconds,
-                        workload.position_name)
+                        workload.position_name, workload.bulk_count)
         )
+    executable = find_stockfish()
+    if executable is not None:
+        for workload in stockfish_workloads:
+            nodes, seconds, name = stockfish_perft(executable, workload.position, workload.depth)
+            results.append(PerftResult("chess", {}, workload.depth, nodes, seconds, nodes / seconds,
+                                       workload.position_name, True, name))
     return results
+
+
+def find_stockfish() -> str | None:
+    """`stockfish` on PATH, else Debian's /usr/games/stockfish, else None."""
+    import shutil
+    from pathlib import Path
+
+    found = shutil.which("stockfish")
+    if found is None and Path("/usr/games/stockfish").is_file():
+        found = "/usr/games/stockfish"
+    return found
+
+
+def stockfish_perft(executable: str, fen: str, depth: int) -> tuple[int, float, str]:
+    """(nodes, seconds, engine name) of Stockfish's `go perft DEPTH` from `fen` (empty: the
+    start position), one thread. The time runs from sending `go perft` to reading its
+    `Nodes searched` line, so the process's start-up and the option exchange are not in it;
+    Stockfish's perft bulk-counts the last ply, as ours does."""
+    import subprocess
+
+    process = subprocess.Popen([executable], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+    assert process.stdin is not None and process.stdout is not None
+
+    def send(command: str) -> None:
+        process.stdin.write(command + "\n")
+        process.stdin.flush()
+
+    def read_until(prefix: str) -> str:
+        for line in process.stdout:
+            if line.startswith(prefix):
+                return line.strip()
+        raise RuntimeError(f"{executable} ended before printing {prefix!r}")
+
+    try:
+        send("uci")
+        name = "stockfish"
+        for line in process.stdout:
+            if line.startswith("id name "):
+                name = line[len("id name "):].strip()
+            if line.startswith("uciok"):
+                break
+        send("setoption name Threads value 1")
+        send(f"position fen {fen}" if fen else "position startpos")
+        send("isready")
+        read_until("readyok")
+        started = time.perf_counter()
+        send(f"go perft {depth}")
+        nodes = int(read_until("Nodes searched:").split(":")[1])
+        seconds = time.perf_counter() - started
+        send("quit")
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return nodes, seconds, name
 
 
 def perft_results_as_json(results: list[PerftResult]) -> dict:

@@ -2,8 +2,9 @@
 
 One file per concept:
 - `board.mojo`: colours, piece types, squares, castling bits, bitboard masks.
-- `attacks.mojo`: knight/king/pawn attack sets, sliding attacks (Kogge-Stone fills),
-  "is this square attacked".
+- `attacks.mojo`: knight/king/pawn attack sets, sliding attacks (Kogge-Stone fills for
+  sets of pieces, hyperbola quintessence and a rank table for one square), "is this
+  square attacked".
 - `moves.mojo`: the move code and legal move generation (castling, en passant, promotions).
 - `make_move.mojo`: playing a move, with the incremental key.
 - `results.mojo`: checkmate, stalemate, insufficient material, fifty moves, and the

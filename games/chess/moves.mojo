@@ -8,11 +8,13 @@ recognised from the pieces and squares when the move is made.
 Generation is pseudo-legal by piece, then a candidate is kept only when the mover's king
 is not attacked afterwards. That test (`_king_safe_after`) builds the occupancy and the
 opponent's pieces as they would be after the move instead of making it, which covers
-pins, checks, king moves and the en passant cases where removing two pawns from one rank
-exposes the king, all with one rule. It is skipped (the speed-up) for moves of pieces
-that are neither the king nor pinned when the king is not in check: such a move can
-never expose the king. Castling also needs the king's start and the square it crosses to
-be unattacked (the destination is covered by the general test).
+pins, checks and the en passant cases where removing two pawns from one rank exposes
+the king, all with one rule. It is skipped (the speed-up) for moves of pieces that are
+neither the king nor pinned when the king is not in check: such a move can never expose
+the king. King moves and castling need no test either: the opponent's attack map, drawn
+once with the king taken off the board (`attacked_squares`, so a slider's ray through
+the king's square covers the square behind it), says which squares the king may step to,
+cross or start from.
 """
 
 from std.bit import pop_count
@@ -44,9 +46,15 @@ from games.chess.board import (
 from games.chess.attacks import (
     knight_attacks,
     king_attacks,
+    knight_attacks_of_set,
+    king_attacks_of_set,
     pawn_attacks_of_set,
     rook_attacks_of_set,
     bishop_attacks_of_set,
+    rook_attacks,
+    bishop_attacks,
+    rook_rays,
+    bishop_rays,
     is_attacked_by,
 )
 from games.chess.state import ChessState
@@ -85,6 +93,18 @@ def is_square_attacked(state: ChessState, square: Int, attacker_colour: Int) -> 
         state.pieces[KING] & attackers,
         attacker_colour,
     )
+
+
+def attacked_squares(state: ChessState, attacker_colour: Int, occupied: UInt64) -> UInt64:
+    """Every square the attacker's pieces attack, with `occupied` as the occupancy (pass
+    it without the defending king for the squares that king may move to)."""
+    var pieces = state.colours[attacker_colour]
+    var attacked = pawn_attacks_of_set(state.pieces[PAWN] & pieces, attacker_colour)
+    attacked |= knight_attacks_of_set(state.pieces[KNIGHT] & pieces)
+    attacked |= king_attacks_of_set(state.pieces[KING] & pieces)
+    attacked |= bishop_attacks_of_set((state.pieces[BISHOP] | state.pieces[QUEEN]) & pieces, occupied)
+    attacked |= rook_attacks_of_set((state.pieces[ROOK] | state.pieces[QUEEN]) & pieces, occupied)
+    return attacked
 
 
 def king_square(state: ChessState, colour: Int) -> Int:
@@ -138,24 +158,27 @@ def _pinned_pieces(state: ChessState, king: Int) -> UInt64:
     var own = state.colours[mover]
     var enemy = state.colours[1 - mover]
     var occupied = own | enemy
-    var king_bit = square_bit(king)
     var straight = (state.pieces[ROOK] | state.pieces[QUEEN]) & enemy
     var diagonal = (state.pieces[BISHOP] | state.pieces[QUEEN]) & enemy
     var pinned: UInt64 = 0
     # Enemy sliders on the king's empty-board lines: usually none, and then nothing is pinned.
-    if straight and (rook_attacks_of_set(king_bit, 0) & straight):
-        var blockers = rook_attacks_of_set(king_bit, occupied) & own
+    # Only a slider that lifting the blocker reveals pins it: one that already gives check
+    # (in check, `_count_evasions` asks too) is seen with or without the blocker.
+    if straight & rook_rays(king):
+        var seen = rook_attacks(king, occupied)
+        var blockers = seen & own
         while blockers:
             var blocker = blockers & (~blockers + 1)
             blockers ^= blocker
-            if rook_attacks_of_set(king_bit, occupied ^ blocker) & straight:
+            if rook_attacks(king, occupied ^ blocker) & ~seen & straight:
                 pinned |= blocker
-    if diagonal and (bishop_attacks_of_set(king_bit, 0) & diagonal):
-        var blockers = bishop_attacks_of_set(king_bit, occupied) & own
+    if diagonal & bishop_rays(king):
+        var seen = bishop_attacks(king, occupied)
+        var blockers = seen & own
         while blockers:
             var blocker = blockers & (~blockers + 1)
             blockers ^= blocker
-            if bishop_attacks_of_set(king_bit, occupied ^ blocker) & diagonal:
+            if bishop_attacks(king, occupied ^ blocker) & ~seen & diagonal:
                 pinned |= blocker
     return pinned
 
@@ -200,27 +223,30 @@ def _add_piece_moves(state: ChessState, mut moves: List[Int], from_square: Int, 
         _add_if_legal(state, moves, from_square, to_square, NO_PROMOTION, False, unpinned)
 
 
-def _castling_destinations(state: ChessState, occupied: UInt64) -> UInt64:
+def _castling_destinations(state: ChessState, occupied: UInt64, danger: UInt64) -> UInt64:
     """The king's destination squares of the legal castling moves: rights held, squares
-    between king and rook empty, king not in, through or into check."""
+    between king and rook empty, king not in, through or into check (`danger`: the
+    opponent's attack map drawn without the king, which is the same as with it on these
+    squares whenever the king is not in check)."""
     var mover = state.side
-    var opponent = 1 - mover
     var kingside = CASTLE_WHITE_KINGSIDE if mover == WHITE else CASTLE_BLACK_KINGSIDE
     var queenside = CASTLE_WHITE_QUEENSIDE if mover == WHITE else CASTLE_BLACK_QUEENSIDE
     if (state.castling & (kingside | queenside)) == 0:
         return 0
     var home = 4 if mover == WHITE else 60  # e1 / e8; rights imply king and rook are home
-    if is_square_attacked(state, home, opponent):
+    if danger & square_bit(home):
         return 0
     var destinations: UInt64 = 0
-    if (state.castling & kingside) and (occupied & (square_bit(home + 1) | square_bit(home + 2))) == 0:
-        if not is_square_attacked(state, home + 1, opponent) and _king_safe_after(state, home, home + 2, False):
-            destinations |= square_bit(home + 2)
-    if (state.castling & queenside) and (
-        occupied & (square_bit(home - 1) | square_bit(home - 2) | square_bit(home - 3))
-    ) == 0:
-        if not is_square_attacked(state, home - 1, opponent) and _king_safe_after(state, home, home - 2, False):
-            destinations |= square_bit(home - 2)
+    var kingside_path = square_bit(home + 1) | square_bit(home + 2)
+    if (state.castling & kingside) and (occupied & kingside_path) == 0 and (danger & kingside_path) == 0:
+        destinations |= square_bit(home + 2)
+    var queenside_path = square_bit(home - 1) | square_bit(home - 2)
+    if (
+        (state.castling & queenside)
+        and (occupied & (queenside_path | square_bit(home - 3))) == 0
+        and (danger & queenside_path) == 0
+    ):
+        destinations |= square_bit(home - 2)
     return destinations
 
 
@@ -233,11 +259,13 @@ def generate_moves(state: ChessState, mut moves: List[Int]):
     var occupied = own | enemy
     var empty = ~occupied
     var king_from = king_square(state, mover)
+    var king_bit = square_bit(king_from)
+    var danger = attacked_squares(state, 1 - mover, occupied ^ king_bit)
     # Squares whose (non-en-passant) moves cannot expose the king: every piece but the king
     # and the pinned ones, unless the king is in check (then every move is tested).
     var unpinned: UInt64 = 0
-    if not is_square_attacked(state, king_from, 1 - mover):
-        unpinned = own & ~square_bit(king_from) & ~_pinned_pieces(state, king_from)
+    if (danger & king_bit) == 0:
+        unpinned = own & ~king_bit & ~_pinned_pieces(state, king_from)
 
     # Pawns: pushes, double pushes, captures (promotions included), en passant.
     var pawns = state.pieces[PAWN] & own
@@ -271,16 +299,19 @@ def generate_moves(state: ChessState, mut moves: List[Int]):
     while diagonal:
         var from_square = lowest_square(diagonal)
         diagonal &= diagonal - 1
-        _add_piece_moves(state, moves, from_square, bishop_attacks_of_set(square_bit(from_square), occupied) & ~own, unpinned)
+        _add_piece_moves(state, moves, from_square, bishop_attacks(from_square, occupied) & ~own, unpinned)
 
     var straight = (state.pieces[ROOK] | state.pieces[QUEEN]) & own
     while straight:
         var from_square = lowest_square(straight)
         straight &= straight - 1
-        _add_piece_moves(state, moves, from_square, rook_attacks_of_set(square_bit(from_square), occupied) & ~own, unpinned)
+        _add_piece_moves(state, moves, from_square, rook_attacks(from_square, occupied) & ~own, unpinned)
 
-    _add_piece_moves(state, moves, king_from, king_attacks(king_from) & ~own, unpinned)
-    var castling = _castling_destinations(state, occupied)
+    var king_targets = king_attacks(king_from) & ~own & ~danger
+    while king_targets:
+        moves.append(encode_move(king_from, lowest_square(king_targets), NO_PROMOTION))
+        king_targets &= king_targets - 1
+    var castling = _castling_destinations(state, occupied, danger)
     while castling:
         moves.append(encode_move(king_from, lowest_square(castling), NO_PROMOTION))
         castling &= castling - 1
@@ -323,14 +354,75 @@ def _count_safe_pawn_moves(state: ChessState, targets: UInt64, offset: Int) -> I
     return count
 
 
+def _count_evasions(state: ChessState, king_from: Int, danger: UInt64) -> Int:
+    """`count_moves` in check. The king steps off every attacked square; against two
+    checkers nothing else helps. Against one, a piece that is not pinned may take the
+    checker or step between it and the king (a pinned piece never can: its line and the
+    check's meet only at the king), and en passant is tested as the move it is."""
+    var mover = state.side
+    var own = state.colours[mover]
+    var enemy = state.colours[1 - mover]
+    var occupied = own | enemy
+    var empty = ~occupied
+    var count = Int(pop_count(king_attacks(king_from) & ~own & ~danger))
+    var checkers = (
+        (pawn_attacks_of_set(square_bit(king_from), mover) & state.pieces[PAWN])
+        | (knight_attacks(king_from) & state.pieces[KNIGHT])
+        | (bishop_attacks(king_from, occupied) & (state.pieces[BISHOP] | state.pieces[QUEEN]))
+        | (rook_attacks(king_from, occupied) & (state.pieces[ROOK] | state.pieces[QUEEN]))
+    ) & enemy
+    if pop_count(checkers) > 1:
+        return count
+    var checker = lowest_square(checkers)
+    # The squares that answer the check: the checker's, and those between it and the king
+    # (two squares on one line see each other's rays cross exactly there).
+    var answers = checkers
+    if checkers & rook_rays(king_from):
+        answers |= rook_attacks(king_from, occupied) & rook_attacks(checker, occupied)
+    elif checkers & bishop_rays(king_from):
+        answers |= bishop_attacks(king_from, occupied) & bishop_attacks(checker, occupied)
+    var free = own & ~square_bit(king_from) & ~_pinned_pieces(state, king_from)
+
+    var pawns = state.pieces[PAWN] & own
+    var free_pawns = pawns & free
+    if mover == WHITE:
+        var single = (free_pawns << 8) & empty
+        count += _pawn_target_count(single & answers) + Int(pop_count(((single & RANK_3) << 8) & empty & answers))
+        count += _pawn_target_count((free_pawns << 7) & NOT_FILE_H & enemy & answers)
+        count += _pawn_target_count((free_pawns << 9) & NOT_FILE_A & enemy & answers)
+    else:
+        var single = (free_pawns >> 8) & empty
+        count += _pawn_target_count(single & answers) + Int(pop_count(((single & RANK_6) >> 8) & empty & answers))
+        count += _pawn_target_count((free_pawns >> 9) & NOT_FILE_H & enemy & answers)
+        count += _pawn_target_count((free_pawns >> 7) & NOT_FILE_A & enemy & answers)
+    if state.en_passant != NO_SQUARE:
+        var capturers = pawn_attacks_of_set(square_bit(state.en_passant), 1 - mover) & pawns
+        while capturers:
+            count += _count_safe(state, lowest_square(capturers), square_bit(state.en_passant), True)
+            capturers &= capturers - 1
+    var knights = state.pieces[KNIGHT] & free
+    while knights:
+        count += Int(pop_count(knight_attacks(lowest_square(knights)) & answers))
+        knights &= knights - 1
+    var diagonal = (state.pieces[BISHOP] | state.pieces[QUEEN]) & free
+    while diagonal:
+        count += Int(pop_count(bishop_attacks(lowest_square(diagonal), occupied) & answers))
+        diagonal &= diagonal - 1
+    var straight = (state.pieces[ROOK] | state.pieces[QUEEN]) & free
+    while straight:
+        count += Int(pop_count(rook_attacks(lowest_square(straight), occupied) & answers))
+        straight &= straight - 1
+    return count
+
+
 def count_moves(state: ChessState) -> Int:
     """The number of legal moves, equal to `len` of `generate_moves`'s list (perft's last ply).
 
     When the king is not in check, a piece that is neither the king nor pinned has every
     pseudo-legal move legal, so its moves are counted by population count of its target
-    set; the king's moves, castling, en passant and the pinned pieces' moves are tested one
-    by one. In check, the moves are generated and counted. Nothing is allocated unless
-    the king is in check.
+    set; the king's moves and castling by the opponent's attack map; en passant and the
+    pinned pieces' moves are tested one by one. In check, `_count_evasions`. Nothing is
+    allocated.
     """
     var mover = state.side
     var own = state.colours[mover]
@@ -338,12 +430,12 @@ def count_moves(state: ChessState) -> Int:
     var occupied = own | enemy
     var empty = ~occupied
     var king_from = king_square(state, mover)
-    if is_square_attacked(state, king_from, 1 - mover):
-        var moves = List[Int]()
-        generate_moves(state, moves)
-        return len(moves)
+    var king_bit = square_bit(king_from)
+    var danger = attacked_squares(state, 1 - mover, occupied ^ king_bit)
+    if danger & king_bit:
+        return _count_evasions(state, king_from, danger)
     var pinned = _pinned_pieces(state, king_from)
-    var free = own & ~square_bit(king_from) & ~pinned
+    var free = own & ~king_bit & ~pinned
     var count = 0
 
     var pawns = state.pieces[PAWN] & own
@@ -387,7 +479,7 @@ def count_moves(state: ChessState) -> Int:
     while diagonal:
         var from_square = lowest_square(diagonal)
         diagonal &= diagonal - 1
-        var targets = bishop_attacks_of_set(square_bit(from_square), occupied) & ~own
+        var targets = bishop_attacks(from_square, occupied) & ~own
         if square_bit(from_square) & free:
             count += Int(pop_count(targets))
         else:
@@ -397,11 +489,11 @@ def count_moves(state: ChessState) -> Int:
     while straight:
         var from_square = lowest_square(straight)
         straight &= straight - 1
-        var targets = rook_attacks_of_set(square_bit(from_square), occupied) & ~own
+        var targets = rook_attacks(from_square, occupied) & ~own
         if square_bit(from_square) & free:
             count += Int(pop_count(targets))
         else:
             count += _count_safe(state, from_square, targets, False)
 
-    count += _count_safe(state, king_from, king_attacks(king_from) & ~own, False)
-    return count + Int(pop_count(_castling_destinations(state, occupied)))
+    count += Int(pop_count(king_attacks(king_from) & ~own & ~danger))
+    return count + Int(pop_count(_castling_destinations(state, occupied, danger)))

@@ -50,21 +50,25 @@ def bench(context: click.Context, as_json: bool) -> None:
 @bench.command("perft")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def bench_perft(as_json: bool) -> None:
-    """Move-generation speed of every game in leaf nodes per second (one thread)."""
+    """Move-generation speed of every game in leaf nodes per second (one thread); chess also
+    with every leaf played and hashed, and Stockfish's `go perft` beside it where installed."""
     from pyzero.bench import perft_results_as_json, run_perft_benchmark
 
     results = run_perft_benchmark()
     if as_json:
         click.echo(json.dumps(perft_results_as_json(results), indent=2))
         return
-    table = Table(title="perft (one thread, bulk-counted last ply)")
-    for column in ("game", "options", "position", "depth", "nodes", "seconds", "nodes/s"):
-        table.add_column(column, justify="right" if column not in ("game", "options", "position") else "left")
+    table = Table(title="perft (one thread; last ply bulk-counted, or played and hashed)")
+    for column in ("engine", "game", "options", "position", "last ply", "depth", "nodes", "seconds", "nodes/s"):
+        table.add_column(column, justify="left" if column in ("engine", "game", "options", "position", "last ply")
+                         else "right")
     for result in results:
         table.add_row(
+            result.engine,
             result.game,
             " ".join(f"{k}={v:g}" for k, v in result.options.items()),
             result.position,
+            "counted" if result.bulk_count else "played",
             str(result.depth),
             f"{result.nodes:,}",
             f"{result.seconds:.3f}",

@@ -21,8 +21,10 @@ from pyzero.cli.common import make_game, parse_options, reported_errors
               "counts play on through draws by rule: add -o rule_draws=0 to compare with them.")
 @click.option("--size", type=int, help="Tak: board size (same as --option size=N).")
 @click.option("--option", "-o", "option_pairs", multiple=True, metavar="KEY=VALUE", help="A game option.")
+@click.option("--play-leaves", is_flag=True, help="Play and hash every last-ply move instead of counting "
+              "them in bulk (slower; measures making moves too).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def perft(game_name, depth, position, moves, tps, fen, size, option_pairs, as_json) -> None:
+def perft(game_name, depth, position, moves, tps, fen, size, option_pairs, play_leaves, as_json) -> None:
     """Count the legal move sequences of exactly DEPTH plies (computed in Mojo)."""
     options = parse_options(option_pairs)
     if size is not None:
@@ -34,7 +36,7 @@ def perft(game_name, depth, position, moves, tps, fen, size, option_pairs, as_js
         if moves:
             state = game.play_moves(moves, start=state)
     started = time.perf_counter()
-    nodes = state.perft(depth)
+    nodes = state.perft(depth, bulk_count=not play_leaves)
     seconds = time.perf_counter() - started
     if as_json:
         payload = {
@@ -42,6 +44,7 @@ def perft(game_name, depth, position, moves, tps, fen, size, option_pairs, as_js
             "options": game.options,
             "position": state.position(),
             "depth": depth,
+            "bulk_count": not play_leaves,
             "nodes": nodes,
             "seconds": seconds,
             "nodes_per_second": nodes / seconds if seconds > 0 else None,

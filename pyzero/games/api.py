@@ -183,10 +183,14 @@ class State:
     def render(self) -> str:
         return self._raw.render()
 
-    def perft(self, depth: int) -> int:
-        """Number of legal move sequences of exactly `depth` plies (computed in Mojo)."""
+    def perft(self, depth: int, bulk_count: bool = True) -> int:
+        """Number of legal move sequences of exactly `depth` plies (computed in Mojo).
+        `bulk_count` counts the last ply's moves without playing them (the fast, usual
+        way); False plays and hashes every leaf move (the speed of moves, not counts)."""
         if depth < 0:
             raise ValueError(f"perft depth must be >= 0, got {depth}")
+        if not bulk_count:
+            return self._raw.perft_played(depth)[0]
         return self._raw.perft(depth)
 
     def count_finished_games(self, max_depth: int) -> dict[str, int]:
