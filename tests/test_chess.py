@@ -83,6 +83,35 @@ def test_perft_ethereal_suite_depth_3_and_4():
     assert len(ETHEREAL_POSITIONS) >= 120 and checked >= 240
 
 
+def parse_rookie_perft(text):
+    """[(id, FEN, {depth: count})] from perft-random.epd's blocks (`id`, `epd`, `perft D N`)."""
+    entries = []
+    for block in text.split("\n\n"):
+        lines = [line for line in block.strip().splitlines() if not line.startswith("#")]
+        if not lines:
+            continue
+        name = lines[0].removeprefix("id ")
+        fen = lines[1].removeprefix("epd ")
+        counts = {int(depth): int(count) for _, depth, count in (line.split() for line in lines[2:])}
+        entries.append((name, fen, counts))
+    return entries
+
+
+RANDOM_POSITIONS = parse_rookie_perft(data_path("chess", "perft-random-subset.epd").read_text())
+
+
+def test_perft_random_suite_depth_4_and_played_leaves_at_depth_3():
+    """338 positions of Marcel van Kervinck's perft-random.epd (every 20th; a second
+    published suite beside Ethereal's): the bulk-counted perft at depth 4, and the
+    leaf-played perft (every last-ply move made and hashed, no bulk count) at depth 3."""
+    game = perft_game()
+    assert len(RANDOM_POSITIONS) == 338
+    for name, fen, counts in RANDOM_POSITIONS:
+        state = game.from_position(fen)
+        assert state.perft(4) == counts[4], (name, fen)
+        assert state.perft(3, bulk_count=False) == counts[3], (name, fen)
+
+
 def test_bulk_count_equals_the_move_list_along_random_games():
     """perft's last ply counts moves without listing most of them (chess's count_legal_actions);
     it must equal the list's length everywhere, pins, checks and en passant included."""
