@@ -85,56 +85,28 @@ def run_perft_benchmark(workloads=PERFT_WORKLOADS, stockfish_workloads=STOCKFISH
 def find_stockfish() -> str | None:
     """`stockfish` on PATH, else Debian's /usr/games/stockfish, else None."""
     import shutil
-    from pathlib import Path
 
-    found = shutil.which("stockfish")
-    if found is None and Path("/usr/games/stockfish").is_file():
-        found = "/usr/games/stockfish"
-    return found
+    return shutil.which("stockfish") or shutil.which("stockfish", path="/usr/games")
 
 
-def stockfish_perft(executable: str, fen: str, depth: int) -> tuple[int, float, str]:
+def stockfish_perft(executable: str, fen: str, depth: int, timeout_s: float = 600.0) -> tuple[int, float, str]:
     """(nodes, seconds, engine name) of Stockfish's `go perft DEPTH` from `fen` (empty: the
-    start position), one thread. The time runs from sending `go perft` to reading its
-    `Nodes searched` line, so the process's start-up and the option exchange are not in it;
-    Stockfish's perft bulk-counts the last ply, as ours does."""
-    import subprocess
+    start position), one thread, through the arena's UCI client. The time runs from sending
+    `go perft` to reading its `Nodes searched` line, so the process's start-up and the
+    option exchange are not in it; Stockfish's perft bulk-counts the last ply, as ours does."""
+    from pyzero.players.uci_engine import UciEngine
 
-    process = subprocess.Popen([executable], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
-    assert process.stdin is not None and process.stdout is not None
-
-    def send(command: str) -> None:
-        process.stdin.write(command + "\n")
-        process.stdin.flush()
-
-    def read_until(prefix: str) -> str:
-        for line in process.stdout:
-            if line.startswith(prefix):
-                return line.strip()
-        raise RuntimeError(f"{executable} ended before printing {prefix!r}")
-
-    try:
-        send("uci")
-        name = "stockfish"
-        for line in process.stdout:
-            if line.startswith("id name "):
-                name = line[len("id name "):].strip()
-            if line.startswith("uciok"):
-                break
-        send("setoption name Threads value 1")
-        send(f"position fen {fen}" if fen else "position startpos")
-        send("isready")
-        read_until("readyok")
+    with UciEngine([executable], options={"Threads": "1"}) as engine:
+        engine.send(f"position fen {fen}" if fen else "position startpos")
+        engine.wait_until_ready()
         started = time.perf_counter()
-        send(f"go perft {depth}")
-        nodes = int(read_until("Nodes searched:").split(":")[1])
+        engine.send(f"go perft {depth}")
+        deadline = time.monotonic() + timeout_s
+        line = ""
+        while not line.startswith("Nodes searched:"):
+            line = engine.read_line(deadline - time.monotonic(), "Nodes searched")
         seconds = time.perf_counter() - started
-        send("quit")
-        process.wait(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    return nodes, seconds, name
+        return int(line.split(":")[1]), seconds, engine.name
 
 
 def perft_results_as_json(results: list[PerftResult]) -> dict:

@@ -133,9 +133,9 @@ def test_go_without_a_position_or_on_a_finished_game_answers_none(engine):
 
 def stockfish_path():
     """Debian's Stockfish (`make test` installs the package when it is missing)."""
-    import shutil
+    from pyzero.bench import find_stockfish
 
-    found = shutil.which("stockfish") or shutil.which("stockfish", path="/usr/games")
+    found = find_stockfish()
     if found is None:
         pytest.fail("stockfish is not installed: `make test` installs Debian's package (apt-get install stockfish)")
     return found

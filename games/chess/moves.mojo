@@ -36,6 +36,7 @@ from games.chess.board import (
     CASTLE_BLACK_QUEENSIDE,
     NOT_FILE_A,
     NOT_FILE_H,
+    ALL_SQUARES,
     RANK_1,
     RANK_3,
     RANK_6,
@@ -354,6 +355,40 @@ def _count_safe_pawn_moves(state: ChessState, targets: UInt64, offset: Int) -> I
     return count
 
 
+@always_inline
+def _count_free_pawn_moves(state: ChessState, free_pawns: UInt64, empty: UInt64, enemy: UInt64, allowed: UInt64) -> Int:
+    """Pushes, double pushes and captures of pawns no pin holds that end on `allowed`
+    squares (every square, or in check those that answer it); four per promotion."""
+    if state.side == WHITE:
+        var single = (free_pawns << 8) & empty
+        return (
+            _pawn_target_count(single & allowed)
+            + Int(pop_count(((single & RANK_3) << 8) & empty & allowed))
+            + _pawn_target_count((free_pawns << 7) & NOT_FILE_H & enemy & allowed)
+            + _pawn_target_count((free_pawns << 9) & NOT_FILE_A & enemy & allowed)
+        )
+    var single = (free_pawns >> 8) & empty
+    return (
+        _pawn_target_count(single & allowed)
+        + Int(pop_count(((single & RANK_6) >> 8) & empty & allowed))
+        + _pawn_target_count((free_pawns >> 9) & NOT_FILE_H & enemy & allowed)
+        + _pawn_target_count((free_pawns >> 7) & NOT_FILE_A & enemy & allowed)
+    )
+
+
+@always_inline
+def _count_en_passant(state: ChessState, pawns: UInt64) -> Int:
+    """Legal en passant captures by `pawns` (the mover's), each tested as the move it is."""
+    if state.en_passant == NO_SQUARE:
+        return 0
+    var count = 0
+    var capturers = pawn_attacks_of_set(square_bit(state.en_passant), 1 - state.side) & pawns
+    while capturers:
+        count += _count_safe(state, lowest_square(capturers), square_bit(state.en_passant), True)
+        capturers &= capturers - 1
+    return count
+
+
 def _count_evasions(state: ChessState, king_from: Int, danger: UInt64) -> Int:
     """`count_moves` in check. The king steps off every attacked square; against two
     checkers nothing else helps. Against one, a piece that is not pinned may take the
@@ -384,22 +419,7 @@ def _count_evasions(state: ChessState, king_from: Int, danger: UInt64) -> Int:
     var free = own & ~square_bit(king_from) & ~_pinned_pieces(state, king_from)
 
     var pawns = state.pieces[PAWN] & own
-    var free_pawns = pawns & free
-    if mover == WHITE:
-        var single = (free_pawns << 8) & empty
-        count += _pawn_target_count(single & answers) + Int(pop_count(((single & RANK_3) << 8) & empty & answers))
-        count += _pawn_target_count((free_pawns << 7) & NOT_FILE_H & enemy & answers)
-        count += _pawn_target_count((free_pawns << 9) & NOT_FILE_A & enemy & answers)
-    else:
-        var single = (free_pawns >> 8) & empty
-        count += _pawn_target_count(single & answers) + Int(pop_count(((single & RANK_6) >> 8) & empty & answers))
-        count += _pawn_target_count((free_pawns >> 9) & NOT_FILE_H & enemy & answers)
-        count += _pawn_target_count((free_pawns >> 7) & NOT_FILE_A & enemy & answers)
-    if state.en_passant != NO_SQUARE:
-        var capturers = pawn_attacks_of_set(square_bit(state.en_passant), 1 - mover) & pawns
-        while capturers:
-            count += _count_safe(state, lowest_square(capturers), square_bit(state.en_passant), True)
-            capturers &= capturers - 1
+    count += _count_free_pawn_moves(state, pawns & free, empty, enemy, answers) + _count_en_passant(state, pawns)
     var knights = state.pieces[KNIGHT] & free
     while knights:
         count += Int(pop_count(knight_attacks(lowest_square(knights)) & answers))
@@ -439,35 +459,21 @@ def count_moves(state: ChessState) -> Int:
     var count = 0
 
     var pawns = state.pieces[PAWN] & own
-    var free_pawns = pawns & free
+    count += _count_free_pawn_moves(state, pawns & free, empty, enemy, ALL_SQUARES) + _count_en_passant(state, pawns)
     var pinned_pawns = pawns & pinned
-    if mover == WHITE:
-        var single = (free_pawns << 8) & empty
-        count += _pawn_target_count(single) + Int(pop_count(((single & RANK_3) << 8) & empty))
-        count += _pawn_target_count((free_pawns << 7) & NOT_FILE_H & enemy)
-        count += _pawn_target_count((free_pawns << 9) & NOT_FILE_A & enemy)
-        if pinned_pawns:
+    if pinned_pawns:
+        if mover == WHITE:
             var pinned_single = (pinned_pawns << 8) & empty
             count += _count_safe_pawn_moves(state, pinned_single, 8)
             count += _count_safe_pawn_moves(state, ((pinned_single & RANK_3) << 8) & empty, 16)
             count += _count_safe_pawn_moves(state, (pinned_pawns << 7) & NOT_FILE_H & enemy, 7)
             count += _count_safe_pawn_moves(state, (pinned_pawns << 9) & NOT_FILE_A & enemy, 9)
-    else:
-        var single = (free_pawns >> 8) & empty
-        count += _pawn_target_count(single) + Int(pop_count(((single & RANK_6) >> 8) & empty))
-        count += _pawn_target_count((free_pawns >> 9) & NOT_FILE_H & enemy)
-        count += _pawn_target_count((free_pawns >> 7) & NOT_FILE_A & enemy)
-        if pinned_pawns:
+        else:
             var pinned_single = (pinned_pawns >> 8) & empty
             count += _count_safe_pawn_moves(state, pinned_single, -8)
             count += _count_safe_pawn_moves(state, ((pinned_single & RANK_6) >> 8) & empty, -16)
             count += _count_safe_pawn_moves(state, (pinned_pawns >> 9) & NOT_FILE_H & enemy, -9)
             count += _count_safe_pawn_moves(state, (pinned_pawns >> 7) & NOT_FILE_A & enemy, -7)
-    if state.en_passant != NO_SQUARE:
-        var capturers = pawn_attacks_of_set(square_bit(state.en_passant), 1 - mover) & pawns
-        while capturers:
-            count += _count_safe(state, lowest_square(capturers), square_bit(state.en_passant), True)
-            capturers &= capturers - 1
 
     # A pinned knight can never move along its pin line, so only free knights count.
     var knights = state.pieces[KNIGHT] & free
