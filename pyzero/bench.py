@@ -323,7 +323,7 @@ class SelfPlayBenchmarkResult:
     efficiency: float  # (c) = (b) / (a)
     mean_batch_fill: float  # (d)
     cache_hit_rate: float
-    network_wait_fraction: float  # share of the run the network thread waited for a batch
+    network_wait_fraction: float  # share of the run the network threads waited for a batch (their mean)
     worker_idle_fraction: float
     buffer_full_waits: int
     seconds: float
@@ -334,25 +334,55 @@ class SelfPlayBenchmarkResult:
     backend_setting: str = "auto"  # the config's inference.backend ("auto" picks `backend`)
     ratio_to_torch: float | None = None  # (a) over PyTorch eager's (a), same run
     fastest_backend: str | None = None  # of `backends` in this run: where auto should point
+    network_threads: int = 1  # batches evaluated at once per network, in (a) and in (b)
 
 
-def measure_inference(backend, input_shape, num_actions: int, batch_size: int, seconds: float = 2.0) -> float:
-    """Evaluations per second of the backend alone on full batches (the network's limit)."""
+def measure_inference(backend, input_shape, num_actions: int, batch_size: int, seconds: float = 2.0,
+                      network_threads: int = 1) -> float:
+    """Evaluations per second of the backend alone on full batches (the network's limit),
+    with `network_threads` threads each evaluating its own batch at a time, as self-play's
+    network threads do (selfplay.network_threads)."""
+    import threading
+
     import torch
 
     pin = bool(backend.pin_memory)
-    inputs = torch.rand((batch_size, *input_shape)).round()
-    inputs = inputs.pin_memory() if pin else inputs
-    logits = torch.empty((batch_size, num_actions), pin_memory=pin)
-    values = torch.empty((batch_size,), pin_memory=pin)
-    for _ in range(3):
-        backend.evaluate_into(inputs, logits, values)
-    count = 0
+
+    def buffers():
+        inputs = torch.rand((batch_size, *input_shape)).round()
+        inputs = inputs.pin_memory() if pin else inputs
+        return (inputs, torch.empty((batch_size, num_actions), pin_memory=pin),
+                torch.empty((batch_size,), pin_memory=pin))
+
+    per_thread = [buffers() for _ in range(max(1, network_threads))]
+    for arguments in per_thread:
+        for _ in range(3):
+            backend.evaluate_into(*arguments)
+    counts = [0] * len(per_thread)
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(len(per_thread) + 1)
+    deadline = [0.0]
+
+    def loop(index: int) -> None:
+        barrier.wait()
+        try:
+            while time.perf_counter() < deadline[0]:
+                backend.evaluate_into(*per_thread[index])
+                counts[index] += 1
+        except BaseException as error:  # noqa: BLE001 - raised again in the caller
+            failures.append(error)
+
+    threads = [threading.Thread(target=loop, args=(index,), daemon=True) for index in range(len(per_thread))]
+    for thread in threads:
+        thread.start()
     started = time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        backend.evaluate_into(inputs, logits, values)
-        count += 1
-    return count * batch_size / (time.perf_counter() - started)
+    deadline[0] = started + seconds
+    barrier.wait()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return sum(counts) * batch_size / (time.perf_counter() - started)
 
 
 def compare_backends(model, config, batch_size: int, input_shape, num_actions: int, measured: dict[str, float],
@@ -376,8 +406,9 @@ def compare_backends(model, config, batch_size: int, input_shape, num_actions: i
         except Exception as error:  # noqa: BLE001 - reported in the result, the benchmark goes on
             errors[name] = str(error)
             continue
-        configure_cpu_threads([backend], config.selfplay.workers)
-        rates[name] = measure_inference(backend, input_shape, num_actions, batch_size, seconds)
+        configure_cpu_threads([backend], config.selfplay.workers, config.selfplay.network_threads)
+        rates[name] = measure_inference(backend, input_shape, num_actions, batch_size, seconds,
+                                        config.selfplay.network_threads)
     torch_rate = rates.get("torch")
     return [{"backend": name, "evaluations_per_second": rates.get(name),
              "ratio_to_torch": rates[name] / torch_rate if name in rates and torch_rate else None,
@@ -414,15 +445,17 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
     backend = make_backend(model, config.inference)
     selfplay_section, batch_size = config.selfplay, config.selfplay.batch_size
     # Raw inference with the same torch threads self-play will give it (see inference/backend.py).
-    torch_threads = configure_cpu_threads([backend], selfplay_section.workers)
-    inference_rate = measure_inference(backend, game.input_shape, game.num_actions, batch_size)
+    torch_threads = configure_cpu_threads([backend], selfplay_section.workers, selfplay_section.network_threads)
+    inference_rate = measure_inference(backend, game.input_shape, game.num_actions, batch_size,
+                                       network_threads=selfplay_section.network_threads)
     # The rate just taken stands for its backend, unless it was torch.compile (the
     # comparison's "torch" is eager).
     compiled_torch = backend.name == "torch" and compile_enabled(config.inference.compile, config.inference.device)
     backends = compare_backends(model, config, batch_size, game.input_shape, game.num_actions,
                                 {} if compiled_torch else {backend.name: inference_rate},
                                 seconds=min(2.0, max(0.25, seconds / 3)))
-    torch_threads = configure_cpu_threads([backend], selfplay_section.workers)  # the comparison set others
+    torch_threads = configure_cpu_threads([backend], selfplay_section.workers,  # the comparison set others
+                                          selfplay_section.network_threads)
     options = SelfPlayOptions.from_config(config, seed=config.training.seed)
     selfplay = SelfPlay(game, [backend], options)
     selfplay.start()
@@ -447,10 +480,11 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
         delta["games_finished"] / elapsed, evaluations_rate / inference_rate,
         delta["evaluations"] / max(delta["batches"] * batch_size, 1),
         delta["cache_hits"] / lookups if delta["cache_lookups"] else 0.0,
-        delta["network_wait_seconds"] / elapsed, delta["worker_idle_seconds"] / (elapsed * options.workers),
+        delta["network_wait_seconds"] / (elapsed * options.network_threads),
+        delta["worker_idle_seconds"] / (elapsed * options.workers),
         delta["buffer_full_waits"], elapsed, str(config.path) if config.path else None, backends,
         config.inference.backend, inference_rate / rates["torch"] if rates.get("torch") else None,
-        max(rates, key=rates.get) if rates else None)
+        max(rates, key=rates.get) if rates else None, options.network_threads)
 
 
 @dataclass

@@ -139,7 +139,13 @@ class SelfPlaySection(Section):
     games: int = Field(256, ge=1, le=1_000_000, description="concurrent games")
     workers: int = Field(1, ge=1, le=256, description="Mojo worker threads")
     batch_size: int = Field(128, ge=1, le=65536, description="network batch")
-    buffers: int = Field(2, ge=2, le=16, description="batch buffers (double buffering and more)")
+    buffers: int = Field(2, ge=2, le=16, description="batch buffers per network (double buffering and more); "
+                         "more than network_threads, so one fills while each thread evaluates one")
+    network_threads: int = Field(1, ge=1, le=16, description="threads evaluating batches per network, each one "
+                                 "batch at a time; on a CPU each gets its share of the cores as intra-op "
+                                 "threads (2 on 2 cores: two one-thread batches at once instead of one batch "
+                                 "split over both cores, whose halves wait on each other whenever a worker "
+                                 "or the learner takes a core)")
     timeout_ms: float = Field(2.0, ge=0.1, le=100.0, description="a partial batch goes to the network after this")
     max_game_plies: int = Field(0, ge=0, description="0: no cap; else a longer game is a draw")
     noise_plies: int = Field(-1, ge=-1, description="plies (counted from the empty board) played with the search's Gumbel noise; "
@@ -147,6 +153,15 @@ class SelfPlaySection(Section):
     random_opening_plies: int = Field(0, ge=0, le=1000, description="each game opens with 0..N uniformly random legal "
                                       "moves (N drawn uniformly per game), not trained on: wider positions; 0: none")
     tree_reuse: bool = True
+
+    @field_validator("network_threads")
+    @classmethod
+    def _a_buffer_left_to_fill(cls, value: int, info: ValidationInfo) -> int:
+        buffers = info.data.get("buffers")  # validated before (field order); absent if it was invalid
+        if buffers is not None and buffers <= value:
+            raise ValueError(f"selfplay.buffers ({buffers}) must be more than selfplay.network_threads ({value}): "
+                             "with every buffer being evaluated none is left for the workers to fill")
+        return value
 
 
 class InferenceSection(Section):
@@ -294,6 +309,16 @@ class UpgradeSection(Section):
                                          "policy + w old network's policy (0: no distillation)")
     distill_value_weight: float = Field(0.0, ge=0, le=1, description="pretraining value target = (1-w) game "
                                         "outcome + w old network's value (0: no distillation)")
+    # The replay window holds the old run's last games only, and those narrow as its
+    # self-play sharpens: a new network distilled on them alone learns the old network's
+    # judgement of those positions, not of the wider ones the old network once saw.
+    distill_random_fraction: float = Field(0.0, ge=0, lt=1, description="share of each pretraining batch that "
+                                           "is random-play positions (random_position_plies) with the old "
+                                           "network's policy and value as their only targets, the rest from the "
+                                           "replay buffer (0: the buffer only)")
+    random_position_plies: int = Field(16, ge=0, le=10_000, description="a random-play position is 0..N uniformly "
+                                       "random legal moves from the start (N drawn uniformly per position), "
+                                       "before the game ends")
 
     @field_validator("from_run")
     @classmethod

@@ -48,6 +48,9 @@ class TrainingBatch:
     legal: np.ndarray  # bool [N, A]
     outcome: np.ndarray  # float32 [N], the game result for the side to move (x value_discount ** plies to the end)
     root_value: np.ndarray  # float32 [N], the search's value of the position
+    # bool [N] or None: positions whose only targets are a teacher's (an upgrade's
+    # random-play positions: no search policy, no outcome); None: none are
+    teacher_only: np.ndarray | None = None
 
 
 class ReplayBuffer:

@@ -1,8 +1,10 @@
 """Self-play from Python: buffers, the network thread(s), lifecycle, finished games.
 
 The Mojo pipeline (mojo/selfplay/) runs the worker threads and owns every
-tree; Python allocates the batch tensors once, runs one network thread per network (it
-waits with the GIL released, evaluates a whole buffer, hands it back by index) and drains
+tree; Python allocates the batch tensors once, runs `selfplay.network_threads` network
+threads per network (each waits with the GIL released, evaluates a whole buffer, hands it
+back by index; several share the network's backend, whose weights swap stays between
+batches) and drains
 finished games in bulk as numpy arrays. Python never loops over positions or nodes.
 
     selfplay = SelfPlay(game, [TorchBackend(model)], SelfPlayOptions(games=256))
@@ -86,7 +88,7 @@ class SelfPlayOptions(SelfPlaySection):
 
     def engine_options(self, networks: int) -> dict[str, Any]:
         """Every field, under the engine's names (mojo/selfplay_bindings.mojo reads all of them)."""
-        options = self.model_dump(exclude={"buffers", "timeout_ms"})
+        options = self.model_dump(exclude={"buffers", "timeout_ms", "network_threads"})  # Python's threads
         options["buffers_per_network"] = self.buffers
         options["timeout_microseconds"] = round(self.timeout_ms * 1000)
         options["networks"] = networks
@@ -147,7 +149,7 @@ class SelfPlay:
         if self._threads:
             raise RuntimeError("self-play is already running")
         self._error = None
-        configure_cpu_threads(self.backends, self.options.workers)
+        configure_cpu_threads(self.backends, self.options.workers, self.options.network_threads)
         with _interrupts_deferred():
             self._start_threads()
 
@@ -156,9 +158,11 @@ class SelfPlay:
         try:
             self._raw.start()
             for n in range(len(self.backends)):
-                thread = threading.Thread(target=self._network_loop, args=(n,), name=f"pyzero-network-{n}", daemon=True)
-                thread.start()
-                started.append(thread)
+                for k in range(self.options.network_threads):
+                    thread = threading.Thread(target=self._network_loop, args=(n,), name=f"pyzero-network-{n}.{k}",
+                                              daemon=True)
+                    thread.start()
+                    started.append(thread)
         except BaseException:
             # An error half-way through starting: stop what did start, so no worker or
             # network thread outlives the call.

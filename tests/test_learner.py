@@ -175,6 +175,39 @@ def test_distillation_targets_mix_in_the_teachers_policy_and_value():
         assert mixed["outcome"][row].item() == pytest.approx(0.25 * target + 0.75 * values[row].item(), abs=1e-6)
 
 
+def test_teacher_only_positions_take_the_teachers_policy_and_value_whole():
+    """Rows flagged teacher_only (an upgrade's random-play positions) get the teacher's
+    outputs as their targets whatever the weights; the other rows mix as configured."""
+    torch.manual_seed(5)
+    teacher = ResNet(SHAPE, blocks=1, channels=8, value_hidden=8).eval()
+    batch = random_batch(12, seed=6)
+    tensors = {name: torch.from_numpy(np.asarray(getattr(batch, name))) for name in
+               ("planes", "policy", "legal", "outcome", "root_value")}
+    flags = np.arange(12) % 3 == 0
+    tensors["teacher_only"] = torch.from_numpy(flags)
+    mixed = distilled_targets(tensors, Distillation(teacher, policy_weight=0.0, value_weight=0.5), value_q_weight=0.0)
+    with torch.no_grad():
+        logits, values = teacher(tensors["planes"])
+    for row in range(12):
+        legal = batch.legal[row]
+        exp = np.exp(logits[row].numpy()[legal] - logits[row].numpy()[legal].max())
+        teacher_policy = np.zeros(9)
+        teacher_policy[legal] = exp / exp.sum()
+        expected_policy = teacher_policy if flags[row] else batch.policy[row]
+        np.testing.assert_allclose(mixed["policy"][row].numpy(), expected_policy, rtol=1e-5, atol=1e-7)
+        expected_value = values[row].item() if flags[row] else 0.5 * batch.outcome[row] + 0.5 * values[row].item()
+        assert mixed["outcome"][row].item() == pytest.approx(expected_value, abs=1e-6)
+
+
+def test_a_batch_with_teacher_only_positions_needs_a_teacher():
+    model = ResNet(SHAPE, blocks=1, channels=8, value_hidden=8)
+    learner = Learner(model, OptimizerSection(), TrainingSection(batch_size=8))
+    batch = random_batch(8, seed=1)
+    batch.teacher_only = np.ones(8, dtype=bool)
+    with pytest.raises(ValueError, match="teacher-only positions needs a teacher"):
+        learner.train_step(batch)
+
+
 @pytest.fixture
 def failing_compiler(monkeypatch):
     """torch.compile that traces for real, then fails in its backend, as a missing C++

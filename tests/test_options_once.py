@@ -21,7 +21,7 @@ GUMBEL = {"max_considered_actions": 5, "gumbel_scale": 0.75, "c_visit": 30.0, "c
 PUCT = {"c_init": 1.5, "c_base": 10000.0, "fpu_reduction": 0.5, "dirichlet_alpha": 0.15, "dirichlet_fraction": 0.5,
         "virtual_loss": 2.0, "leaves_per_batch": 4, "temperature": 0.5}
 SELFPLAY = {"games": 40, "workers": 3, "batch_size": 24, "buffers": 3, "timeout_ms": 1.5, "max_game_plies": 90,
-            "noise_plies": 12, "random_opening_plies": 4, "tree_reuse": False}
+            "noise_plies": 12, "random_opening_plies": 4, "tree_reuse": False, "network_threads": 2}
 SEARCH = {"simulations": 48}
 INFERENCE = {"cache_entries": 4096, "max_policy_length": 81}
 
@@ -72,7 +72,10 @@ def test_self_play_options_from_a_config_reach_the_engine_whole():
     engine = {key: (dict(value) if key == "gumbel" else value) for key, value in dict(engine).items()}
     assert_same(engine, engine_options)
     # And the engine's values are the config's, field by field (names mapped, ms -> us).
-    expected = {**{k: v for k, v in SELFPLAY.items() if k not in ("buffers", "timeout_ms")}, **SEARCH, **INFERENCE,
+    # network_threads are Python's (pyzero/selfplay.py starts them), not the engine's.
+    assert options.network_threads == 2 and "network_threads" not in engine_options
+    expected = {**{k: v for k, v in SELFPLAY.items() if k not in ("buffers", "timeout_ms", "network_threads")},
+                **SEARCH, **INFERENCE,
                 "buffers_per_network": 3, "timeout_microseconds": 1500, "networks": 2, "seed": 1234, "gumbel": GUMBEL}
     assert_same(engine, expected)
 

@@ -2,6 +2,7 @@
 stop and restart, failures raised in Python, two networks in separate batches."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -57,12 +58,14 @@ def check_games_are_legal(game, finished, start_of=None):
         np.testing.assert_allclose(sums, 1.0, atol=5e-3)
 
 
-@pytest.mark.parametrize("game_name,workers", [("tictactoe", 1), ("connect4", 2)])
-def test_pipeline_plays_the_same_games_as_the_single_threaded_search(game_name, workers):
+@pytest.mark.parametrize("game_name,workers,network_threads", [("tictactoe", 1, 1), ("connect4", 2, 1),
+                                                                 ("connect4", 1, 2), ("connect4", 2, 3)])
+def test_pipeline_plays_the_same_games_as_the_single_threaded_search(game_name, workers, network_threads):
     game = make(game_name)
     network = ExactTestNetwork(NetworkShape.of_game(game), seed=3)
     options = SelfPlayOptions(games=12, workers=workers, batch_size=8, simulations=24, seed=7,
-                              gumbel=GumbelOptions(max_considered_actions=4), cache_entries=0)
+                              gumbel=GumbelOptions(max_considered_actions=4), cache_entries=0,
+                              buffers=network_threads + 1, network_threads=network_threads)
     finished = SelfPlay(game, [TorchBackend(network)], options).run(games=12)
     assert len(finished) >= 12
     check_games_are_legal(game, finished)
@@ -141,6 +144,49 @@ def test_two_networks_are_batched_separately():
         record = finished.game(index)
         actions, _, _ = replay_with_single_threaded_search(game, networks, options, record["game_id"], len(record["actions"]))
         assert actions == record["actions"].tolist()
+
+
+def test_network_threads_evaluate_batches_at_once_and_each_batch_once():
+    """Two network threads per network: batches overlap in time (what they are for), and
+    every evaluation the workers asked for is made exactly once (a buffer taken by both
+    threads would be evaluated twice and routed twice)."""
+    game = make("connect4")
+    network = ExactTestNetwork(NetworkShape.of_game(game), seed=4)
+
+    class OverlapBackend(TorchBackend):
+        def __init__(self):
+            super().__init__(network)
+            self.lock = threading.Lock()
+            self.inside = self.most_inside = self.evaluated = 0
+
+        def evaluate_into(self, inputs, logits_out, values_out):
+            with self.lock:
+                self.inside += 1
+                self.most_inside = max(self.most_inside, self.inside)
+                self.evaluated += len(inputs)
+            time.sleep(0.002)  # a network that takes time, as a real one does
+            super().evaluate_into(inputs, logits_out, values_out)
+            with self.lock:
+                self.inside -= 1
+
+    backend = OverlapBackend()
+    options = SelfPlayOptions(games=32, batch_size=8, simulations=16, seed=2, buffers=3, network_threads=2,
+                              gumbel=GumbelOptions(max_considered_actions=4), cache_entries=0)
+    selfplay = SelfPlay(game, [backend], options)
+    finished = selfplay.run(games=8)
+    check_games_are_legal(game, finished)
+    assert backend.most_inside == 2
+    assert backend.evaluated == selfplay.counters()["evaluations"]
+    assert len({thread.name for thread in threading.enumerate() if thread.name.startswith("pyzero-network")}) == 0
+
+
+def test_network_threads_need_a_buffer_left_to_fill():
+    from pyzero.config import RunConfig
+
+    with pytest.raises(ValueError, match=r"selfplay.buffers \(2\) must be more than selfplay.network_threads \(2\)"):
+        RunConfig.model_validate({"game": {"name": "connect4"}, "selfplay": {"network_threads": 2}})
+    assert RunConfig.model_validate({"game": {"name": "connect4"},
+                                     "selfplay": {"network_threads": 2, "buffers": 3}}).selfplay.network_threads == 2
 
 
 def test_match_games_start_from_openings_with_colours_alternating():

@@ -193,3 +193,50 @@ def test_the_example_upgrade_config_grows_the_connect4_run():
     assert (config.network.blocks, config.network.channels) == (6, 64)
     assert config.game == base.game and config.replay == base.replay
     assert str(config.run_directory()) == "runs/connect4-6x64"
+
+
+def test_random_play_positions_are_unfinished_and_reached_by_legal_moves():
+    """TicTacToe, checked from the planes alone: the side to move's stones (plane 0) and
+    the opponent's (plane 1) are a position of alternating moves from the empty board
+    with no line complete and a square free, its legal moves are exactly the empty
+    squares, and the positions spread over every length the ply limit allows."""
+    from pyzero.games import make
+    from pyzero.training.upgrade import random_play_batch
+
+    game = make("tictactoe")
+    batch = random_play_batch(game, 400, 8, np.random.default_rng(0))
+    assert batch.teacher_only.all() and batch.planes.shape == (400, 3, 3, 3)
+    mover, opponent = batch.planes[:, 0], batch.planes[:, 1]
+    assert not (mover * opponent).any()
+    stones = (mover + opponent).reshape(400, 9)
+    counts = stones.sum(axis=1)
+    assert set(counts.astype(int)) == set(range(9))  # 0..8 plies: a game can end from ply 5 on, not always
+    # The first player moves at even plies: the mover has as many stones as the opponent, or one fewer.
+    assert set((opponent.reshape(400, 9).sum(axis=1) - mover.reshape(400, 9).sum(axis=1)).astype(int)) <= {0, 1}
+    lines = [(0, 1, 2), (3, 4, 5), (6, 7, 8), (0, 3, 6), (1, 4, 7), (2, 5, 8), (0, 4, 8), (2, 4, 6)]
+    for side in (mover.reshape(400, 9), opponent.reshape(400, 9)):
+        assert not any(side[:, list(line)].all(axis=1).any() for line in lines)
+    np.testing.assert_array_equal(batch.legal, stones == 0)
+    np.testing.assert_allclose(batch.policy.sum(axis=1), 1.0, rtol=1e-6)
+    start = random_play_batch(game, 3, 0, np.random.default_rng(1))
+    np.testing.assert_array_equal(start.planes, np.stack([game.new().encode()] * 3))
+
+
+def test_pretraining_with_random_play_positions_distils_them(old_run, tmp_path, monkeypatch):
+    """A quarter of each pretraining batch (8 of 32) is random-play positions; self-play
+    batches have none."""
+    import pyzero.training.trainer as trainer_module
+
+    made = []
+    original = trainer_module.random_play_batch
+
+    def counted(game, count, max_plies, rng):
+        made.append((count, max_plies))
+        return original(game, count, max_plies, rng)
+
+    monkeypatch.setattr(trainer_module, "random_play_batch", counted)
+    config = grown_config(tmp_path / "grown", old_run, **{"upgrade.distill_random_fraction": 0.25,
+                                                          "upgrade.random_position_plies": 6})
+    summary = Trainer(config, dashboard=False).run()
+    assert summary["step"] == 20
+    assert made == [(8, 6)] * 10

@@ -1,1 +1,1 @@
-"""Self-play: worker threads, integer queues, batch buffers shared with the network thread."""
+"""Self-play: worker threads, integer queues, batch buffers shared with the network threads."""

@@ -29,6 +29,7 @@ comptime BUFFER_FILLING = 1
 comptime BUFFER_EVALUATING = 2
 comptime BUFFER_RESULTS = 3
 comptime BUFFER_RESETTING = 4  # taken by a worker, counters being reset: invisible to the network
+comptime BUFFER_SEALING = 5  # taken by one network thread (of several per network): the others pass it by
 
 comptime NO_BUFFER = -1
 comptime ACQUIRING_BUFFER = -2
@@ -256,7 +257,12 @@ struct BatchQueue(Movable):
                 if ready and (chosen < 0 or fill_start < chosen_start):
                     chosen = buffer
                     chosen_start = fill_start
-            if chosen >= 0:
+            # With several network threads per network (selfplay.network_threads) two may
+            # choose the same buffer: the one whose exchange succeeds seals it, the other
+            # looks again.
+            if chosen >= 0 and atomic_compare_exchange(
+                self.buffer_word(network, chosen, B_STATE), BUFFER_FILLING, BUFFER_SEALING
+            ):
                 var before = atomic_add(self.buffer_word(network, chosen, B_CLAIMED), SEALED)
                 var items = min(before, self.batch_size)
                 _ = atomic_compare_exchange(self.filling(network), chosen, NO_BUFFER)
@@ -266,6 +272,8 @@ struct BatchQueue(Movable):
                 atomic_store(self.buffer_word(network, chosen, B_STATE), BUFFER_EVALUATING)
                 _ = atomic_add(self.global_word(W_NETWORK_WAIT_NS), Int(perf_counter_ns()) - started)
                 return chosen
+            if chosen >= 0:
+                continue  # lost the buffer to another network thread: there may be another
             if draining and self.counter(W_RUNNING_WORKERS) == 0:
                 return WAIT_STOPPED
             if now - started >= wait_microseconds * 1000:

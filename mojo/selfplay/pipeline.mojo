@@ -1,6 +1,7 @@
 """The self-play pipeline: W worker threads advance G concurrent games' searches; the
-positions to evaluate go straight into shared batch buffers; one network thread per
-network (Python) evaluates whole buffers; results come back to the workers as integers.
+positions to evaluate go straight into shared batch buffers; one or more network threads
+per network (Python, `selfplay.network_threads`) evaluate whole buffers, each its own;
+results come back to the workers as integers.
 
     worker w owns games g with g % W == w (a game's search is touched by one thread only)
 
@@ -9,7 +10,8 @@ network (Python) evaluates whole buffers; results come back to the workers as in
             straight into inputs[n, k, slot], note (game, request) for the slot, count it
             written. A worker that finds no free buffer keeps the rest "unsent" and comes
             back to them: it never blocks while holding results it owes.
-    network thread (Python, GIL released while waiting): `wait_for_batch(n)` seals the
+    network thread (Python, GIL released while waiting): `wait_for_batch(n)` takes (one
+            exchange of its state, so two threads never take the same) and seals the
             oldest filling buffer that is full, or has waited `timeout_microseconds`,
             waits for its writers, and hands (k, count) over; the model writes
             logits[n, k, :count], values[n, k, :count]; `batch_done(n, k, version)` records

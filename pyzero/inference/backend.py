@@ -46,7 +46,7 @@ class InferenceBackend(Protocol):
     def load_state_dict(self, state: dict) -> None: ...
 
 
-def configure_cpu_threads(backends, search_workers: int) -> int:
+def configure_cpu_threads(backends, search_workers: int, network_threads: int = 1) -> int:
     """Sets torch's (and ONNX Runtime's) intra-op threads for CPU inference beside
     `search_workers` Mojo workers.
 
@@ -63,17 +63,21 @@ def configure_cpu_threads(backends, search_workers: int) -> int:
     (150 s each, one after the other, idle machine): one ONNX Runtime thread 402
     positions/s and 6.2 learner steps/s; two sleeping threads (learner on one) 488 and
     7.6. Returns torch's thread count.
+
+    With `network_threads` (selfplay.network_threads) threads evaluating batches at once,
+    each batch gets its share: the cores divided among them (at least one each).
     """
     cpu_backends = [backend for backend in backends if backend.device.type == "cpu"]
     if not cpu_backends:
         return torch.get_num_threads()
     cores = usable_cores()
     explicit = [backend.options.cpu_threads for backend in cpu_backends if backend.options.cpu_threads > 0]
-    threads = explicit[0] if explicit else max(1, cores - search_workers)
+    shares = max(1, network_threads)
+    threads = explicit[0] if explicit else max(1, (cores - search_workers) // shares)
     torch.set_num_threads(threads)
     for backend in cpu_backends:
         sleeps_when_idle = not backend.options.thread_spinning
-        _set_backend_threads(backend, cores if sleeps_when_idle and not explicit else threads)
+        _set_backend_threads(backend, max(1, cores // shares) if sleeps_when_idle and not explicit else threads)
     return threads
 
 

@@ -90,8 +90,13 @@ def distilled_targets(batch: dict[str, torch.Tensor], distillation: Distillation
     distillation.teacher.eval()
     teacher_logits, teacher_values = distillation.teacher(batch["planes"])
     teacher_policy = F.softmax(teacher_logits.float().masked_fill(~batch["legal"], -1e9), dim=-1)
-    w_policy, w_value = distillation.policy_weight, distillation.value_weight
+    w_policy = torch.full_like(batch["outcome"], distillation.policy_weight)
+    w_value = torch.full_like(batch["outcome"], distillation.value_weight)
+    if batch.get("teacher_only") is not None:  # positions with no targets of their own: the teacher's alone
+        w_policy = torch.where(batch["teacher_only"], 1.0, w_policy)
+        w_value = torch.where(batch["teacher_only"], 1.0, w_value)
     value_target = (1.0 - value_q_weight) * batch["outcome"] + value_q_weight * batch["root_value"]
+    w_policy = w_policy[:, None]
     return dict(batch, policy=(1.0 - w_policy) * batch["policy"] + w_policy * teacher_policy,
                 # Value targets are already mixed here, so `losses` is called with value_q_weight 0.
                 outcome=(1.0 - w_value) * value_target + w_value * teacher_values.float(),
@@ -114,10 +119,15 @@ class Learner:
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.autocast_dtype == torch.float16)
         self.forward = CompiledForward(model, compile_enabled(training.compile, training.device), "training model")
 
-    def _tensors(self, batch: TrainingBatch) -> dict[str, torch.Tensor]:
+    def _tensors(self, batch: TrainingBatch, distillation: Distillation | None) -> dict[str, torch.Tensor]:
         to = lambda array: torch.from_numpy(array).to(self.device, non_blocking=True)
-        return dict(planes=to(batch.planes), policy=to(batch.policy), legal=to(batch.legal),
-                    outcome=to(batch.outcome), root_value=to(batch.root_value))
+        tensors = dict(planes=to(batch.planes), policy=to(batch.policy), legal=to(batch.legal),
+                       outcome=to(batch.outcome), root_value=to(batch.root_value))
+        if batch.teacher_only is not None:
+            if distillation is None:
+                raise ValueError("a batch with teacher-only positions needs a teacher (distillation)")
+            tensors["teacher_only"] = to(batch.teacher_only)
+        return tensors
 
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
@@ -128,7 +138,7 @@ class Learner:
         `gradient_accumulation_steps` equal micro-batches, each loss divided by their number,
         so the sum is the gradient of the whole batch's mean loss."""
         self.model.train()
-        tensors = self._tensors(batch)
+        tensors = self._tensors(batch, distillation)
         parts = self.training.gradient_accumulation_steps
         if len(batch.outcome) % parts:
             raise ValueError(f"a batch of {len(batch.outcome)} does not split into {parts} equal micro-batches")

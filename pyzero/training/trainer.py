@@ -41,7 +41,8 @@ from pyzero.training.evaluation import (
 )
 from pyzero.training.learner import Distillation, Learner
 from pyzero.training.run_directory import archive, choose_start, write_config_snapshot
-from pyzero.training.upgrade import OldRun, UpgradeRecord, inspect_old_run, load_teacher, read_record, take_over
+from pyzero.training.upgrade import (OldRun, UpgradeRecord, inspect_old_run, joined_batches, load_teacher,
+                                     random_play_batch, read_record, take_over)
 from pyzero.training.wandb_logger import WandbLogger, require_wandb
 
 log = logging.getLogger("pyzero.train")
@@ -290,7 +291,10 @@ class Trainer:
             log.warning("the taken-over replay buffer is empty: no pretraining, self-play starts now")
             return
         distillation = None
-        if config.upgrade.distill_policy_weight > 0 or config.upgrade.distill_value_weight > 0:
+        upgrade = config.upgrade
+        random_rows = min(round(upgrade.distill_random_fraction * config.training.batch_size),
+                          config.training.batch_size - 1)  # at least one buffer position
+        if upgrade.distill_policy_weight > 0 or upgrade.distill_value_weight > 0 or random_rows > 0:
             teacher = load_teacher(config, self.directory, self.game, self.learner.device)
             distillation = Distillation(teacher, config.upgrade.distill_policy_weight,
                                         config.upgrade.distill_value_weight)
@@ -300,7 +304,10 @@ class Trainer:
         while self.learner.step < until:
             if max_seconds is not None and time.monotonic() - started >= max_seconds:
                 return
-            batch = self.replay.sample(config.training.batch_size, self.rng, config.replay.symmetries)
+            batch = self.replay.sample(config.training.batch_size - random_rows, self.rng, config.replay.symmetries)
+            if random_rows:
+                batch = joined_batches(batch, random_play_batch(self.game, random_rows,
+                                                                upgrade.random_position_plies, self.rng))
             losses = self.learner.train_step(batch, distillation)
             step = self.learner.step
             if step % config.checkpoint.interval_steps == 0:

@@ -15,7 +15,9 @@
    is written, renamed or deleted (not even a stale temporary file), so it can keep
    running or be resumed later.
 3. The new network trains on the taken-over buffer for `upgrade.pretrain_steps` learner
-   steps (optionally distilled from the old network), then self-play continues with it.
+   steps (optionally distilled from the old network, and with `distill_random_fraction` of
+   each batch random-play positions labelled by the old network alone:
+   `random_play_batch`), then self-play continues with it.
 
 After the take-over an upgraded run is a run like any other: it checkpoints, resumes and
 restarts the same way (a restart archives it and takes over again).
@@ -29,12 +31,13 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import yaml
 
 from pyzero.config import ConfigError, NetworkSection, RunConfig
 from pyzero.model import build_model, read_checkpoint, readable_checkpoints, write_checkpoint_file
-from pyzero.replay import shard_file_names
+from pyzero.replay import TrainingBatch, shard_file_names
 
 RECORD_FILE = Path("upgrade") / "source.json"
 TEACHER_FILE = Path("upgrade") / "teacher.pt"
@@ -186,3 +189,36 @@ def load_teacher(config: RunConfig, directory: Path, game, device: torch.device)
     for parameter in teacher.parameters():
         parameter.requires_grad_(False)
     return teacher.to(device).eval()
+
+
+def random_play_batch(game, count: int, max_plies: int, rng: np.random.Generator) -> TrainingBatch:
+    """`count` positions, each reached by n uniformly random legal moves from the start (n
+    uniform in 0..max_plies, fewer where a move would end the game: a position is never
+    finished), flagged `teacher_only`: they have no search policy and no outcome, so a
+    teacher's outputs are their whole target. Their policy is uniform over the legal moves
+    and their outcome and root value 0, placeholders the distillation replaces."""
+    planes = np.zeros((count, *game.input_shape), dtype=np.float32)
+    legal = np.zeros((count, game.num_actions), dtype=bool)
+    for row in range(count):
+        state = game.new()
+        for _ in range(int(rng.integers(0, max_plies + 1))):
+            actions = state.legal_actions()
+            following = state.copy()
+            following.apply_action(int(actions[rng.integers(len(actions))]))
+            if following.is_terminal():
+                break
+            state = following
+        state.encode(planes[row])
+        legal[row, state.legal_actions()] = True
+    policy = legal / legal.sum(axis=1, keepdims=True)
+    return TrainingBatch(planes, policy.astype(np.float32), legal, np.zeros(count, np.float32),
+                         np.zeros(count, np.float32), teacher_only=np.ones(count, dtype=bool))
+
+
+def joined_batches(first: TrainingBatch, second: TrainingBatch) -> TrainingBatch:
+    """The two batches as one (rows of `first`, then of `second`)."""
+    flags = [batch.teacher_only if batch.teacher_only is not None else np.zeros(len(batch.outcome), dtype=bool)
+             for batch in (first, second)]
+    return TrainingBatch(*(np.concatenate([getattr(first, name), getattr(second, name)])
+                           for name in ("planes", "policy", "legal", "outcome", "root_value")),
+                         teacher_only=np.concatenate(flags))
