@@ -305,6 +305,11 @@ class UpgradeSection(Section):
                           "like run_dir); empty: an ordinary run")
     pretrain_steps: int = Field(1000, ge=0, description="learner steps on the taken-over replay buffer before "
                                 "self-play starts (they count in training.steps and its schedule)")
+    initialize: Literal["random", "grown"] = Field("random", description="the new network's first weights: random, "
+                                                 "or grown from the old network so that it computes the old "
+                                                 "network's outputs (old weights copied, new channels feeding no old "
+                                                 "output, new residual blocks the identity; needs a network at least "
+                                                 "as large in blocks, channels and head sizes)")
     distill_policy_weight: float = Field(0.0, ge=0, le=1, description="pretraining policy target = (1-w) search "
                                          "policy + w old network's policy (0: no distillation)")
     distill_value_weight: float = Field(0.0, ge=0, le=1, description="pretraining value target = (1-w) game "

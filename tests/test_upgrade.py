@@ -95,6 +95,33 @@ def test_an_upgraded_run_takes_over_the_buffer_and_counters_and_leaves_the_old_r
     assert fingerprint(old_run) == before
 
 
+def test_a_grown_upgrade_starts_as_the_old_network_and_trains_on(old_run, tmp_path):
+    """upgrade.initialize: grown, with more blocks and channels: before any step the new
+    network's outputs are the old checkpoint's (run as the old network it is)."""
+    _, old_checkpoint = load_latest_checkpoint(old_run / "checkpoints")
+    old_model = ResNet(NetworkShape((3, 3, 3), 9), blocks=1, channels=8, value_hidden=8)
+    old_model.load_state_dict(old_checkpoint["learner"]["model"])
+    config = grown_config(tmp_path / "grown", old_run, **{"upgrade.initialize": "grown", "network.blocks": 2})
+    grown = Trainer(config, dashboard=False)
+    assert grown.model.stem[0].weight.shape[0] == 16 and len(grown.model.blocks) == 2
+    planes = torch.rand(64, 3, 3, 3).round()  # stone patterns, legal or not: the function is what must match
+    old_model.eval(), grown.model.eval()
+    with torch.no_grad():
+        (old_logits, old_value), (new_logits, new_value) = old_model(planes), grown.model(planes)
+    assert old_value.std() > 0.01
+    torch.testing.assert_close(new_logits, old_logits, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(new_value, old_value, rtol=1e-5, atol=1e-5)
+    assert grown.run()["step"] == 20
+
+
+def test_growing_into_a_smaller_network_is_an_error_naming_both_configs(old_run, tmp_path):
+    config = grown_config(tmp_path / "grown", old_run, **{"upgrade.initialize": "grown", "network.channels": 4})
+    with pytest.raises(ConfigError, match=rf"key 'network.channels': {old_run / 'config.yaml'} has 8, "
+                       rf"{config.path} has 4: upgrade.initialize 'grown' needs a network at least as large"):
+        Trainer(config, dashboard=False)
+    assert not (tmp_path / "grown").exists()
+
+
 def test_an_upgraded_run_resumes_without_its_old_run(old_run, tmp_path):
     source = tmp_path / "old"
     shutil.copytree(old_run, source)

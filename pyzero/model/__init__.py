@@ -1,5 +1,6 @@
 """The model layer: the policy-value network, building it from a run config, and
-checkpoint files (written atomically, verified on read).
+checkpoint files (written atomically, verified on read), and growing a trained network into
+a bigger one that computes the same function.
 
 Above the config and the games, below inference: a backend runs a model it is given, and
 never builds or reads one itself.
@@ -15,10 +16,12 @@ from pyzero.model.checkpoint import (
     save_checkpoint,
     write_checkpoint_file,
 )
+from pyzero.model.growth import grown_state_dict
 from pyzero.model.network import ExactTestNetwork, NetworkShape, ResNet
 
 __all__ = [
-    "CheckpointError", "ExactTestNetwork", "NetworkShape", "ResNet", "build_model", "list_checkpoints",
+    "CheckpointError", "ExactTestNetwork", "NetworkShape", "ResNet", "build_model", "grown_state_dict",
+    "list_checkpoints",
     "load_latest_checkpoint", "load_network", "read_checkpoint", "readable_checkpoints", "save_checkpoint",
     "write_checkpoint_file",
 ]

@@ -41,8 +41,8 @@ from pyzero.training.evaluation import (
 )
 from pyzero.training.learner import Distillation, Learner
 from pyzero.training.run_directory import archive, choose_start, write_config_snapshot
-from pyzero.training.upgrade import (OldRun, UpgradeRecord, inspect_old_run, joined_batches, load_teacher,
-                                     random_play_batch, read_record, take_over)
+from pyzero.training.upgrade import (OldRun, UpgradeRecord, grow_from_teacher, inspect_old_run, joined_batches,
+                                     load_teacher, random_play_batch, read_record, take_over)
 from pyzero.training.wandb_logger import WandbLogger, require_wandb
 
 log = logging.getLogger("pyzero.train")
@@ -96,6 +96,9 @@ class Trainer:
             self.upgrade = read_record(self.directory)
         torch.manual_seed(config.training.seed)
         self.model = build_model(config, self.game)
+        if self.upgrade is not None and config.upgrade.initialize == "grown":
+            # The old network grown to this size (a resume then loads its own checkpoint over it).
+            grow_from_teacher(config, self.directory, self.model)
         self.learner = Learner(self.model, config.optimizer, config.training)
         self.counters = RunCounters(**(self.upgrade.taken_over_counters() if self.upgrade else {}))
         self.rng = np.random.default_rng(config.training.seed)

@@ -14,7 +14,9 @@
    take-over is redone from the start. The old run directory is only read: no file in it
    is written, renamed or deleted (not even a stale temporary file), so it can keep
    running or be resumed later.
-3. The new network trains on the taken-over buffer for `upgrade.pretrain_steps` learner
+3. The new network starts from random weights, or (`upgrade.initialize: grown`) as the old
+   network grown to the new size, computing the same outputs (pyzero/model/growth.py).
+   It trains on the taken-over buffer for `upgrade.pretrain_steps` learner
    steps (optionally distilled from the old network, and with `distill_random_fraction` of
    each batch random-play positions labelled by the old network alone:
    `random_play_batch`), then self-play continues with it.
@@ -36,7 +38,7 @@ import torch
 import yaml
 
 from pyzero.config import ConfigError, NetworkSection, RunConfig
-from pyzero.model import build_model, read_checkpoint, readable_checkpoints, write_checkpoint_file
+from pyzero.model import build_model, grown_state_dict, read_checkpoint, readable_checkpoints, write_checkpoint_file
 from pyzero.replay import TrainingBatch, shard_file_names
 
 RECORD_FILE = Path("upgrade") / "source.json"
@@ -103,6 +105,8 @@ def inspect_old_run(config: RunConfig, game) -> OldRun:
     # must not be touched. The newest checkpoint that verifies is taken.
     checkpoint = next(readable_checkpoints(directory / "checkpoints", warn=lambda message: None,
                                            newest_first=True), None)
+    if config.upgrade.initialize == "grown":
+        _check_growable(config, config_file, network, checkpoint)
     if checkpoint is not None:
         _check_planes(config, config_file, checkpoint[1]["learner"]["model"], game)
     elif config.upgrade.distill_policy_weight > 0 or config.upgrade.distill_value_weight > 0:
@@ -124,6 +128,21 @@ def _check_game(config: RunConfig, old_config_file: Path, old_game: dict, game) 
         if old_options.get(key) != new_options.get(key):
             raise mismatch(f"game.options.{key}", old_options.get(key), new_options.get(key),
                            "the old run's games were played under other options (board size, rules)")
+
+
+def _check_growable(config: RunConfig, old_config_file: Path, old_network: NetworkSection,
+                    checkpoint: tuple[Path, dict] | None) -> None:
+    """`upgrade.initialize: grown` needs the old weights and a new network no smaller in any
+    size (`grown_state_dict` copies the old weights into the leading slices)."""
+    if checkpoint is None:
+        raise ConfigError(f"{config.location('upgrade', 'initialize')}: key 'upgrade.initialize': 'grown' needs the "
+                          f"old network, and {old_config_file.parent / 'checkpoints'} has no readable checkpoint")
+    for key in ("blocks", "channels", "policy_channels", "value_channels", "value_hidden"):
+        old, new = getattr(old_network, key), getattr(config.network, key)
+        if new < old:
+            raise ConfigError(f"{config.location('network', key)}: key 'network.{key}': {old_config_file} has {old}, "
+                              f"{config.path} has {new}: upgrade.initialize 'grown' needs a network at least as "
+                              "large as the old one (or upgrade.initialize: random)")
 
 
 def _check_planes(config: RunConfig, old_config_file: Path, old_model_state: dict, game) -> None:
@@ -176,13 +195,25 @@ def take_over(old: OldRun, directory: Path) -> UpgradeRecord:
     return record
 
 
-def load_teacher(config: RunConfig, directory: Path, game, device: torch.device) -> torch.nn.Module:
-    """The old network (upgrade/teacher.pt), in eval mode on `device`, for distillation."""
+def read_teacher(config: RunConfig, directory: Path, key: str = "upgrade.distill_policy_weight") -> dict:
+    """upgrade/teacher.pt: the old network's `network` section, `model` weights and `step`;
+    a ConfigError on `key` (what needed it) where the old run had no checkpoint."""
     path = directory / TEACHER_FILE
     if not path.exists():
-        raise ConfigError(f"{config.location('upgrade')}: key 'upgrade.distill_policy_weight': distillation needs "
-                          f"the old network, and {path} does not exist (the old run had no checkpoint)")
-    payload = read_checkpoint(path)
+        raise ConfigError(f"{config.location(*key.split('.'))}: key '{key}': it needs the old network, and {path} "
+                          "does not exist (the old run had no checkpoint)")
+    return read_checkpoint(path)
+
+
+def grow_from_teacher(config: RunConfig, directory: Path, model: torch.nn.Module) -> None:
+    """Loads into `model` the old network's weights grown to its size (`grown_state_dict`):
+    it then computes the old network's outputs (`upgrade.initialize: grown`)."""
+    model.load_state_dict(grown_state_dict(read_teacher(config, directory, "upgrade.initialize")["model"], model))
+
+
+def load_teacher(config: RunConfig, directory: Path, game, device: torch.device) -> torch.nn.Module:
+    """The old network (upgrade/teacher.pt), in eval mode on `device`, for distillation."""
+    payload = read_teacher(config, directory)
     network = NetworkSection.model_validate(payload["network"])
     teacher = build_model(config.model_copy(update={"network": network}), game)
     teacher.load_state_dict(payload["model"])
