@@ -4,12 +4,14 @@ is), its new parts still learn, and a smaller network is refused naming the para
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 from pyzero.games import make
 from pyzero.model import NetworkShape, ResNet, grown_state_dict
 from pyzero.model.growth import block_count
+from pyzero.training.upgrade import random_play_batch
 
 CONNECT4 = NetworkShape(tuple(make("connect4").input_shape), 7)
 
@@ -34,20 +36,8 @@ def trained_looking(network: ResNet, seed: int) -> ResNet:
 
 def connect4_positions(count: int, seed: int) -> torch.Tensor:
     """Encoded positions of random Connect4 games (the planes the network really sees)."""
-    game = make("connect4")
-    generator = torch.Generator().manual_seed(seed)
-    planes = []
-    for _ in range(count):
-        state = game.new()
-        for _ in range(int(torch.randint(0, 20, (1,), generator=generator))):
-            actions = state.legal_actions()
-            following = state.copy()
-            following.apply_action(int(actions[int(torch.randint(len(actions), (1,), generator=generator))]))
-            if following.is_terminal():
-                break
-            state = following
-        planes.append(torch.from_numpy(state.encode()))
-    return torch.stack(planes)
+    batch = random_play_batch(make("connect4"), count, 19, np.random.default_rng(seed))
+    return torch.from_numpy(batch.planes)
 
 
 def test_a_grown_network_computes_the_old_networks_outputs():

@@ -96,16 +96,15 @@ class Trainer:
             self.upgrade = read_record(self.directory)
         torch.manual_seed(config.training.seed)
         self.model = build_model(config, self.game)
-        if self.upgrade is not None and config.upgrade.initialize == "grown":
-            # The old network grown to this size (a resume then loads its own checkpoint over it).
-            grow_from_teacher(config, self.directory, self.model)
         self.learner = Learner(self.model, config.optimizer, config.training)
         self.counters = RunCounters(**(self.upgrade.taken_over_counters() if self.upgrade else {}))
         self.rng = np.random.default_rng(config.training.seed)
         self.dashboard = dashboard
         self.previous_model: torch.nn.Module | None = None
-        if mode == "resume":
-            self._restore()
+        restored = mode == "resume" and self._restore()
+        if not restored and self.upgrade is not None and config.upgrade.initialize == "grown":
+            # A run at step 0 starts as the old network grown to this size.
+            grow_from_teacher(config, self.directory, self.model)
         self.replay = ReplayBuffer(self.game, config.replay.window_positions, self.directory / "replay",
                                    value_discount=config.training.value_discount)
         # Shards older than the window are gone from disk: the run's totals come from the checkpoint.
@@ -127,11 +126,12 @@ class Trainer:
         return inspect_old_run(self.config, self.game)
 
     # -- checkpoints -------------------------------------------------------------------------
-    def _restore(self) -> None:
+    def _restore(self) -> bool:
+        """Loads the latest checkpoint; False when there is none yet (the run starts at step 0)."""
         found = load_latest_checkpoint(self.directory / "checkpoints", warn=log.warning)
         if found is None:
             log.info("no checkpoint in %s yet: starting from step 0 (replay kept)", self.directory)
-            return
+            return False
         path, payload = found
         self.learner.load_state_dict(payload["learner"])
         counters = payload["counters"]
@@ -143,6 +143,7 @@ class Trainer:
             self.previous_model = build_model(self.config, self.game)
             self.previous_model.load_state_dict(payload["previous_model"])
         log.info("resumed from %s (step %d)", path.name, self.learner.step)
+        return True
 
     def save_checkpoint(self) -> Path:
         self.counters.positions_generated = self.replay.total_positions
