@@ -24,10 +24,11 @@ from mojo.selfplay.batch_queue import (
     W_OUTSTANDING,
     W_UNSENT,
     W_RUNNING_WORKERS,
+    W_IDLE_PRIORITY_WORKERS,
 )
 
 
-comptime PIPELINE_OPTION_COUNT = 15
+comptime PIPELINE_OPTION_COUNT = 16
 """The keys `SelfPlayOptions.engine_options` passes (pyzero/selfplay.py), every one required."""
 
 
@@ -55,6 +56,7 @@ def pipeline_config_from_python(options: PythonObject) raises -> PipelineConfig:
         Int(py=options["cache_entries"]),
         Int(py=options["max_policy_length"]),
         Bool(py=options["tree_reuse"]),
+        String(py=options["worker_priority"]) == "idle",
         gumbel_config_from_python(options["gumbel"]),
     )
     return config^
@@ -78,6 +80,7 @@ def py_pipeline_config_round_trip(options: PythonObject) raises -> PythonObject:
     result["cache_entries"] = PythonObject(config.cache_entries)
     result["max_policy_length"] = PythonObject(config.max_policy_length)
     result["tree_reuse"] = PythonObject(config.tree_reuse)
+    result["worker_priority"] = PythonObject("idle" if config.idle_priority_workers else "normal")
     result["gumbel"] = gumbel_config_to_python(config.gumbel)
     return result
 
@@ -207,6 +210,7 @@ struct SelfPlayBox[G: Game](Defaultable, Movable, Writable):
         result["outstanding"] = PythonObject(pipeline[].counter(W_OUTSTANDING))
         result["unsent"] = PythonObject(pipeline[].counter(W_UNSENT))
         result["running_workers"] = PythonObject(pipeline[].counter(W_RUNNING_WORKERS))
+        result["idle_priority_workers"] = PythonObject(pipeline[].counter(W_IDLE_PRIORITY_WORKERS))
         return result
 
     @staticmethod

@@ -335,6 +335,10 @@ class SelfPlayBenchmarkResult:
     ratio_to_torch: float | None = None  # (a) over PyTorch eager's (a), same run
     fastest_backend: str | None = None  # of `backends` in this run: where auto should point
     network_threads: int = 1  # batches evaluated at once per network, in (a) and in (b)
+    inference_evaluations_per_second_before: float | None = None  # (a) is the mean of these two
+    inference_evaluations_per_second_after: float | None = None
+    worker_priority: str = "normal"  # selfplay.worker_priority
+    idle_priority_workers: int = 0  # workers that ran under the idle policy (0 where it is refused)
 
 
 def measure_inference(backend, input_shape, num_actions: int, batch_size: int, seconds: float = 2.0,
@@ -446,13 +450,22 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
     selfplay_section, batch_size = config.selfplay, config.selfplay.batch_size
     # Raw inference with the same torch threads self-play will give it (see inference/backend.py).
     torch_threads = configure_cpu_threads([backend], selfplay_section.workers, selfplay_section.network_threads)
-    inference_rate = measure_inference(backend, game.input_shape, game.num_actions, batch_size,
-                                       network_threads=selfplay_section.network_threads)
+    # (a) is taken twice, before and after (b), for half of (b)'s time each, and (c) uses
+    # their mean: a shared machine's speed drifts over a run, and a single short (a)
+    # moved (c) by several hundredths between identical runs.
+    raw_seconds = max(2.0, seconds / 2)
+
+    def raw_rate() -> float:
+        configure_cpu_threads([backend], selfplay_section.workers, selfplay_section.network_threads)
+        return measure_inference(backend, game.input_shape, game.num_actions, batch_size, raw_seconds,
+                                 network_threads=selfplay_section.network_threads)
+
+    inference_rate_before = raw_rate()
     # The rate just taken stands for its backend, unless it was torch.compile (the
     # comparison's "torch" is eager).
     compiled_torch = backend.name == "torch" and compile_enabled(config.inference.compile, config.inference.device)
     backends = compare_backends(model, config, batch_size, game.input_shape, game.num_actions,
-                                {} if compiled_torch else {backend.name: inference_rate},
+                                {} if compiled_torch else {backend.name: inference_rate_before},
                                 seconds=min(2.0, max(0.25, seconds / 3)))
     torch_threads = configure_cpu_threads([backend], selfplay_section.workers,  # the comparison set others
                                           selfplay_section.network_threads)
@@ -468,10 +481,19 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
         elapsed = time.perf_counter() - started
     finally:
         selfplay.stop()
+    inference_rate_after = raw_rate()
+    inference_rate = (inference_rate_before + inference_rate_after) / 2
+    for entry in backends:  # the config's backend: the mean of both
+        if entry["backend"] == backend.name and not compiled_torch:
+            entry["evaluations_per_second"] = inference_rate
     delta = {key: after[key] - before[key] for key in after}
     evaluations_rate = delta["evaluations"] / elapsed
     lookups = max(delta["cache_lookups"], 1)
     network = config.network
+    torch_rate = next((entry["evaluations_per_second"] for entry in backends if entry["backend"] == "torch"), None)
+    for entry in backends:
+        if entry["evaluations_per_second"] and torch_rate:
+            entry["ratio_to_torch"] = entry["evaluations_per_second"] / torch_rate
     rates = {entry["backend"]: entry["evaluations_per_second"] for entry in backends if entry["evaluations_per_second"]}
     return SelfPlayBenchmarkResult(
         config.game.name, dict(config.game.options), f"resnet {network.blocks}x{network.channels}",
@@ -484,7 +506,9 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
         delta["worker_idle_seconds"] / (elapsed * options.workers),
         delta["buffer_full_waits"], elapsed, str(config.path) if config.path else None, backends,
         config.inference.backend, inference_rate / rates["torch"] if rates.get("torch") else None,
-        max(rates, key=rates.get) if rates else None, options.network_threads)
+        max(rates, key=rates.get) if rates else None, options.network_threads,
+        inference_rate_before, inference_rate_after, options.worker_priority,
+        int(after["idle_priority_workers"]))  # read while the workers ran
 
 
 @dataclass

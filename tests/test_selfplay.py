@@ -1,6 +1,8 @@
 """The self-play pipeline: same games as the single-threaded search, legal games,
 stop and restart, failures raised in Python, two networks in separate batches."""
 
+import os
+import sys
 import threading
 import time
 
@@ -430,3 +432,42 @@ def test_results_of_old_weights_in_flight_never_answer_from_the_cache_after_new_
     # weights (a stale +0.9 would answer every later lookup instead).
     selfplay.run(games=2)
     assert selfplay.cached_value(game.new()) == pytest.approx(-0.9)
+
+
+def thread_scheduling_policies() -> list[int]:
+    """The kernel's scheduling policy of each thread of this process: field 41 (`policy`)
+    of /proc/self/task/TID/stat, 0 for SCHED_OTHER, 5 for SCHED_IDLE (proc(5))."""
+    policies = []
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()  # fields 3.. (the name may hold spaces)
+        except FileNotFoundError:  # the thread ended between listing and reading
+            continue
+        policies.append(int(fields[41 - 3]))
+    return policies
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SCHED_IDLE and /proc are Linux's")
+@pytest.mark.parametrize("priority,lowered", [("idle", 2), ("normal", 0)])
+def test_worker_priority_puts_exactly_the_workers_under_the_idle_policy(priority, lowered):
+    game = make("connect4")
+    network = ExactTestNetwork(NetworkShape.of_game(game), seed=3)
+    options = SelfPlayOptions(games=16, workers=2, batch_size=8, simulations=8, seed=1, worker_priority=priority)
+    before = thread_scheduling_policies()
+    assert 5 not in before
+    selfplay = SelfPlay(game, [TorchBackend(network)], options)
+    selfplay.start()
+    try:
+        deadline = time.monotonic() + 30
+        while selfplay.counters()["positions"] < 16 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        running = thread_scheduling_policies()
+        counted = selfplay.counters()["idle_priority_workers"]
+    finally:
+        selfplay.stop()
+    # The kernel's view: the two workers, and no other thread (the network thread, this one).
+    assert running.count(5) == lowered and counted == lowered
+    assert len(running) - running.count(5) >= len(before)
+    assert thread_scheduling_policies().count(5) == 0  # the workers have exited
+    assert selfplay.counters()["idle_priority_workers"] == 0

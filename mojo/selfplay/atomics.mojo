@@ -44,6 +44,19 @@ def join_thread(thread_id: UInt64):
     _ = external_call["pthread_join", c_int](thread_id, 0)
 
 
+comptime SCHED_IDLE = 5  # Linux's scheduling policy for threads that run only on otherwise idle cores
+
+
+def lower_to_idle_priority() -> Bool:
+    """Puts the calling thread under Linux's SCHED_IDLE policy: it runs on a core only
+    while no ordinary thread wants it, and an ordinary thread that wakes takes the core
+    back at once. False where the system refuses (not Linux: SCHED_IDLE is Linux's own
+    policy number, which other systems reject as invalid)."""
+    var parameter = List[Int32](length=4, fill=0)  # struct sched_param: sched_priority 0 (and room to spare)
+    var thread = external_call["pthread_self", UInt64]()
+    return external_call["pthread_setschedparam", c_int](thread, c_int(SCHED_IDLE), Int(parameter.unsafe_ptr())) == 0
+
+
 def sleep_microseconds(microseconds: Int):
     _ = external_call["usleep", c_int](UInt32(microseconds))
 

@@ -57,6 +57,7 @@ comptime W_WORKER_IDLE_NS = 14
 comptime W_NETWORK_WAIT_NS = 15
 comptime W_BUFFER_FULL_WAITS = 16  # times a worker found no free buffer
 comptime W_UNSENT = 17  # requests waiting for a free buffer
+comptime W_IDLE_PRIORITY_WORKERS = 18  # running workers under the idle scheduling policy (selfplay.worker_priority)
 comptime GLOBAL_WORDS = 24
 
 # Per buffer words.

@@ -83,6 +83,10 @@ struct PipelineConfig(Copyable, Movable):
     var cache_entries: Int  # 0: no cache
     var max_policy_length: Int
     var tree_reuse: Bool
+    var idle_priority_workers: Bool
+    """Workers run under the idle scheduling policy (`lower_to_idle_priority`): on a CPU
+    the network's own threads keep their cores and a worker takes what they leave (the
+    cores are idle whenever ONNX Runtime's threads wait between operators)."""
     var gumbel: GumbelConfig
 
 

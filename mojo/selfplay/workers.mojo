@@ -5,7 +5,7 @@ their requests in the batch queue, and plays their moves when a search is done."
 from std.time import perf_counter_ns
 
 from mojo.game import Game, FloatBuffer, DRAW
-from mojo.selfplay.atomics import atomic_add, sleep_microseconds
+from mojo.selfplay.atomics import atomic_add, sleep_microseconds, lower_to_idle_priority
 from mojo.selfplay.batch_queue import (
     W_STOP,
     W_DRAIN,
@@ -17,12 +17,16 @@ from mojo.selfplay.batch_queue import (
     W_WORKER_IDLE_NS,
     W_BUFFER_FULL_WAITS,
     W_UNSENT,
+    W_IDLE_PRIORITY_WORKERS,
 )
 from mojo.selfplay.pipeline import SelfPlayPipeline
 
 
 def run_worker[G: Game](mut pipeline: SelfPlayPipeline[G], worker: Int):
     """A worker thread's life: until stopped, or drained with nothing in flight."""
+    var idle_priority = pipeline.config.idle_priority_workers and lower_to_idle_priority()
+    if idle_priority:
+        _ = atomic_add(pipeline.queue.global_word(W_IDLE_PRIORITY_WORKERS), 1)
     var ready = List[Int]()
     var blocked = List[Int]()
     var parked = List[Int]()
@@ -64,6 +68,8 @@ def run_worker[G: Game](mut pipeline: SelfPlayPipeline[G], worker: Int):
             _ = atomic_add(pipeline.queue.global_word(W_WORKER_IDLE_NS), Int(perf_counter_ns()) - idle_started)
         else:
             idle_sleep = 20
+    if idle_priority:
+        _ = atomic_add(pipeline.queue.global_word(W_IDLE_PRIORITY_WORKERS), -1)
     _ = atomic_add(pipeline.queue.global_word(W_RUNNING_WORKERS), -1)
 
 
