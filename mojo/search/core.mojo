@@ -9,11 +9,11 @@ In-flight simulations are counted in `pending_visits` on their path; each search
 how its selection rule uses them (Gumbel: as visits; PUCT: as virtual losses).
 """
 
+from std.math import exp, inf
 from std.sys import size_of
 
 from mojo.game import Game, DRAW
 from mojo.search.tree import SearchTree, UNEVALUATED, PENDING, EVALUATED, TERMINAL, NO_NODE
-from mojo.search.gumbel_formulas import softmax
 from mojo.cache.evaluation_cache import EvaluationCache
 
 
@@ -33,7 +33,6 @@ struct SearchCore[G: Game](Movable):
     var request_states: List[Self.G]
     var simulation_leaves: List[Int]  # the leaf of every simulation of the current batch
     var action_buffer: List[Int]
-    var logit_buffer: List[Float32]
     var evaluations: Int  # evaluations requested over this search's lifetime
     var duplicate_leaves: Int  # simulations that shared another's pending evaluation
     var terminal_leaves: Int  # simulations that ended in a finished game (no evaluation)
@@ -47,7 +46,6 @@ struct SearchCore[G: Game](Movable):
         self.request_states = List[Self.G]()
         self.simulation_leaves = List[Int]()
         self.action_buffer = List[Int]()
-        self.logit_buffer = List[Float32]()
         self.evaluations = 0
         self.duplicate_leaves = 0
         self.terminal_leaves = 0
@@ -132,12 +130,20 @@ struct SearchCore[G: Game](Movable):
         var node = self.request_nodes[index]
         var start = self.tree.children_start(node)
         var end = self.tree.children_end(node)
-        self.logit_buffer.clear()
+        # softmax straight into the children's priors (no list per evaluation: this runs
+        # once per network evaluation, on the worker's hot path).
+        var high = -inf[DType.float32]()
         for child in range(start, end):
-            self.logit_buffer.append(logits[unsafe_offset = Int(self.tree.action[child])])
-        var priors = softmax(self.logit_buffer)
+            var logit = logits[unsafe_offset = Int(self.tree.action[child])]
+            self.tree.prior[child] = logit
+            high = max(high, logit)
+        var total: Float32 = 0
         for child in range(start, end):
-            self.tree.prior[child] = priors[child - start]
+            var weight = exp(self.tree.prior[child] - high)
+            self.tree.prior[child] = weight
+            total += weight
+        for child in range(start, end):
+            self.tree.prior[child] /= total  # a division, as `softmax` does: the same priors
         self.tree.network_value[node] = value
         self.tree.status[node] = EVALUATED
 

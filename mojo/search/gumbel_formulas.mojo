@@ -224,25 +224,28 @@ def interior_choice[C: InteriorChildren](children: C, parameters: SigmaParameter
     var max_visits = 0
     var visited_probability: Float32 = 0
     var weighted_q: Float32 = 0
+    weights.clear()
     for index in range(count):
         var visits = children.child_visits(index)
         total_effective += visits + children.child_in_flight(index)
+        var q: Float32 = 0  # kept for pass 2 (a visited child's Q costs a division)
         if visits > 0:
             total_visits += visits
             max_visits = max(max_visits, visits)
             var prior = max(TINY_PROBABILITY, children.child_prior(index))
             visited_probability += prior
-            weighted_q += prior * children.child_q(index)
+            q = children.child_q(index)
+            weighted_q += prior * q
+        weights.append(q)
     var v_mix = children.node_network_value()
     if total_visits > 0:
         v_mix = (v_mix + Float32(total_visits) * (weighted_q / visited_probability)) / Float32(total_visits + 1)
     # Pass 2: completed Q, its range.
-    weights.clear()
     var low = inf[DType.float32]()
     var high = -inf[DType.float32]()
     for index in range(count):
-        var completed = children.child_q(index) if children.child_visits(index) > 0 else v_mix
-        weights.append(completed)
+        var completed = weights[index] if children.child_visits(index) > 0 else v_mix
+        weights[index] = completed
         low = min(low, completed)
         high = max(high, completed)
     var scale = (parameters.c_visit + Float32(max_visits)) * parameters.c_scale

@@ -30,6 +30,7 @@ struct SearchTree(Movable):
     var value_sum: List[Float32]  # sum of backed-up values, node's side-to-move view
     var network_value: List[Float32]  # v_hat (or the terminal value), node's side-to-move view
     var status: List[UInt8]
+    var copy_order: List[Int]  # keep_subtree's scratch: old node index of each copied node
 
     def __init__(out self, capacity: Int = 1024):
         self.parent = List[Int32](capacity=capacity)
@@ -42,6 +43,7 @@ struct SearchTree(Movable):
         self.value_sum = List[Float32](capacity=capacity)
         self.network_value = List[Float32](capacity=capacity)
         self.status = List[UInt8](capacity=capacity)
+        self.copy_order = List[Int]()
 
     def size(self) -> Int:
         return len(self.parent)
@@ -78,21 +80,9 @@ struct SearchTree(Movable):
 
     def add_children(mut self, node: Int, actions: List[Int]):
         """Allocates one child per action, contiguously, in the given order."""
-        var start = self.size()
-        var end = start + len(actions)
+        var start = self._grow_by_children(node, len(actions))
         self.first_child[node] = Int32(start)
         self.child_count[node] = Int32(len(actions))
-        # One resize per array instead of an append per child and array.
-        self.parent.resize(end, Int32(node))
-        self.first_child.resize(end, NO_NODE)
-        self.child_count.resize(end, 0)
-        self.prior.resize(end, 0)
-        self.visit_count.resize(end, 0)
-        self.pending_visits.resize(end, 0)
-        self.value_sum.resize(end, 0)
-        self.network_value.resize(end, 0)
-        self.status.resize(end, UNEVALUATED)
-        self.action.resize(end, 0)
         for index in range(len(actions)):
             self.action[start + index] = Int32(actions[index])
 
@@ -122,21 +112,41 @@ struct SearchTree(Movable):
                 return child
         return Int(NO_NODE)
 
+    def _grow_by_children(mut self, parent: Int, count: Int) -> Int:
+        """Appends `count` UNEVALUATED nodes under `parent` (actions 0, no children);
+        returns the first one's index. One resize per array."""
+        var start = self.size()
+        var end = start + count
+        self.parent.resize(end, Int32(parent))
+        self.first_child.resize(end, NO_NODE)
+        self.child_count.resize(end, 0)
+        self.prior.resize(end, 0)
+        self.visit_count.resize(end, 0)
+        self.pending_visits.resize(end, 0)
+        self.value_sum.resize(end, 0)
+        self.network_value.resize(end, 0)
+        self.status.resize(end, UNEVALUATED)
+        self.action.resize(end, 0)
+        return start
+
     def keep_subtree(mut self, new_root: Int, mut spare: SearchTree):
         """Makes `new_root` the root, keeping its whole subtree and dropping the rest.
 
         Nodes are copied breadth-first into `spare` (whose capacity is reused), which keeps
-        every node's children contiguous; then the two buffers swap roles.
+        every node's children contiguous; then the two buffers swap roles. Each node's
+        children are allocated as one block, filled in when the copy reaches them.
         """
         spare.clear()
-        var old_of_new = List[Int](capacity=self.size())
+        ref old_of_new = self.copy_order  # scratch kept between calls (it swaps with the rest)
+        old_of_new.clear()
         old_of_new.append(new_root)
         _ = spare.add_node(Int(NO_NODE), -1)
         var cursor = 0
         while cursor < len(old_of_new):
             var old = old_of_new[cursor]
+            var has_children = self.first_child[old] != NO_NODE
             spare.first_child[cursor] = NO_NODE
-            spare.child_count[cursor] = self.child_count[old] if self.first_child[old] != NO_NODE else 0
+            spare.child_count[cursor] = self.child_count[old] if has_children else 0
             spare.action[cursor] = self.action[old] if cursor > 0 else -1
             spare.prior[cursor] = self.prior[old]
             spare.visit_count[cursor] = self.visit_count[old]
@@ -144,10 +154,11 @@ struct SearchTree(Movable):
             spare.value_sum[cursor] = self.value_sum[old]
             spare.network_value[cursor] = self.network_value[old]
             spare.status[cursor] = self.status[old]
-            if self.first_child[old] != NO_NODE:
-                spare.first_child[cursor] = Int32(spare.size())
-                for child in range(self.children_start(old), self.children_end(old)):
-                    _ = spare.add_node(cursor, Int(self.action[child]))
+            if has_children:
+                var count = Int(self.child_count[old])
+                spare.first_child[cursor] = Int32(spare._grow_by_children(cursor, count))
+                var first_old_child = Int(self.first_child[old])
+                for child in range(first_old_child, first_old_child + count):
                     old_of_new.append(child)
             cursor += 1
         swap(self, spare)

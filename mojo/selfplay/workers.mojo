@@ -22,6 +22,10 @@ from mojo.selfplay.batch_queue import (
 from mojo.selfplay.pipeline import SelfPlayPipeline
 
 
+comptime NORMAL_SLEEP_CAP_MICROSECONDS = 1000
+comptime IDLE_PRIORITY_SLEEP_CAP_MICROSECONDS = 80
+
+
 def run_worker[G: Game](mut pipeline: SelfPlayPipeline[G], worker: Int):
     """A worker thread's life: until stopped, or drained with nothing in flight."""
     var idle_priority = pipeline.config.idle_priority_workers and lower_to_idle_priority()
@@ -38,6 +42,13 @@ def run_worker[G: Game](mut pipeline: SelfPlayPipeline[G], worker: Int):
             ready.append(game)
         elif len(slot.unsent) > 0:
             blocked.append(game)
+    # Back off while idle (20 us doubling to the cap). A worker at normal priority that
+    # wakes often preempts the network's own threads on a busy CPU, so it backs off to
+    # 1 ms; one under the idle policy never preempts them (it wakes only onto a free
+    # core), and there a long sleep only makes it late for the batch that came back
+    # meanwhile, while the network thread goes on to wait for the next (up to a whole
+    # batch late: Connect4's take about 4.5 ms on 2 cores).
+    var idle_sleep_cap = IDLE_PRIORITY_SLEEP_CAP_MICROSECONDS if idle_priority else NORMAL_SLEEP_CAP_MICROSECONDS
     var idle_sleep = 20
     while pipeline.counter(W_STOP) == 0:
         var progress = _process_inbox(pipeline, worker, ready, priors)
@@ -60,11 +71,9 @@ def run_worker[G: Game](mut pipeline: SelfPlayPipeline[G], worker: Int):
         if pipeline.counter(W_DRAIN) != 0 and len(blocked) == 0 and _worker_has_nothing_in_flight(pipeline, worker):
             break
         if progress == 0:
-            # Back off while idle (20 us doubling to 1 ms): an idle worker that wakes
-            # often preempts the network's own threads on a busy CPU.
             var idle_started = Int(perf_counter_ns())
             sleep_microseconds(idle_sleep)
-            idle_sleep = min(idle_sleep * 2, 1000)
+            idle_sleep = min(idle_sleep * 2, idle_sleep_cap)
             _ = atomic_add(pipeline.queue.global_word(W_WORKER_IDLE_NS), Int(perf_counter_ns()) - idle_started)
         else:
             idle_sleep = 20
