@@ -339,6 +339,8 @@ class SelfPlayBenchmarkResult:
     inference_evaluations_per_second_after: float | None = None
     worker_priority: str = "normal"  # selfplay.worker_priority
     idle_priority_workers: int = 0  # workers that ran under the idle policy (0 where it is refused)
+    # The workers' own cost, against a network that answers at once (`measure_workers_alone`).
+    worker_microseconds_per_evaluation: float | None = None
 
 
 def measure_inference(backend, input_shape, num_actions: int, batch_size: int, seconds: float = 2.0,
@@ -419,6 +421,57 @@ def compare_backends(model, config, batch_size: int, input_shape, num_actions: i
              **({"error": errors[name]} if name in errors else {})} for name in names]
 
 
+class InstantBackend:
+    """A backend that answers every batch at once with fixed logits and values (drawn
+    once from a seeded generator): self-play against it runs at the speed of its workers
+    alone, which `measure_workers_alone` reports. Not a network: for benchmarks only."""
+
+    name = "instant"
+    pin_memory = False
+
+    def __init__(self, options, batch_size: int, num_actions: int, seed: int = 0):
+        import torch
+
+        self.device = torch.device("cpu")
+        self.options = options
+        generator = torch.Generator().manual_seed(seed)
+        self.logits = torch.randn((batch_size, num_actions), generator=generator)
+        self.values = torch.rand((batch_size,), generator=generator) * 2 - 1
+
+    def evaluate_into(self, inputs, logits_out, values_out) -> None:
+        count = inputs.shape[0]
+        logits_out.copy_(self.logits[:count])
+        values_out.copy_(self.values[:count])
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+
+def measure_workers_alone(game, config, seconds: float) -> float:
+    """Microseconds of worker time per evaluation: the config's self-play (games, workers,
+    simulations, cache, worker priority) against `InstantBackend`, so the network costs
+    nothing and the workers' own speed sets the rate (workers x seconds / evaluations).
+    Independent of the network and far less noisy than (c): the number to lower when
+    efficiency falls short because the network waits for batches."""
+    from pyzero.selfplay import SelfPlay, SelfPlayOptions
+
+    options = SelfPlayOptions.from_config(config, seed=config.training.seed)
+    backend = InstantBackend(config.inference, options.batch_size, game.num_actions)
+    selfplay = SelfPlay(game, [backend], options)
+    selfplay.start()
+    try:
+        time.sleep(0.5)
+        before = selfplay.counters()
+        started = time.perf_counter()
+        time.sleep(seconds)
+        after = selfplay.counters()
+        elapsed = time.perf_counter() - started
+    finally:
+        selfplay.stop()
+    evaluations = after["evaluations"] - before["evaluations"]
+    return 1e6 * options.workers * elapsed / max(evaluations, 1)
+
+
 def default_benchmark_config():
     """What `pyzero bench selfplay` measures without a config: Connect4, ResNet 4x32, batch
     128, 384 games, 64 simulations, no cache (the pipeline's own overhead, nothing hidden)."""
@@ -482,6 +535,7 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
     finally:
         selfplay.stop()
     inference_rate_after = raw_rate()
+    worker_microseconds = measure_workers_alone(game, config, min(3.0, max(0.5, seconds / 3)))
     inference_rate = (inference_rate_before + inference_rate_after) / 2
     for entry in backends:  # the config's backend: the mean of both
         if entry["backend"] == backend.name and not compiled_torch:
@@ -508,7 +562,8 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
         config.inference.backend, inference_rate / rates["torch"] if rates.get("torch") else None,
         max(rates, key=rates.get) if rates else None, options.network_threads,
         inference_rate_before, inference_rate_after, options.worker_priority,
-        int(after["idle_priority_workers"]))  # read while the workers ran
+        int(after["idle_priority_workers"]),  # read while the workers ran
+        worker_microseconds)
 
 
 @dataclass

@@ -114,6 +114,8 @@ def test_bench_selfplay_json_reports_efficiency():
     # the default worker priority, applied to the one worker (Linux's SCHED_IDLE)
     assert result["worker_priority"] == "idle"
     assert result["idle_priority_workers"] == (result["workers"] if sys.platform.startswith("linux") else 0)
+    # the workers alone, against a network that answers at once: microseconds an evaluation
+    assert 0 < result["worker_microseconds_per_evaluation"] < 1000
     # every backend the test extra installs, at the same batch size, against PyTorch eager
     backends = {entry["backend"]: entry for entry in result["backends"]}
     assert set(backends) == {"torch", "onnxruntime"}

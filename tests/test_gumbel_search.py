@@ -165,12 +165,20 @@ def test_root_visits_follow_the_schedule(m, n):
     assert result.phase_visits.sum() == n
 
 
-def test_tree_reuse_keeps_the_subtree_statistics():
-    state = make("connect4").play_moves("4 4")
+@pytest.mark.parametrize("game_name,options,simulations,least_kept", [
+    ("connect4", {}, 200, 1),
+    # Tak 5x5: the kept subtree (over 1,024 nodes) outgrows the spare tree's first buffers,
+    # so keep_subtree copies into arrays that move while it writes (a write through an
+    # element reference taken before a growth once went to the freed buffer).
+    ("tak", {"size": 5}, 600, 1100)])
+def test_tree_reuse_keeps_the_subtree_statistics(game_name, options, simulations, least_kept):
+    game = make(game_name, **options)
+    state = game.play_moves("4 4") if game_name == "connect4" else game.new()
     searcher = GumbelSearcher(state)
-    first = searcher.run(200, fixed_random_evaluator, seed=5)
+    first = searcher.run(simulations, fixed_random_evaluator, seed=5)
     played = first.chosen_action
     subtree = searcher.subtree_statistics(played)
+    assert len(subtree) >= least_kept
     assert subtree and subtree[0][1] == first.visits[first.actions.tolist().index(played)]
     searcher.advance(played)
     kept = searcher.subtree_statistics()

@@ -156,7 +156,10 @@ struct SearchTree(Movable):
             spare.status[cursor] = self.status[old]
             if has_children:
                 var count = Int(self.child_count[old])
-                spare.first_child[cursor] = Int32(spare._grow_by_children(cursor, count))
+                # Grow first, then write: the growth may move spare's arrays, and an
+                # element reference taken before it would write into the old buffer.
+                var first_new_child = spare._grow_by_children(cursor, count)
+                spare.first_child[cursor] = Int32(first_new_child)
                 var first_old_child = Int(self.first_child[old])
                 for child in range(first_old_child, first_old_child + count):
                     old_of_new.append(child)
