@@ -157,7 +157,7 @@ class SelfPlaySection(Section):
         "idle", description="idle: the workers run under Linux's SCHED_IDLE policy, on the cores the network's "
         "(and the learner's) threads leave; a waking network thread takes its core back at once instead of "
         "waiting out a worker, so a batch split over the cores is not held up by the half whose core a worker "
-        "took (bench, Connect4 on 2 cores, 3 runs each: efficiency 0.94-0.97 idle, 0.81-0.87 normal; the learner also made 13-18% more steps in 150-s runs). normal: ordinary threads. "
+        "took (bench, Connect4 on 2 cores, 4 runs each: efficiency 0.88-0.97 idle, 0.81-0.87 normal; the learner also made 13-18% more steps in 150-s runs). normal: ordinary threads. "
         "Elsewhere than Linux the workers stay normal (bench's idle_priority_workers says which ran)")
 
     @field_validator("network_threads")
