@@ -457,19 +457,25 @@ def measure_workers_alone(game, config, seconds: float) -> float:
 
     options = SelfPlayOptions.from_config(config, seed=config.training.seed)
     backend = InstantBackend(config.inference, options.batch_size, game.num_actions)
-    selfplay = SelfPlay(game, [backend], options)
+    before, after, elapsed = _counters_over(SelfPlay(game, [backend], options), 0.5, seconds)
+    evaluations = after["evaluations"] - before["evaluations"]
+    return 1e6 * options.workers * elapsed / max(evaluations, 1)
+
+
+def _counters_over(selfplay, warmup_seconds: float, seconds: float) -> tuple[dict, dict, float]:
+    """Starts `selfplay`, lets it warm up (trees and buffers fill), and returns its
+    counters at the start and the end of the next `seconds` and the seconds between;
+    stops it whatever happens."""
     selfplay.start()
     try:
-        time.sleep(0.5)
+        time.sleep(warmup_seconds)
         before = selfplay.counters()
         started = time.perf_counter()
         time.sleep(seconds)
         after = selfplay.counters()
-        elapsed = time.perf_counter() - started
+        return before, after, time.perf_counter() - started
     finally:
         selfplay.stop()
-    evaluations = after["evaluations"] - before["evaluations"]
-    return 1e6 * options.workers * elapsed / max(evaluations, 1)
 
 
 def default_benchmark_config():
@@ -501,14 +507,13 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
     model = build_model(config, game)
     backend = make_backend(model, config.inference)
     selfplay_section, batch_size = config.selfplay, config.selfplay.batch_size
-    # Raw inference with the same torch threads self-play will give it (see inference/backend.py).
-    torch_threads = configure_cpu_threads([backend], selfplay_section.workers, selfplay_section.network_threads)
     # (a) is taken twice, before and after (b), for half of (b)'s time each, and (c) uses
     # their mean: a shared machine's speed drifts over a run, and a single short (a)
     # moved (c) by several hundredths between identical runs.
     raw_seconds = max(2.0, seconds / 2)
 
     def raw_rate() -> float:
+        # With the threads self-play will give the backend (see inference/backend.py).
         configure_cpu_threads([backend], selfplay_section.workers, selfplay_section.network_threads)
         return measure_inference(backend, game.input_shape, game.num_actions, batch_size, raw_seconds,
                                  network_threads=selfplay_section.network_threads)
@@ -523,17 +528,7 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
     torch_threads = configure_cpu_threads([backend], selfplay_section.workers,  # the comparison set others
                                           selfplay_section.network_threads)
     options = SelfPlayOptions.from_config(config, seed=config.training.seed)
-    selfplay = SelfPlay(game, [backend], options)
-    selfplay.start()
-    try:
-        time.sleep(1.0)  # warm up: fill the trees and the buffers
-        before = selfplay.counters()
-        started = time.perf_counter()
-        time.sleep(seconds)
-        after = selfplay.counters()
-        elapsed = time.perf_counter() - started
-    finally:
-        selfplay.stop()
+    before, after, elapsed = _counters_over(SelfPlay(game, [backend], options), 1.0, seconds)
     inference_rate_after = raw_rate()
     worker_microseconds = measure_workers_alone(game, config, min(3.0, max(0.5, seconds / 3)))
     inference_rate = (inference_rate_before + inference_rate_after) / 2

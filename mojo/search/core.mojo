@@ -9,11 +9,11 @@ In-flight simulations are counted in `pending_visits` on their path; each search
 how its selection rule uses them (Gumbel: as visits; PUCT: as virtual losses).
 """
 
-from std.math import exp, inf
 from std.sys import size_of
 
 from mojo.game import Game, DRAW
 from mojo.search.tree import SearchTree, UNEVALUATED, PENDING, EVALUATED, TERMINAL, NO_NODE
+from mojo.search.gumbel_formulas import softmax_in_place
 from mojo.cache.evaluation_cache import EvaluationCache
 
 
@@ -130,20 +130,9 @@ struct SearchCore[G: Game](Movable):
         var node = self.request_nodes[index]
         var start = self.tree.children_start(node)
         var end = self.tree.children_end(node)
-        # softmax straight into the children's priors (no list per evaluation: this runs
-        # once per network evaluation, on the worker's hot path).
-        var high = -inf[DType.float32]()
         for child in range(start, end):
-            var logit = logits[unsafe_offset = Int(self.tree.action[child])]
-            self.tree.prior[child] = logit
-            high = max(high, logit)
-        var total: Float32 = 0
-        for child in range(start, end):
-            var weight = exp(self.tree.prior[child] - high)
-            self.tree.prior[child] = weight
-            total += weight
-        for child in range(start, end):
-            self.tree.prior[child] /= total  # a division, as `softmax` does: the same priors
+            self.tree.prior[child] = logits[unsafe_offset = Int(self.tree.action[child])]
+        softmax_in_place(self.tree.prior, start, end)  # no list per evaluation: the worker's hot path
         self.tree.network_value[node] = value
         self.tree.status[node] = EVALUATED
 

@@ -105,20 +105,26 @@ def sigma_of_completed_q(
 
 def softmax(values: List[Float32]) -> List[Float32]:
     """Numerically stable softmax."""
-    var result = List[Float32](capacity=len(values))
-    if len(values) == 0:
-        return result^
-    var high = values[0]
-    for value in values:
-        high = max(high, value)
-    var total: Float32 = 0
-    for value in values:
-        var weight = exp(value - high)
-        result.append(weight)
-        total += weight
-    for index in range(len(result)):
-        result[index] /= total
+    var result = values.copy()
+    softmax_in_place(result, 0, len(result))
     return result^
+
+
+def softmax_in_place(mut values: List[Float32], start: Int, end: Int):
+    """`softmax` of values[start:end], written over them (the search's priors are
+    normalised where they lie, with no list per evaluation)."""
+    if start >= end:
+        return
+    var high = values[start]
+    for index in range(start, end):
+        high = max(high, values[index])
+    var total: Float32 = 0
+    for index in range(start, end):
+        var weight = exp(values[index] - high)
+        values[index] = weight
+        total += weight
+    for index in range(start, end):
+        values[index] /= total
 
 
 def improved_policy(logits: List[Float32], sigma: List[Float32]) -> List[Float32]:
