@@ -1,6 +1,13 @@
+import os
 from pathlib import Path
 
 import pytest
+
+# The suite runs the checked engine (Mojo's bounds checks and assertions on: an index out
+# of range aborts with its file and line instead of reading past a list), set before any
+# test loads the engine and inherited by the commands the tests start; the release
+# engine's own test sets 0 (tests/test_engine_build.py). See pyzero/engine_build.py.
+os.environ.setdefault("PYZERO_ENGINE_CHECKS", "1")
 
 DATA = Path(__file__).resolve().parent / "data"
 

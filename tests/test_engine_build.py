@@ -175,3 +175,80 @@ def test_a_missing_prebuilt_library_is_named(tmp_path, monkeypatch):
     monkeypatch.setenv("PYZERO_ENGINE_LIBRARY", str(tmp_path / "missing.so"))
     with pytest.raises(engine_build.EngineBuildError, match="missing.so: no such file"):
         engine_build.prebuilt_library()
+
+
+_PROBE_ENGINE = """from std.os import abort
+from std.python import PythonObject
+from std.python.bindings import PythonModuleBuilder
+
+
+def probe(index: PythonObject) raises -> PythonObject:
+    var values = List[Int](capacity=8)  # room for 8, 2 in the list: index 5 stays in the allocation
+    values.append(1)
+    values.append(2)
+    return PythonObject(values[Int(py=index)])
+
+
+@export
+def PyInit_pyzero_engine() abi("C") -> PythonObject:
+    try:
+        var module = PythonModuleBuilder("pyzero_engine")
+        module.def_function[probe]("probe")
+        return module.finalize()
+    except error:
+        abort(String("error creating the module: ", error))
+"""
+
+
+def _probe_in_a_fresh_interpreter(library: Path, index: int) -> subprocess.CompletedProcess:
+    check = "import importlib.util as u,sys; s=u.spec_from_file_location('pyzero_engine', sys.argv[1]); " \
+            "m=u.module_from_spec(s); s.loader.exec_module(m); print(m.probe(int(sys.argv[2])))"
+    return subprocess.run([sys.executable, "-c", check, str(library), str(index)], capture_output=True, text=True)
+
+
+def test_the_checked_engine_stops_an_index_out_of_range_and_the_release_engine_does_not_check(tmp_path):
+    root = tmp_path / "src"
+    (root / ENTRY_POINT).parent.mkdir(parents=True)
+    (root / "games").mkdir()
+    (root / ENTRY_POINT).write_text(_PROBE_ENGINE)
+    checked = build_engine(EngineSources(source_root=root, build_directory=tmp_path / "build", checks=True))
+    release = build_engine(EngineSources(source_root=root, build_directory=tmp_path / "build", checks=False))
+    assert ".checked." in checked.name and ".release." in release.name
+    assert libraries(EngineSources(source_root=root, build_directory=tmp_path / "build")) == sorted([checked, release])
+    for library in (checked, release):
+        completed = _probe_in_a_fresh_interpreter(library, 1)
+        assert completed.returncode == 0 and completed.stdout.strip() == "2", completed.stderr
+    completed = _probe_in_a_fresh_interpreter(checked, 5)
+    output = completed.stdout + completed.stderr  # Mojo prints the failed check on stdout
+    assert completed.returncode != 0 and "index 5 is out of bounds" in output, output
+    # Compiled with -D ASSERT=none: no check, the read stays inside the list's allocation.
+    completed = _probe_in_a_fresh_interpreter(release, 5)
+    assert completed.returncode == 0, completed.stderr
+
+
+def test_the_checks_variable_is_validated(monkeypatch):
+    monkeypatch.setenv("PYZERO_ENGINE_CHECKS", "maybe")
+    with pytest.raises(EngineBuildError, match="PYZERO_ENGINE_CHECKS='maybe': expected 1"):
+        EngineSources()
+
+
+def test_the_release_engine_plays_the_same_games_as_the_single_threaded_search():
+    """The suite runs the checked engine; users run the release one (no bounds checks).
+    The pipeline's reference test and the Tak tree-reuse test, run again on the release
+    engine, show both compile to the same search."""
+    environment = dict(os.environ, PYZERO_ENGINE_CHECKS="0")
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "tests/test_selfplay.py::test_pipeline_plays_the_same_games_as_the_single_threaded_search",
+         "tests/test_gumbel_search.py::test_tree_reuse_keeps_the_subtree_statistics",
+         "tests/test_engine_build.py::test_the_loaded_engine_is_the_variant_asked_for"],
+        cwd=REPOSITORY_ROOT, env=environment, capture_output=True, text=True, timeout=900)
+    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
+    assert " passed" in completed.stdout and "skipped" not in completed.stdout, completed.stdout[-2000:]
+
+
+def test_the_loaded_engine_is_the_variant_asked_for():
+    from pyzero.engine_build import load_engine
+
+    variant = EngineSources().variant
+    assert f".{variant}." in Path(load_engine().__file__).name
