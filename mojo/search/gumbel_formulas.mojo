@@ -219,8 +219,9 @@ def interior_choice[C: InteriorChildren](children: C, parameters: SigmaParameter
     deterministic selection below the root (mctx `gumbel_muzero_interior_action_selection`).
 
     The hot path of both the tree and the graph search: `completed_q`, `sigma_of_completed_q`,
-    `improved_policy` and `interior_scores` fused into three passes over the children with
-    no allocation (`weights` is reused scratch). pi' is computed as pi * exp(sigma - max
+    `improved_policy` and `interior_scores` fused into at most three passes over the
+    children with no allocation (`weights` is reused scratch), one exp for all unvisited
+    children (they share v_mix) and none where no child is visited yet. pi' is computed as pi * exp(sigma - max
     sigma), normalised, which equals the softmax without taking logarithms. Mojo tests
     check it against the pure functions above.
     """
@@ -243,9 +244,17 @@ def interior_choice[C: InteriorChildren](children: C, parameters: SigmaParameter
             q = children.child_q(index)
             weighted_q += prior * q
         weights.append(q)
+    var denominator = Float32(1 + total_effective)
+    if total_visits == 0:
+        # No child visited yet (a node on its first revisits, the commonest case): every
+        # completed Q is v_hat, so sigma is the same for all and pi' is the prior itself
+        # (pi * exp(0), and exp(0) is exactly 1): the same scores without the exps.
+        var prior_total: Float32 = 0
+        for index in range(count):
+            prior_total += children.child_prior(index)
+        return _best_interior_score(children, denominator, prior_total, weights, use_priors=True)
     var v_mix = children.node_network_value()
-    if total_visits > 0:
-        v_mix = (v_mix + Float32(total_visits) * (weighted_q / visited_probability)) / Float32(total_visits + 1)
+    v_mix = (v_mix + Float32(total_visits) * (weighted_q / visited_probability)) / Float32(total_visits + 1)
     # Pass 2: completed Q, its range.
     var low = inf[DType.float32]()
     var high = -inf[DType.float32]()
@@ -261,18 +270,31 @@ def interior_choice[C: InteriorChildren](children: C, parameters: SigmaParameter
         offset = low
     # sigma is increasing in completed Q, so its maximum is at `high`.
     var sigma_max = (high - offset) * scale
+    # Every unvisited child has the same completed Q (v_mix): one exp serves them all.
+    var unvisited_factor = exp((v_mix - offset) * scale - sigma_max)
     var normaliser: Float32 = 0
     for index in range(count):
-        var weight = children.child_prior(index) * exp((weights[index] - offset) * scale - sigma_max)
+        var factor = unvisited_factor
+        if children.child_visits(index) > 0:
+            factor = exp((weights[index] - offset) * scale - sigma_max)
+        var weight = children.child_prior(index) * factor
         weights[index] = weight
         normaliser += weight
-    # Pass 3: the score.
-    var denominator = Float32(1 + total_effective)
+    return _best_interior_score(children, denominator, normaliser, weights, use_priors=False)
+
+
+@always_inline
+def _best_interior_score[C: InteriorChildren](
+    children: C, denominator: Float32, normaliser: Float32, weights: List[Float32], use_priors: Bool
+) -> Int:
+    """Pass 3 of `interior_choice`: argmax weight / normaliser - (N + in-flight) / denominator,
+    the weight being the child's prior (`use_priors`) or weights[i]; the first maximum wins."""
     var best = 0
     var best_score = -inf[DType.float32]()
-    for index in range(count):
+    for index in range(children.child_count()):
         var effective = Float32(children.child_visits(index) + children.child_in_flight(index))
-        var score = weights[index] / normaliser - effective / denominator
+        var weight = children.child_prior(index) if use_priors else weights[index]
+        var score = weight / normaliser - effective / denominator
         if score > best_score:
             best_score = score
             best = index
