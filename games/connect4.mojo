@@ -219,15 +219,23 @@ struct Connect4(Game):
         return value
 
     def encode(self, planes: FloatBuffer):
+        # A row at a time (the worker encodes every position it sends; cell by cell this
+        # was 8% of its instructions): a row's 7 cells are every COLUMN_STRIDE-th bit, so
+        # one shift of the bitboard in 8 lanes gives them all. The 8th lane lands on the
+        # next row's first cell (after the last row: the next plane's), which is written
+        # after it, so every value stands; the side plane is written last, exactly.
+        comptime column_shifts = SIMD[DType.uint64, 8](0, 7, 14, 21, 28, 35, 42, 49)
         var me = self.to_move()
-        var side_plane = Float32(1) if me == 0 else Float32(0)
-        for row in range(ROWS):
-            for column in range(COLUMNS):
-                var index = row * COLUMNS + column
-                var bit = _bit(column, row)
-                planes[unsafe_offset=index] = Float32(1) if self.discs[me] & bit else Float32(0)
-                planes[unsafe_offset = NUM_CELLS + index] = Float32(1) if self.discs[1 - me] & bit else Float32(0)
-                planes[unsafe_offset = 2 * NUM_CELLS + index] = side_plane
+        for plane in range(2):
+            var discs = SIMD[DType.uint64, 8](self.discs[me if plane == 0 else 1 - me])
+            for row in range(ROWS):
+                var cells = (discs >> (column_shifts + UInt64(row))) & 1
+                planes.unsafe_store(plane * NUM_CELLS + row * COLUMNS, cells.cast[DType.float32]())
+        var side_plane = SIMD[DType.float32, 8](1 if me == 0 else 0)
+        for start in range(2 * NUM_CELLS, 3 * NUM_CELLS - 7, 8):
+            planes.unsafe_store(start, side_plane)
+        for index in range(3 * NUM_CELLS - 2, 3 * NUM_CELLS):
+            planes[unsafe_offset=index] = side_plane[0]
 
     def num_symmetries(self) -> Int:
         return 2
