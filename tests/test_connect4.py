@@ -103,3 +103,28 @@ def test_position_parsing_rejects_floating_discs(game):
         game.from_position("......./......./......./......./...x.../.......")
     with pytest.raises(PositionError, match="as many discs"):
         game.from_position("......./......./......./......./......./xx.....")
+
+
+def test_encoding_matches_the_reference_grid(game):
+    """The network input (planes: side to move's discs, the opponent's, first player to
+    move) against the naive grid, over random games: row r, column c at index r * 7 + c."""
+    import random
+
+    import numpy as np
+
+    rng = random.Random(11)
+    for _ in range(200):
+        state, board = game.new(), ReferenceConnect4()
+        for ply in range(rng.randrange(0, 42)):
+            if not board.moves():
+                break
+            column = rng.choice(board.moves())
+            state.apply_action(column)
+            board.play(column, ply % 2)
+            mover = (ply + 1) % 2
+            expected = np.zeros((3, ROWS, COLUMNS), np.float32)
+            for c in range(COLUMNS):
+                for r, player in enumerate(board.columns[c]):
+                    expected[0 if player == mover else 1, r, c] = 1
+            expected[2] = 1 if mover == 0 else 0
+            np.testing.assert_array_equal(np.asarray(state.encode()).reshape(3, ROWS, COLUMNS), expected)
