@@ -335,8 +335,12 @@ class SelfPlayBenchmarkResult:
     ratio_to_torch: float | None = None  # (a) over PyTorch eager's (a), same run
     fastest_backend: str | None = None  # of `backends` in this run: where auto should point
     network_threads: int = 1  # batches evaluated at once per network, in (a) and in (b)
-    inference_evaluations_per_second_before: float | None = None  # (a) is the mean of these two
+    # (a) is the mean of the raw windows, taken before, between and after (b)'s windows;
+    # before/after: the first and the last of them.
+    inference_evaluations_per_second_before: float | None = None
     inference_evaluations_per_second_after: float | None = None
+    inference_evaluations_per_second_windows: list[float] = field(default_factory=list)
+    selfplay_windows: int = 1  # (b) is measured in this many windows, between raw ones
     worker_priority: str = "normal"  # selfplay.worker_priority
     idle_priority_workers: int = 0  # workers that ran under the idle policy (0 where it is refused)
     # The workers' own cost, against a network that answers at once (`measure_workers_alone`).
@@ -507,10 +511,12 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
     model = build_model(config, game)
     backend = make_backend(model, config.inference)
     selfplay_section, batch_size = config.selfplay, config.selfplay.batch_size
-    # (a) is taken twice, before and after (b), for half of (b)'s time each, and (c) uses
-    # their mean: a shared machine's speed drifts over a run, and a single short (a)
-    # moved (c) by several hundredths between identical runs.
-    raw_seconds = max(2.0, seconds / 2)
+    # (a) and (b) alternate: raw, self-play, raw, ..., raw, about 2 s of self-play a
+    # window, and (c) divides by the mean raw rate. A shared machine's speed drifts by up
+    # to 12% within a minute; with one raw rate before and one after a 10-s self-play,
+    # (c) moved from 0.90 to 1.07 between identical runs.
+    windows = max(1, min(8, round(seconds / 2)))
+    raw_seconds = max(1.0, seconds / (windows + 1))
 
     def raw_rate() -> float:
         # With the threads self-play will give the backend (see inference/backend.py).
@@ -518,7 +524,8 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
         return measure_inference(backend, game.input_shape, game.num_actions, batch_size, raw_seconds,
                                  network_threads=selfplay_section.network_threads)
 
-    inference_rate_before = raw_rate()
+    raw_rates = [raw_rate()]
+    inference_rate_before = raw_rates[0]
     # The rate just taken stands for its backend, unless it was torch.compile (the
     # comparison's "torch" is eager).
     compiled_torch = backend.name == "torch" and compile_enabled(config.inference.compile, config.inference.device)
@@ -528,14 +535,21 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
     torch_threads = configure_cpu_threads([backend], selfplay_section.workers,  # the comparison set others
                                           selfplay_section.network_threads)
     options = SelfPlayOptions.from_config(config, seed=config.training.seed)
-    before, after, elapsed = _counters_over(SelfPlay(game, [backend], options), 1.0, seconds)
-    inference_rate_after = raw_rate()
+    selfplay = SelfPlay(game, [backend], options)
+    delta: dict = {}
+    elapsed = 0.0
+    for window in range(windows):
+        # The first start warms the trees and buffers up; a restart resumes the same games.
+        before, after, window_seconds = _counters_over(selfplay, 1.0 if window == 0 else 0.25, seconds / windows)
+        delta = {key: delta.get(key, 0) + after[key] - before[key] for key in after}
+        elapsed += window_seconds
+        raw_rates.append(raw_rate())
+    inference_rate_after = raw_rates[-1]
     worker_microseconds = measure_workers_alone(game, config, min(3.0, max(0.5, seconds / 3)))
-    inference_rate = (inference_rate_before + inference_rate_after) / 2
-    for entry in backends:  # the config's backend: the mean of both
+    inference_rate = sum(raw_rates) / len(raw_rates)
+    for entry in backends:  # the config's backend: the mean of its windows
         if entry["backend"] == backend.name and not compiled_torch:
             entry["evaluations_per_second"] = inference_rate
-    delta = {key: after[key] - before[key] for key in after}
     evaluations_rate = delta["evaluations"] / elapsed
     lookups = max(delta["cache_lookups"], 1)
     network = config.network
@@ -556,7 +570,7 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
         delta["buffer_full_waits"], elapsed, str(config.path) if config.path else None, backends,
         config.inference.backend, inference_rate / rates["torch"] if rates.get("torch") else None,
         max(rates, key=rates.get) if rates else None, options.network_threads,
-        inference_rate_before, inference_rate_after, options.worker_priority,
+        inference_rate_before, inference_rate_after, raw_rates, windows, options.worker_priority,
         int(after["idle_priority_workers"]),  # read while the workers ran
         worker_microseconds)
 

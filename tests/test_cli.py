@@ -108,9 +108,12 @@ def test_bench_selfplay_json_reports_efficiency():
     assert result["efficiency"] == pytest.approx(
         result["selfplay_evaluations_per_second"] / result["inference_evaluations_per_second"])
     assert 0 < result["mean_batch_fill"] <= 1
-    # (a) is the mean of the raw rate taken before and after self-play
-    assert result["inference_evaluations_per_second"] == pytest.approx(
-        (result["inference_evaluations_per_second_before"] + result["inference_evaluations_per_second_after"]) / 2)
+    # (a) is the mean of the raw windows taken before, between and after self-play's
+    windows = result["inference_evaluations_per_second_windows"]
+    assert len(windows) == result["selfplay_windows"] + 1 == 2  # 1 s: one self-play window
+    assert result["inference_evaluations_per_second"] == pytest.approx(sum(windows) / len(windows))
+    assert (result["inference_evaluations_per_second_before"], result["inference_evaluations_per_second_after"]) \
+        == (windows[0], windows[-1])
     # the default worker priority, applied to the one worker (Linux's SCHED_IDLE)
     assert result["worker_priority"] == "idle"
     assert result["idle_priority_workers"] == (result["workers"] if sys.platform.startswith("linux") else 0)
