@@ -62,30 +62,40 @@ def test_the_repository_build_is_reused_for_an_unchanged_copy(source_copy, capfd
 # A one-function extension module with the engine's name and entry point: the build
 # cache treats every source tree alike, and this one compiles in seconds where the whole
 # engine takes one to two minutes (the test of a rebuild used to compile the engine).
-_TINY_ENGINE = """from std.os import abort
+def _one_function_engine(function_source: str, name: str) -> str:
+    """The source of an extension module with the engine's name that exports one function."""
+    return f"""from std.os import abort
 from std.python import PythonObject
 from std.python.bindings import PythonModuleBuilder
 
 
-def marker() raises -> PythonObject:
-    return PythonObject(MARKER)
+{function_source}
 
 
 @export
 def PyInit_pyzero_engine() abi("C") -> PythonObject:
     try:
         var module = PythonModuleBuilder("pyzero_engine")
-        module.def_function[marker]("marker")
+        module.def_function[{name}]("{name}")
         return module.finalize()
     except error:
         abort(String("error creating the module: ", error))
 """
 
 
-def _load_in_a_fresh_interpreter(library: Path) -> str:
+_TINY_ENGINE = _one_function_engine("""def marker() raises -> PythonObject:
+    return PythonObject(MARKER)""", "marker")
+
+
+def _call_in_a_fresh_interpreter(library: Path, call: str) -> subprocess.CompletedProcess:
+    """Loads `library` as the engine module `m` in a new Python and prints `call`'s value."""
     check = "import importlib.util as u,sys; s=u.spec_from_file_location('pyzero_engine', sys.argv[1]); " \
-            "m=u.module_from_spec(s); s.loader.exec_module(m); print(m.marker())"
-    completed = subprocess.run([sys.executable, "-c", check, str(library)], capture_output=True, text=True)
+            f"m=u.module_from_spec(s); s.loader.exec_module(m); print({call})"
+    return subprocess.run([sys.executable, "-c", check, str(library)], capture_output=True, text=True)
+
+
+def _load_in_a_fresh_interpreter(library: Path) -> str:
+    completed = _call_in_a_fresh_interpreter(library, "m.marker()")
     assert completed.returncode == 0, completed.stderr
     return completed.stdout.strip()
 
@@ -177,33 +187,11 @@ def test_a_missing_prebuilt_library_is_named(tmp_path, monkeypatch):
         engine_build.prebuilt_library()
 
 
-_PROBE_ENGINE = """from std.os import abort
-from std.python import PythonObject
-from std.python.bindings import PythonModuleBuilder
-
-
-def probe(index: PythonObject) raises -> PythonObject:
+_PROBE_ENGINE = _one_function_engine("""def probe(index: PythonObject) raises -> PythonObject:
     var values = List[Int](capacity=8)  # room for 8, 2 in the list: index 5 stays in the allocation
     values.append(1)
     values.append(2)
-    return PythonObject(values[Int(py=index)])
-
-
-@export
-def PyInit_pyzero_engine() abi("C") -> PythonObject:
-    try:
-        var module = PythonModuleBuilder("pyzero_engine")
-        module.def_function[probe]("probe")
-        return module.finalize()
-    except error:
-        abort(String("error creating the module: ", error))
-"""
-
-
-def _probe_in_a_fresh_interpreter(library: Path, index: int) -> subprocess.CompletedProcess:
-    check = "import importlib.util as u,sys; s=u.spec_from_file_location('pyzero_engine', sys.argv[1]); " \
-            "m=u.module_from_spec(s); s.loader.exec_module(m); print(m.probe(int(sys.argv[2])))"
-    return subprocess.run([sys.executable, "-c", check, str(library), str(index)], capture_output=True, text=True)
+    return PythonObject(values[Int(py=index)])""", "probe")
 
 
 def test_the_checked_engine_stops_an_index_out_of_range_and_the_release_engine_does_not_check(tmp_path):
@@ -216,13 +204,13 @@ def test_the_checked_engine_stops_an_index_out_of_range_and_the_release_engine_d
     assert ".checked." in checked.name and ".release." in release.name
     assert libraries(EngineSources(source_root=root, build_directory=tmp_path / "build")) == sorted([checked, release])
     for library in (checked, release):
-        completed = _probe_in_a_fresh_interpreter(library, 1)
+        completed = _call_in_a_fresh_interpreter(library, "m.probe(1)")
         assert completed.returncode == 0 and completed.stdout.strip() == "2", completed.stderr
-    completed = _probe_in_a_fresh_interpreter(checked, 5)
+    completed = _call_in_a_fresh_interpreter(checked, "m.probe(5)")
     output = completed.stdout + completed.stderr  # Mojo prints the failed check on stdout
     assert completed.returncode != 0 and "index 5 is out of bounds" in output, output
     # Compiled with -D ASSERT=none: no check, the read stays inside the list's allocation.
-    completed = _probe_in_a_fresh_interpreter(release, 5)
+    completed = _call_in_a_fresh_interpreter(release, "m.probe(5)")
     assert completed.returncode == 0, completed.stderr
 
 
