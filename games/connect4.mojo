@@ -232,10 +232,13 @@ struct Connect4(Game):
                 var cells = (discs >> (column_shifts + UInt64(row))) & 1
                 planes.unsafe_store(plane * NUM_CELLS + row * COLUMNS, cells.cast[DType.float32]())
         var side_plane = SIMD[DType.float32, 8](1 if me == 0 else 0)
-        for start in range(2 * NUM_CELLS, 3 * NUM_CELLS - 7, 8):
-            planes.unsafe_store(start, side_plane)
-        for index in range(3 * NUM_CELLS - 2, 3 * NUM_CELLS):
+        var index = 2 * NUM_CELLS
+        while index + 8 <= 3 * NUM_CELLS:
+            planes.unsafe_store(index, side_plane)
+            index += 8
+        while index < 3 * NUM_CELLS:
             planes[unsafe_offset=index] = side_plane[0]
+            index += 1
 
     def num_symmetries(self) -> Int:
         return 2

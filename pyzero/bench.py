@@ -525,12 +525,11 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
                                  network_threads=selfplay_section.network_threads)
 
     raw_rates = [raw_rate()]
-    inference_rate_before = raw_rates[0]
     # The rate just taken stands for its backend, unless it was torch.compile (the
     # comparison's "torch" is eager).
     compiled_torch = backend.name == "torch" and compile_enabled(config.inference.compile, config.inference.device)
     backends = compare_backends(model, config, batch_size, game.input_shape, game.num_actions,
-                                {} if compiled_torch else {backend.name: inference_rate_before},
+                                {} if compiled_torch else {backend.name: raw_rates[0]},
                                 seconds=min(2.0, max(0.25, seconds / 3)))
     torch_threads = configure_cpu_threads([backend], selfplay_section.workers,  # the comparison set others
                                           selfplay_section.network_threads)
@@ -544,7 +543,6 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
         delta = {key: delta.get(key, 0) + after[key] - before[key] for key in after}
         elapsed += window_seconds
         raw_rates.append(raw_rate())
-    inference_rate_after = raw_rates[-1]
     worker_microseconds = measure_workers_alone(game, config, min(3.0, max(0.5, seconds / 3)))
     inference_rate = sum(raw_rates) / len(raw_rates)
     for entry in backends:  # the config's backend: the mean of its windows
@@ -570,7 +568,7 @@ def run_selfplay_benchmark(config=None, seconds: float = 6.0) -> SelfPlayBenchma
         delta["buffer_full_waits"], elapsed, str(config.path) if config.path else None, backends,
         config.inference.backend, inference_rate / rates["torch"] if rates.get("torch") else None,
         max(rates, key=rates.get) if rates else None, options.network_threads,
-        inference_rate_before, inference_rate_after, raw_rates, windows, options.worker_priority,
+        raw_rates[0], raw_rates[-1], raw_rates, windows, options.worker_priority,
         int(after["idle_priority_workers"]),  # read while the workers ran
         worker_microseconds)
 

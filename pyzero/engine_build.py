@@ -11,10 +11,10 @@ concurrent processes from building the same key twice.
 
 Two variants: the release engine (the default) is compiled with `-D ASSERT=none`, which
 turns off Mojo's bounds checks on every list index and its debug assertions: they were
-41% of a self-play worker's instructions (callgrind, Connect4 default) and 23% of its
-time. `PYZERO_ENGINE_CHECKS=1` selects the checked engine (Mojo's defaults: an index out
-of range aborts with its file and line), which the test suite runs (tests/conftest.py), as
-do the Mojo test files. Each variant keeps its own cached library.
+41% of a self-play worker's instructions (callgrind, Connect4 default) and about a quarter
+of its time. `PYZERO_ENGINE_CHECKS=1` selects the checked engine (Mojo's defaults: an index
+out of range aborts with its file and line), which the test suite runs (tests/conftest.py),
+as do the Mojo test files. Each variant keeps its own cached library.
 """
 
 from __future__ import annotations
@@ -154,8 +154,10 @@ def build_engine(sources: EngineSources | None = None, force: bool = False) -> P
             return target
         _compile(sources, environment, target)
         for stale in sources.build_directory.glob(f"{ENGINE_MODULE_NAME}.*.so"):
-            # This variant's older keys, and libraries named before there were variants.
-            if stale != target and stale.name.split(".")[1] in (sources.variant, stale.name.split(".")[-2]):
+            # This variant's older keys, and libraries named before there were variants
+            # (`pyzero_engine.KEY.so`); the other variant's library stays.
+            parts = stale.name.split(".")
+            if stale != target and (parts[1] == sources.variant or len(parts) == 3):
                 stale.unlink(missing_ok=True)
     return target
 

@@ -221,8 +221,9 @@ def interior_choice[C: InteriorChildren](children: C, parameters: SigmaParameter
     The hot path of both the tree and the graph search: `completed_q`, `sigma_of_completed_q`,
     `improved_policy` and `interior_scores` fused into at most three passes over the
     children with no allocation (`weights` is reused scratch), one exp for all unvisited
-    children (they share v_mix) and none where no child is visited yet. pi' is computed as pi * exp(sigma - max
-    sigma), normalised, which equals the softmax without taking logarithms. Mojo tests
+    children (they share v_mix) and none where no child is visited yet. pi' is computed
+    as pi * exp(sigma - max sigma), normalised, which equals the softmax without taking
+    logarithms. Mojo tests
     check it against the pure functions above.
     """
     var count = children.child_count()
@@ -251,8 +252,9 @@ def interior_choice[C: InteriorChildren](children: C, parameters: SigmaParameter
         # (pi * exp(0), and exp(0) is exactly 1): the same scores without the exps.
         var prior_total: Float32 = 0
         for index in range(count):
-            prior_total += children.child_prior(index)
-        return _best_interior_score(children, denominator, prior_total, weights, use_priors=True)
+            weights[index] = children.child_prior(index)
+            prior_total += weights[index]
+        return _best_interior_score(children, denominator, prior_total, weights)
     var v_mix = children.node_network_value()
     v_mix = (v_mix + Float32(total_visits) * (weighted_q / visited_probability)) / Float32(total_visits + 1)
     # Pass 2: completed Q, its range.
@@ -280,21 +282,20 @@ def interior_choice[C: InteriorChildren](children: C, parameters: SigmaParameter
         var weight = children.child_prior(index) * factor
         weights[index] = weight
         normaliser += weight
-    return _best_interior_score(children, denominator, normaliser, weights, use_priors=False)
+    return _best_interior_score(children, denominator, normaliser, weights)
 
 
 @always_inline
 def _best_interior_score[C: InteriorChildren](
-    children: C, denominator: Float32, normaliser: Float32, weights: List[Float32], use_priors: Bool
+    children: C, denominator: Float32, normaliser: Float32, weights: List[Float32]
 ) -> Int:
-    """Pass 3 of `interior_choice`: argmax weight / normaliser - (N + in-flight) / denominator,
-    the weight being the child's prior (`use_priors`) or weights[i]; the first maximum wins."""
+    """Pass 3 of `interior_choice`: argmax weights[i] / normaliser - (N + in-flight) /
+    denominator; the first maximum wins."""
     var best = 0
     var best_score = -inf[DType.float32]()
     for index in range(children.child_count()):
         var effective = Float32(children.child_visits(index) + children.child_in_flight(index))
-        var weight = children.child_prior(index) if use_priors else weights[index]
-        var score = weight / normaliser - effective / denominator
+        var score = weights[index] / normaliser - effective / denominator
         if score > best_score:
             best_score = score
             best = index
