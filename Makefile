@@ -11,7 +11,7 @@ VENV_PYTHON := $(VENV)/bin/python
 # The stamp records that .venv matches pyproject.toml; editing it reinstalls.
 STAMP := $(VENV)/.pyzero-installed
 
-.PHONY: env train test bench play build clean test-tools
+.PHONY: env train test fuzz bench play build clean test-tools
 
 env: $(STAMP)
 
@@ -33,6 +33,10 @@ train: build
 
 test: build test-tools
 	$(VENV_PYTHON) -m pytest -q
+
+# The fuzzers of outside inputs at their long setting (thousands of inputs each).
+fuzz: build
+	PYZERO_FUZZ=long $(VENV_PYTHON) -m pytest -q -m fuzz
 
 # Programs the tests drive, from Debian: chromium (the web interface's browser tests,
 # tests/test_web_browser.py, through Playwright, which downloads no browser here) and

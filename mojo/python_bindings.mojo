@@ -285,6 +285,71 @@ struct GameStateBox[G: Game](Defaultable, Movable, Writable):
         _ = starts^
         return PythonObject(None)
 
+    @staticmethod
+    def validate_games(arrays: PythonObject) raises -> PythonObject:
+        """Replays stored games and checks each move: the first one that is not legal.
+
+        `arrays` holds `starts` (a list of this type's states: the games' distinct start
+        positions) and addresses and counts: `games`; per game the index of its start in
+        `starts` (`start_indices` int32), its number of plies (`lengths` int64) and of
+        random-opening plies (`opening_plies` int64); per ply the action played
+        (`actions` int32), the side recorded as moving (`movers` int8) and the number of
+        policy entries (`policy_counts` int32); per entry its action (`entry_actions`
+        int32). The caller has checked every index and count to be within its array and
+        every action within 0..num_actions-1 (`pyzero.records`): this replays what those
+        numbers say and checks what only a replay can, so that sampling never applies an
+        illegal move. Returns (game, ply, reason) of the first fault, reason one of
+        "finished" (a move after the game ended), "illegal move", "mover" (the recorded
+        side is not the side to move) or "illegal policy entry"; (-1, -1, "") when all
+        hold.
+        """
+        var starts = List[Self.G]()
+        for state in arrays["starts"]:
+            starts.append(state.downcast_value_ptr[Self]()[].states[0].copy())
+        var games = Int(py=arrays["games"])
+        var start_indices = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=arrays["start_indices"]))
+        var lengths = Pointer[Int64, MutAnyOrigin](unsafe_from_address=Int(py=arrays["lengths"]))
+        var opening_plies = Pointer[Int64, MutAnyOrigin](unsafe_from_address=Int(py=arrays["opening_plies"]))
+        var actions = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=arrays["actions"]))
+        var movers = Pointer[Int8, MutAnyOrigin](unsafe_from_address=Int(py=arrays["movers"]))
+        var policy_counts = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=arrays["policy_counts"]))
+        var entry_actions = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=arrays["entry_actions"]))
+        var fault_game = -1
+        var fault_ply = -1
+        var fault_reason = 0
+        with GILReleased(Python()):
+            var ply_offset = 0
+            var entry_offset = 0
+            for game in range(games):
+                var state = starts[Int(start_indices[unsafe_offset=game])].copy()
+                var opening = Int(opening_plies[unsafe_offset=game])
+                for ply in range(Int(lengths[unsafe_offset=game])):
+                    var action = Int(actions[unsafe_offset = ply_offset + ply])
+                    var count = Int(policy_counts[unsafe_offset = ply_offset + ply])
+                    if state.is_terminal():
+                        fault_reason = 1
+                    elif not state.is_legal(action):
+                        fault_reason = 2
+                    elif Int(movers[unsafe_offset = ply_offset + ply]) != state.to_move():
+                        fault_reason = 3
+                    elif ply >= opening:
+                        for index in range(count):
+                            if not state.is_legal(Int(entry_actions[unsafe_offset = entry_offset + index])):
+                                fault_reason = 4
+                                break
+                    if fault_reason != 0:
+                        fault_game = game
+                        fault_ply = ply
+                        break
+                    entry_offset += count
+                    state.apply(action)
+                if fault_reason != 0:
+                    break
+                ply_offset += Int(lengths[unsafe_offset=game])
+        _ = starts^
+        var reasons: List[String] = ["", "finished", "illegal move", "mover", "illegal policy entry"]
+        return Python.tuple(fault_game, fault_ply, reasons[fault_reason])
+
     def write_to(self, mut writer: Some[Writer]):
         writer.write("<", self.states[0].name(), " state, ply ", self.states[0].ply(), ">")
 
@@ -330,4 +395,5 @@ def register_game_state_type[G: Game](mut module: PythonModuleBuilder, type_name
         .def_method[Box.perft_played]("perft_played")
         .def_method[Box.count_finished_games]("count_finished_games")
         .def_staticmethod[Box.encode_samples]("encode_samples")
+        .def_staticmethod[Box.validate_games]("validate_games")
     )

@@ -10,6 +10,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# Per game and per ply, the arrays of a record, and the kind of number each holds.
+PER_GAME_FIELDS = ("game_ids", "winners", "lengths", "opening_plies", "start_positions", "start_plies",
+                   "actor_ids", "weights_versions", "seeds")
+PER_PLY_FIELDS = ("actions", "root_values", "policy_counts", "movers")
+PER_ENTRY_FIELDS = ("policy_actions", "policy_targets")
+FLOAT_FIELDS = ("root_values", "policy_targets")
+TEXT_FIELDS = ("start_positions",)
+# Bounds that no real record comes near: a game longer than this, or a start position
+# longer than this many characters, is a damaged or hostile file, refused before any sum
+# over it could overflow or any parser sees it.
+MAX_GAME_PLIES = 1_000_000
+MAX_POSITION_CHARACTERS = 100_000
+
+
+class RecordError(ValueError):
+    """Arrays that are not a consistent record of finished games (a damaged or foreign
+    replay file, or a bug upstream); the message says which array and what is wrong."""
+
 
 @dataclass
 class FinishedGames:
@@ -77,6 +95,14 @@ class FinishedGames:
                              self.movers[plies:], self.actor_ids[first:], self.weights_versions[first:],
                              self.seeds[first:])
 
+    @classmethod
+    def checked(cls, arrays: dict[str, np.ndarray], num_actions: int) -> "FinishedGames":
+        """A record from `arrays` read from outside (a replay shard, another process),
+        after `check_record_arrays`: every array's kind and length agree, every index is
+        within its array and every action within 0..num_actions-1, every target finite."""
+        check_record_arrays(arrays, num_actions)
+        return cls(**{name: arrays[name] for name in cls.__dataclass_fields__ if name in arrays})
+
     @property
     def trained_lengths(self) -> np.ndarray:
         """Per game, the plies that are training positions (those after its random opening)."""
@@ -96,3 +122,82 @@ class FinishedGames:
                     winner=int(self.winners[index]), game_id=int(self.game_ids[index]),
                     opening_plies=int(self.opening_plies[index]), start_position=str(self.start_positions[index]),
                     start_ply=int(self.start_plies[index]))
+
+
+def check_record_arrays(arrays: dict[str, np.ndarray], num_actions: int) -> None:
+    """Raises RecordError unless `arrays` form a consistent record of finished games for a
+    game of `num_actions` actions (see `FinishedGames`): each field present, one-dimensional
+    and of its kind (integers, floats, text); per-game, per-ply and per-entry arrays of the
+    lengths the games' `lengths` and `policy_counts` add up to; actions, policy actions,
+    counts, winners, movers and opening plies within their ranges; values and policy
+    targets finite, values in [-1, 1] and targets in [0, 1]. Legality of the moves is the
+    game's to check, by replaying them (`ReplayBuffer`)."""
+    missing = [name for name in FinishedGames.REQUIRED_FIELDS if name not in arrays]
+    if missing:
+        raise RecordError(f"missing arrays: {', '.join(missing)}")
+    present = {name: np.asarray(arrays[name]) for name in FinishedGames.__dataclass_fields__ if name in arrays}
+    for name, array in present.items():
+        if array.ndim != 1:
+            raise RecordError(f"{name}: expected a one-dimensional array, got shape {array.shape}")
+        if name in TEXT_FIELDS:
+            if array.dtype.kind != "U":
+                raise RecordError(f"{name}: expected text, got dtype {array.dtype}")
+            if array.dtype.itemsize // 4 > MAX_POSITION_CHARACTERS:
+                raise RecordError(f"{name}: a start position longer than {MAX_POSITION_CHARACTERS} characters")
+        elif name in FLOAT_FIELDS:
+            if array.dtype.kind != "f":
+                raise RecordError(f"{name}: expected floating-point numbers, got dtype {array.dtype}")
+        elif array.dtype.kind not in "iu":
+            raise RecordError(f"{name}: expected integers, got dtype {array.dtype}")
+    games = len(present["game_ids"])
+    for name in PER_GAME_FIELDS:
+        if name in present and len(present[name]) != games:
+            raise RecordError(f"{name}: {len(present[name])} entries for {games} games")
+    lengths = present["lengths"]
+    check_record_lengths(lengths)
+    plies = int(lengths.astype(np.int64).sum())
+    for name in PER_PLY_FIELDS:
+        if len(present[name]) != plies:
+            raise RecordError(f"{name}: {len(present[name])} entries for the {plies} plies the games' lengths add up to")
+    counts = present["policy_counts"]
+    _check_range(counts, "policy_counts", 0, num_actions)
+    entries = int(counts.astype(np.int64).sum())
+    for name in PER_ENTRY_FIELDS:
+        if len(present[name]) != entries:
+            raise RecordError(f"{name}: {len(present[name])} entries for the {entries} the policy counts add up to")
+    _check_range(present["actions"], "actions", 0, num_actions - 1)
+    _check_range(present["policy_actions"], "policy_actions", 0, num_actions - 1)
+    _check_range(present["winners"], "winners", -1, 1)
+    _check_range(present["movers"], "movers", 0, 1)
+    _check_range(present["start_plies"], "start_plies", 0, None)
+    opening = present["opening_plies"].astype(np.int64)
+    if len(opening) and (opening.min() < 0 or (opening > lengths).any()):
+        game = int(np.flatnonzero((opening < 0) | (opening > lengths))[0])
+        raise RecordError(f"opening_plies: game {game} has {opening[game]} opening plies of {lengths[game]}")
+    for name, low, high in (("root_values", -1.0, 1.0), ("policy_targets", 0.0, 1.0)):
+        values = present[name].astype(np.float64)
+        bad = ~np.isfinite(values) | (values < low - 1e-3) | (values > high + 1e-3)
+        if bad.any():
+            index = int(np.flatnonzero(bad)[0])
+            raise RecordError(f"{name}: entry {index} is {values[index]}, not a finite number in [{low:g}, {high:g}]")
+
+
+def check_record_lengths(lengths: np.ndarray) -> None:
+    """RecordError unless `lengths` is a one-dimensional array of integers in
+    0..MAX_GAME_PLIES (checked before anything is sized by them)."""
+    lengths = np.asarray(lengths)
+    if lengths.ndim != 1 or lengths.dtype.kind not in "iu":
+        raise RecordError(f"lengths: expected a one-dimensional array of integers, got {lengths.dtype} {lengths.shape}")
+    _check_range(lengths, "lengths", 0, MAX_GAME_PLIES)
+
+
+def _check_range(array: np.ndarray, name: str, low: int, high: int | None) -> None:
+    """RecordError naming the first entry of `array` outside low..high (inclusive)."""
+    if not len(array):
+        return
+    values = array.astype(np.int64) if array.dtype.kind == "u" and array.dtype.itemsize < 8 else array
+    outside = values < low if high is None else (values < low) | (values > high)
+    if outside.any():
+        index = int(np.flatnonzero(outside)[0])
+        span = f"at least {low}" if high is None else f"in {low}..{high}"
+        raise RecordError(f"{name}: entry {index} is {array[index]}, expected {span}")

@@ -21,15 +21,28 @@ from __future__ import annotations
 
 import os
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
 from pyzero.games import Game, PositionError, State
-from pyzero.records import FinishedGames
+from pyzero.records import FinishedGames, RecordError, check_record_lengths
 
 _SHARD = re.compile(r"^shard-(\d{8})\.npz$")
+
+
+# What the engine's replay of stored games (`validate_games`) reports, in words.
+_REPLAY_FAULTS = {"finished": "a move after the game had ended", "illegal move": "an illegal move",
+                  "mover": "the side recorded as moving is not the side to move",
+                  "illegal policy entry": "a policy target on an illegal move"}
+
+
+class ReplayFileError(ValueError):
+    """A replay shard that cannot be used: unreadable, or arrays that are not a consistent,
+    legal record of games; the message names the file and the first fault."""
 
 
 def shard_file_names(directory: Path) -> list[str]:
@@ -60,16 +73,19 @@ class ReplayBuffer:
     finished game is not discounted in the search, so a win found there still scores 1."""
 
     def __init__(self, game: Game, window_positions: int, directory: str | Path | None = None,
-                 value_discount: float = 1.0):
+                 value_discount: float = 1.0, warn: Callable[[str], Any] = print):
         if not 0.0 < value_discount <= 1.0:
             raise ValueError(f"value_discount must be in (0, 1], got {value_discount}")
         self.game = game
         self.window_positions = window_positions
         self.value_discount = value_discount
         self.directory = Path(directory) if directory is not None else None
+        self.warn = warn
+        self.skipped_shards: list[str] = []  # why each unusable shard on disk was left out
         self.total_positions = 0  # generated over the run (including those out of the window)
         self.total_games = 0
         self._chunks: list[FinishedGames] = []
+        self._chunk_shards: list[int | None] = []  # the shard on disk each chunk came from or went to
         self._positions = 0  # trained positions in the window, kept as a running sum (read every learner step)
         self._next_shard = 0
         self._arrays: dict[str, np.ndarray] | None = None
@@ -88,13 +104,16 @@ class ReplayBuffer:
         if len(games) == 0:
             return
         self._read_starts(games)  # a start the game cannot read fails here, before it is stored
+        index = None
         if self.directory is not None:
-            self._write_shard(games, self._next_shard)
+            index = self._next_shard
+            self._write_shard(games, index)
         self._next_shard += 1
-        self._append(games)
+        self._append(games, shard_index=index)
 
-    def _append(self, games: FinishedGames) -> None:
+    def _append(self, games: FinishedGames, shard_index: int | None = None) -> None:
         self._chunks.append(games)
+        self._chunk_shards.append(shard_index)
         added = int(games.trained_lengths.sum())
         self._positions += added
         self.total_positions += added
@@ -106,7 +125,7 @@ class ReplayBuffer:
                 break
             self._chunks.pop(0)
             self._positions -= oldest
-            self._delete_oldest_shard()
+            self._delete_shard(self._chunk_shards.pop(0))
         # ...then the oldest games of the oldest chunk (its shard stays until all are out;
         # reloading trims it the same way).
         excess = self._positions - self.window_positions
@@ -140,15 +159,64 @@ class ReplayBuffer:
             stale.unlink()  # a shard whose write was interrupted was never part of the buffer
         indices = self._shard_indices()
         for index in indices:
-            with np.load(self._shard_path(index)) as data:
-                arrays = {name: data[name] for name in FinishedGames.__dataclass_fields__ if name in data}
-            games = FinishedGames(**self._with_defaults_of_older_shards(arrays))
-            self._read_starts(games)
-            self._append(games)
+            path = self._shard_path(index)
+            try:
+                games = self.read_shard(path)
+            except ReplayFileError as error:
+                # Named and left on disk as it was; its games are not part of the buffer.
+                self.skipped_shards.append(str(error))
+                self.warn(f"skipping replay shard {error}")
+                continue
+            self._append(games, shard_index=index)
         self._next_shard = indices[-1] + 1 if indices else 0
+
+    def read_shard(self, path: Path) -> FinishedGames:
+        """The games of the shard file `path`, checked before any of it is used: the
+        arrays' kinds, lengths and ranges (`FinishedGames.checked`), every start position
+        read by the game, and every move replayed and found legal, its recorded mover the
+        side to move and its policy entries legal there. A ReplayFileError names the file
+        and the first fault."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {name: data[name] for name in FinishedGames.__dataclass_fields__ if name in data}
+            games = FinishedGames.checked(self._with_defaults_of_older_shards(arrays), self.game.num_actions)
+            self._read_starts(games)
+        except (OSError, EOFError, zipfile.BadZipFile) as error:
+            raise ReplayFileError(f"{path}: not a readable .npz file ({str(error) or type(error).__name__})") from None
+        except (ValueError, KeyError) as error:
+            raise ReplayFileError(f"{path}: {str(error) or type(error).__name__}") from None
+        fault = self._first_illegal_move(games)
+        if fault is not None:
+            raise ReplayFileError(f"{path}: {fault}")
+        return games
+
+    def _first_illegal_move(self, games: FinishedGames) -> str | None:
+        """Replays `games` in the engine: the first move that is not legal, or None."""
+        if len(games) == 0:
+            return None
+        texts, start_of_game = np.unique(games.start_positions, return_inverse=True)
+        starts = [self._start_state(str(text))._raw for text in texts]
+        start_indices = np.ascontiguousarray(start_of_game.reshape(-1), dtype=np.int32)
+        lengths = np.ascontiguousarray(games.lengths, dtype=np.int64)
+        opening_plies = np.ascontiguousarray(games.opening_plies, dtype=np.int64)
+        actions = np.ascontiguousarray(games.actions, dtype=np.int32)
+        movers = np.ascontiguousarray(games.movers, dtype=np.int8)
+        policy_counts = np.ascontiguousarray(games.policy_counts, dtype=np.int32)
+        entry_actions = np.ascontiguousarray(games.policy_actions, dtype=np.int32)
+        game, ply, reason = self.game._state_type.validate_games(dict(
+            starts=starts, games=len(games), start_indices=start_indices.ctypes.data, lengths=lengths.ctypes.data,
+            opening_plies=opening_plies.ctypes.data, actions=actions.ctypes.data, movers=movers.ctypes.data,
+            policy_counts=policy_counts.ctypes.data, entry_actions=entry_actions.ctypes.data))
+        if int(game) < 0:
+            return None
+        return f"game {int(game)} (id {int(games.game_ids[int(game)])}), ply {int(ply)}: {_REPLAY_FAULTS[str(reason)]}"
 
     def _with_defaults_of_older_shards(self, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Fills in the arrays a shard from an older version lacks, with what was true then."""
+        for name in ("game_ids", "lengths"):
+            if name not in arrays:
+                raise RecordError(f"missing array {name}")
+        check_record_lengths(arrays["lengths"])  # before anything is sized by them
         games = len(arrays["game_ids"])
         lengths = arrays["lengths"].astype(np.int64)
         # Written before random openings existed: no opening plies.
@@ -184,12 +252,9 @@ class ReplayBuffer:
             self._start_states[text] = state
         return state
 
-    def _delete_oldest_shard(self) -> None:
-        if self.directory is None:
-            return
-        indices = self._shard_indices()
-        if indices:
-            self._shard_path(indices[0]).unlink()
+    def _delete_shard(self, index: int | None) -> None:
+        if self.directory is not None and index is not None:
+            self._shard_path(index).unlink(missing_ok=True)
 
     # -- sampling --------------------------------------------------------------------------------
     def _index(self) -> dict[str, np.ndarray]:

@@ -34,3 +34,15 @@ def onnx_template_cache(tmp_path_factory):
         os.environ.pop("PYZERO_CACHE_DIR", None)
     else:
         os.environ["PYZERO_CACHE_DIR"] = previous
+
+
+# The fuzzers (tests marked `fuzz`, Hypothesis): a quick setting in every run of the suite,
+# a long one with PYZERO_FUZZ=long (`make fuzz`). Deadlines are off: these machines are
+# shared, and a slow example is not a failure.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("quick", max_examples=60, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile("long", max_examples=3000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.load_profile(os.environ.get("PYZERO_FUZZ", "quick"))

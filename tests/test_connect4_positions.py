@@ -130,7 +130,7 @@ def test_command_measures_every_checkpoint_and_skips_broken_ones(tmp_path):
     lines = [json.loads(line) for line in completed.stdout.splitlines()]
     assert [(line["step"], line["elapsed_seconds"]) for line in lines] == [(100, 12), (200, 30)]
     assert all(line["positions"] == 3 and 0 <= line["search_result_kept"] <= 1 for line in lines)
-    assert "step-000000300.pt" in completed.stderr
+    assert "step-000000300.safetensors" in completed.stderr
     # The graph search, with a config override of the run's config; a bad key is named.
     graph = subprocess.run(
         [sys.executable, "-m", "pyzero", "connect4-positions", str(run), "--limit", "3", "--simulations", "4",

@@ -257,12 +257,12 @@ def test_sigkill_of_the_driver_then_resume_loses_only_learner_steps(cluster, tmp
     process = subprocess.Popen(command, cwd=REPOSITORY, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     checkpoints = run_dir / "checkpoints"
     deadline = time.monotonic() + 150
-    while time.monotonic() < deadline and len(list(checkpoints.glob("step-*.pt"))) < 2 and process.poll() is None:
+    while time.monotonic() < deadline and len(list(checkpoints.glob("step-*.safetensors"))) < 2 and process.poll() is None:
         time.sleep(0.2)
     time.sleep(0.5)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    assert list(checkpoints.glob("step-*.pt")), "no checkpoint was written before the kill"
+    assert list(checkpoints.glob("step-*.safetensors")), "no checkpoint was written before the kill"
     _, latest = load_latest_checkpoint(checkpoints)
     step = latest["learner"]["step"]
     before = games_on_disk(run_dir)

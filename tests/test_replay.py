@@ -119,8 +119,11 @@ def test_a_shard_missing_a_field_of_the_current_format_is_rejected(tmp_path):
     fields = [name for name in games.__dataclass_fields__ if name != "movers"]
     with open(tmp_path / "shard-00000000.npz", "wb") as handle:
         np.savez(handle, **{name: getattr(games, name) for name in fields})
-    with pytest.raises(ValueError, match="lacks movers"):
-        ReplayBuffer(game, window_positions=1000, directory=tmp_path)
+    with pytest.raises(ValueError, match="shard-00000000.npz: replay shard lacks movers"):
+        ReplayBuffer(game, window_positions=1000).read_shard(tmp_path / "shard-00000000.npz")
+    warnings = []  # a run that meets it names it and goes on without it
+    buffer = ReplayBuffer(game, window_positions=1000, directory=tmp_path, warn=warnings.append)
+    assert buffer.positions == 0 and len(warnings) == 1 and "lacks movers" in warnings[0]
 
 
 def positions_replayed_from(start, finished):

@@ -60,23 +60,23 @@ def test_corrupted_or_truncated_checkpoint_falls_back_to_the_previous(tmp_path):
     directory = tmp_path / "checkpoints"
     for step in (10, 20, 30):
         save_checkpoint(directory, step, {"step": step, "weights": torch.full((4,), float(step))}, keep_last=5)
-    newest = directory / "step-000000030.pt"
+    newest = directory / "step-000000030.safetensors"
     blob = newest.read_bytes()
     newest.write_bytes(blob[: len(blob) // 2])  # truncated
     with pytest.raises(CheckpointError, match="incomplete"):
         read_checkpoint(newest)
     warnings = []
     path, payload = load_latest_checkpoint(directory, warn=warnings.append)
-    assert payload["step"] == 20 and "step-000000030.pt" in warnings[0]
-    middle = directory / "step-000000020.pt"
+    assert payload["step"] == 20 and "step-000000030.safetensors" in warnings[0]
+    middle = directory / "step-000000020.safetensors"
     data = bytearray(middle.read_bytes())
-    data[100] ^= 0xFF  # one flipped bit
+    data[-1] ^= 0xFF  # one flipped bit (in the tensor data)
     middle.write_bytes(bytes(data))
     with pytest.raises(CheckpointError, match="SHA-256"):
         read_checkpoint(middle)
     assert load_latest_checkpoint(directory, warn=warnings.append)[1]["step"] == 10
     save_checkpoint(directory, 40, {"step": 40}, keep_last=2)
-    assert sorted(p.name for p in directory.glob("step-*.pt")) == ["step-000000030.pt", "step-000000040.pt"]
+    assert sorted(p.name for p in directory.glob("step-*.safetensors")) == ["step-000000030.safetensors", "step-000000040.safetensors"]
 
 
 def pyzero_train(run_dir, *arguments, **settings):
@@ -93,12 +93,12 @@ def test_kill_9_mid_run_resumes_with_the_replay_intact(tmp_path):
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     checkpoints = run_dir / "checkpoints"
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(checkpoints.glob("step-*.pt"))) < 2:
+    while time.monotonic() < deadline and len(list(checkpoints.glob("step-*.safetensors"))) < 2:
         time.sleep(0.2)
     time.sleep(0.5)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    assert list(checkpoints.glob("step-*.pt")), "no checkpoint was written before the kill"
+    assert list(checkpoints.glob("step-*.safetensors")), "no checkpoint was written before the kill"
     _, latest = load_latest_checkpoint(checkpoints)
     from pyzero.games import make
     from pyzero.replay import ReplayBuffer

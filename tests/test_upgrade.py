@@ -80,7 +80,7 @@ def test_an_upgraded_run_takes_over_the_buffer_and_counters_and_leaves_the_old_r
     assert summary["step"] == 20
     # Pretraining (steps 1-10) ran on the old games alone: the step-10 checkpoint counts no
     # new sample and no new position; self-play then added games to the old totals.
-    at_ten = read_checkpoint(tmp_path / "grown/checkpoints/step-000000010.pt")
+    at_ten = read_checkpoint(tmp_path / "grown/checkpoints/step-000000010.safetensors")
     assert at_ten["counters"]["samples_trained"] == old_checkpoint["counters"]["samples_trained"]
     assert at_ten["counters"]["positions_generated"] == old_checkpoint["counters"]["positions_generated"]
     assert at_ten["learner"]["model"]["stem.0.weight"].shape[0] == 16
@@ -89,7 +89,7 @@ def test_an_upgraded_run_takes_over_the_buffer_and_counters_and_leaves_the_old_r
     assert latest["counters"]["samples_trained"] == old_checkpoint["counters"]["samples_trained"] + 10 * 32
     assert latest["counters"]["selfplay_starts"] == old_checkpoint["counters"]["selfplay_starts"] + 1
     assert latest["counters"]["games_generated"] >= old_checkpoint["counters"]["games_generated"]
-    teacher = read_checkpoint(tmp_path / "grown/upgrade/teacher.pt")
+    teacher = read_checkpoint(tmp_path / "grown/upgrade/teacher.safetensors")
     for name, tensor in old_checkpoint["learner"]["model"].items():
         assert torch.equal(teacher["model"][name], tensor), name
     assert fingerprint(old_run) == before

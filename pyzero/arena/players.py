@@ -7,7 +7,7 @@
                       alphabeta:3:0.5 also stops each move after 0.5 s
     latest            the run's newest checkpoint
     step-3000 | 3000  the run's checkpoint at learner step 3000
-    PATH.pt           a checkpoint file (of a run with the same network config)
+    PATH.safetensors  a checkpoint file (of a run with the same network config)
     latest?search.play=graph&search.graph.threads=2
                       any network player with config overrides (dotted keys, YAML values,
                       as `--set`), e.g. the same network with two searches side by side
@@ -32,17 +32,12 @@ from pathlib import Path
 from pyzero.games import Game
 from pyzero.players.alphabeta import AlphaBetaPlayer, parse_alphabeta_spec
 from pyzero.players.baselines import MinimaxPlayer, RandomPlayer, RolloutMctsPlayer
-from pyzero.model import list_checkpoints, load_network
+from pyzero.model import checkpoint_step, find_checkpoint, list_checkpoints, load_network
 from pyzero.players.engine import NetworkEngine, SearchLimits
 
 
 class PlayerSpecError(ValueError):
     """A player specification that names nothing usable."""
-
-
-def _checkpoint_step(path: Path) -> int:
-    match = re.match(r"step-(\d+)\.pt$", path.name)
-    return int(match.group(1)) if match else -1
 
 
 def checkpoint_player_specs(run_directory: Path, every: int = 1) -> list[str]:
@@ -143,9 +138,9 @@ def _network_player(spec: str, config, game: Game, simulations: int, move_second
         checkpoint: Path | None = run_directory
     elif re.fullmatch(r"(step-)?\d+", text):
         step = int(text.removeprefix("step-"))
-        checkpoint = run_directory / "checkpoints" / f"step-{step:09d}.pt"
-        if not checkpoint.is_file():
-            available = [_checkpoint_step(p) for p in list_checkpoints(run_directory / "checkpoints")]
+        checkpoint = find_checkpoint(run_directory / "checkpoints", step)
+        if checkpoint is None:
+            available = [checkpoint_step(p) for p in list_checkpoints(run_directory / "checkpoints")]
             raise PlayerSpecError(f"player {text!r}: no checkpoint at step {step} in {run_directory} "
                                   f"(available: {available or 'none'})")
     else:

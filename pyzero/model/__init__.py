@@ -9,10 +9,15 @@ never builds or reads one itself.
 from pyzero.model.build import build_model, load_network
 from pyzero.model.checkpoint import (
     CheckpointError,
+    checkpoint_step,
+    find_checkpoint,
     list_checkpoints,
     load_latest_checkpoint,
+    load_weights_into,
+    model_weights,
     read_checkpoint,
     readable_checkpoints,
+    remove_interrupted_writes,
     save_checkpoint,
     write_checkpoint_file,
 )
@@ -20,8 +25,8 @@ from pyzero.model.growth import grown_state_dict
 from pyzero.model.network import ExactTestNetwork, NetworkShape, ResNet
 
 __all__ = [
-    "CheckpointError", "ExactTestNetwork", "NetworkShape", "ResNet", "build_model", "grown_state_dict",
-    "list_checkpoints",
-    "load_latest_checkpoint", "load_network", "read_checkpoint", "readable_checkpoints", "save_checkpoint",
-    "write_checkpoint_file",
+    "CheckpointError", "ExactTestNetwork", "NetworkShape", "ResNet", "build_model", "checkpoint_step",
+    "find_checkpoint", "grown_state_dict", "list_checkpoints", "load_latest_checkpoint", "load_network",
+    "load_weights_into", "model_weights", "read_checkpoint", "readable_checkpoints", "remove_interrupted_writes",
+    "save_checkpoint", "write_checkpoint_file",
 ]

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Any, Callable
 
 import torch
 
 from pyzero.config import RunConfig, make_game_from_config
-from pyzero.model.checkpoint import load_latest_checkpoint, read_checkpoint
+from pyzero.model.checkpoint import (CheckpointError, list_checkpoints, load_latest_checkpoint, load_weights_into,
+                                     model_weights, read_checkpoint, step_of)
 from pyzero.model.network import NetworkShape, ResNet
+
+log = logging.getLogger("pyzero.model")
 
 
 def build_model(config: RunConfig, game) -> ResNet:
@@ -19,32 +24,40 @@ def build_model(config: RunConfig, game) -> ResNet:
                   value_hidden=network.value_hidden)
 
 
-def load_network(config: RunConfig, checkpoint: str | Path | None = None, game=None
-                 ) -> tuple[torch.nn.Module, Path | None, int | None]:
+def load_network(config: RunConfig, checkpoint: str | Path | None = None, game=None,
+                 warn: Callable[[str], Any] = log.warning) -> tuple[torch.nn.Module, Path | None, int | None]:
     """(model in eval mode, checkpoint path or None, learner step or None) for a run config.
 
     `checkpoint` is a file, a run directory (its latest checkpoint) or None (the config's
-    run directory's latest checkpoint, or an untrained network when there is none)."""
+    run directory's latest checkpoint, or an untrained network when it has no checkpoint
+    file at all). Where the newest checkpoint does not verify and an older one is used,
+    `warn` says which and why; where checkpoint files exist but none verifies, that is a
+    CheckpointError, never a silent untrained network. A checkpoint of another network's
+    shape is a CheckpointError naming the file."""
     game = game or make_game_from_config(config)
     model = build_model(config, game)
     if checkpoint is None:
         directory = config.run_directory() / "checkpoints"
-        found = load_latest_checkpoint(directory, warn=lambda message: None)
     else:
         path = Path(checkpoint)
         if path.is_dir():
             directory = path / "checkpoints" if (path / "checkpoints").is_dir() else path
-            found = load_latest_checkpoint(directory, warn=lambda message: None)
-            if found is None:
-                raise FileNotFoundError(f"{path}: no readable checkpoint")
         elif path.is_file():
-            found = (path, read_checkpoint(path))
+            directory = None
         else:
             raise FileNotFoundError(f"{path}: no such checkpoint file or run directory")
+    if directory is None:
+        found = (path, read_checkpoint(path))
+    else:
+        found = load_latest_checkpoint(directory, warn=warn)
+        if found is None and list_checkpoints(directory):
+            raise CheckpointError(f"{directory}: no checkpoint there verifies (see the warnings above)")
+        if found is None and checkpoint is not None:
+            raise FileNotFoundError(f"{checkpoint}: no checkpoint")
     if found is None:
         model.eval()
         return model, None, None
     path, payload = found
-    model.load_state_dict(payload["learner"]["model"])
+    load_weights_into(model, model_weights(payload, str(path)), str(path))
     model.eval()
-    return model, path, int(payload["learner"].get("step", 0))
+    return model, path, step_of(payload)

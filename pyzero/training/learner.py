@@ -6,6 +6,11 @@ gradients add up to the whole batch's (`training.gradient_accumulation_steps`), 
 pass runs under autocast (`training.precision`; float16 with a gradient scaler), and the
 model can be torch.compiled (`training.compile`, eager where compiling fails). A teacher
 network (an upgraded run's old network) can stand in for part of the targets: distillation.
+
+A batch whose loss or gradient is not finite (NaN or infinite targets, a diverging run)
+changes nothing: its step is skipped and reported (`LossComponents.skipped`), and after
+`MAX_CONSECUTIVE_SKIPPED_STEPS` such batches in a row training stops with an error, so
+the weights, and every checkpoint written from them, stay finite.
 """
 
 from __future__ import annotations
@@ -17,8 +22,18 @@ import torch
 import torch.nn.functional as F
 
 from pyzero.config import OptimizerSection, TrainingSection, compile_enabled
+from pyzero.errors import PyzeroFailure
 from pyzero.model.compile import CompiledForward
 from pyzero.replay import TrainingBatch
+
+# Batches with a non-finite loss or gradient in a row after which training stops: one is an
+# accident worth a warning; this many means the data or the run is broken.
+MAX_CONSECUTIVE_SKIPPED_STEPS = 20
+
+
+class NonFiniteTrainingError(PyzeroFailure):
+    """The loss or gradient stayed non-finite batch after batch; the weights were left as
+    they were before the first such batch."""
 
 
 def learning_rate_factor(step: int, optimizer: OptimizerSection, total_steps: int) -> float:
@@ -58,6 +73,7 @@ class LossComponents:
     value: float
     total: float
     policy_entropy: float  # of the target: the floor the policy loss can reach
+    skipped: bool = False  # the loss or gradient was not finite: no update was made
 
 
 @dataclass
@@ -114,6 +130,8 @@ class Learner:
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda step: learning_rate_factor(step, optimizer, training.steps))
         self.step = 0
+        self.skipped_steps = 0  # batches whose loss or gradient was not finite (no update made)
+        self.consecutive_skipped_steps = 0
         self.autocast_dtype = autocast_dtype(training, self.device)
         # float16's narrow range underflows small gradients: scale the loss (bfloat16 needs none).
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.autocast_dtype == torch.float16)
@@ -161,11 +179,34 @@ class Learner:
             with torch.no_grad():
                 target = micro["policy"].clamp_min(1e-12)
                 entropy_total += (-(micro["policy"] * target.log()).sum(dim=-1).mean()).item() / parts
+        if not self._update_is_finite(policy_total, value_total):
+            self.optimizer.zero_grad(set_to_none=True)
+            self.skipped_steps += 1
+            self.consecutive_skipped_steps += 1
+            if self.consecutive_skipped_steps >= MAX_CONSECUTIVE_SKIPPED_STEPS:
+                raise NonFiniteTrainingError(
+                    f"the loss or gradient was not finite in {self.consecutive_skipped_steps} batches in a row "
+                    f"(last: policy loss {policy_total}, value loss {value_total}): the replay holds non-finite "
+                    "targets or training diverged; stopped with the weights of the last finite step")
+            return LossComponents(policy_total, value_total, policy_total + value_total, entropy_total, skipped=True)
+        self.consecutive_skipped_steps = 0
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.scheduler.step()
         self.step += 1
         return LossComponents(policy_total, value_total, policy_total + value_total, entropy_total)
+
+    def _update_is_finite(self, policy_loss: float, value_loss: float) -> bool:
+        """Whether this step's losses and gradients are finite. With float16's gradient
+        scaler on, an overflowing gradient is the scaler's to skip (it lowers its scale),
+        so only the losses are checked here."""
+        if not (math.isfinite(policy_loss) and math.isfinite(value_loss)):
+            return False
+        if self.scaler.is_enabled():
+            return True
+        gradients = [parameter.grad for parameter in self.model.parameters() if parameter.grad is not None]
+        return not gradients or bool(torch.isfinite(torch.linalg.vector_norm(
+            torch.stack([torch.linalg.vector_norm(gradient) for gradient in gradients]))))
 
     def state_dict(self) -> dict:
         return dict(model=self.model.state_dict(), optimizer=self.optimizer.state_dict(),

@@ -26,7 +26,8 @@ import yaml
 
 from pyzero.config import ConfigError, RunConfig, make_game_from_config
 from pyzero.inference import make_backend
-from pyzero.model import build_model, list_checkpoints, load_latest_checkpoint, save_checkpoint
+from pyzero.model import (CheckpointError, build_model, list_checkpoints, load_latest_checkpoint, load_weights_into,
+                          model_weights, remove_interrupted_writes, save_checkpoint)
 from pyzero.players.alphabeta import AlphaBetaPlayer
 from pyzero.replay import ReplayBuffer
 from pyzero.selfplay import SelfPlay, SelfPlayOptions
@@ -39,7 +40,7 @@ from pyzero.training.evaluation import (
     network_player,
     play_match,
 )
-from pyzero.training.learner import Distillation, Learner
+from pyzero.training.learner import Distillation, Learner, NonFiniteTrainingError
 from pyzero.training.run_directory import archive, choose_start, write_config_snapshot
 from pyzero.training.upgrade import (OldRun, UpgradeRecord, grow_from_teacher, inspect_old_run, joined_batches,
                                      load_teacher, random_play_batch, read_record, take_over)
@@ -86,9 +87,11 @@ class Trainer:
             archived = archive(self.directory)
             log.info("archived the previous run to %s", archived)
         self.mode = mode
-        write_config_snapshot(self.directory, config)
         self.upgrade: UpgradeRecord | None = None
         if old_run is not None:
+            # Written before the copies: it marks the directory as this upgrade's, so a
+            # take-over cut short is redone on the next start (_started_as_upgrade).
+            write_config_snapshot(self.directory, config)
             self.upgrade = take_over(old_run, self.directory)
             log.info("took over %d replay shards and the counters of %s (step %s)", len(self.upgrade.shards),
                      old_run.directory, self.upgrade.from_step)
@@ -106,10 +109,13 @@ class Trainer:
             # A run at step 0 starts as the old network grown to this size.
             grow_from_teacher(config, self.directory, self.model)
         self.replay = ReplayBuffer(self.game, config.replay.window_positions, self.directory / "replay",
-                                   value_discount=config.training.value_discount)
+                                   value_discount=config.training.value_discount, warn=log.warning)
         # Shards older than the window are gone from disk: the run's totals come from the checkpoint.
         self.replay.total_positions = max(self.replay.total_positions, self.counters.positions_generated)
         self.replay.total_games = max(self.replay.total_games, self.counters.games_generated)
+        # Last: a resume that fails while reading its checkpoint or replay leaves the run's
+        # config.yaml as it was (a failed command changes no file of the run).
+        write_config_snapshot(self.directory, config)
 
     def _old_run_to_take_over(self, mode: str) -> OldRun | None:
         """The old run to take over now: for a new run with `upgrade.from_run`, or one whose
@@ -128,24 +134,43 @@ class Trainer:
     # -- checkpoints -------------------------------------------------------------------------
     def _restore(self) -> bool:
         """Loads the latest checkpoint; False when there is none yet (the run starts at step 0)."""
-        found = load_latest_checkpoint(self.directory / "checkpoints", warn=log.warning)
+        directory = self.directory / "checkpoints"
+        remove_interrupted_writes(directory)
+        found = load_latest_checkpoint(directory, warn=log.warning)
         if found is None:
+            if list_checkpoints(directory):
+                raise CheckpointError(f"{directory}: no checkpoint there verifies (see the warnings above), so "
+                                      "resuming would start from step 0 with fresh weights; use --restart to "
+                                      "archive this run and start over")
             log.info("no checkpoint in %s yet: starting from step 0 (replay kept)", self.directory)
             return False
         path, payload = found
-        self.learner.load_state_dict(payload["learner"])
-        counters = payload["counters"]
-        self.counters = RunCounters(**counters)
-        random.setstate(payload["rng"]["python"])
-        self.rng.bit_generator.state = payload["rng"]["numpy"]
-        torch.set_rng_state(payload["rng"]["torch"])
-        if payload.get("previous_model") is not None:
-            self.previous_model = build_model(self.config, self.game)
-            self.previous_model.load_state_dict(payload["previous_model"])
+        try:
+            load_weights_into(self.model, model_weights(payload, str(path)), str(path))
+            self.learner.load_state_dict(payload["learner"])
+            counters = RunCounters(**payload["counters"])
+            python_state = payload["rng"]["python"]
+            random.setstate((python_state[0], tuple(python_state[1]), python_state[2]))
+            self.rng.bit_generator.state = payload["rng"]["numpy"]
+            torch.set_rng_state(payload["rng"]["torch"])
+            if payload.get("previous_model") is not None:
+                self.previous_model = build_model(self.config, self.game)
+                load_weights_into(self.previous_model, payload["previous_model"], f"{path} (previous_model)")
+        except CheckpointError:
+            raise
+        except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as error:
+            raise CheckpointError(f"{path}: not a checkpoint this run can resume from "
+                                  f"({type(error).__name__}: {error})") from None
+        self.counters = counters
         log.info("resumed from %s (step %d)", path.name, self.learner.step)
         return True
 
     def save_checkpoint(self) -> Path:
+        broken = [name for name, tensor in self.model.state_dict().items()
+                  if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+        if broken:
+            raise NonFiniteTrainingError(f"the network's weights are not finite ({', '.join(broken[:3])}): "
+                                         "no checkpoint written; the last one on disk is the last finite network")
         self.counters.positions_generated = self.replay.total_positions
         self.counters.games_generated = self.replay.total_games
         payload = dict(learner=self.learner.state_dict(), counters=asdict(self.counters),
@@ -237,6 +262,11 @@ class Trainer:
                         batch = self.replay.sample(config.training.batch_size, self.rng, config.replay.symmetries)
                         losses = self.learner.train_step(batch)
                         self.counters.samples_trained += config.training.batch_size
+                        if losses.skipped:
+                            log.warning("skipped a batch whose loss or gradient is not finite (policy loss %s, "
+                                        "value loss %s); %d skipped so far", losses.policy, losses.value,
+                                        self.learner.skipped_steps)
+                            continue
                         step = self.learner.step
                         if step % config.training.publish_interval == 0:
                             selfplay.publish_weights(self.model.state_dict())
@@ -313,6 +343,10 @@ class Trainer:
                 batch = joined_batches(batch, random_play_batch(self.game, random_rows,
                                                                 upgrade.random_position_plies, self.rng))
             losses = self.learner.train_step(batch, distillation)
+            if losses.skipped:
+                log.warning("skipped a pretraining batch whose loss or gradient is not finite; %d skipped so far",
+                            self.learner.skipped_steps)
+                continue
             step = self.learner.step
             if step % config.checkpoint.interval_steps == 0:
                 self.counters.elapsed_seconds = elapsed_before + (time.monotonic() - started)

@@ -8,7 +8,7 @@
 2. The take-over (once, when the new run starts): the old run's replay shards are COPIED
    into the new run's replay/ (each atomically, under the same names, so the new run's
    own shards continue the numbering); its latest checkpoint's weights are copied to
-   upgrade/teacher.pt (for distillation, so a resume never needs the old run again); its
+   upgrade/teacher.safetensors (for distillation, so a resume never needs the old run again); its
    counters (positions and games generated, samples trained, self-play starts) become the
    new run's. upgrade/source.json, written last, records all that: until it exists the
    take-over is redone from the start. The old run directory is only read: no file in it
@@ -42,7 +42,8 @@ from pyzero.model import build_model, grown_state_dict, read_checkpoint, readabl
 from pyzero.replay import TrainingBatch, shard_file_names
 
 RECORD_FILE = Path("upgrade") / "source.json"
-TEACHER_FILE = Path("upgrade") / "teacher.pt"
+TEACHER_FILE = Path("upgrade") / "teacher.safetensors"
+LEGACY_TEACHER_FILE = Path("upgrade") / "teacher.pt"  # upgrades started before the safetensors format
 # The counters of the old run that the new one continues (RunCounters fields). Its elapsed
 # time and evaluations are the old network's, so they stay with it (in source.json).
 TAKEN_OVER_COUNTERS = ("positions_generated", "games_generated", "samples_trained", "selfplay_starts")
@@ -196,9 +197,11 @@ def take_over(old: OldRun, directory: Path) -> UpgradeRecord:
 
 
 def read_teacher(config: RunConfig, directory: Path, key: str = "upgrade.distill_policy_weight") -> dict:
-    """upgrade/teacher.pt: the old network's `network` section, `model` weights and `step`;
+    """upgrade/teacher.safetensors: the old network's `network` section, `model` weights and `step`;
     a ConfigError on `key` (what needed it) where the old run had no checkpoint."""
     path = directory / TEACHER_FILE
+    if not path.exists() and (directory / LEGACY_TEACHER_FILE).exists():
+        path = directory / LEGACY_TEACHER_FILE
     if not path.exists():
         raise ConfigError(f"{config.location(*key.split('.'))}: key '{key}': it needs the old network, and {path} "
                           "does not exist (the old run had no checkpoint)")
@@ -212,7 +215,7 @@ def grow_from_teacher(config: RunConfig, directory: Path, model: torch.nn.Module
 
 
 def load_teacher(config: RunConfig, directory: Path, game, device: torch.device) -> torch.nn.Module:
-    """The old network (upgrade/teacher.pt), in eval mode on `device`, for distillation."""
+    """The old network (upgrade/teacher.safetensors), in eval mode on `device`, for distillation."""
     payload = read_teacher(config, directory)
     network = NetworkSection.model_validate(payload["network"])
     teacher = build_model(config.model_copy(update={"network": network}), game)
