@@ -26,6 +26,7 @@ from pyzero.model.checkpoint import save_checkpoint
 from pyzero.web.app import create_app
 from pyzero.web.boards import board_json
 from pyzero.web.engines import CHESS_UNTRAINED_SECTIONS, ServeTarget
+from pyzero.web.host_guard import LOOPBACK_HOST_NAMES
 from pyzero.web.protocol import MAX_MESSAGE_BYTES
 from web_run_files import SCALAR_STEPS, random_tictactoe_games, write_run_files
 
@@ -43,12 +44,13 @@ MESSAGES_BEFORE_GIVING_UP = 50  # a bound on reading, so a missing reply fails i
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """A tiny TicTacToe run (no checkpoint yet) served by the app, through one TestClient."""
+    """A tiny TicTacToe run (no checkpoint yet) served by the app, through one TestClient
+    (whose requests name the host `testserver`, allowed here beside the loopback names)."""
     directory = tmp_path_factory.mktemp("web-server")
     config_path = directory / "tictactoe.yaml"
     config_path.write_text(TINY_TICTACTOE + f"run_dir: {directory / 'run'}\n")
     target = ServeTarget.load(config_path)
-    with TestClient(create_app(target)) as client:
+    with TestClient(create_app(target, allowed_hosts=(*LOOPBACK_HOST_NAMES, "testserver"))) as client:
         yield client, target
 
 
@@ -253,26 +255,26 @@ def test_checkpoints_are_offered_by_name_and_no_page_path_is_read(served, open_t
     _, target = served
     config = target.config
     game = make("tictactoe")
-    save_checkpoint(target.checkpoint_directory, 5, {"learner": {"model": build_model(config, game).state_dict(),
-                                                                 "step": 5}}, keep_last=3)
+    payload = {"learner": {"model": build_model(config, game).state_dict(), "step": 5}}
+    fitting = save_checkpoint(target.checkpoint_directory, 5, payload, keep_last=3).name
     try:
         socket, hello, _ = open_tab()
-        assert hello["checkpoints"] == ["step-000000005.pt"]
-        outside = tmp_path / "step-000000007.pt"
+        assert hello["checkpoints"] == [fitting] and fitting.startswith("step-000000005.")
+        outside = tmp_path / fitting.replace("000000005", "000000007")
         outside.write_bytes(b"never read")
-        for name in (str(outside), "../run/checkpoints/step-000000005.pt", "step-000000006.pt"):
+        for name in (str(outside), f"../run/checkpoints/{fitting}", fitting.replace("000000005", "000000006")):
             message = error_for(socket, json.dumps({"type": "settings", "checkpoint": name}))
-            assert message.startswith("unknown checkpoint") and "this run has: step-000000005.pt" in message
-        send(socket, {"type": "settings", "checkpoint": "step-000000005.pt"})
+            assert message.startswith("unknown checkpoint") and f"this run has: {fitting}" in message
+        send(socket, {"type": "settings", "checkpoint": fitting})
         state = next_message(socket, "state")
-        assert state["engine"] == "step-5 (step-000000005.pt)" and state["checkpoints"] == ["step-000000005.pt"]
+        assert state["engine"] == f"step-5 ({fitting})" and state["checkpoints"] == [fitting]
         wider = config.model_copy(update={"network": config.network.model_copy(update={"channels": 16})})
-        save_checkpoint(target.checkpoint_directory, 9, {"learner": {"model": build_model(wider, game).state_dict(),
-                                                                     "step": 9}}, keep_last=3)
-        message = error_for(socket, json.dumps({"type": "settings", "checkpoint": "step-000000009.pt"}))
-        assert message.startswith("checkpoint step-000000009.pt does not fit this run's network")
+        payload = {"learner": {"model": build_model(wider, game).state_dict(), "step": 9}}
+        misfit = save_checkpoint(target.checkpoint_directory, 9, payload, keep_last=3).name
+        message = error_for(socket, json.dumps({"type": "settings", "checkpoint": misfit}))
+        assert misfit in message and "does not fit" in message
         send(socket, {"type": "move", "move": "b2"})  # the tab plays on with the engine it had
-        assert state_after_engine_reply(socket)["engine"] == "step-5 (step-000000005.pt)"
+        assert state_after_engine_reply(socket)["engine"] == f"step-5 ({fitting})"
     finally:
         for path in target.checkpoint_directory.iterdir():
             path.unlink()

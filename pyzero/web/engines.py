@@ -10,8 +10,10 @@ Checkpoints are offered by file name (`step-000000250.pt`) from the run's checkp
 folder, listed afresh on every request; the page sends a name back and the server looks
 it up in that list, so no path the page sends is ever opened.
 
-Engines are built once per (game, checkpoint) and shared by the tabs; each has a lock,
-because one network behind one inference backend serves one search at a time here.
+Engines are built once per (game, checkpoint) and shared by the tabs. One network behind
+one inference backend serves one search at a time here, so each engine has one worker
+thread with a bounded queue (`ServedEngine.searches`): the tabs' engine moves and
+analysis rounds for it wait their turn there, never on threads other games' tabs need.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pyzero.model.checkpoint import list_checkpoints
 from pyzero.play.board_view import game_description
 from pyzero.play.opponent import untrained_engine
 from pyzero.players.engine import NetworkEngine
+from pyzero.web.work_queues import BoundedWorkQueue
 
 # Tak sizes the page offers beside the config's game (the rules support 3 to 8).
 TAK_SIZES = range(3, 9)
@@ -37,6 +40,9 @@ CHESS_UNTRAINED_SECTIONS = {"network": {"blocks": 4, "channels": 32}, "inference
 # Engines kept built at once; more (many games and checkpoints tried) evicts the oldest.
 MAX_CACHED_ENGINES = 6
 CONFIG_GAME_KEY = "run"  # the config's own game, the one its checkpoints were trained for
+# Searches (engine moves, analysis rounds) waiting for one engine at most: a tab has at
+# most one of each at a time, so this is how many tabs can wait for one engine at once.
+MAX_WAITING_SEARCHES_PER_ENGINE = 64
 
 
 class UnknownChoiceError(ValueError):
@@ -108,13 +114,20 @@ class ServeTarget:
         raise UnknownChoiceError(f"unknown game {key[:40]!r}; this server offers: {known}")
 
 
+def engine_search_queue() -> BoundedWorkQueue:
+    """The queue of one engine's searches: one worker thread, one search at a time."""
+    return BoundedWorkQueue("search", workers=1, max_waiting=MAX_WAITING_SEARCHES_PER_ENGINE)
+
+
 @dataclass
 class ServedEngine:
-    """An engine with the lock its searches take, and how the page names it."""
+    """An engine, how the page names it, the worker its searches run on, and the lock
+    each search holds (the network and its cache serve one search at a time)."""
 
     engine: NetworkEngine
     label: str
     lock: threading.Lock = field(default_factory=threading.Lock)
+    searches: BoundedWorkQueue = field(default_factory=engine_search_queue)
 
 
 class EngineProvider:

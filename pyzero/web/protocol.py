@@ -23,9 +23,14 @@ MAX_MESSAGE_BYTES = 64 * 1024
 # The websocket layer drops frames beyond this without reading them; between the two
 # limits the page gets the readable "too large" message below.
 MAX_FRAME_BYTES = 4 * MAX_MESSAGE_BYTES
-# Bounds that keep one request from occupying the engine for long.
-MAX_SIMULATIONS = 100_000
-MAX_SECONDS_PER_MOVE = 120.0
+# Bounds that keep one request from occupying an engine for long: the tabs playing the
+# same game wait for it in turn. A search limited by time alone stops when its tab moves
+# on; one limited by simulations alone runs to its end, so that bound is kept low.
+MAX_SIMULATIONS = 20_000
+MAX_SECONDS_PER_MOVE = 60.0
+# The longest line a tab keeps (a loaded game's plies, or plies played from its start):
+# every state message lists the line, so this bounds what one message carries.
+MAX_GAME_PLIES = 2_000
 
 
 class ProtocolError(ValueError):
@@ -80,9 +85,9 @@ class LoadMessage(_Message):
 
 
 class SimpleMessage(_Message):
-    """The requests without arguments."""
+    """The requests without arguments (`stop`: the engine's pending move and the analysis)."""
 
-    type: Literal["undo", "redo", "engine_move", "swap", "save", "analyse_start", "analyse_stop"]
+    type: Literal["undo", "redo", "engine_move", "swap", "save", "analyse_start", "analyse_stop", "stop"]
 
 
 ClientMessage = Annotated[
@@ -91,7 +96,7 @@ ClientMessage = Annotated[
 ]
 _CLIENT_MESSAGE = TypeAdapter(ClientMessage)
 MESSAGE_TYPES = ("new_game", "settings", "move", "goto", "load", "undo", "redo", "engine_move", "swap", "save",
-                 "analyse_start", "analyse_stop")
+                 "analyse_start", "analyse_stop", "stop")
 
 
 def parse_client_message(raw: str | bytes | None) -> ClientMessage:

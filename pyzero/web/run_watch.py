@@ -27,7 +27,7 @@ import numpy as np
 from pyzero.games import Game, State
 from pyzero.play.game_record import session_record_text
 from pyzero.play.session import GameSession
-from pyzero.records import FinishedGames
+from pyzero.records import FinishedGames, RecordError
 
 LATEST_GAMES = 8
 MAX_POINTS_PER_CURVE = 400  # thinned evenly beyond this: the page draws, it does not analyse
@@ -99,11 +99,14 @@ def latest_selfplay_games(replay_directory: Path, game: Game, count: int = LATES
         if replay_directory.is_dir() else []
     if not shards:
         return []
-    with np.load(shards[-1]) as data:
+    with np.load(shards[-1], allow_pickle=False) as data:
         arrays = {name: data[name] for name in FinishedGames.__dataclass_fields__ if name in data}
     if not set(FinishedGames.REQUIRED_FIELDS) <= set(arrays):
         return []  # an older shard layout: nothing to show rather than a guess
-    games = FinishedGames(**arrays)
+    try:
+        games = FinishedGames.checked(arrays, game.num_actions)  # before any index reaches the engine
+    except RecordError:
+        return []  # a damaged shard: nothing to show (training names it when it loads the replay)
     shown = []
     for index in reversed(range(max(0, len(games) - count), len(games))):
         record = games.game(index)

@@ -9,60 +9,95 @@ the engine move, and a move played anywhere in the tree becomes a new branch.
 
 Errors a person can cause (an illegal move, a bad TPS, FEN or PGN, an unknown
 checkpoint...) become `error` messages; the session is left as it was.
+
+Nothing slow runs on the event loop, and nothing a tab waits for holds up another tab:
+the engine's move and the analysis are tasks whose searches queue on their engine's own
+worker (`ServedEngine.searches`), and the tab goes on reading messages meanwhile. A new
+message that changes the game (new game, undo, goto, load, `stop`...) first cancels the
+tab's pending engine move and analysis: a search still queued is dropped, a running one
+is told to stop at its next batch (a search limited by simulations alone cannot be:
+its move is discarded). A move typed while the engine thinks is refused; `save` leaves
+the engine alone; `settings` restarts a pending engine move with the new settings.
+Building engines and reading pasted games run on the loading queue's threads.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from typing import Any, Callable
 
-from pyzero.games import IllegalMoveError, PositionError
+from pyzero.games import IllegalMoveError, PositionError, State
 from pyzero.model.checkpoint import CheckpointError
 from pyzero.play.board_view import result_description, side_name
 from pyzero.play.game_record import (GameRecordError, parse_chess_pgn, parse_move_list, parse_tak_record,
                                      session_record_text)
 from pyzero.play.session import GameSession, SessionError
 from pyzero.players.engine import SearchLimits
+from pyzero.search import SearchStop
 from pyzero.web import protocol
-from pyzero.web.analysis import AnalysisJob
+from pyzero.web.analysis import Analysis, stream_analysis
 from pyzero.web.boards import board_json
 from pyzero.web.engines import EngineProvider, GameChoice, ServedEngine, UnknownChoiceError
+from pyzero.web.work_queues import BoundedWorkQueue, WorkQueueFullError
 
 DEFAULT_LIMITS = SearchLimits(simulations=64)
+# Engine builds and pasted games read at once, and waiting, for the tabs of one server.
+LOADING_WORKERS = 2
+MAX_WAITING_LOADS = 64
+# Messages that leave the tab's pending engine move and analysis as they are (the others
+# cancel both first): each of these decides for itself.
+MESSAGES_KEEPING_ENGINE_WORK = ("save", "move", "settings", "analyse_stop")
 # The file name a saved game is offered under, by game; a plain move list otherwise.
 RECORD_EXTENSIONS = {"tak": "ptn", "chess": "pgn"}
 MOVE_NUMBER = re.compile(r"^\d+\.$")
 
 
 class EngineLoadError(ValueError):
-    """A checkpoint whose weights do not fit the run's network (torch's RuntimeError, named)."""
+    """A checkpoint that cannot be used: unreadable, or of another network (its reason, named)."""
 
 
-# What the page may be told went wrong: the person's mistakes, never the server's bugs.
+# What the page may be told went wrong: the person's mistakes (and a full queue), never
+# the server's bugs.
 USER_ERRORS = (IllegalMoveError, PositionError, SessionError, GameRecordError, UnknownChoiceError, CheckpointError,
-               EngineLoadError, protocol.ProtocolError)
+               EngineLoadError, protocol.ProtocolError, WorkQueueFullError)
+
+logger = logging.getLogger(__name__)
+
+
+def loading_queue() -> BoundedWorkQueue:
+    """The queue engine builds and pasted games are read on (one per server: `create_app`)."""
+    return BoundedWorkQueue("loading", workers=LOADING_WORKERS, max_waiting=MAX_WAITING_LOADS)
+
+
+def searched_move(served: ServedEngine, state: State, limits: SearchLimits, stop: SearchStop) -> str:
+    """The engine's move in `state` (run on the engine's search worker, holding its lock);
+    `stop` ends a search limited by time at its next batch."""
+    with served.lock:
+        return served.engine.analyse(state, limits, stop=stop).chosen_move
 
 
 class TabSession:
     """The state of one tab; see the module docstring. Not shared between tabs."""
 
-    def __init__(self, provider: EngineProvider, send: Callable[[dict[str, Any]], None]):
+    def __init__(self, provider: EngineProvider, send: Callable[[dict[str, Any]], None],
+                 loading: BoundedWorkQueue | None = None):
         self.provider = provider
         self.send = send
+        self.loading = loading or loading_queue()
         self.choice: GameChoice = provider.target.game_choices()[0]
         self.checkpoint = ""
         self.served: ServedEngine | None = None
         self.session: GameSession | None = None
         self.human_side = 0
         self.limits = DEFAULT_LIMITS
-        self.analysis: AnalysisJob | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self.engine_move_task: asyncio.Task | None = None
+        self.analysis_task: asyncio.Task | None = None
 
     # -- the conversation ------------------------------------------------------------------
     async def start(self) -> None:
         """Says hello (the games and checkpoints offered) and starts the run's game."""
-        self._loop = asyncio.get_running_loop()
         self.send(self.hello())
         await self.handle(protocol.NewGameMessage(type="new_game", game=self.choice.key))
 
@@ -76,8 +111,14 @@ class TabSession:
                 "max_message_bytes": protocol.MAX_MESSAGE_BYTES}
 
     async def handle(self, message: protocol.ClientMessage) -> None:
-        """Acts on one message; a person's mistake becomes an `error` message."""
+        """Acts on one message; a person's mistake becomes an `error` message. Most
+        messages first cancel the tab's pending engine move and analysis (see the module
+        docstring)."""
         try:
+            if self.session is None and message.type != "new_game":  # the first game did not start
+                raise SessionError("this tab has no game yet: start a new game")
+            if message.type not in MESSAGES_KEEPING_ENGINE_WORK:
+                await self.cancel_engine_work()
             await getattr(self, f"on_{message.type}")(message)
         except USER_ERRORS as error:
             self.report_error(str(error))
@@ -86,84 +127,93 @@ class TabSession:
         self.send({"type": "error", "message": text})
 
     def close(self) -> None:
-        """The tab went away: stop its analysis (the engine's lock is freed at its next batch)."""
-        if self.analysis is not None:
-            self.analysis.stop()
+        """The tab went away: cancel its engine move and analysis (a queued search is
+        dropped, a running one stops at its next batch)."""
+        for task in (self.engine_move_task, self.analysis_task):
+            if task is not None:
+                task.cancel()
 
     # -- messages ----------------------------------------------------------------------------
     async def on_new_game(self, message: protocol.NewGameMessage) -> None:
         choice = self.provider.target.game_choice(message.game)
         limits = self._limits(message.limits) if message.limits else self.limits
-        await self.stop_analysis()
         served = await self.load_engine(choice, message.checkpoint)
         self.choice, self.checkpoint, self.served, self.limits = choice, message.checkpoint, served, limits
         self.session = GameSession(served.engine.game)
         self.human_side = message.human_side
         self.send_state()
-        await self.engine_reply_if_its_turn()
+        self.start_engine_reply_if_its_turn()
 
     async def on_settings(self, message: protocol.SettingsMessage) -> None:
-        if message.limits is not None:
-            self.limits = self._limits(message.limits)
+        """New limits or checkpoint for this game; a pending engine move starts over with them."""
+        limits = self._limits(message.limits) if message.limits is not None else self.limits
+        served = self.served
         if message.checkpoint is not None and message.checkpoint != self.checkpoint:
-            await self.stop_analysis()
-            self.served = await self.load_engine(self.choice, message.checkpoint)
+            served = await self.load_engine(self.choice, message.checkpoint)
+            await self.cancel_analysis()  # it searches with the engine being replaced
+        was_thinking = self.engine_is_thinking()
+        await self.cancel_engine_move()
+        self.limits, self.served = limits, served
+        if message.checkpoint is not None:
             self.checkpoint = message.checkpoint
         self.send_state()
+        if was_thinking:
+            self.start_engine_reply_if_its_turn()
 
     async def on_move(self, message: protocol.MoveMessage) -> None:
-        await self.stop_analysis()
+        if self.engine_is_thinking():
+            raise SessionError("the engine is thinking: wait for its move, or stop it first (stop, undo or new game)")
+        await self.cancel_engine_work()
         if self.session.is_over() and not self.session.state.is_terminal():
             raise SessionError("the game is over (a draw by repetition): undo, go back or start a new game")
+        self.check_line_has_room()
         self.session.play(message.move.strip())
         self.send_state()
-        await self.engine_reply_if_its_turn()
+        self.start_engine_reply_if_its_turn()
 
     async def on_undo(self, message) -> None:
-        await self.stop_analysis()
         self.session.undo()
         if self.engine_to_move() and self.session.can_undo():  # back over the engine's reply too
             self.session.undo()
         self.send_state()
 
     async def on_redo(self, message) -> None:
-        await self.stop_analysis()
         self.session.redo()
         if self.engine_to_move() and self.session.can_redo():
             self.session.redo()
         self.send_state()
 
     async def on_goto(self, message: protocol.GotoMessage) -> None:
-        await self.stop_analysis()
         self.session.goto(message.ply)
         self.send_state()
 
     async def on_engine_move(self, message) -> None:
         """The engine plays the side to move from here (and takes that side from now on)."""
-        await self.stop_analysis()
         if self.session.is_over():
             raise SessionError("the game is over: there is no move to play")
         self.human_side = 1 - self.session.state.to_move()
-        await self.engine_reply_if_its_turn()
+        self.start_engine_reply_if_its_turn()
 
     async def on_swap(self, message) -> None:
-        await self.stop_analysis()
         self.human_side = 1 - self.human_side
         self.send_state()
-        await self.engine_reply_if_its_turn()
+        self.start_engine_reply_if_its_turn()
+
+    async def on_stop(self, message) -> None:
+        """The engine's move and the analysis are cancelled (by `handle`); the page redraws."""
+        self.send_state()
 
     async def on_load(self, message: protocol.LoadMessage) -> None:
-        await self.stop_analysis()
         if message.game is not None and message.game != self.choice.key:
             await self.switch_game_and_load(self.provider.target.game_choice(message.game), message.text)
         else:
             try:
-                load_text(self.session, message.text)
+                await self.loading.run(load_text, self.session, message.text)
             except (PositionError, GameRecordError):
                 # A FEN or PGN pasted while another game is on the board: play it as chess
                 # rather than report that it is no TicTacToe position. Anything chess cannot
                 # read either keeps the current game's message, which names its notation.
-                chess_choice = self.chess_choice_reading(message.text)
+                chess_choice = await self.loading.run(self.chess_choice_reading, message.text)
                 if chess_choice is None:
                     raise
                 await self.switch_game_and_load(chess_choice, message.text)
@@ -177,7 +227,7 @@ class TabSession:
         checkpoint = self.checkpoint if choice.trained else ""
         served = await self.load_engine(choice, checkpoint)
         session = GameSession(served.engine.game)
-        load_text(session, text)  # a bad text raises here, before the tab changes game
+        await self.loading.run(load_text, session, text)  # a bad text raises here, before the tab changes game
         self.choice, self.checkpoint, self.served, self.session = choice, checkpoint, served, session
 
     def chess_choice_reading(self, text: str) -> GameChoice | None:
@@ -200,58 +250,84 @@ class TabSession:
                    "filename": f"pyzero-{game.name}.{extension}", "position": self.session.line()[-1].state.position()})
 
     async def on_analyse_start(self, message) -> None:
-        await self.stop_analysis()
         if self.session.is_over():
             raise SessionError("the game is over: there is nothing to analyse")
-        loop = self._loop or asyncio.get_running_loop()
 
-        def publish(report: dict[str, Any]) -> None:  # called on the analysis thread
-            loop.call_soon_threadsafe(self.send, {"type": "analysis", **report})
+        def publish(report: dict[str, Any]) -> None:
+            self.send({"type": "analysis", **report})
 
-        self.analysis = AnalysisJob(self.served, self.session.state, publish)
-        self.analysis.start()
+        self.analysis_task = asyncio.create_task(stream_analysis(Analysis(self.served, self.session.state), publish))
 
     async def on_analyse_stop(self, message) -> None:
-        await self.stop_analysis()
+        await self.cancel_analysis()
 
     # -- the engine ----------------------------------------------------------------------------
     async def load_engine(self, choice: GameChoice, checkpoint: str) -> ServedEngine:
-        """The provider's engine for `choice` (built on a thread: loading takes a while)."""
+        """The provider's engine for `choice` (built on the loading queue: loading takes a while)."""
         try:
-            return await asyncio.to_thread(self.provider.engine_for, choice, checkpoint)
-        except RuntimeError as error:  # torch: the checkpoint's tensors do not fit the run's network
-            raise EngineLoadError(f"checkpoint {checkpoint or 'latest'} does not fit this run's network: "
-                                  f"{str(error).splitlines()[0]}") from None
+            return await self.loading.run(self.provider.engine_for, choice, checkpoint)
+        except CheckpointError as error:  # unreadable, or of another network: said without the server's paths
+            reason = str(error).split(": ", 1)[-1]
+            raise EngineLoadError(f"checkpoint {checkpoint or 'latest'} cannot be used: {reason}") from None
 
     def engine_to_move(self) -> bool:
         state = self.session.state
         return not self.session.is_over() and state.to_move() != self.human_side
 
-    async def engine_reply_if_its_turn(self) -> None:
-        """Lets the engine move while it is its turn (once: the sides alternate)."""
+    def engine_is_thinking(self) -> bool:
+        return self.engine_move_task is not None and not self.engine_move_task.done()
+
+    def check_line_has_room(self) -> None:
+        """Raises `SessionError` when one more ply would make the line longer than the
+        server keeps (`protocol.MAX_GAME_PLIES`)."""
+        if self.session.current.ply - self.session.root.ply >= protocol.MAX_GAME_PLIES:
+            raise SessionError(f"this game has reached {protocol.MAX_GAME_PLIES} plies, the longest this server "
+                               f"keeps: save it, or go back and play another line")
+
+    def start_engine_reply_if_its_turn(self) -> None:
+        """Starts the engine's move as a task while it is its turn (once: the sides alternate)."""
         if not self.engine_to_move():
             return
-        served, state, limits = self.served, self.session.state.copy(), self.limits
+        self.check_line_has_room()
+        self.engine_move_task = asyncio.create_task(
+            self.engine_reply(self.served, self.session.state.copy(), self.limits))
+
+    async def engine_reply(self, served: ServedEngine, state: State, limits: SearchLimits) -> None:
+        """Searches `state` on the engine's worker and plays the move found, if the tab is
+        still there; says "thinking" meanwhile. Cancelled: the search is dropped or stopped."""
+        stop = SearchStop()
         self.send({"type": "thinking", "active": True, "engine": served.label})
-
-        def search() -> str:
-            with served.lock:
-                return served.engine.best_move(state, limits)
-
         try:
-            move = await asyncio.to_thread(search)
+            move = await served.searches.run(searched_move, served, state, limits, stop)
+        except asyncio.CancelledError:
+            stop.set()  # a running search ends at its next batch (one limited by time)
+            raise
+        except USER_ERRORS as error:
+            self.report_error(str(error))
+            return
+        except Exception as error:  # noqa: BLE001 - a bug: logged in full, the tab told in a line
+            logger.exception("pyzero serve: the engine's search failed")
+            self.report_error(f"internal error while the engine searched: {error}")
+            return
         finally:
             self.send({"type": "thinking", "active": False, "engine": served.label})
         if self.session.state.position() == state.position():  # the tab did not move on meanwhile
             self.session.play(move)
         self.send_state(last_engine_move=move)
 
-    async def stop_analysis(self) -> None:
-        """Stops a running analysis and waits for its thread (it ends at its next batch)."""
-        job, self.analysis = self.analysis, None
-        if job is not None and job.is_alive():
-            job.stop()
-            await asyncio.to_thread(job.join)
+    async def cancel_engine_move(self) -> None:
+        task, self.engine_move_task = self.engine_move_task, None
+        await _cancelled(task)
+
+    async def cancel_analysis(self) -> None:
+        task, self.analysis_task = self.analysis_task, None
+        await _cancelled(task)
+
+    async def cancel_engine_work(self) -> None:
+        """Cancels the pending engine move and the analysis, and waits until both have
+        said so (`thinking` off, the analysis' last report)."""
+        await self.cancel_engine_move()
+        await self.cancel_analysis()
 
     # -- what the page draws ---------------------------------------------------------------------
     def _limits(self, message: protocol.SearchLimitsMessage) -> SearchLimits:
@@ -302,11 +378,19 @@ class TabSession:
         }
 
 
+async def _cancelled(task: asyncio.Task | None) -> None:
+    """Cancels `task` and waits for it to end (without raising its cancellation here)."""
+    if task is not None and not task.done():
+        task.cancel()
+        await asyncio.wait([task])
+
+
 def load_text(session: GameSession, text: str) -> None:
     """Starts `session` over from `text`: a position (TPS for Tak, FEN for chess) or a saved
-    game (PTN for Tak, PGN or bare SAN/UCI movetext for chess, a move list otherwise).
-    Raises `PositionError` or `GameRecordError`, naming both readings when neither fits;
-    the session is unchanged then."""
+    game (PTN for Tak, PGN or bare SAN/UCI movetext for chess, a move list otherwise) of at
+    most `protocol.MAX_GAME_PLIES` plies. Raises `PositionError` or `GameRecordError`,
+    naming both readings when neither fits; the session is unchanged then. Slow for a long
+    game: the server calls it on a worker thread."""
     game = session.game
     stripped = text.strip()
     if not stripped:
@@ -327,6 +411,9 @@ def load_text(session: GameSession, text: str) -> None:
         record = parse_chess_pgn(game, stripped, source)
     else:
         record = parse_move_list(game, stripped, source)
+    if len(record.moves) > protocol.MAX_GAME_PLIES:
+        raise GameRecordError(f"{source} has {len(record.moves)} plies; this server keeps games of at most "
+                              f"{protocol.MAX_GAME_PLIES} plies")
     try:
         session.load_line(record.start, record.moves)
     except IllegalMoveError as error:

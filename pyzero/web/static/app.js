@@ -117,6 +117,7 @@ function onState(state) {
 
 function onThinking(message) {
   document.body.classList.toggle("thinking", message.active);
+  $("#stop-engine").disabled = !message.active;
   if (message.active) {
     $("#status").textContent = `${message.engine} is thinking…`;
   }
@@ -502,7 +503,8 @@ function wireControls() {
     send({ type: "settings", checkpoint: $("#checkpoint-select").value, limits: limitsFromForm() });
   });
   for (const [id, type] of [["#undo", "undo"], ["#redo", "redo"], ["#engine-move", "engine_move"], ["#swap", "swap"],
-                            ["#save", "save"], ["#analyse-start", "analyse_start"], ["#analyse-stop", "analyse_stop"]]) {
+                            ["#stop-engine", "stop"], ["#save", "save"], ["#analyse-start", "analyse_start"],
+                            ["#analyse-stop", "analyse_stop"]]) {
     $(id).addEventListener("click", () => send({ type }));
   }
   $("#load").addEventListener("click", () => send({ type: "load", text: $("#record-text").value }));
