@@ -13,6 +13,7 @@ the file, the line, the key and the reason.
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,6 +41,20 @@ def compile_enabled(choice: CompileChoice, device: str) -> bool:
 
 class ConfigError(ValueError):
     """A configuration that cannot be used; the message says where and why."""
+
+
+# The device types PyTorch's device strings may name (torch.device("cuda:1"), "mps"...).
+TORCH_DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "hip", "mtia", "hpu", "xla", "lazy", "vulkan", "meta", "ipu",
+                      "ve", "fpga", "maia", "privateuseone", "mkldnn", "opengl", "opencl", "ideep")
+DEVICE_PATTERN = re.compile(rf"^({'|'.join(TORCH_DEVICE_TYPES)})(:[0-9]+)?$")
+
+
+def checked_device_name(value: str) -> str:
+    """`value` if it is a device PyTorch can name (cpu, cuda, cuda:1, mps...), checked
+    when the config is read rather than when a run has started and written its files."""
+    if not DEVICE_PATTERN.match(value):
+        raise ValueError(f"{value!r} is not a PyTorch device (expected cpu, cuda, cuda:N, mps, ...)")
+    return value
 
 
 class Section(BaseModel):
@@ -205,6 +220,11 @@ class InferenceSection(Section):
     max_policy_length: int = Field(512, ge=1, le=65535, description="longest legal-move list the cache stores "
                                    "(longer positions are evaluated, not cached); sizes each entry")
 
+    @field_validator("device")
+    @classmethod
+    def _a_torch_device(cls, value: str) -> str:
+        return checked_device_name(value)
+
 
 class ReplaySection(Section):
     window_positions: int = Field(100_000, ge=1, description="most recent positions sampled from")
@@ -246,7 +266,7 @@ class TrainingSection(Section):
     value_q_weight: float = Field(0.0, ge=0, le=1, description="value target = (1-w) outcome + w root Q")
     value_discount: float = Field(1.0, gt=0, le=1, description="outcome x this ** plies to the game's end "
                                   "(1: off; below 1 a faster win scores more)")
-    device: str = "cpu"
+    device: str = Field("cpu", description="cpu, cuda, cuda:1, ...")
     precision: Literal["auto", "float32", "bfloat16", "float16"] = Field(
         "auto", description="autocast of the learner's forward pass: auto (bfloat16 on CUDA, float32 on CPU), "
         "float32 (off), bfloat16, or float16 (with a gradient scaler)")
@@ -264,6 +284,11 @@ class TrainingSection(Section):
             data = dict(data)
             data.setdefault("precision", "auto" if data.pop("mixed_precision") else "float32")
         return data
+
+    @field_validator("device")
+    @classmethod
+    def _a_torch_device(cls, value: str) -> str:
+        return checked_device_name(value)
 
     @field_validator("gradient_accumulation_steps")
     @classmethod
@@ -402,8 +427,18 @@ class RunConfig(Section):
         return self._path
 
     def location(self, *key: str) -> str:
-        """'file:line' of a key (the nearest enclosing key the files set), for error messages."""
+        """'file:line' of a key (the nearest enclosing key the files set), or the `--set`
+        option that set it, for error messages."""
         return _locate(self._marks, key, self._path if self._path else "<command line>")
+
+    def location_within(self, *key: str) -> str:
+        """Like `location`, but a `--set` option that set anything inside `key` (for an
+        error about a whole section, `game.options`, caused by one of its keys) is named
+        rather than the file that has the section."""
+        for marked_key, mark in self._marks.items():
+            if isinstance(mark, str) and marked_key[:len(key)] == key:
+                return mark
+        return self.location(*key)
 
     def run_directory(self) -> Path:
         if self.run_dir:
@@ -416,31 +451,100 @@ class RunConfig(Section):
 
 
 # ---------------------------------------------------------------- loading with lines
+def yaml_error_place(error: yaml.YAMLError) -> tuple[int, int] | None:
+    """The (line, column), from 1, where PyYAML found `error`, if it says."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    if mark is not None:
+        return mark.line + 1, mark.column + 1
+    return None
+
+
+def yaml_error_problem(error: yaml.YAMLError) -> str:
+    """What is wrong, on one line (PyYAML's own text spans several, with a copy of the
+    offending line and its place)."""
+    if isinstance(error, yaml.MarkedYAMLError):
+        problem = ", ".join(part for part in (error.context, error.problem) if part)
+    elif isinstance(error, yaml.reader.ReaderError):
+        problem = f"unacceptable character {error.character!r}: {error.reason}"
+    else:
+        problem = str(error)
+    return " ".join(problem.split())
+
+
+def yaml_file_error_message(path: Path, error: yaml.YAMLError) -> str:
+    """`PATH:LINE:COLUMN: invalid YAML: problem` (without the place where PyYAML gives none)."""
+    place = yaml_error_place(error)
+    where = f"{path}:{place[0]}:{place[1]}" if place else str(path)
+    return f"{where}: invalid YAML: {yaml_error_problem(error)}"
+
+
+class UniqueKeySafeLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader refusing a mapping that gives one key twice (SafeLoader keeps
+    the last value silently, so a typo'd second `blocks:` would win unseen)."""
+
+    def construct_mapping(self, node, deep=False):
+        first_lines: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (str, int, float, bool)) or key is None:
+                if key in first_lines:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key!r} is given twice (first at line {first_lines[key]})",
+                        key_node.start_mark)
+                first_lines[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml_value(text: str) -> Any:
+    """A value in YAML syntax (a `--set` value), duplicate keys refused; raises `yaml.YAMLError`."""
+    return yaml.load(text, Loader=UniqueKeySafeLoader)
+
+
 def _compose(path: Path) -> tuple[Any, dict[tuple, tuple[Path, int]]]:
-    """The file's data and, for every key path, the file and line that set it."""
+    """The file's data and, for every key path, the file and line that set it. A file
+    that is not UTF-8, not YAML, or gives a key twice in one mapping is a `ConfigError`
+    naming the file and the line."""
+    from pyzero.errors import read_utf8_text_file
+
+    text = read_utf8_text_file(path, ConfigError)
     try:
-        text = path.read_text()
-        node = yaml.compose(text)
-    except OSError as error:
-        raise ConfigError(f"{path}: {error.strerror}") from None
+        node = yaml.compose(text, Loader=UniqueKeySafeLoader)
+        marks: dict[tuple, tuple[Path, int]] = {}
+        data = _node_data(node, (), path, marks, UniqueKeySafeLoader(""), set()) if node is not None else {}
     except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: invalid YAML: {error}") from None
-    marks: dict[tuple, tuple[Path, int]] = {}
-
-    def convert(node, key_path: tuple):
-        if isinstance(node, yaml.MappingNode):
-            result = {}
-            for key_node, value_node in node.value:
-                key = key_node.value
-                marks[key_path + (key,)] = (path, key_node.start_mark.line + 1)
-                result[key] = convert(value_node, key_path + (key,))
-            return result
-        if isinstance(node, yaml.SequenceNode):
-            return [convert(item, key_path + (index,)) for index, item in enumerate(node.value)]
-        return yaml.safe_load(yaml.serialize(node)) if node is not None else None
-
-    data = convert(node, ()) if node is not None else {}
+        raise ConfigError(yaml_file_error_message(path, error)) from None
     return data, marks
+
+
+def _node_data(node: yaml.Node, key_path: tuple, path: Path, marks: dict, constructor: yaml.SafeLoader,
+               enclosing: set[int]) -> Any:
+    """The data of a composed YAML node, recording in `marks` the file and line of every
+    mapping key under `key_path`. Keys must be plain scalars given once per mapping;
+    scalars are built by PyYAML's safe constructor (`constructor`), which raises
+    `yaml.YAMLError` for a tag it does not know. `enclosing` holds the nodes being read
+    around this one: an alias to one of them (`a: &x [*x]`) would nest for ever."""
+    if id(node) in enclosing:
+        raise ConfigError(f"{path}:{node.start_mark.line + 1}: an alias refers to a node that contains it")
+    if isinstance(node, yaml.MappingNode):
+        result = {}
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ConfigError(f"{path}:{line}: a key must be a plain name, not a list or a mapping")
+            key = key_node.value
+            if key in result:
+                dotted = ".".join(str(part) for part in key_path + (key,))
+                first_line = marks[key_path + (key,)][1]
+                raise ConfigError(f"{path}:{line}: key '{dotted}' is given twice (first at line {first_line}); "
+                                  "YAML would keep only the last")
+            marks[key_path + (key,)] = (path, line)
+            result[key] = _node_data(value_node, key_path + (key,), path, marks, constructor,
+                                     enclosing | {id(node)})
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_node_data(item, key_path + (index,), path, marks, constructor, enclosing | {id(node)})
+                for index, item in enumerate(node.value)]
+    return constructor.construct_object(node, deep=True)
 
 
 def _merge(base: dict, override: dict) -> dict:
@@ -479,34 +583,76 @@ def _load_raw(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, dict]:
 
 
 def _locate(marks: dict, location: tuple, default: str | Path) -> str:
+    """Where the nearest enclosing key of `location` was set: 'file:line', or the label
+    of the `--set` option that set it (`override_marks`)."""
     for end in range(len(location), 0, -1):
         if location[:end] in marks:
-            file, line = marks[location[:end]]
+            mark = marks[location[:end]]
+            if isinstance(mark, str):
+                return mark
+            file, line = mark
             return f"{file}:{line}"
     return f"{default}:1" if isinstance(default, Path) else str(default)
 
 
+def override_key_path(dotted: str, label: str = "--set") -> tuple[str, ...]:
+    """The key path of a dotted override key ("selfplay.games"); a `ConfigError` naming
+    `label` (where the override came from) for an empty part ("selfplay..games", ".games")."""
+    keys = tuple(dotted.split("."))
+    if not all(keys):
+        raise ConfigError(f"{label} {dotted}: the key has an empty part (expected dotted keys like selfplay.games)")
+    return keys
+
+
+def override_marks(marks: dict, overrides: dict[str, Any], label: str) -> dict:
+    """`marks` with every overridden key located at its override (`"{label} KEY"`) instead
+    of the file; the file's marks inside an overridden key are dropped (the override
+    replaced what the file had there)."""
+    located = dict(marks)
+    for dotted in overrides:
+        keys = override_key_path(dotted, label)
+        for marked in [marked for marked in located if marked[:len(keys)] == keys]:
+            del located[marked]
+        located[keys] = f"{label} {dotted}"
+    return located
+
+
+def apply_override(data: dict, dotted: str, value: Any, label: str) -> None:
+    """Sets the dotted key `dotted` of `data` (sections it names are created); a
+    `ConfigError` when a key on the way holds a value instead of a section."""
+    keys = override_key_path(dotted, label)
+    target = data
+    for depth, key in enumerate(keys[:-1]):
+        child = target.setdefault(key, {})
+        if not isinstance(child, dict):
+            section = ".".join(keys[:depth + 1])
+            raise ConfigError(f"{label} {dotted}: key '{section}' holds {child!r}, not a section with keys")
+        target = child
+    target[keys[-1]] = value
+
+
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> RunConfig:
-    """Reads, merges (`inherit`) and validates a run configuration."""
+    """Reads, merges (`inherit`) and validates a run configuration; `overrides` are the
+    command line's `--set` options, and errors in them name the option, not the file."""
     path = Path(path)
     data, marks = _load_raw(path)
-    config = validate_config(data, overrides, marks, path)
+    config = validate_config(data, overrides, marks, path, overrides_label="--set")
     config._path = path
-    config._marks = marks
+    config._marks = override_marks(marks, overrides or {}, "--set")
     return config
 
 
 def validate_config(data: dict, overrides: dict[str, Any] | None = None, marks: dict | None = None,
-                    source: str | Path = "<command line>") -> RunConfig:
+                    source: str | Path = "<command line>", overrides_label: str | None = None) -> RunConfig:
     """A config from a mapping with dotted `overrides` ("selfplay.games": 64) applied;
-    errors name `source` (and the line, where `marks` knows it), the key and the reason."""
+    errors name `source` (and the line, where `marks` knows it), the key and the reason.
+    With `overrides_label` ("--set"), errors in overridden keys name `LABEL KEY` instead."""
     data = copy.deepcopy(data)
-    for dotted, value in (overrides or {}).items():
-        target = data
-        keys = dotted.split(".")
-        for key in keys[:-1]:
-            target = target.setdefault(key, {})
-        target[keys[-1]] = value
+    overrides = overrides or {}
+    if overrides_label is not None:
+        marks = override_marks(marks or {}, overrides, overrides_label)
+    for dotted, value in overrides.items():
+        apply_override(data, dotted, value, overrides_label or str(source))
     try:
         return RunConfig.model_validate(data)
     except ValidationError as error:
@@ -533,4 +679,4 @@ def make_game_from_config(config: RunConfig):
     try:
         return make(config.game.name, **config.game.options)
     except ValueError as error:
-        raise ConfigError(f"{config.path}: key 'game.options': {error}") from None
+        raise ConfigError(f"{config.location_within('game', 'options')}: key 'game.options': {error}") from None

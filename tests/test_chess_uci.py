@@ -129,6 +129,15 @@ def test_go_without_a_position_or_on_a_finished_game_answers_none(engine):
     assert answer[-1] == "bestmove (none)" and any("the game is over (1/2-1/2)" in line for line in answer)
 
 
+def test_go_plays_on_through_a_claimable_fifty_move_draw(engine):
+    """Fifty moves without a capture or pawn move make a draw a player may claim (the GUI's
+    business), not a finished game: the network's search still answers with a move."""
+    fen = "4k3/8/8/8/8/8/8/R3K3 w - - 100 80"
+    answer = engine.ask(f"position fen {fen}", "go nodes 8", until="bestmove")
+    assert not any(line.startswith("info string error") for line in answer), answer
+    assert chess.Move.from_uci(bestmove_of(answer)) in chess.Board(fen).legal_moves
+
+
 # ---------------------------------------------------------------------- UCI engines as arena players
 
 def stockfish_path():
@@ -153,15 +162,21 @@ def run_arena(tmp_path, *players, games=2):
 
 
 def test_arena_plays_pyzeros_own_uci_engine(tmp_path):
+    from pyzero.arena.players import player_display_names
+
     engine = f"uci:{sys.executable} -m pyzero uci configs/chess.yaml --set run_dir={tmp_path / 'uci-run'}"
     result = run_arena(tmp_path, "random", engine)
     assert result["game"] == "chess" and len(result["games"]) == 2
-    assert {rating for rating in result["ratings"]} == {"random", "pyzero 0.1.0 (untrained)"}
+    engine_name = player_display_names([engine])[0]  # the spec as written, shortened
+    assert {rating for rating in result["ratings"]} == {"random", engine_name}
+    engines = {row["player"]: row["engine"] for row in result["standings"]}
+    assert engines == {"random": None, engine_name: "pyzero 0.1.0 (untrained)"}  # its id name beside
 
 
 def test_arena_plays_stockfish_at_its_lowest_skill_and_reports_elo(tmp_path):
     result = run_arena(tmp_path, "random", f"uci:{stockfish_path()}?Skill Level=0&Threads=1", games=2)
-    stockfish = next(name for name in result["ratings"] if name.startswith("Stockfish"))
+    stockfish = next(row["player"] for row in result["standings"] if (row["engine"] or "").startswith("Stockfish"))
+    assert stockfish == "uci:stockfish?Skill Level=0&Threads=1"
     pair = result["pairs"][0]
     assert pair["a_wins"] + pair["draws"] + pair["a_losses"] == 2
     # Even at skill 0 Stockfish does not lose to random moves.

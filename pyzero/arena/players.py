@@ -15,6 +15,15 @@
     uci:COMMAND ...   an external engine speaking UCI (chess), with options after `?`
                       separated by `&`, e.g. "uci:stockfish?Skill Level=0&Threads=1"
 
+Names: an external engine (`tei:`, `uci:`) is named by its spec as written, shortened
+where long (paths to their last part, then the middle cut), not by the `id name` it
+answers: two settings of one engine (`tei:tiltak -depth 2`, `tei:tiltak -depth 3`) are
+two players, and the results keep the `id name` beside (`PlayerStanding.engine`, the
+table's `engine` column). Other players keep their own
+names (`random`, `mcts400`, `step-3000`); players whose names meet are made unique with
+` #2`, ` #3`..., except a network player that is the same checkpoint with the same
+settings as one before it (`latest` and the run's last checkpoint), which plays once.
+
 Network players search for `simulations` per move, or for `move_seconds` when given, or
 on a game clock (`pyzero.arena.clock`, the arena's `--time`): with the config's
 `search.play`, by default (auto) the graph search when timed and Gumbel MCTS (no noise)
@@ -40,6 +49,69 @@ class PlayerSpecError(ValueError):
     """A player specification that names nothing usable."""
 
 
+MAX_PLAYER_NAME_LENGTH = 40  # a name for the results table; longer specs are shortened
+EXTERNAL_ENGINE_PREFIXES = ("tei:", "uci:")
+NAME_ELISION = "…"
+
+
+def is_external_engine_spec(spec: str) -> bool:
+    return spec.strip().startswith(EXTERNAL_ENGINE_PREFIXES)
+
+
+def _last_path_part(word: str) -> str:
+    """A word that is a path (`/usr/games/stockfish`) as its last part; options and other
+    words as they are."""
+    if "/" in word and not word.startswith("-") and word.rstrip("/"):
+        return word.rstrip("/").rsplit("/", 1)[-1]
+    return word
+
+
+def shortened_spec(spec: str, limit: int = MAX_PLAYER_NAME_LENGTH) -> str:
+    """A spec as a player's name: whitespace collapsed; for an external engine, paths in
+    its command shortened to their last part; then, beyond `limit` characters, the middle
+    cut out (the program and the last options, which tell settings apart, stay)."""
+    text = " ".join(spec.split())
+    if is_external_engine_spec(text):
+        prefix, rest = text[:4], text[4:]
+        command, question, options = rest.partition("?")
+        text = prefix + " ".join(_last_path_part(word) for word in command.split()) + question + options
+    if len(text) <= limit:
+        return text
+    head = (limit - len(NAME_ELISION)) // 2
+    tail = limit - len(NAME_ELISION) - head
+    return text[:head] + NAME_ELISION + text[-tail:]
+
+
+def unique_name(name: str, taken: list[str]) -> str:
+    """`name`, or `name #2`, `name #3`... when it is `taken` already."""
+    candidate, number = name, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{name} #{number}"
+    return candidate
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """`names` with each repeat made unique by ` #2`, ` #3`... (the first keeps its name)."""
+    unique: list[str] = []
+    for name in names:
+        unique.append(unique_name(name, unique))
+    return unique
+
+
+def player_display_names(specs: list[str]) -> list[str]:
+    """The name each spec's player gets when it is named by its spec (external engines):
+    shortened (`shortened_spec`) and unique."""
+    return unique_names([shortened_spec(spec) for spec in specs])
+
+
+def is_same_network(player, other) -> bool:
+    """Whether two players are one network player: the same checkpoint, settings and name
+    (`latest` and the last of `--checkpoints`)."""
+    return (isinstance(player, NetworkEngine) and isinstance(other, NetworkEngine) and player.name == other.name
+            and getattr(player, "checkpoint", None) == getattr(other, "checkpoint", None))
+
+
 def checkpoint_player_specs(run_directory: Path, every: int = 1) -> list[str]:
     """Specs of the run's checkpoints, oldest first (every `every`-th, always the last)."""
     paths = list_checkpoints(run_directory / "checkpoints")
@@ -50,8 +122,9 @@ def checkpoint_player_specs(run_directory: Path, every: int = 1) -> list[str]:
 
 
 def make_player(spec: str, config, game: Game, simulations: int, tei_move_seconds: float = 1.0,
-                move_seconds: float | None = None):
-    """The player a spec names (see the module docstring)."""
+                move_seconds: float | None = None, name: str | None = None):
+    """The player a spec names (see the module docstring). An external engine is named
+    `name`, else by its spec (`shortened_spec`), never by its `id name`."""
     text = spec.strip()
     if text == "random":
         return RandomPlayer()
@@ -72,13 +145,14 @@ def make_player(spec: str, config, game: Game, simulations: int, tei_move_second
             raise PlayerSpecError(f"player {spec!r}: expected tei:COMMAND")
         from pyzero.players.tei_engine import TeiEngine
 
-        return TeiEngine(command, movetime_ms=max(1, int(tei_move_seconds * 1000)))
+        return TeiEngine(command, movetime_ms=max(1, int(tei_move_seconds * 1000)),
+                         name=name or shortened_spec(text))
     if text.startswith("uci:"):
-        return _uci_player(spec, text, tei_move_seconds)
+        return _uci_player(spec, text, tei_move_seconds, name or shortened_spec(text))
     return _network_player(text, config, game, simulations, move_seconds)
 
 
-def _uci_player(spec: str, text: str, move_seconds: float):
+def _uci_player(spec: str, text: str, move_seconds: float, name: str):
     """`uci:COMMAND[?NAME=VALUE&NAME=VALUE]`: option names may hold spaces (`Skill Level`)."""
     command_text, _, options_text = text[4:].partition("?")
     command = shlex.split(command_text)
@@ -87,7 +161,7 @@ def _uci_player(spec: str, text: str, move_seconds: float):
     options = _spec_options(spec, options_text, "NAME=VALUE")
     from pyzero.players.uci_engine import UciEngine
 
-    return UciEngine(command, options=options, movetime_ms=max(1, int(move_seconds * 1000)))
+    return UciEngine(command, options=options, movetime_ms=max(1, int(move_seconds * 1000)), name=name)
 
 
 def _alphabeta_player(spec: str, text: str, game: Game) -> AlphaBetaPlayer:
@@ -117,10 +191,15 @@ def _player_config(spec: str, config, options_text: str):
     the config is: an unknown key or a bad value names the player and the key)."""
     import yaml
 
-    from pyzero.config import ConfigError, validate_config
+    from pyzero.config import ConfigError, load_yaml_value, validate_config, yaml_error_problem
 
-    overrides = {key: yaml.safe_load(value)
-                 for key, value in _spec_options(spec, options_text, "KEY=VALUE (a dotted config key)").items()}
+    overrides = {}
+    for key, value in _spec_options(spec, options_text, "KEY=VALUE (a dotted config key)").items():
+        try:
+            overrides[key] = load_yaml_value(value)
+        except yaml.YAMLError as error:
+            raise PlayerSpecError(f"player {spec!r}: the value of {key!r} is not valid YAML: "
+                                  f"{yaml_error_problem(error)}") from None
     try:
         player_config = validate_config(config.snapshot(), overrides, source=f"player {spec!r}")
     except ConfigError as error:

@@ -45,11 +45,15 @@ def pairings(names: list[str], mode: str, hero: str | None = None,
 
 @dataclass
 class PlayerStanding:
+    """A player's results; `engine` is the name an external engine gave itself (its `id
+    name`; the player's own name is what the user wrote), None for other players."""
+
     player: str
     wins: int = 0
     draws: int = 0
     losses: int = 0
     step: int | None = None
+    engine: str | None = None
 
     @property
     def games(self) -> int:
@@ -94,8 +98,12 @@ class TournamentResult:
         }
 
 
-def standings_of(records: list[GameRecord], steps: dict[str, int | None]) -> dict[str, PlayerStanding]:
-    standings = {name: PlayerStanding(name, step=step) for name, step in steps.items()}
+def standings_of(records: list[GameRecord], steps: dict[str, int | None],
+                 engines: dict[str, str | None] | None = None) -> dict[str, PlayerStanding]:
+    """Each player's wins, draws and losses in `records`, with its training step (`steps`)
+    and its engine's own name (`engines`), by player name."""
+    engines = engines or {}
+    standings = {name: PlayerStanding(name, step=step, engine=engines.get(name)) for name, step in steps.items()}
     for record in records:
         for name in (record.first, record.second):
             standing = standings[name]
@@ -132,7 +140,14 @@ def run_tournament(game: Game, players: list, mode: str, games_per_pair: int, op
     results = [(r.first, r.second, r.score_of_first()) for r in records]
     ratings = fit_elo(results, anchor=anchor)
     steps = {p.name: getattr(p, "step", None) for p in players}
-    return TournamentResult(game.name, mode, anchor, records, standings_of(records, steps), ratings, settings or {})
+    engines = {p.name: engine_name(p) for p in players}
+    return TournamentResult(game.name, mode, anchor, records, standings_of(records, steps, engines), ratings,
+                            settings or {})
+
+
+def engine_name(player) -> str | None:
+    """The name an external engine gave itself (its `id name`), or None for other players."""
+    return getattr(getattr(player, "identity", None), "name", None)
 
 
 def write_json_atomically(path: Path, data: dict) -> None:

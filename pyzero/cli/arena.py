@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.console import Console
 from rich.table import Table
 
 from pyzero.cli.app import cli
@@ -55,7 +56,7 @@ def arena(config_path, player_specs, checkpoint_every, mode, hero, games, simula
     """
     from pyzero.arena.clock import parse_time_control
     from pyzero.arena.openings import random_openings
-    from pyzero.arena.players import checkpoint_player_specs, make_player
+    from pyzero.arena.players import checkpoint_player_specs
     from pyzero.arena.tournament import plot_elo_by_step, run_tournament, write_json_atomically
     from pyzero.config import load_config, make_game_from_config
 
@@ -78,16 +79,13 @@ def arena(config_path, player_specs, checkpoint_every, mode, hero, games, simula
         specs += checkpoint_player_specs(config.run_directory(), checkpoint_every)
     if len(specs) < 2:
         fail("an arena needs at least two players (--player SPEC, --checkpoints K)", EXIT_BAD_INPUT)
-    players = []
-    with reported_errors():
-        for spec in specs:
-            player = make_player(spec, config, game, simulations, tei_seconds, move_seconds)
-            if any(p.name == player.name for p in players):
-                continue  # e.g. "latest" and the last checkpoint
-            players.append(player)
+    players, name_of_spec = make_arena_players(specs, config, game, simulations, tei_seconds, move_seconds)
+    if len(players) < 2:
+        close_players(players)
+        fail("an arena needs at least two different players (the specs given name one)", EXIT_BAD_INPUT)
     names = [p.name for p in players]
-    if anchor is None:
-        anchor = "random" if "random" in names else names[0]
+    hero = name_of_spec.get(hero, hero)  # --hero and --anchor may be given as a spec or as a name
+    anchor = name_of_spec.get(anchor, anchor) if anchor is not None else ("random" if "random" in names else names[0])
     openings = random_openings(game, max(1, (games + 1) // 2), opening_plies, seed)
     console.print(f"{game.name}: {len(players)} players, {mode}, {games} games per pairing, "
                   f"{len(openings)} openings of {opening_plies} plies", highlight=False)
@@ -108,20 +106,83 @@ def arena(config_path, player_specs, checkpoint_every, mode, hero, games, simula
                                                   opening_plies=opening_plies, max_plies=max_plies,
                                                   games_per_pairing=games, config=str(config_path)))
     finally:
-        for player in players:
-            if hasattr(player, "close"):
-                player.close()
-    table = Table(title=f"{game.name} arena (Elo: {anchor} = 0, 95% interval)")
-    for column in ("player", "step", "games", "W", "D", "L", "score", "Elo", "interval"):
-        table.add_column(column, justify="left" if column == "player" else "right")
-    for name in sorted(result.ratings, key=lambda n: -result.ratings[n].elo):
-        standing, rating = result.standings[name], result.ratings[name]
-        table.add_row(name, "" if standing.step is None else str(standing.step), str(standing.games),
-                      str(standing.wins), str(standing.draws), str(standing.losses), f"{standing.score:.3f}",
-                      f"{rating.elo:+.0f}", f"[{rating.lower:+.0f}, {rating.upper:+.0f}]")
-    console.print(table)
+        close_players(players)
+    print_table(results_table(result))
     directory = Path(output) if output else config.run_directory() / "arena"
     write_json_atomically(directory / "arena.json", result.to_json())
     plotted = plot_elo_by_step(result, directory / "elo.png")
     console.print(f"saved {directory / 'arena.json'}" + (f" and {directory / 'elo.png'}" if plotted else ""),
                   highlight=False)
+
+
+def make_arena_players(specs: list[str], config, game, simulations: int, tei_seconds: float,
+                       move_seconds: float | None) -> tuple[list, dict[str, str]]:
+    """One player per spec (see pyzero/arena/players.py for names: an external engine is
+    named by its spec, never merged with another by its `id name`), and the name each
+    spec's player plays under, so --hero and --anchor may be given as specs. A network
+    player that is the same checkpoint with the same settings as one before it (`latest`
+    and the last of --checkpoints) plays once, with a note. A spec that fails closes the
+    engines already started and ends the command with its error."""
+    from pyzero.arena.players import (is_external_engine_spec, is_same_network, make_player,
+                                      player_display_names, unique_name)
+
+    display_names = player_display_names(specs)
+    players: list = []
+    name_of_spec: dict[str, str] = {}
+    try:
+        with reported_errors():
+            for spec, display_name in zip(specs, display_names):
+                player = make_player(spec, config, game, simulations, tei_seconds, move_seconds,
+                                     name=display_name if is_external_engine_spec(spec) else None)
+                same = next((other for other in players if is_same_network(other, player)), None)
+                if same is not None:
+                    console.print(f"note: player {spec!r} is {same.name}, already playing; it plays once",
+                                  highlight=False)
+                    close_players([player])
+                    name_of_spec.setdefault(spec, same.name)
+                    continue
+                player.name = unique_name(player.name, [other.name for other in players])
+                players.append(player)
+                name_of_spec.setdefault(spec, player.name)
+    except BaseException:
+        close_players(players)
+        raise
+    return players, name_of_spec
+
+
+def close_players(players: list) -> None:
+    """Ends the external engines' processes (other players have nothing to close)."""
+    for player in players:
+        if hasattr(player, "close"):
+            player.close()
+
+
+def results_table(result) -> Table:
+    """The standings by Elo: each player's step (networks), its engine's own name (external
+    engines' `id name`, where any plays), games, W/D/L, score, Elo and its interval."""
+    with_engines = any(standing.engine for standing in result.standings.values())
+    table = Table(title=f"{result.game} arena (Elo: {result.anchor} = 0, 95% interval)")
+    columns = ["player"] + (["engine"] if with_engines else []) + ["step", "games", "W", "D", "L", "score", "Elo",
+                                                                   "interval"]
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("player", "engine") else "right")
+    for name in sorted(result.ratings, key=lambda n: -result.ratings[n].elo):
+        standing, rating = result.standings[name], result.ratings[name]
+        row = [name] + ([standing.engine or ""] if with_engines else [])
+        row += ["" if standing.step is None else str(standing.step), str(standing.games), str(standing.wins),
+                str(standing.draws), str(standing.losses), f"{standing.score:.3f}", f"{rating.elo:+.0f}",
+                f"[{rating.lower:+.0f}, {rating.upper:+.0f}]"]
+        table.add_row(*row)
+    return table
+
+
+def print_table(table: Table) -> None:
+    """Prints `table` fitted to the terminal; into a file or a pipe at its full width,
+    since wrapped to the 80 columns rich assumes there the players' names (commands, for
+    external engines) break apart."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    unbounded = console.options.update(max_width=10_000)
+    width = max(console.width, console.measure(table, options=unbounded).maximum)
+    Console(file=console.file, width=width, color_system=None).print(table)

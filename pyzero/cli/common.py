@@ -83,16 +83,43 @@ def termination_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def keep_undecodable_terminal_bytes() -> None:
+    """Lets an interactive command read and echo bytes that are not UTF-8: stdin decodes
+    them to lone surrogates (as Python already does under the C locale, and as it does for
+    argv) and stdout writes those back as the bytes they were, instead of either stream
+    raising `UnicodeError` mid-session under a strict UTF-8 locale. What the user typed is
+    then refused where it is used (a move or position names the bad character,
+    `pyzero.games.api.engine_text_problem`), and the session carries on."""
+    for stream in (sys.stdin, sys.stdout):
+        reconfigure = getattr(stream, "reconfigure", None)  # absent when a test replaces the stream
+        if reconfigure is not None:
+            reconfigure(errors="surrogateescape")
+
+
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, object]:
-    """--set KEY=VALUE pairs as config overrides (values in YAML syntax)."""
+    """--set KEY=VALUE pairs as config overrides (dotted keys, values in YAML syntax; a
+    mapping value may not give a key twice). What is not of that form is a
+    `click.BadParameter` of one line naming the pair."""
     import yaml
+
+    from pyzero.config import load_yaml_value, yaml_error_place, yaml_error_problem
 
     values = {}
     for item in pairs:
         key, separator, value = item.partition("=")
-        if not separator:
+        key = key.strip()
+        if not separator or not key:
             raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--set")
-        values[key] = yaml.safe_load(value)
+        if not all(key.split(".")):
+            raise click.BadParameter(f"{item!r}: the key {key!r} has an empty part (expected dotted keys like "
+                                     "selfplay.games)", param_hint="--set")
+        try:
+            values[key] = load_yaml_value(value)
+        except yaml.YAMLError as error:
+            place = yaml_error_place(error)
+            where = f" (at column {place[1]})" if place and place[0] == 1 else ""
+            raise click.BadParameter(f"{item!r}: the value is not valid YAML{where}: {yaml_error_problem(error)}",
+                                     param_hint="--set") from None
     return values
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import click
 
 from pyzero.cli.app import cli
-from pyzero.cli.common import EXIT_BAD_INPUT, console, fail, parse_options, reported_errors
+from pyzero.cli.common import (EXIT_BAD_INPUT, console, fail, keep_undecodable_terminal_bytes, parse_options,
+                               reported_errors)
 
 
 @cli.command()
@@ -43,6 +44,7 @@ def play(target: str, checkpoint: str | None, second: bool, simulations: int | N
             start = engine.game.from_position(position) if position else None
     except RuntimeError as error:  # torch: the checkpoint's tensors do not fit the network's shape
         fail(f"the checkpoint does not fit this network (give the run's own config): {error}", EXIT_BAD_INPUT)
+    keep_undecodable_terminal_bytes()
     try:
         import readline  # noqa: F401  (line editing and history for input())
     except ImportError:

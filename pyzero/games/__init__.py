@@ -12,12 +12,15 @@ importing this package does not build or load the engine.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from typing import Any
 
 from pyzero.engine_build import load_engine
 from pyzero.games.api import Game, IllegalMoveError, PositionCounts, PositionError, State
 from pyzero.games.tak import TakGame
+
+LARGEST_OPTION_VALUE = 2.0**53  # game options are small counts and komi; floats are exact up to here
 
 # Optional: games whose Python face adds names of their own (Tak: TPS); others get `Game`.
 GAME_CLASSES: dict[str, type[Game]] = {"tak": TakGame}
@@ -61,6 +64,10 @@ def make(name: str, **options: float) -> Game:
     for key, value in options.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{name}: option {key!r} must be a number, got {value!r}")
+        if not math.isfinite(value) or abs(value) > LARGEST_OPTION_VALUE:
+            # The engine would read inf, nan or 1e300 as some other whole number and name that instead.
+            raise ValueError(f"{name}: option {key!r} must be a finite number between -{LARGEST_OPTION_VALUE:g} "
+                             f"and {LARGEST_OPTION_VALUE:g}, got {value!r}")
         numeric[key] = float(value)
     state_type = getattr(load_engine(), registry[name])
     return GAME_CLASSES.get(name, Game)(name, state_type, numeric)

@@ -27,6 +27,26 @@ class PositionError(ValueError):
     """A position string that does not describe a legal position of the game."""
 
 
+def engine_text_problem(text: object) -> str | None:
+    """What keeps `text` from being handed to the Mojo engine, or None when it can be.
+
+    The engine reads a Python `str` as UTF-8; a str that has no UTF-8 form (the lone
+    surrogates by which Python carries undecodable bytes of argv, stdin or a file read
+    with `surrogateescape`) aborts the whole process inside the engine instead of raising.
+    A NUL character would cut the engine's error messages short. Both are refused here,
+    in Python, before the engine sees the text."""
+    if not isinstance(text, str):
+        return f"expected text, got {type(text).__name__}"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return f"it is not valid UTF-8 text (undecodable byte or lone surrogate at character {error.start})"
+    nul_index = text.find("\0")
+    if nul_index >= 0:
+        return f"it contains a NUL character (at character {nul_index})"
+    return None
+
+
 class Game:
     """A game with fixed options (e.g. Tak's board size); makes and parses states."""
 
@@ -36,6 +56,10 @@ class Game:
         self.name = name
         self.options = dict(options)
         self._state_type = state_type
+        for option_name in self.options:
+            problem = engine_text_problem(option_name)
+            if problem is not None:
+                raise ValueError(f"{name}: option name {option_name!r} is not readable: {problem}")
         try:
             prototype = state_type.new(self.options)
         except Exception as error:  # the engine names the bad option
@@ -49,7 +73,11 @@ class Game:
         return self.state_class(self, self._state_type.new(self.options))
 
     def from_position(self, text: str) -> State:
-        """A position in the game's position notation (see `State.position`)."""
+        """A position in the game's position notation (see `State.position`); raises
+        `PositionError` naming the problem, for text the engine cannot read too."""
+        problem = engine_text_problem(text)
+        if problem is not None:
+            raise PositionError(f"{self.name} position {text!r} is not readable: {problem}")
         try:
             raw = self._state_type.from_position(self.options, text)
         except Exception as error:
@@ -86,6 +114,9 @@ class State:
 
     def move_to_action(self, move: str) -> int:
         """The action index of `move`; raises `IllegalMoveError` if malformed or illegal."""
+        problem = engine_text_problem(move)
+        if problem is not None:
+            raise IllegalMoveError(move, self.game.name, self.position(), problem)
         try:
             action = int(self._raw.parse_move(move))
         except Exception as error:

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pyzero.errors import read_utf8_text_file
 from pyzero.games.api import Game, IllegalMoveError, PositionError, State
 
 RESULT_TOKENS = ("R-0", "0-R", "F-0", "0-F", "1-0", "0-1", "1/2-1/2", "0-0")
@@ -134,12 +135,12 @@ def _add_movetext_token(game: PtnGame, token: str, line_number: int) -> None:
 def game_options_from_tags(game: PtnGame) -> dict[str, float]:
     """Tak options from the tags: Size (required unless a TPS gives it), Komi, Flats, Caps."""
     options: dict[str, float] = {}
-    tps = game.tag("TPS")
+    tps_fields = (game.tag("TPS") or "").split()
     size_text = game.tag("Size")
-    if size_text is None and tps:
-        size_text = str(len(tps.split()[0].split("/")))
-    if size_text is None:
-        raise PtnError(f"{game.source}:{game.first_line}: the game has no Size tag")
+    if (size_text is None or not size_text.strip()) and tps_fields:
+        size_text = str(len(tps_fields[0].split("/")))
+    if size_text is None or not size_text.strip():
+        raise PtnError(f"{game.source}:{game.first_line}: the game has no Size tag (nor a TPS tag to tell it)")
     for tag_name, option in (("Size", "size"), ("Komi", "komi"), ("Flats", "flats"), ("Caps", "caps")):
         value = size_text if tag_name == "Size" else game.tag(tag_name)
         if value is None or value.strip() == "":
@@ -178,9 +179,7 @@ def replay(game: PtnGame) -> ReplayResult:
 
 
 def read_ptn_file(path: str | Path) -> list[PtnGame]:
+    """The games of a PTN file; a `PtnError` naming the file (and the line) when it cannot
+    be read, is not UTF-8, or is malformed."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise PtnError(f"{path}: {error.strerror}") from None
-    return parse_ptn(text, source=str(path))
+    return parse_ptn(read_utf8_text_file(path, PtnError), source=str(path))

@@ -303,17 +303,29 @@ def model_weights(payload: dict[str, Any], where: str) -> dict[str, torch.Tensor
 def load_weights_into(model: torch.nn.Module, weights: dict[str, torch.Tensor], where: str) -> None:
     """`model.load_state_dict(weights)`, with a CheckpointError naming `where` and the first
     differences when the weights are of another network's shape, or are not finite."""
+    differences = weight_differences(model.state_dict(), weights)
+    if differences:
+        summary = "; ".join(differences[:2]) + (f"; and {len(differences) - 2} more" if len(differences) > 2 else "")
+        raise CheckpointError(f"{where}: the checkpoint's network does not fit this config's network "
+                              f"(its game or network section differ): {summary}")
     try:
         model.load_state_dict(weights)
     except RuntimeError as error:
-        details = [line.strip() for line in str(error).splitlines()[1:] if line.strip()]
-        summary = "; ".join(details[:3]) + (f"; and {len(details) - 3} more" if len(details) > 3 else "")
-        raise CheckpointError(f"{where}: the checkpoint's network does not fit this config's network "
-                              f"(game or network section differ): {summary or error}") from None
+        raise CheckpointError(f"{where}: the checkpoint's weights do not load: {str(error).splitlines()[0]}") from None
     broken = [name for name, tensor in weights.items() if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
     if broken:
         raise CheckpointError(f"{where}: the checkpoint's weights are not finite ({', '.join(broken[:3])}"
                               f"{' ...' if len(broken) > 3 else ''})")
+
+
+def weight_differences(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> list[str]:
+    """What keeps `found` from loading where `expected` is: each missing, unexpected or
+    differently shaped tensor, in words (empty when they fit)."""
+    differences = [f"{name} is {list(found[name].shape)} there, {list(tensor.shape)} here"
+                   for name, tensor in expected.items() if name in found and found[name].shape != tensor.shape]
+    differences += [f"no {name}" for name in expected if name not in found]
+    differences += [f"an unexpected {name}" for name in found if name not in expected]
+    return differences
 
 
 def step_of(payload: dict[str, Any]) -> int:

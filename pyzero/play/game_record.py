@@ -24,6 +24,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from pyzero.errors import read_utf8_text_file
 from pyzero.games import Game, State
 from pyzero.games.ptn import PtnError, game_options_from_tags, parse_ptn
 from pyzero.play.session import GameSession
@@ -183,10 +184,7 @@ def write_text_atomically(path: str | Path, text: str) -> Path:
 def read_game_record(game: Game, path: str | Path) -> GameRecord:
     """The first game of a saved file (PTN for Tak, a move list otherwise) for `game`."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise GameRecordError(f"{path}: {error.strerror}") from None
+    text = read_utf8_text_file(path, GameRecordError)
     if game.name == "tak":
         return parse_tak_record(game, text, str(path))
     if game.name == "chess" and text.lstrip().startswith("["):

@@ -110,6 +110,8 @@ def parse_position(words: list[str], notation: str = "tps") -> PositionRequest:
     except ValueError:
         moves_at = len(words)
     head, moves = words[:moves_at], tuple(words[moves_at + 1:])
+    if not head:
+        raise TeiCommandError(f"position: expected 'startpos' or '{notation} <{notation.upper()}>' before 'moves'")
     if head[0] == "startpos":
         if len(head) > 1:
             raise TeiCommandError(f"position startpos: unexpected {head[1]!r} (expected 'moves')")
@@ -140,10 +142,15 @@ def play_position_moves(state, moves: tuple[str, ...]) -> PlayedPosition:
         try:
             state.play(move)
         except IllegalMoveError as error:
-            raise TeiCommandError(f"position: move {number} {move!r} is illegal in {error.position!r}: "
-                                  f"{error.reason}") from None
+            raise illegal_position_move_error(number, move, error.position, error.reason) from None
         history.append(key)
     return PlayedPosition(state, tuple(history))
+
+
+def illegal_position_move_error(number: int, move: str, position: str, reason: str) -> TeiCommandError:
+    """The error of a `position` command's move number `number` that cannot be played in
+    `position` (written in the protocol's notation) for `reason`."""
+    return TeiCommandError(f"position: move {number} {move!r} is illegal in {position!r}: {reason}")
 
 
 _GO_VALUE_KEYWORDS = {

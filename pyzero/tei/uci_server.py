@@ -21,6 +21,13 @@ error line), `ucinewgame`, `position startpos|fen <FEN> [moves ...]` (moves in U
 is accepted too), `go [wtime W btime B winc I binc J movestogo M] [movetime T] [nodes N]
 [infinite]` (`depth` is accepted and ignored), `stop`, `quit`.
 
+Draws: `go` answers `bestmove (none)` only where the game ended without a claim
+(checkmate, stalemate, insufficient material, the seventy-five-move rule, fivefold
+repetition). The fifty-move rule and threefold repetition are draws a player may claim,
+and claims are the GUI's: the engine plays on through them, and `position` accepts move
+lists of any length (see `pyzero.tei.chess_draws` for how a clock of 100 or more reaches
+the search).
+
 `info` reports nodes as search simulations and `score cp` as 100 x the search's value
 of the chosen move (value in [-1, 1] from the side to move's view, so +100 is a sure win
 and -100 a sure loss): a linear mapping, the same as TEI's, not a pawn-unit estimate.
@@ -35,8 +42,9 @@ from pyzero import __version__
 from pyzero.games import PositionError, State
 from pyzero.players.engine import NetworkEngine
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings
-from pyzero.tei.commands import (PlayedPosition, TeiCommandError, parse_position, parse_set_option,
-                                 play_position_moves)
+from pyzero.tei.chess_draws import (automatic_draw_reason, fen_with_halfmove_clock,
+                                    play_moves_through_claimable_draws)
+from pyzero.tei.commands import PlayedPosition, TeiCommandError, parse_position, parse_set_option
 from pyzero.tei.protocol import ENGINE_AUTHOR, LineWriter, ProtocolServer, protocol_input
 
 CHESS_BOARD_SIZE = 8
@@ -49,6 +57,7 @@ class UciServer(ProtocolServer):
                  time_settings: TimeManagerSettings = DEFAULT_SETTINGS):
         super().__init__(emit, time_settings)
         self.engine = native_engine
+        self.halfmove_clock = 0  # the position's half-move clock as the GUI sent it (see chess_draws)
         self.commands = {"uci": self._uci, "isready": self._isready, "setoption": self._setoption,
                          "ucinewgame": self._ucinewgame, "position": self._position, "go": self._go,
                          "stop": self._stop}
@@ -79,7 +88,22 @@ class UciServer(ProtocolServer):
                 state = game.from_position(request.start_tps)
             except PositionError as error:
                 raise TeiCommandError(f"position fen: {error}") from None
-        return play_position_moves(state, request.moves)
+        played, self.halfmove_clock = play_moves_through_claimable_draws(state, request.moves)
+        return played
+
+    def _searchable_position(self) -> tuple[State, NetworkEngine]:
+        """The position `go` searches, unless the game is over without a claim: no legal
+        move, a dead position, or a draw FIDE applies by itself (chess_draws); the
+        claimable draws (fifty moves, threefold repetition) are played on."""
+        if self.position is None:
+            raise TeiCommandError(f"go: no position to search ({self.position_error})")
+        reported = fen_with_halfmove_clock(self.position.position(), self.halfmove_clock)
+        if self.position.is_terminal():
+            raise TeiCommandError(f"go: the game is over ({self.position.result()}) in {reported!r}")
+        automatic_draw = automatic_draw_reason(self.halfmove_clock, self.position_history, self.position.hash())
+        if automatic_draw is not None:
+            raise TeiCommandError(f"go: the game is over (1/2-1/2, {automatic_draw}) in {reported!r}")
+        return self.position, self.engine
 
 
 def run_uci_server(config, checkpoint=None, input_stream: TextIO | None = None,

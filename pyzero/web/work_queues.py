@@ -32,6 +32,8 @@ import time
 from concurrent.futures import Future
 from typing import Any, Callable, TypeVar
 
+from pyzero.errors import PyzeroFailure
+
 Result = TypeVar("Result")
 # A worker thread without a job for this long ends; the next job starts another.
 IDLE_WORKER_SECONDS = 30.0
@@ -42,7 +44,7 @@ _running_jobs = 0  # in every queue, guarded by _running_changed
 _running_changed = threading.Condition()
 
 
-class WorkQueueFullError(Exception):
+class WorkQueueFullError(PyzeroFailure):
     """A queue holds as many jobs as it may; the text says which, for the page."""
 
 
