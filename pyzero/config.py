@@ -80,6 +80,11 @@ class NetworkSection(Section):
     policy_channels: int = Field(8, ge=1, le=256)
     value_channels: int = Field(4, ge=1, le=256)
     value_hidden: int = Field(64, ge=1, le=4096)
+    policy_head: Literal["dense", "planes"] = Field(
+        "dense", description="dense: a 1x1 convolution to policy_channels planes and a linear layer onto every "
+        "action (weights grow with squares x actions); planes: convolutions onto move-shaped board planes, each "
+        "action read at its square and kind (a few thousand weights, shared across the board; TicTacToe and Tak "
+        "only, see pyzero/games/policy_planes.py)")
 
 
 class GumbelSection(Section):

@@ -3,6 +3,15 @@
 Inputs are the games' encodings, float32 `[B, C, H, W]`; outputs are policy logits over
 the game's whole action space `[B, A]` (the search reads them at the legal actions) and
 a value in (-1, 1) for the side to move `[B]`.
+
+Two policy heads (`network.policy_head`): `dense`, AlphaZero's 1x1 convolution to
+`policy_channels` planes and one linear layer onto every action, and `planes`, a 3x3
+convolution and a 1x1 convolution onto the game's move-shaped planes
+(`pyzero.games.policy_planes`), read at each action's square and kind, plus a bias per
+action. The dense layer has `policy_channels * H * W * A` weights (2.6 M for Tak 6x6,
+97% of a 4-block, 32-channel network) and learns each square's moves apart; the planes
+head has `9 * C * C + C * planes + A` and shares what it learns across the board, as
+KataGo's and lc0's heads do.
 """
 
 from __future__ import annotations
@@ -12,6 +21,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from pyzero.games.policy_planes import PolicyPlaneLayout, policy_plane_layout
+
 
 @dataclass(frozen=True)
 class NetworkShape:
@@ -19,10 +30,14 @@ class NetworkShape:
 
     input_shape: tuple[int, int, int]
     num_actions: int
+    # Where each action lies on move-shaped board planes; None where the game has no such
+    # layout (only the dense policy head fits it).
+    policy_layout: PolicyPlaneLayout | None = None
 
     @classmethod
     def of_game(cls, game) -> "NetworkShape":
-        return cls(tuple(game.input_shape), game.num_actions)
+        input_shape = tuple(game.input_shape)
+        return cls(input_shape, game.num_actions, policy_plane_layout(game.name, input_shape, game.num_actions))
 
 
 class ResidualBlock(nn.Module):
@@ -38,20 +53,49 @@ class ResidualBlock(nn.Module):
         return torch.relu(x + self.norm2(self.conv2(y)))
 
 
+class PlanePolicyHead(nn.Module):
+    """Policy logits `[B, A]` from trunk features `[B, C, H, W]`: a 3x3 convolution, batch
+    norm and ReLU, a 1x1 convolution onto the layout's planes `[B, P, H, W]`, each action
+    read at its plane and square, plus a learned bias per action (what a square's
+    position on the board alone says, such as a corner's)."""
+
+    def __init__(self, channels: int, layout: PolicyPlaneLayout):
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.norm = nn.BatchNorm2d(channels)
+        self.planes = nn.Conv2d(channels, layout.planes, 1, bias=False)
+        self.action_bias = nn.Parameter(torch.zeros(len(layout.index)))
+        # Derived from the game, not learned: kept out of the state dict.
+        self.register_buffer("action_index", torch.tensor(layout.index, dtype=torch.long), persistent=False)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        maps = self.planes(torch.relu(self.norm(self.conv(features))))
+        return maps.flatten(1).index_select(1, self.action_index) + self.action_bias
+
+
 class ResNet(nn.Module):
     """AlphaZero's network: a convolutional stem, residual blocks, policy and value heads."""
 
     def __init__(self, shape: NetworkShape, blocks: int = 6, channels: int = 64,
-                 policy_channels: int = 8, value_channels: int = 4, value_hidden: int = 64):
+                 policy_channels: int = 8, value_channels: int = 4, value_hidden: int = 64,
+                 policy_head: str = "dense"):
         super().__init__()
         planes, height, width = shape.input_shape
         self.shape = shape
         self.stem = nn.Sequential(nn.Conv2d(planes, channels, 3, padding=1, bias=False),
                                   nn.BatchNorm2d(channels), nn.ReLU())
         self.blocks = nn.Sequential(*[ResidualBlock(channels) for _ in range(blocks)])
-        self.policy_head = nn.Sequential(nn.Conv2d(channels, policy_channels, 1, bias=False),
-                                         nn.BatchNorm2d(policy_channels), nn.ReLU(), nn.Flatten(),
-                                         nn.Linear(policy_channels * height * width, shape.num_actions))
+        if policy_head == "planes":
+            if shape.policy_layout is None:
+                raise ValueError("this game's actions have no move-shaped layout (pyzero.games.policy_planes): "
+                                 "use the dense policy head")
+            self.policy_head = PlanePolicyHead(channels, shape.policy_layout)
+        elif policy_head == "dense":
+            self.policy_head = nn.Sequential(nn.Conv2d(channels, policy_channels, 1, bias=False),
+                                             nn.BatchNorm2d(policy_channels), nn.ReLU(), nn.Flatten(),
+                                             nn.Linear(policy_channels * height * width, shape.num_actions))
+        else:
+            raise ValueError(f"policy_head must be 'dense' or 'planes', got {policy_head!r}")
         self.value_head = nn.Sequential(nn.Conv2d(channels, value_channels, 1, bias=False),
                                         nn.BatchNorm2d(value_channels), nn.ReLU(), nn.Flatten(),
                                         nn.Linear(value_channels * height * width, value_hidden), nn.ReLU(),

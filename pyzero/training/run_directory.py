@@ -26,9 +26,19 @@ def has_previous_run(directory: Path) -> bool:
 
 
 def incompatible_changes(previous: dict, config: RunConfig) -> list[str]:
+    """The sections of INCOMPATIBLE_SECTIONS that differ between a run's recorded config
+    and `config`; a recorded section is read with today's defaults for keys it predates."""
     current = config.snapshot()
-    return [f"{section}: {previous.get(section)} -> {current[section]}"
-            for section in INCOMPATIBLE_SECTIONS if previous.get(section) != current[section]]
+    changes = []
+    for section in INCOMPATIBLE_SECTIONS:
+        recorded = previous.get(section)
+        try:
+            recorded = type(getattr(config, section)).model_validate(recorded).model_dump(mode="json")
+        except ValueError:
+            pass  # not valid today: compared as written, so it differs and is named
+        if recorded != current[section]:
+            changes.append(f"{section}: {previous.get(section)} -> {current[section]}")
+    return changes
 
 
 def choose_start(directory: Path, config: RunConfig, resume: bool, restart: bool, ask=None) -> str:
