@@ -56,8 +56,8 @@ class ResidualBlock(nn.Module):
 class PlanePolicyHead(nn.Module):
     """Policy logits `[B, A]` from trunk features `[B, C, H, W]`: a 3x3 convolution, batch
     norm and ReLU, a 1x1 convolution onto the layout's planes `[B, P, H, W]`, each action
-    read at its plane and square, plus a learned bias per action (what a square's
-    position on the board alone says, such as a corner's)."""
+    read at its plane and square (the layout's segments, by reshapes), plus a learned bias
+    per action (what a square's position on the board alone says, such as a corner's)."""
 
     def __init__(self, channels: int, layout: PolicyPlaneLayout):
         super().__init__()
@@ -65,12 +65,16 @@ class PlanePolicyHead(nn.Module):
         self.norm = nn.BatchNorm2d(channels)
         self.planes = nn.Conv2d(channels, layout.planes, 1, bias=False)
         self.action_bias = nn.Parameter(torch.zeros(len(layout.index)))
-        # Derived from the game, not learned: kept out of the state dict.
-        self.register_buffer("action_index", torch.tensor(layout.index, dtype=torch.long), persistent=False)
+        self.segments = layout.segments
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         maps = self.planes(torch.relu(self.norm(self.conv(features))))
-        return maps.flatten(1).index_select(1, self.action_index) + self.action_bias
+        parts = []
+        for segment in self.segments:
+            block = maps[:, segment.first:segment.first + segment.count]
+            parts.append((block.permute(0, 2, 3, 1) if segment.square_major else block).flatten(1))
+        logits = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
+        return logits + self.action_bias
 
 
 class ResNet(nn.Module):
