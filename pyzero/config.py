@@ -109,11 +109,9 @@ class PuctSection(Section):
 
 class GraphSection(Section):
     """The graph search for live play (pyzero/search.py GraphSearcher). Its defaults (anytime
-    halving at the root, Gumbel's rule below it) were measured against PUCT at both: on
-    Tak 6x6 at 50 ms a move against the tree search, +137 Elo [+85, +189] where PUCT was
-    -42 [-90, +7]; on Pons' Connect4 Test_L1_R3, 92.6% of results kept at 62 evaluations a
-    position where PUCT kept 91.0% at 62 (issue 15's note, 2026-11-30). Where a rule is
-    puct it selects with the search.puct options, noise and all."""
+    halving at the root, Gumbel's rule below it) played stronger than PUCT at both places
+    (docs/measurements/search.md). Where a rule is puct it selects with the search.puct
+    options, noise and all."""
 
     transpositions: bool = Field(True, description="positions reached by different move orders share one node; "
                                  "false: every node is new (a tree: for tests and for measuring what sharing saves)")
@@ -138,10 +136,9 @@ class GraphSection(Section):
 
 class SearchSection(Section):
     algorithm: Literal["gumbel", "puct"] = "gumbel"
-    # auto is the default because the graph search is the stronger one under a clock (Tak
-    # 6x6 and Connect4 at 50 ms a move, README) while at a fixed number of simulations it
-    # is not (TicTacToe needed 64 where the tree search plays perfectly at 32), and fixed
-    # budgets are what the in-run evaluation and the arena's batched pairings use.
+    # auto is the default because the graph search is the stronger one under a clock
+    # (docs/measurements/search.md) while at a fixed number of simulations it is not, and
+    # fixed budgets are what the in-run evaluation and the arena's batched pairings use.
     play: Literal["auto", "gumbel", "graph"] = Field(
         "auto", description="the search of pyzero play, tei, uci and the arena's network players: gumbel "
         "(anytime Gumbel over a tree), graph (the graph search, search.graph, noise off), or auto (the graph "
@@ -216,8 +213,7 @@ class InferenceSection(Section):
     thread_spinning: bool = Field(False, description="ONNX Runtime's intra-op threads spin while they wait for "
                                   "work (ONNX Runtime's own default) instead of sleeping; false: they sleep, "
                                   "so self-play gives ONNX Runtime every core and an idle one goes to the "
-                                  "workers or the learner (measured faster as a whole run, see "
-                                  "configure_cpu_threads)")
+                                  "workers or the learner (faster as a whole run: docs/measurements/selfplay.md)")
     cache_entries: int = Field(65536, ge=0, description="evaluation cache entries per network (0: off). Memory: "
                                "about 2 L + 20 bytes an entry, L = max_policy_length "
                                "(65536 entries: 3 MB at L = 7, 69 MB at L = 512, 136 MB at L = 1024) at most, "
@@ -260,11 +256,9 @@ class TrainingSection(Section):
     replay_ratio: float = Field(4.0, gt=0, description="samples trained per sample generated")
     publish_interval: int = Field(50, ge=1, description="learner steps between weight updates to self-play")
     # The cores option of a CPU run: self-play's share is selfplay.workers and
-    # inference.cpu_threads, the learner's is this. Measured on 2 cores (Connect4 default,
-    # ONNX Runtime inference, 150 s each, one after the other on an idle machine): learner
-    # on 1 thread 380 positions/s and 5.9 steps/s, on 2 threads 299 and 1.8 (its OpenMP
-    # threads spin against the busy self-play threads); inference on 2 threads was slower
-    # too (211 against 349 positions/s, 120 s runs).
+    # inference.cpu_threads, the learner's is this. More learner threads than the cores
+    # self-play leaves spin against the busy self-play threads and slow both
+    # (docs/measurements/selfplay.md).
     cpu_threads: int = Field(0, ge=0, le=1024, description="torch threads of the learner on a CPU; 0: as many "
                              "as self-play's CPU inference gets (the cores its workers leave), or under Ray "
                              "the cores this node's actors leave")

@@ -49,7 +49,6 @@ class DistributedTrainer(Trainer):
 
 def learner_threads(cores: int, actors_here: int, cpus_per_actor: float) -> int:
     """Torch threads for the driver's learner: the cores its node's actors leave. Torch
-    would take every core, and its threads spin against busy actors (on 2 cores, two
-    actors and a two-thread learner: about 2.5 learner steps/s; one thread beside one
-    actor: 80 steps/s, README)."""
+    would take every core, and its threads spin against busy actors
+    (docs/measurements/distributed.md)."""
     return max(1, cores - int(round(actors_here * cpus_per_actor)))

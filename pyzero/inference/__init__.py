@@ -30,13 +30,11 @@ def resolve_backend_name(options: InferenceSection) -> str:
     """The backend `options.backend` stands for: itself, or for `auto` the one this table
     says is fastest on `options.device` among those installed.
 
-    - cpu: onnxruntime where installed. Measured on a 2-core CPU, one thread, one process
-      (`pyzero bench CONFIG --json` reports every backend side by side; rerun it to keep this
-      table honest): ResNet 4x32 Connect4 at batch 128, 1.4-2.1x PyTorch eager; small
-      batches (one search at a time) 2-4x, where torch's per-operator overhead dominates;
-      Tak 6x6 at batch 128, 1.03-1.13x.
-    - cuda (and anything else): torch. On an H200 torch ran Tak 6x6 (10x128, bf16) at
-      202 k evaluations/s; ONNX Runtime's CUDA provider was not installed there to compare.
+    - cpu: onnxruntime where installed: faster than PyTorch eager on a CPU, most of all
+      for the small batches of one search at a time, where torch's per-operator overhead
+      dominates (docs/measurements/selfplay.md; `pyzero bench CONFIG --json` reports every
+      backend side by side, rerun it to keep this table honest).
+    - cuda (and anything else): torch.
     - `compile: true` asks for torch.compile, which only the torch backend does (`auto`
       compiles on CUDA only, where torch is chosen anyway).
     """

@@ -50,19 +50,14 @@ def configure_cpu_threads(backends, search_workers: int, network_threads: int = 
     """Sets torch's (and ONNX Runtime's) intra-op threads for CPU inference beside
     `search_workers` Mojo workers.
 
-    Measured on 2 cores (Connect4, ResNet 4x32, batch 128): torch on both cores beside one
-    worker ran a batch in 13.6 ms against 7.2 ms alone (its threads wait on each other
-    whenever the worker takes a core), while one torch thread kept 98% of its own
-    speed and gave more self-play evaluations per second. So torch (CPU inference with
-    the torch backend, and the learner beside it) gets the cores the workers leave, unless
-    the config's `inference.cpu_threads` says otherwise.
+    Torch's threads wait on each other whenever a worker takes a core, so torch (CPU
+    inference with the torch backend, and the learner beside it) gets the cores the
+    workers leave, unless the config's `inference.cpu_threads` says otherwise
+    (docs/measurements/selfplay.md).
 
     ONNX Runtime has its own pool, whose threads can sleep when idle instead of spinning
     (`inference.thread_spinning: false`, the default): then it gets every core, and an
-    idle one goes to the worker or the learner. Whole Connect4 default runs on 2 cores
-    (150 s each, one after the other, idle machine): one ONNX Runtime thread 402
-    positions/s and 6.2 learner steps/s; two sleeping threads (learner on one) 488 and
-    7.6. Returns torch's thread count.
+    idle one goes to the worker or the learner. Returns torch's thread count.
 
     With `network_threads` (selfplay.network_threads) threads evaluating batches at once,
     each batch gets its share: the cores divided among them (at least one each).
@@ -103,8 +98,8 @@ def configure_search_threads(backend) -> None:
     """Torch threads for one search at a time (play, TEI, the arena, evaluation matches).
 
     Those searches send small batches (a survey batch, m leaves): one PyTorch thread is
-    fastest for them, and several OpenMP threads on a busy 2-core machine took 170 ms per
-    batch against 0.2 ms for one (measured). Process-wide; `inference.cpu_threads` wins."""
+    fastest for them: several OpenMP threads on a busy machine wait on each other for far
+    longer than the batch takes. Process-wide; `inference.cpu_threads` wins."""
     if backend.device.type == "cpu":
         torch.set_num_threads(backend.options.cpu_threads or 1)
         _set_backend_threads(backend, backend.options.cpu_threads or 1)

@@ -61,7 +61,7 @@ def choose_start(directory: Path, config: RunConfig, resume: bool, restart: bool
     if changes:
         raise ConfigError(f"{directory}: cannot resume this run, the config changed what the checkpoints hold: "
                           + "; ".join(changes) + ". Use --restart to archive it and start over, or grow a new run "
-                          f"from it: another run_dir with upgrade.from_run: {directory} (README: Growing a run).")
+                          f"from it: another run_dir with upgrade.from_run: {directory} (docs/training.md: Growing a run).")
     if resume:
         return "resume"
     if ask is None:
