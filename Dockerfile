@@ -27,12 +27,12 @@ COPY --chown=ray:users configs ./configs
 RUN pip install --no-cache-dir -e '.[ray,onnx]'
 
 # The engine, compiled once here. PYZERO_ENGINE_LIBRARY makes every process load this
-# library as it is (pyzero/engine_build.py: prebuilt_library), without hashing sources or
+# library as it is (pyzero/native.py: prebuilt_library), without hashing sources or
 # looking for the compiler; it was built from the sources copied above, which is the
 # condition for using it.
 RUN python -m pyzero build \
     && mkdir -p /opt/pyzero/engine \
-    && cp pyzero/_engine_build/pyzero_engine.*.so /opt/pyzero/engine/pyzero_engine.so \
+    && cp pyzero/_native_build/pyzero_engine.*.so /opt/pyzero/engine/pyzero_engine.so \
     && PYZERO_ENGINE_LIBRARY=/opt/pyzero/engine/pyzero_engine.so python -c \
        "from pyzero.games import make; assert make('connect4').new().perft(4) == 2401"
 ENV PYZERO_ENGINE_LIBRARY=/opt/pyzero/engine/pyzero_engine.so

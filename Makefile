@@ -11,7 +11,7 @@ VENV_PYTHON := $(VENV)/bin/python
 # The stamp records that .venv matches pyproject.toml; editing it reinstalls.
 STAMP := $(VENV)/.pyzero-installed
 
-.PHONY: env train test fuzz bench play build clean test-tools
+.PHONY: env train test test-quick test-slow fuzz bench play build clean test-tools
 
 env: $(STAMP)
 
@@ -33,6 +33,15 @@ train: build
 
 test: build test-tools
 	$(VENV_PYTHON) -m pytest -q
+
+# The tiers: quick (a fast test of every file, under two minutes on 2 cores), the whole
+# suite (make test, what CI runs) and slow (long checks: the fuzzers at their long setting
+# and tests marked slow).
+test-quick: build
+	$(VENV_PYTHON) -m pytest -q -m quick
+
+test-slow: build
+	PYZERO_FUZZ=long $(VENV_PYTHON) -m pytest -q -m "fuzz or slow"
 
 # The fuzzers of outside inputs at their long setting (thousands of inputs each).
 fuzz: build
@@ -63,4 +72,4 @@ play: build
 	$(VENV_PYTHON) -m pyzero play $(CONFIG)
 
 clean:
-	rm -rf pyzero/_engine_build
+	rm -rf pyzero/_native_build

@@ -94,7 +94,7 @@ def stockfish_perft(executable: str, fen: str, depth: int, timeout_s: float = 60
     start position), one thread, through the arena's UCI client. The time runs from sending
     `go perft` to reading its `Nodes searched` line, so the process's start-up and the
     option exchange are not in it; Stockfish's perft bulk-counts the last ply, as ours does."""
-    from pyzero.players.uci_engine import UciEngine
+    from pyzero.engines.uci import UciEngine
 
     with UciEngine([executable], options={"Threads": "1"}) as engine:
         engine.send(f"position fen {fen}" if fen else "position startpos")
@@ -253,7 +253,7 @@ def _untrained_network_evaluator(game_name: str, options: dict):
 
     config = RunConfig.model_validate({"game": {"name": game_name, "options": options}})
     model = build_model(config, make(game_name, **options))
-    # Torch's CPU threads as play sets them (one search at a time), as NetworkEngine does.
+    # Torch's CPU threads as play sets them (one search at a time), as NetworkPlayer does.
     return make_inference(model.eval(), InferenceSection(cache_entries=0), search_threads=True).evaluator
 
 
@@ -617,7 +617,7 @@ def run_tei_benchmark(config_path: str, sizes=range(3, 9), movetime_ms: int = 30
     import sys
 
     from pyzero.config import load_config
-    from pyzero.players.tei_engine import TeiEngine
+    from pyzero.engines.tei import TeiEngine
 
     overrides = overrides or {}
     komi = load_config(config_path, overrides).game.options.get("komi", 0.0)

@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from pyzero.config import GraphSection, GumbelSection, PuctSection, SearchSection
-from pyzero.engine_build import load_engine
+from pyzero.native import load_native
 from pyzero.games import State
 from pyzero.inference.cache import EvaluationCache  # noqa: F401 (the searches' cache, re-exported)
 
@@ -138,7 +138,7 @@ class _Searcher:
         self.options = options
         self.state = state.copy()
         type_name = type(state._raw).__name__.replace("State", self.engine_suffix)
-        self._raw = getattr(load_engine(), type_name).new(state._raw, options.model_dump())
+        self._raw = getattr(load_native(), type_name).new(state._raw, options.model_dump())
 
     def run(
         self,
@@ -283,7 +283,7 @@ class GraphSearcher(_Searcher):
         self.state = state.copy()
         keys = [entry if isinstance(entry, int) else entry.hash() for entry in history]
         type_name = type(state._raw).__name__.replace("State", self.engine_suffix)
-        self._raw = getattr(load_engine(), type_name).new(state._raw, self.options.model_dump(),
+        self._raw = getattr(load_native(), type_name).new(state._raw, self.options.model_dump(),
                                                          self.graph_options.model_dump(),
                                                          self.gumbel_options.model_dump(), keys)
         # The engine's counters run over the searcher's lifetime (the graph is kept across
@@ -400,9 +400,9 @@ def puct_search(
 
 def considered_visit_sequence(max_considered_actions: int, simulations: int) -> list[int]:
     """mctx's `get_sequence_of_considered_visits` (the root's visit schedule)."""
-    return load_engine().considered_visit_sequence(max_considered_actions, simulations)
+    return load_native().considered_visit_sequence(max_considered_actions, simulations)
 
 
 def gumbel_formulas(node: dict[str, Any], c_visit=50.0, c_scale=0.1, rescale=True) -> dict[str, Any]:
     """The engine's Gumbel formulas on one node (for tests against a reference)."""
-    return load_engine().gumbel_formulas(node, {"c_visit": c_visit, "c_scale": c_scale, "rescale": rescale})
+    return load_native().gumbel_formulas(node, {"c_visit": c_visit, "c_scale": c_scale, "rescale": rescale})

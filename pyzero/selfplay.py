@@ -25,7 +25,7 @@ import torch
 from pydantic import Field
 
 from pyzero.config import ConfigError, GumbelSection, InferenceSection, RunConfig, SearchSection, SelfPlaySection
-from pyzero.engine_build import load_engine
+from pyzero.native import load_native
 from pyzero.errors import PyzeroFailure
 from pyzero.games import Game
 from pyzero.records import FinishedGames
@@ -116,7 +116,7 @@ class SelfPlay:
         self.values = torch.zeros((networks, k, b), dtype=torch.float32, pin_memory=pin)
         state_type = type(game.new()._raw).__name__.replace("State", "SelfPlay")
         addresses = (self.inputs.data_ptr(), self.logits.data_ptr(), self.values.data_ptr())
-        self._raw = getattr(load_engine(), state_type).new(game.new()._raw, self.options.engine_options(networks), addresses)
+        self._raw = getattr(load_native(), state_type).new(game.new()._raw, self.options.engine_options(networks), addresses)
         self._threads: list[threading.Thread] = []
         self._error: BaseException | None = None
         self._finished: list[FinishedGames] = []
@@ -306,4 +306,4 @@ class SelfPlay:
 
 def selfplay_search_seed(run_seed: int, game_id: int, ply: int) -> int:
     """The seed the pipeline gives the search at `ply` of game `game_id`."""
-    return load_engine().selfplay_search_seed(run_seed, game_id, ply)
+    return load_native().selfplay_search_seed(run_seed, game_id, ply)

@@ -6,7 +6,7 @@ import pytest
 # The suite runs the checked engine (Mojo's bounds checks and assertions on: an index out
 # of range aborts with its file and line instead of reading past a list), set before any
 # test loads the engine and inherited by the commands the tests start; the release
-# engine's own test sets 0 (tests/test_engine_build.py). See pyzero/engine_build.py.
+# engine's own test sets 0 (tests/test_native_build.py). See pyzero/native.py.
 os.environ.setdefault("PYZERO_ENGINE_CHECKS", "1")
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -46,3 +46,21 @@ settings.register_profile("quick", max_examples=60, deadline=None,
 settings.register_profile("long", max_examples=3000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 settings.load_profile(os.environ.get("PYZERO_FUZZ", "quick"))
+
+
+# The quick tier (`make test-quick`, pytest -m quick): one or more fast tests from every test
+# file, listed by node id in tests/quick_tier.txt (tests/test_test_tiers.py checks that
+# every test file has one there and that each listed test exists).
+QUICK_TIER_FILE = Path(__file__).resolve().parent / "quick_tier.txt"
+
+
+def quick_tier_ids() -> set[str]:
+    lines = QUICK_TIER_FILE.read_text().splitlines() if QUICK_TIER_FILE.exists() else []
+    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+
+
+def pytest_collection_modifyitems(config, items):
+    chosen = quick_tier_ids()
+    for item in items:
+        if item.nodeid in chosen:
+            item.add_marker(pytest.mark.quick)

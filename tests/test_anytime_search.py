@@ -171,12 +171,12 @@ def test_rejects_bad_limits():
 
 
 def test_network_engine_plays_on_time_with_the_configured_survey():
-    from pyzero.players.engine import NetworkEngine, SearchLimits
+    from pyzero.players.network_player import NetworkPlayer, SearchLimits
 
     game = make("tak", size=5)
     torch.manual_seed(1)
     model = ResNet(NetworkShape.of_game(game), blocks=1, channels=8)
-    engine = NetworkEngine(game, model, GumbelOptions(gumbel_scale=0.0), survey_fraction=0.5)
+    engine = NetworkPlayer(game, model, GumbelOptions(gumbel_scale=0.0), survey_fraction=0.5)
     state = game.play_moves("a1 e5 c3")
     started = time.perf_counter()
     result = engine.analyse(state, SearchLimits(seconds=0.3))

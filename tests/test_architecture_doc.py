@@ -17,7 +17,7 @@ NAMED_PATH = re.compile(r"`((?:mojo|games|pyzero|configs|tests|docs|deploy)/[A-Z
                         r"|(?:ARCHITECTURE|README)\.md|Makefile|Dockerfile|pyproject\.toml|pixi\.toml)`")
 LINK = re.compile(r"\]\(([^)#:]+)(?:#[^)]*)?\)")
 # Paths that name what a run or a user creates, not files of the repository.
-NOT_IN_THE_REPOSITORY = ("pyzero/_engine_build/",)
+NOT_IN_THE_REPOSITORY = ("pyzero/_native_build/",)
 
 
 def named_paths(document: Path) -> list[str]:
@@ -48,5 +48,5 @@ def test_the_architecture_names_the_path_of_a_position():
     assert len(named_paths(REPOSITORY / "ARCHITECTURE.md")) >= 30
     for stage in ("mojo/selfplay/workers.mojo", "mojo/selfplay/batch_queue.mojo", "pyzero/selfplay.py",
                   "pyzero/replay.py", "pyzero/training/learner.py", "pyzero/model/checkpoint.py",
-                  "pyzero/players/engine.py"):
+                  "pyzero/players/network_player.py"):
         assert f"`{stage}`" in text, stage

@@ -15,7 +15,7 @@ from pyzero.arena.tournament import pairings
 from pyzero.games import make
 from pyzero.model import ExactTestNetwork, NetworkShape
 from pyzero.players.baselines import MinimaxPlayer, RandomPlayer
-from pyzero.players.engine import NetworkEngine, SearchLimits
+from pyzero.players.network_player import NetworkPlayer, SearchLimits
 from pyzero.search import GumbelOptions
 
 
@@ -80,7 +80,7 @@ def test_sequential_pairing_alternates_colours_and_minimax_never_loses():
 def _network_player(game, seed, simulations=16):
     model = ExactTestNetwork(NetworkShape.of_game(game), seed=seed)
     options = GumbelOptions(max_considered_actions=4, gumbel_scale=0.0)
-    return NetworkEngine(game, model, options, SearchLimits(simulations=simulations), name=f"net{seed}",
+    return NetworkPlayer(game, model, options, SearchLimits(simulations=simulations), name=f"net{seed}",
                          inference_options=InferenceSection(cache_entries=0))
 
 

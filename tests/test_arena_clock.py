@@ -16,7 +16,7 @@ from pyzero.config import InferenceSection
 from pyzero.games import make
 from pyzero.model import ExactTestNetwork, NetworkShape
 from pyzero.players.baselines import RandomPlayer
-from pyzero.players.engine import NetworkEngine, SearchLimits
+from pyzero.players.network_player import NetworkPlayer, SearchLimits
 from pyzero.search import GumbelOptions
 
 
@@ -86,7 +86,7 @@ class TimedPlayer:
 
 def test_a_network_player_spends_its_share_of_the_clock():
     game = make("connect4")
-    network = NetworkEngine(game, ExactTestNetwork(NetworkShape.of_game(game), seed=1),
+    network = NetworkPlayer(game, ExactTestNetwork(NetworkShape.of_game(game), seed=1),
                             GumbelOptions(max_considered_actions=4, gumbel_scale=0.0), SearchLimits(simulations=8),
                             name="net", inference_options=InferenceSection(cache_entries=0))
     timed = TimedPlayer(network)

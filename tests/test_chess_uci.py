@@ -184,8 +184,8 @@ def test_arena_plays_stockfish_at_its_lowest_skill_and_reports_elo(tmp_path):
 
 
 def test_uci_engine_options_must_be_offered(tmp_path):
-    from pyzero.players.tei_engine import TeiEngineError
-    from pyzero.players.uci_engine import UciEngine
+    from pyzero.engines.tei import TeiEngineError
+    from pyzero.engines.uci import UciEngine
 
     command = [sys.executable, "-m", "pyzero", "uci", "configs/chess.yaml", "--set", f"run_dir={tmp_path / 'run'}"]
     with pytest.raises(TeiEngineError, match="has no option 'Hash'"):
@@ -205,8 +205,8 @@ def test_the_game_history_of_a_position_command_reaches_the_search():
     import chess.polyglot
 
     from pyzero.games import make
-    from pyzero.players.engine import SearchLimits
-    from pyzero.tei.uci_server import UciServer
+    from pyzero.players.network_player import SearchLimits
+    from pyzero.protocols.uci_server import UciServer
 
     game = make("chess")
     seen = []

@@ -33,7 +33,7 @@ def project_error_classes() -> list[type]:
 def test_every_error_the_project_defines_has_an_exit_code():
     classes = project_error_classes()
     names = {cls.__name__ for cls in classes}
-    assert {"ConfigError", "PositionError", "EngineBuildError", "PipelineError", "TeiEngineError", "RunAborted"} <= names
+    assert {"ConfigError", "PositionError", "NativeBuildError", "PipelineError", "TeiEngineError", "RunAborted"} <= names
     for cls in classes:
         assert issubclass(cls, (ValueError, PyzeroFailure)), f"{cls.__module__}.{cls.__name__} has no exit code"
 
@@ -42,8 +42,8 @@ def test_every_error_the_project_defines_has_an_exit_code():
     ("pyzero.config:ConfigError", EXIT_BAD_INPUT), ("pyzero.games:PositionError", EXIT_BAD_INPUT),
     ("pyzero.games:IllegalMoveError", EXIT_BAD_INPUT), ("pyzero.games.ptn:PtnError", EXIT_BAD_INPUT),
     ("pyzero.arena.players:PlayerSpecError", EXIT_BAD_INPUT), ("pyzero.model:CheckpointError", EXIT_BAD_INPUT),
-    ("pyzero.engine_build:EngineBuildError", EXIT_FAILURE), ("pyzero.selfplay:PipelineError", EXIT_FAILURE),
-    ("pyzero.players.tei_engine:TeiEngineError", EXIT_FAILURE),
+    ("pyzero.native:NativeBuildError", EXIT_FAILURE), ("pyzero.selfplay:PipelineError", EXIT_FAILURE),
+    ("pyzero.engines.tei:TeiEngineError", EXIT_FAILURE),
     ("pyzero.training.run_directory:RunAborted", EXIT_FAILURE), ("builtins:FileNotFoundError", EXIT_BAD_INPUT),
     ("builtins:KeyboardInterrupt", EXIT_INTERRUPTED), ("builtins:ZeroDivisionError", None),
 ])

@@ -1,7 +1,7 @@
 """The cluster files (Dockerfile, deploy/ray-cluster.yaml) against Ray's own schema and
 against the repository they package. No image is built here (this machine has no Docker
 daemon); what the image relies on, a prebuilt engine loaded through PYZERO_ENGINE_LIBRARY
-without sources or compiler, is tested in test_engine_build.py."""
+without sources or compiler, is tested in test_native_build.py."""
 
 import copy
 import re
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pyzero.engine_build import REPOSITORY_ROOT, SOURCE_PACKAGES
+from pyzero.native import REPOSITORY_ROOT, SOURCE_PACKAGES
 
 ray_util = pytest.importorskip("ray.autoscaler._private.util", reason="the test extra installs ray")
 
@@ -43,7 +43,7 @@ def test_the_image_uses_the_pinned_ray_and_ships_a_built_engine():
         assert f"COPY --chown=ray:users {package} ./{package}" in DOCKERFILE
     library = re.search(r"^ENV PYZERO_ENGINE_LIBRARY=(\S+)$", DOCKERFILE, re.MULTILINE).group(1)
     build_step = DOCKERFILE[DOCKERFILE.index("RUN python -m pyzero build"):DOCKERFILE.index("ENV PYZERO_ENGINE_LIBRARY")]
-    assert f"cp pyzero/_engine_build/pyzero_engine.*.so {library}" in build_step
+    assert f"cp pyzero/_native_build/pyzero_engine.*.so {library}" in build_step
 
 
 def test_the_run_directory_mount_is_the_images_run_volume():

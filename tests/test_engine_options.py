@@ -15,7 +15,7 @@ from pyzero.config import GumbelSection, InferenceSection, RunConfig
 from pyzero.games import make
 from pyzero.inference import SearchEvaluator, TorchBackend, resolve_backend_name
 from pyzero.model import ExactTestNetwork, NetworkShape
-from pyzero.players.engine import NetworkEngine, play_gumbel_options
+from pyzero.players.network_player import NetworkPlayer, play_gumbel_options
 from pyzero.search import GumbelSearcher
 from pyzero.training.evaluation import network_player
 
@@ -60,7 +60,7 @@ def test_the_training_evaluation_searches_with_the_config_options():
 def test_an_engine_evaluates_on_the_configured_backend_and_sizes_its_cache_from_the_config():
     config = config_with(inference={"cache_entries": 100, "max_policy_length": 9})
     game = make("tictactoe")
-    engine = NetworkEngine.from_config(config, game=game, model=ExactTestNetwork(NetworkShape.of_game(game)))
+    engine = NetworkPlayer.from_config(config, game=game, model=ExactTestNetwork(NetworkShape.of_game(game)))
     assert config.inference.backend == "auto"
     assert engine.inference.backend.name == resolve_backend_name(config.inference)
     assert engine.inference.backend.options == config.inference
@@ -88,7 +88,7 @@ def test_new_weights_for_an_engine_retire_what_the_cache_holds():
     game = make("connect4")
     shape = NetworkShape.of_game(game)
     old, new = ExactTestNetwork(shape, seed=1), ExactTestNetwork(shape, seed=2)
-    engine = NetworkEngine(game, old, play_gumbel_options(config_with()), inference_options=InferenceSection())
+    engine = NetworkPlayer(game, old, play_gumbel_options(config_with()), inference_options=InferenceSection())
     state = game.new()
     with torch.inference_mode():
         old_value = float(old(torch.from_numpy(state.encode()[None]))[1][0])

@@ -12,7 +12,7 @@ import pytest
 
 from pyzero.cli.common import parse_overrides
 from pyzero.config import GraphSection, RunConfig, validate_config
-from pyzero.engine_build import load_engine
+from pyzero.native import load_native
 from pyzero.games import make
 from pyzero.search import GraphOptions, GraphSearcher, GumbelOptions, GumbelSearcher, PuctOptions, PuctSearcher
 from test_gumbel_search import fixed_random_evaluator
@@ -187,7 +187,7 @@ def test_graph_options_are_defined_once_and_reach_the_engine_whole():
     assert all(getattr(GraphSection(), key) != value for key, value in values.items())
     assert set(values) == set(GraphSection.model_fields)
     gumbel = GumbelOptions(max_considered_actions=5, c_visit=20.0, c_scale=0.5, rescale=False)
-    engine = dict(load_engine().graph_config_round_trip(GraphOptions(**values).model_dump(), gumbel.model_dump()))
+    engine = dict(load_native().graph_config_round_trip(GraphOptions(**values).model_dump(), gumbel.model_dump()))
     # Root halving and the Gumbel interior rule take m and sigma's parameters from the one
     # Gumbel section.
     assert engine == values | {"max_considered_actions": 5, "c_visit": 20.0, "c_scale": 0.5, "rescale": False}
@@ -197,11 +197,11 @@ def test_graph_options_are_defined_once_and_reach_the_engine_whole():
     overrides = parse_overrides(tuple(f"search.graph.{key}={str(value).lower()}" for key, value in values.items()))
     assert validate_config({"game": {"name": "connect4"}}, overrides).search.graph == GraphOptions(**values)
     with pytest.raises(Exception, match="fields"):
-        load_engine().graph_config_round_trip({"transpositions": True}, gumbel.model_dump())
+        load_native().graph_config_round_trip({"transpositions": True}, gumbel.model_dump())
     with pytest.raises(Exception, match="root must be 'puct' or 'halving'"):
-        load_engine().graph_config_round_trip(GraphOptions().model_dump() | {"root": "gumbel"}, gumbel.model_dump())
+        load_native().graph_config_round_trip(GraphOptions().model_dump() | {"root": "gumbel"}, gumbel.model_dump())
     with pytest.raises(Exception, match="interior must be 'puct' or 'gumbel'"):
-        load_engine().graph_config_round_trip(GraphOptions().model_dump() | {"interior": "ucb"}, gumbel.model_dump())
+        load_native().graph_config_round_trip(GraphOptions().model_dump() | {"interior": "ucb"}, gumbel.model_dump())
 
 
 # --- repetitions ----------------------------------------------------------------------
@@ -519,21 +519,21 @@ def test_a_timed_search_stops_on_time_on_a_stop_word_and_at_its_simulation_limit
 
 def test_the_engine_plays_with_the_graph_search_when_the_config_says_so():
     from pyzero.config import RunConfig
-    from pyzero.players.engine import NetworkEngine, SearchLimits
+    from pyzero.players.network_player import NetworkPlayer, SearchLimits
 
     config = RunConfig.model_validate({"game": {"name": "connect4"},
                                        "search": {"play": "graph", "graph": {"threads": 2}}})
-    engine = NetworkEngine(make("connect4"), None, graph=config.search.graph)
+    engine = NetworkPlayer(make("connect4"), None, graph=config.search.graph)
     state = make("connect4").play_moves("1 2 1 2 1 3")  # the first player completes column 1
     assert engine.best_move(state, SearchLimits(simulations=300)) == "1"
     timed = engine.analyse(state, SearchLimits(seconds=0.2))
     assert timed.chosen_move == "1" and "catch_ups" in timed.extras
-    assert NetworkEngine(make("connect4"), None).graph is None  # Gumbel unless asked for
+    assert NetworkPlayer(make("connect4"), None).graph is None  # Gumbel unless asked for
     # From a config, with a network: the graph search evaluates it on two threads.
     from pyzero.model import build_model
 
     config = config.model_copy(update={"network": config.network.model_copy(update={"blocks": 1, "channels": 8})})
-    networked = NetworkEngine.from_config(config, model=build_model(config, make("connect4")))
+    networked = NetworkPlayer.from_config(config, model=build_model(config, make("connect4")))
     assert networked.graph == config.search.graph and networked.puct.dirichlet_fraction == 0
     result = networked.analyse(make("connect4").new(), SearchLimits(simulations=64))
     assert result.root_visits == 65 and len(result.extras["principal_variation"]) >= 1
@@ -569,7 +569,7 @@ def test_the_evaluation_cache_answers_what_an_earlier_search_evaluated(threads):
 
 
 def test_the_principal_variation_reaches_tei_info_lines():
-    from pyzero.tei.search_job import info_line
+    from pyzero.protocols.search_job import info_line
 
     state = make("tak", size=5).play_moves("a1 e5")
     result = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, temperature=0), PUCT_GRAPH).run(400, ("rollout", 1), seed=0)
@@ -589,7 +589,7 @@ def test_tei_statistics_lines_count_each_search_of_a_kept_graph():
     two searches of one kept graph they add up to the searcher's lifetime counts (the
     engine's counters), the first equal a fresh searcher's; with sharing off (every key
     new) there are no hits."""
-    from pyzero.tei.search_job import statistics_line
+    from pyzero.protocols.search_job import statistics_line
 
     state = make("connect4").play_moves("4 4")
     searcher = GraphSearcher(state, PuctOptions(dirichlet_fraction=0, temperature=0), PUCT_GRAPH)
@@ -614,7 +614,7 @@ def test_tei_statistics_lines_count_each_search_of_a_kept_graph():
 def test_the_engine_passes_the_game_history_to_a_new_graph():
     """What a TEI or UCI `position ... moves` gives the engine (PlayedPosition.history)
     reaches the graph: the same search as GraphSearcher's with that history."""
-    from pyzero.players.engine import NetworkEngine, SearchLimits
+    from pyzero.players.network_player import NetworkPlayer, SearchLimits
 
     game = make("tak", size=3)
     start = game.from_position(SHUFFLE_START)
@@ -625,7 +625,7 @@ def test_the_engine_passes_the_game_history_to_a_new_graph():
     def shuffle_engine():
         # The shuffle evaluator in the place of a network (only its `evaluator` is used; no cache).
         inference = type("Inference", (), {"evaluator": ShuffleEvaluator(game, start), "cache": None})()
-        return NetworkEngine(game, None, graph=puct_graph(), puct=puct, inference=inference)
+        return NetworkPlayer(game, None, graph=puct_graph(), puct=puct, inference=inference)
 
     with_history = shuffle_engine().analyse(root, SearchLimits(simulations=200), history=history)
     direct = GraphSearcher(root, puct, PUCT_GRAPH, history=[start, game.play_moves(SHUFFLE[:1], start=start)]).run(
@@ -636,10 +636,10 @@ def test_the_engine_passes_the_game_history_to_a_new_graph():
 
 
 def test_the_engine_keeps_its_graph_between_the_moves_of_a_game():
-    from pyzero.players.engine import NetworkEngine, SearchLimits
+    from pyzero.players.network_player import NetworkPlayer, SearchLimits
 
     game = make("connect4")
-    engine = NetworkEngine(game, None, graph=puct_graph())
+    engine = NetworkPlayer(game, None, graph=puct_graph())
     first_state = game.play_moves("4")
     first = engine.analyse(first_state, SearchLimits(simulations=400))
     searcher = engine._graph_searcher

@@ -23,7 +23,7 @@ def lint(root: Path) -> subprocess.CompletedProcess:
 def copy_of_package(tmp_path: Path) -> Path:
     """The package's Python sources alone (the contract reads imports, it runs nothing)."""
     shutil.copytree(REPOSITORY / "pyzero", tmp_path / "pyzero",
-                    ignore=shutil.ignore_patterns("_engine_build", "__pycache__", "*.so"))
+                    ignore=shutil.ignore_patterns("_native_build", "__pycache__", "*.so"))
     return tmp_path
 
 
@@ -36,13 +36,13 @@ def test_the_layer_contract_holds():
 def test_an_import_up_the_layers_breaks_the_contract(tmp_path):
     root = copy_of_package(tmp_path)
     assert lint(root).returncode == 0  # the unchanged copy passes
-    engine = root / "pyzero" / "players" / "engine.py"
-    # What players/engine.py once did: reach up into training for build_model.
-    engine.write_text(engine.read_text() + "\nfrom pyzero.training.trainer import Trainer  # noqa\n")
+    player = root / "pyzero" / "players" / "network_player.py"
+    # What the network player once did: reach up into training for build_model.
+    player.write_text(player.read_text() + "\nfrom pyzero.training.trainer import Trainer  # noqa\n")
     result = lint(root)
     assert result.returncode != 0
     assert "BROKEN" in result.stdout
-    assert "pyzero.players.engine -> pyzero.training.trainer" in result.stdout
+    assert "pyzero.players.network_player -> pyzero.training.trainer" in result.stdout
 
 
 def test_a_cycle_inside_a_package_breaks_the_contract(tmp_path):

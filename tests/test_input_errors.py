@@ -93,7 +93,9 @@ def test_a_config_locates_its_overridden_keys_at_their_set_option():
     config = load_config(TICTACTOE, {"upgrade.from_run": "nowhere", "network": {"blocks": 1}})
     assert config.location("upgrade", "from_run") == "--set upgrade.from_run"
     assert config.location("network", "channels") == "--set network"
-    assert config.location("search", "simulations") == f"{TICTACTOE}:10"
+    simulations_line = next(number for number, line in enumerate(TICTACTOE.read_text().splitlines(), start=1)
+                            if line.strip().startswith("simulations:"))  # search's, the file's first
+    assert config.location("search", "simulations") == f"{TICTACTOE}:{simulations_line}"
 
 
 def test_an_override_of_game_options_is_blamed_on_the_set_option():

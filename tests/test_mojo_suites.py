@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from pyzero.engine_build import REPOSITORY_ROOT, mojo_driver, mojo_environment
+from pyzero.native import REPOSITORY_ROOT, mojo_driver, mojo_environment
 
 MOJO_TESTS = sorted((Path(__file__).parent / "mojo").glob("test_*.mojo"))
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from pyzero.config import GumbelSection, InferenceSection, PuctSection, RunConfig, SearchSection, SelfPlaySection
-from pyzero.engine_build import load_engine
+from pyzero.native import load_native
 from pyzero.search import GumbelOptions, PuctOptions
 from pyzero.selfplay import SelfPlayOptions
 
@@ -55,13 +55,13 @@ def assert_same(engine: dict, schema: dict) -> None:
 @pytest.mark.parametrize("values", [{}, GUMBEL])
 def test_gumbel_options_reach_the_engine_whole(values):
     options = GumbelOptions(**values)
-    assert_same(dict(load_engine().gumbel_config_round_trip(options.model_dump())), options.model_dump())
+    assert_same(dict(load_native().gumbel_config_round_trip(options.model_dump())), options.model_dump())
 
 
 @pytest.mark.parametrize("values", [{}, PUCT])
 def test_puct_options_reach_the_engine_whole(values):
     options = PuctOptions(**values)
-    assert_same(dict(load_engine().puct_config_round_trip(options.model_dump())), options.model_dump())
+    assert_same(dict(load_native().puct_config_round_trip(options.model_dump())), options.model_dump())
 
 
 def test_self_play_options_from_a_config_reach_the_engine_whole():
@@ -69,7 +69,7 @@ def test_self_play_options_from_a_config_reach_the_engine_whole():
                                        "search": {**SEARCH, "gumbel": GUMBEL}, "inference": INFERENCE})
     options = SelfPlayOptions.from_config(config, seed=1234)
     engine_options = options.engine_options(networks=2)
-    engine = load_engine().pipeline_config_round_trip(engine_options)
+    engine = load_native().pipeline_config_round_trip(engine_options)
     engine = {key: (dict(value) if key == "gumbel" else value) for key, value in dict(engine).items()}
     assert_same(engine, engine_options)
     # And the engine's values are the config's, field by field (names mapped, ms -> us).
@@ -82,7 +82,7 @@ def test_self_play_options_from_a_config_reach_the_engine_whole():
 
 
 def test_the_engine_refuses_options_with_a_field_missing_or_unknown():
-    engine = load_engine()
+    engine = load_native()
     gumbel = GumbelOptions().model_dump()
     with pytest.raises(Exception, match="got 5 of the 6 fields"):
         engine.gumbel_config_round_trip({k: v for k, v in gumbel.items() if k != "c_scale"})

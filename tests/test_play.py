@@ -24,7 +24,7 @@ from pyzero.play.game_record import (GameRecordError, move_list_text, parse_move
 from pyzero.play.opponent import build_play_engine
 from pyzero.play.session import GameSession, SessionError
 from pyzero.play.terminal import PlayTerminal
-from pyzero.players.engine import SearchLimits
+from pyzero.players.network_player import SearchLimits
 
 TINY_NETWORK = "network:\n  blocks: 1\n  channels: 8\n  value_hidden: 8\nevaluation:\n  simulations: 8\n"
 TICTACTOE_GAME = "game:\n  name: tictactoe\n"

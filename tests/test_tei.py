@@ -24,10 +24,10 @@ import pytest
 
 from pyzero.games import make
 from pyzero.players.time_manager import clock_budget_ms
-from pyzero.players.tei_engine import TeiEngine, TeiEngineError, parse_info_line, parse_option_line
-from pyzero.tei.commands import (GoRequest, TeiCommandError, parse_go, parse_new_game, parse_position,
+from pyzero.engines.tei import TeiEngine, TeiEngineError, parse_info_line, parse_option_line
+from pyzero.protocols.commands import (GoRequest, TeiCommandError, parse_go, parse_new_game, parse_position,
                                  parse_set_option, score_centipawns)
-from pyzero.tei.search_job import plan_search
+from pyzero.protocols.search_job import plan_search
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 CONFIG = REPOSITORY / "tests" / "data" / "tei_tak3.yaml"
@@ -102,9 +102,9 @@ class RawEngine:
 @pytest.fixture(scope="module", autouse=True)
 def compiled_engine():
     """Compile the engine here (if needed) so no subprocess spends its deadline doing so."""
-    from pyzero.engine_build import load_engine
+    from pyzero.native import load_native
 
-    load_engine()
+    load_native()
 
 
 @pytest.fixture(scope="module")
@@ -292,11 +292,11 @@ def test_help_mentions_tei():
 # -- a trained network refuses other games (in process: a checkpoint is only pretended) -----
 def pretend_trained_server(tmp_path):
     from pyzero.config import load_config
-    from pyzero.players.engine import NetworkEngine
-    from pyzero.tei.server import TeiServer
+    from pyzero.players.network_player import NetworkPlayer
+    from pyzero.protocols.tei_server import TeiServer
 
     config = load_config(CONFIG, {"run_dir": str(tmp_path / "run")})
-    engine = NetworkEngine.from_config(config)
+    engine = NetworkPlayer.from_config(config)
     engine.checkpoint = tmp_path / "pretend.ckpt"  # what a loaded checkpoint sets
     said: list[str] = []
     return TeiServer(config, engine, said.append), said
@@ -323,7 +323,7 @@ def test_a_trained_network_offers_only_its_komi_and_refuses_other_games(tmp_path
 
 # -- the time logic, in process: the search and the job's clock replaced ---------------------
 class FakeClock:
-    """Stands for the `time` module in pyzero.tei.search_job: time moves only when told."""
+    """Stands for the `time` module in pyzero.protocols.search_job: time moves only when told."""
 
     def __init__(self):
         self.now = 100.0
@@ -335,7 +335,7 @@ class FakeClock:
 def recording_search(engine, clock: FakeClock, searched: list):
     """An `analyse` that records the limits it was given, lets the fake clock run for the
     search's whole budget, and searches 8 simulations for real (a legal move)."""
-    from pyzero.players.engine import SearchLimits
+    from pyzero.players.network_player import SearchLimits
 
     real_analyse = engine.analyse
 
@@ -356,14 +356,14 @@ def test_go_gives_the_search_the_budget_of_the_side_to_move(tmp_path, monkeypatc
     from types import SimpleNamespace
 
     from pyzero.config import load_config
-    from pyzero.players.engine import NetworkEngine
-    from pyzero.tei import search_job
-    from pyzero.tei.server import TeiServer
+    from pyzero.players.network_player import NetworkPlayer
+    from pyzero.protocols import search_job
+    from pyzero.protocols.tei_server import TeiServer
 
     clock, searched, said = FakeClock(), [], []
     monkeypatch.setattr(search_job, "time", SimpleNamespace(monotonic=clock.monotonic))
     config = load_config(CONFIG, {"run_dir": str(tmp_path / "run")})
-    engine = NetworkEngine.from_config(config)
+    engine = NetworkPlayer.from_config(config)
     engine.analyse = recording_search(engine, clock, searched)
     server = TeiServer(config, engine, said.append)
     server.serve(io.StringIO("teinewgame 3\n"
@@ -391,8 +391,8 @@ def test_go_infinite_searches_rounds_that_double_up_to_four_seconds(monkeypatch)
     from types import SimpleNamespace
 
     from pyzero.search import gumbel_search
-    from pyzero.tei import search_job
-    from pyzero.tei.search_job import SearchJob, SearchPlan
+    from pyzero.protocols import search_job
+    from pyzero.protocols.search_job import SearchJob, SearchPlan
 
     clock, searched, said = FakeClock(), [], []
     monkeypatch.setattr(search_job, "time", SimpleNamespace(monotonic=clock.monotonic))
@@ -418,7 +418,7 @@ def test_go_infinite_searches_rounds_that_double_up_to_four_seconds(monkeypatch)
 
 def test_an_info_line_reports_the_time_it_is_given():
     from pyzero.search import gumbel_search
-    from pyzero.tei.search_job import info_line
+    from pyzero.protocols.search_job import info_line
 
     found = gumbel_search(tak3().play_moves(["a1", "c3"]), 16)
     info = parse_info_line(info_line(found, 0.0727))

@@ -238,7 +238,7 @@ class InstantEngine:
     checkpoint = "a trained checkpoint"
 
     def __init__(self, game):
-        from pyzero.players.engine import SearchLimits
+        from pyzero.players.network_player import SearchLimits
 
         self.game = game
         self.name = "instant"
@@ -291,7 +291,7 @@ def tei_position_line(draw) -> str:
 @given(lines=st.lists(either_arbitrary_or_mutated(st.one_of(st.sampled_from(TEI_LINES), tei_position_line())),
                       min_size=1, max_size=6))
 def test_tei_lines_get_answers_or_error_lines(lines):
-    from pyzero.tei.server import TeiServer
+    from pyzero.protocols.tei_server import TeiServer
 
     emitted: list[str] = []
     server = TeiServer(tei_config(), InstantEngine(game_of(TAK3)), emitted.append)
@@ -317,7 +317,7 @@ def uci_position_line(draw) -> str:
 @given(lines=st.lists(either_arbitrary_or_mutated(st.one_of(st.sampled_from(UCI_LINES), uci_position_line())),
                       min_size=1, max_size=6))
 def test_uci_lines_get_answers_or_error_lines(lines):
-    from pyzero.tei.uci_server import UciServer
+    from pyzero.protocols.uci_server import UciServer
 
     emitted: list[str] = []
     server = UciServer(InstantEngine(game_of(CHESS)), emitted.append)

@@ -202,14 +202,14 @@ def test_tictactoe_training_reaches_perfect_play(tmp_path):
     # along any line either, at 64 simulations. (Before the config's random openings, the
     # graph search at the tree's 32 lost 1-4 lines on some trained networks where the tree
     # search lost none; see configs/tictactoe.yaml.)
-    from pyzero.players.engine import NetworkEngine
+    from pyzero.players.network_player import NetworkPlayer
     from pyzero.training.evaluation import losses_against_minimax
 
     for rules in ({}, {"search.graph.root": "puct", "search.graph.interior": "puct"}):
         graph_config = load_config(REPOSITORY / "configs/tictactoe.yaml",
                                    {"run_dir": str(tmp_path / "ttt"), "search.play": "graph",
                                     "evaluation.simulations": 64, **rules})
-        engine = NetworkEngine.from_config(graph_config)
+        engine = NetworkPlayer.from_config(graph_config)
         assert engine.graph is not None and engine.step == summary["step"]
         lost, examined = losses_against_minimax(engine.game, engine)
         assert lost == 0 and examined > 10, (rules, lost, examined)

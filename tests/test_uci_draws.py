@@ -1,4 +1,4 @@
-"""UCI and the draw rules (pyzero/tei/uci_server.py): FIDE's fifty-move rule and threefold
+"""UCI and the draw rules (pyzero/protocols/uci_server.py): FIDE's fifty-move rule and threefold
 repetition are draws a player may claim (the GUI decides claims), so the engine plays on
 through them; only draws FIDE applies without a claim (the seventy-five-move rule,
 fivefold repetition) and positions without a legal move or with too little material end
@@ -10,8 +10,8 @@ import chess
 import pytest
 
 from pyzero.games import make
-from pyzero.players.engine import SearchLimits
-from pyzero.tei.uci_server import UciServer
+from pyzero.players.network_player import SearchLimits
+from pyzero.protocols.uci_server import UciServer
 
 KING_AND_ROOK_AGAINST_KING = "4k3/8/8/8/8/8/8/R3K3 w - - {clock} 80"
 KNIGHT_SHUFFLE = ["g1f3", "g8f6", "f3g1", "f6g8"]  # back to the start position after four plies

@@ -33,7 +33,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from pyzero.games import make
 from pyzero.web.app import create_app
-from pyzero.web.engines import ServeTarget
+from pyzero.web.served_players import ServeTarget
 from pyzero.web.protocol import MAX_FRAME_BYTES
 from web_run_files import random_tictactoe_games, write_run_files
 

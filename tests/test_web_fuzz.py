@@ -27,7 +27,7 @@ from starlette.testclient import TestClient
 
 from pyzero.games import make
 from pyzero.web.app import create_app
-from pyzero.web.engines import ServeTarget
+from pyzero.web.served_players import ServeTarget
 from pyzero.web.host_guard import LOOPBACK_HOST_NAMES
 from pyzero.web.protocol import MAX_GAME_PLIES, MAX_MESSAGE_BYTES, MESSAGE_TYPES
 

@@ -30,9 +30,9 @@ from pyzero.cli import cli
 from pyzero.games import make
 from pyzero.play.game_record import session_record_text
 from pyzero.play.session import GameSession
-from pyzero.web import engines as web_engines
+from pyzero.web import served_players as web_engines
 from pyzero.web.app import create_app
-from pyzero.web.engines import ServeTarget
+from pyzero.web.served_players import ServeTarget
 from pyzero.web.host_guard import (LOOPBACK_HOST_NAMES, allowed_host_names, host_header_is_allowed,
                                    origin_header_is_allowed)
 from pyzero.web.work_queues import BoundedWorkQueue, WorkQueueFullError

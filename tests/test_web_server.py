@@ -25,7 +25,7 @@ from pyzero.model import build_model
 from pyzero.model.checkpoint import save_checkpoint
 from pyzero.web.app import create_app
 from pyzero.web.boards import board_json
-from pyzero.web.engines import CHESS_UNTRAINED_SECTIONS, ServeTarget
+from pyzero.web.served_players import CHESS_UNTRAINED_SECTIONS, ServeTarget
 from pyzero.web.host_guard import LOOPBACK_HOST_NAMES
 from pyzero.web.protocol import MAX_MESSAGE_BYTES
 from web_run_files import SCALAR_STEPS, random_tictactoe_games, write_run_files

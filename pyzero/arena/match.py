@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from pyzero.arena.clock import GameClock, TimeControl
 from pyzero.games import Game, PositionCounts, State
-from pyzero.players.engine import NetworkEngine, history_arguments
+from pyzero.players.network_player import NetworkPlayer, history_arguments
 
 
 @dataclass(frozen=True)
@@ -93,12 +93,12 @@ def _choose(player, state: State, rng: random.Random, clock: GameClock | None, h
 def _pipeline_can_play(player_a, player_b) -> bool:
     """Two networks searching the same number of simulations with the same options, with
     the tree search (the pipeline's; a graph search player plays its games one at a time)."""
-    return all(isinstance(player, NetworkEngine) and player.model is not None and player.limits.seconds is None
+    return all(isinstance(player, NetworkPlayer) and player.model is not None and player.limits.seconds is None
                and not player.uses_graph() for player in (player_a, player_b)) and \
         player_a.limits.simulations == player_b.limits.simulations and player_a.gumbel == player_b.gumbel
 
 
-def _play_in_pipeline(game, player_a: NetworkEngine, player_b: NetworkEngine, openings, games, seed,
+def _play_in_pipeline(game, player_a: NetworkPlayer, player_b: NetworkPlayer, openings, games, seed,
                       max_game_plies, concurrent_games) -> list[GameRecord]:
     from pyzero.selfplay import SelfPlay, SelfPlayOptions
 

@@ -42,7 +42,7 @@ from pyzero.games import Game
 from pyzero.players.alphabeta import AlphaBetaPlayer, parse_alphabeta_spec
 from pyzero.players.baselines import MinimaxPlayer, RandomPlayer, RolloutMctsPlayer
 from pyzero.model import checkpoint_step, find_checkpoint, list_checkpoints, load_network
-from pyzero.players.engine import NetworkEngine, SearchLimits
+from pyzero.players.network_player import NetworkPlayer, SearchLimits
 
 
 class PlayerSpecError(ValueError):
@@ -108,7 +108,7 @@ def player_display_names(specs: list[str]) -> list[str]:
 def is_same_network(player, other) -> bool:
     """Whether two players are one network player: the same checkpoint, settings and name
     (`latest` and the last of `--checkpoints`)."""
-    return (isinstance(player, NetworkEngine) and isinstance(other, NetworkEngine) and player.name == other.name
+    return (isinstance(player, NetworkPlayer) and isinstance(other, NetworkPlayer) and player.name == other.name
             and getattr(player, "checkpoint", None) == getattr(other, "checkpoint", None))
 
 
@@ -143,7 +143,7 @@ def make_player(spec: str, config, game: Game, simulations: int, tei_move_second
         command = shlex.split(text[4:])
         if not command:
             raise PlayerSpecError(f"player {spec!r}: expected tei:COMMAND")
-        from pyzero.players.tei_engine import TeiEngine
+        from pyzero.engines.tei import TeiEngine
 
         return TeiEngine(command, movetime_ms=max(1, int(tei_move_seconds * 1000)),
                          name=name or shortened_spec(text))
@@ -159,7 +159,7 @@ def _uci_player(spec: str, text: str, move_seconds: float, name: str):
     if not command:
         raise PlayerSpecError(f"player {spec!r}: expected uci:COMMAND[?NAME=VALUE&...]")
     options = _spec_options(spec, options_text, "NAME=VALUE")
-    from pyzero.players.uci_engine import UciEngine
+    from pyzero.engines.uci import UciEngine
 
     return UciEngine(command, options=options, movetime_ms=max(1, int(move_seconds * 1000)), name=name)
 
@@ -208,7 +208,7 @@ def _player_config(spec: str, config, options_text: str):
     return player_config
 
 
-def _network_player(spec: str, config, game: Game, simulations: int, move_seconds: float | None) -> NetworkEngine:
+def _network_player(spec: str, config, game: Game, simulations: int, move_seconds: float | None) -> NetworkPlayer:
     text, _, options_text = spec.partition("?")
     if options_text:
         config = _player_config(spec, config, options_text)
@@ -235,7 +235,7 @@ def _network_player(spec: str, config, game: Game, simulations: int, move_second
         raise PlayerSpecError(f"player {text!r}: the checkpoint does not fit the config's network: {error}") from error
     limits = SearchLimits(seconds=move_seconds) if move_seconds is not None else SearchLimits(simulations=simulations)
     name = f"step-{step}" if step is not None else text
-    engine = NetworkEngine.from_config(config, limits=limits, game=game, model=model,
+    engine = NetworkPlayer.from_config(config, limits=limits, game=game, model=model,
                                        name=f"{name}?{options_text}" if options_text else name)
     engine.checkpoint, engine.step = path, step
     return engine

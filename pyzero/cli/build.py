@@ -13,8 +13,8 @@ from pyzero.cli.common import console, reported_errors
 @click.option("--force", is_flag=True, help="Recompile even if the cached engine is up to date.")
 def build(force: bool) -> None:
     """Compile the Mojo engine (done automatically when a source or the compiler changes)."""
-    from pyzero.engine_build import build_engine
+    from pyzero.native import build_native
 
     with reported_errors():
-        path = build_engine(force=force)
+        path = build_native(force=force)
     console.print(f"engine: {path}", highlight=False)

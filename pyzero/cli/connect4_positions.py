@@ -60,7 +60,7 @@ def connect4_positions(run_directory, set_name, sets_directory, simulations, lim
     model = build_model(config, make("connect4"))
     graph_options = {}
     if search_kind == "graph":
-        from pyzero.players.engine import play_gumbel_options, play_puct_options
+        from pyzero.players.network_player import play_gumbel_options, play_puct_options
 
         graph_options = dict(graph=config.search.graph, puct=play_puct_options(config),
                              gumbel=play_gumbel_options(config))

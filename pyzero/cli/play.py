@@ -35,7 +35,7 @@ def play(target: str, checkpoint: str | None, second: bool, simulations: int | N
     from pyzero.play.opponent import build_play_engine
     from pyzero.play.session import GameSession
     from pyzero.play.terminal import PlayTerminal
-    from pyzero.players.engine import SearchLimits
+    from pyzero.players.network_player import SearchLimits
 
     limits = SearchLimits(simulations, seconds) if simulations or seconds else None
     try:

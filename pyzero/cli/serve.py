@@ -31,7 +31,7 @@ def serve(target: str, host: str, allow_hosts: tuple[str, ...], port: int, seed:
     import uvicorn
 
     from pyzero.web.app import create_app
-    from pyzero.web.engines import ServeTarget
+    from pyzero.web.served_players import ServeTarget
     from pyzero.web.host_guard import allowed_host_names
     from pyzero.web.protocol import MAX_FRAME_BYTES
 

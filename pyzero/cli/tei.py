@@ -21,7 +21,7 @@ from pyzero.cli.common import EXIT_BAD_INPUT, fail, parse_overrides, reported_er
 def tei(config_path: str, checkpoint: str | None, player: str | None, overrides: tuple[str, ...]) -> None:
     """Play a Tak config's network over TEI (Tak Engine Interface) on stdin/stdout, for
     Tak GUIs and tournament runners (racetrack, PTN Ninja). Protocol details:
-    pyzero/tei/server.py. Only the config's board size and komi use a trained network.
+    pyzero/protocols/tei_server.py. Only the config's board size and komi use a trained network.
 
     Memory: each board size played gets its own network and evaluation cache, the cache
     allocated at its first search: inference.cache_entries x about (2 x
@@ -36,7 +36,7 @@ def tei(config_path: str, checkpoint: str | None, player: str | None, overrides:
     import os
 
     from pyzero.config import load_config
-    from pyzero.tei.server import protocol_output, run_server
+    from pyzero.protocols.tei_server import protocol_output, run_server
 
     values = parse_overrides(overrides)
     protocol = protocol_output()

@@ -18,13 +18,13 @@ from pyzero.cli.common import EXIT_BAD_INPUT, fail, parse_overrides, reported_er
               help="Override a config value, e.g. --set run_dir=runs/other (YAML value syntax).")
 def uci(config_path: str, checkpoint: str | None, overrides: tuple[str, ...]) -> None:
     """Play a chess config's network over UCI (Universal Chess Interface) on stdin/stdout,
-    for chess GUIs and tournament runners. Protocol details: pyzero/tei/uci_server.py
+    for chess GUIs and tournament runners. Protocol details: pyzero/protocols/uci_server.py
     (without a checkpoint the network is untrained)."""
     import os
 
     from pyzero.config import load_config
-    from pyzero.tei.protocol import protocol_output
-    from pyzero.tei.uci_server import run_uci_server
+    from pyzero.protocols.protocol import protocol_output
+    from pyzero.protocols.uci_server import run_uci_server
 
     values = parse_overrides(overrides)
     protocol = protocol_output()

@@ -16,7 +16,7 @@ import math
 from functools import cache
 from typing import Any
 
-from pyzero.engine_build import load_engine
+from pyzero.native import load_native
 from pyzero.games.api import Game, IllegalMoveError, PositionCounts, PositionError, State
 from pyzero.games.tak import TakGame
 
@@ -28,7 +28,7 @@ GAME_CLASSES: dict[str, type[Game]] = {"tak": TakGame}
 
 @cache
 def _registry() -> dict[str, str]:
-    return dict(load_engine().registered_games())
+    return dict(load_native().registered_games())
 
 
 def engine_state_types() -> dict[str, str]:
@@ -69,7 +69,7 @@ def make(name: str, **options: float) -> Game:
             raise ValueError(f"{name}: option {key!r} must be a finite number between -{LARGEST_OPTION_VALUE:g} "
                              f"and {LARGEST_OPTION_VALUE:g}, got {value!r}")
         numeric[key] = float(value)
-    state_type = getattr(load_engine(), registry[name])
+    state_type = getattr(load_native(), registry[name])
     return GAME_CLASSES.get(name, Game)(name, state_type, numeric)
 
 

@@ -7,7 +7,7 @@ answered; `CachedInference` puts one around a backend.
 
 from __future__ import annotations
 
-from pyzero.engine_build import load_engine
+from pyzero.native import load_native
 
 
 class EvaluationCache:
@@ -22,7 +22,7 @@ class EvaluationCache:
     """
 
     def __init__(self, entries: int = 1 << 16, max_policy_length: int = 512):
-        self._raw = load_engine().EvaluationCache.new(entries, max_policy_length)
+        self._raw = load_native().EvaluationCache.new(entries, max_policy_length)
 
     @staticmethod
     def memory_bytes(entries: int, max_policy_length: int) -> int:

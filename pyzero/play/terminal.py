@@ -32,7 +32,7 @@ from pyzero.play import board_view
 from pyzero.play.game_record import (GameRecordError, read_game_record, record_format_name, session_record_text,
                                      write_text_atomically)
 from pyzero.play.session import GameSession, SessionError
-from pyzero.players.engine import NetworkEngine, SearchLimits
+from pyzero.players.network_player import NetworkPlayer, SearchLimits
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class _Quit(Exception):
 class PlayTerminal:
     """The loop: reads lines, runs commands or moves, lets the engine reply, draws the board."""
 
-    def __init__(self, engine: NetworkEngine, session: GameSession, console: Console,
+    def __init__(self, engine: NetworkPlayer, session: GameSession, console: Console,
                  read_line: Callable[[str], str], limits: SearchLimits, engine_side: int = 1):
         self.engine = engine
         self.session = session

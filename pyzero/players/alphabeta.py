@@ -9,7 +9,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from pyzero.engine_build import load_engine
+from pyzero.native import load_native
 from pyzero.games import State
 
 
@@ -44,7 +44,7 @@ def alphabeta_search(state: State, depth: int, seconds: float = 0.0, seed: int =
         raise ValueError(f"cannot search a finished game ({state.result()})")
     if depth < 1:
         raise ValueError(f"alpha-beta depth must be at least 1, got {depth}")
-    raw = load_engine().tak_alphabeta(state._raw, int(depth), float(seconds), int(seed) & ((1 << 63) - 1))
+    raw = load_native().tak_alphabeta(state._raw, int(depth), float(seconds), int(seed) & ((1 << 63) - 1))
     action = int(raw["best_action"])
     return AlphaBetaResult(move=state.action_to_move(action), action=action, score=int(raw["score"]),
                            depth_reached=int(raw["depth_reached"]), nodes=int(raw["nodes"]),
@@ -54,7 +54,7 @@ def alphabeta_search(state: State, depth: int, seconds: float = 0.0, seed: int =
 
 def tak_evaluation_terms(state: State) -> dict:
     """The evaluation's terms per player and its score for the side to move (for tests)."""
-    return dict(load_engine().tak_evaluation_terms(state._raw))
+    return dict(load_native().tak_evaluation_terms(state._raw))
 
 
 class AlphaBetaPlayer:
@@ -108,7 +108,7 @@ class AlphaBetaEngine:
         self.seconds = seconds
         self.seed = seed
         self.name = f"alphabeta:{depth}" + (f":{seconds:g}" if seconds else "")
-        from pyzero.players.engine import SearchLimits
+        from pyzero.players.network_player import SearchLimits
 
         self.limits = SearchLimits(simulations=None, seconds=seconds or 3600.0)
 

@@ -17,15 +17,15 @@ from pyzero.config import RunConfig
 from pyzero.games import Game, PositionCounts
 from pyzero.inference import make_inference
 from pyzero.players.baselines import MinimaxPlayer, RandomPlayer, RolloutMctsPlayer  # noqa: F401 (re-exported)
-from pyzero.players.engine import NetworkEngine, SearchLimits, history_arguments, play_gumbel_options
+from pyzero.players.network_player import NetworkPlayer, SearchLimits, history_arguments, play_gumbel_options
 
 
-def network_player(config: RunConfig, game: Game, model: torch.nn.Module, name: str = "network") -> NetworkEngine:
+def network_player(config: RunConfig, game: Game, model: torch.nn.Module, name: str = "network") -> NetworkPlayer:
     """The network as the evaluation plays it: the config's Gumbel options (noise off),
     `evaluation.simulations` per move, and the config's inference backend, device and
     cache. Torch's thread count is left alone: the learner in this process wants it."""
     inference = make_inference(model.eval(), config.inference)
-    return NetworkEngine(game, model, play_gumbel_options(config), SearchLimits(simulations=config.evaluation.simulations),
+    return NetworkPlayer(game, model, play_gumbel_options(config), SearchLimits(simulations=config.evaluation.simulations),
                          name=name, inference=inference)
 
 

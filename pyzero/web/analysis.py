@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from pyzero.games import State
 from pyzero.search import GumbelSearcher, SearchResult, SearchStop
-from pyzero.web.engines import ServedEngine
+from pyzero.web.served_players import ServedEngine
 from pyzero.web.work_queues import WorkQueueFullError
 
 FIRST_ROUND_SECONDS = 0.15

@@ -35,7 +35,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from pyzero.web.engines import EngineProvider, ServeTarget
+from pyzero.web.served_players import EngineProvider, ServeTarget
 from pyzero.web.host_guard import LOOPBACK_HOST_NAMES, HostGuardMiddleware
 from pyzero.web.protocol import ProtocolError, parse_client_message
 from pyzero.web.run_watch import run_report

@@ -34,12 +34,12 @@ from pyzero.play.board_view import result_description, side_name
 from pyzero.play.game_record import (GameRecordError, parse_chess_pgn, parse_move_list, parse_tak_record,
                                      session_record_text)
 from pyzero.play.session import GameSession, SessionError
-from pyzero.players.engine import SearchLimits
+from pyzero.players.network_player import SearchLimits
 from pyzero.search import SearchStop
 from pyzero.web import protocol
 from pyzero.web.analysis import Analysis, stream_analysis
 from pyzero.web.boards import board_json
-from pyzero.web.engines import EngineProvider, GameChoice, ServedEngine, UnknownChoiceError
+from pyzero.web.served_players import EngineProvider, GameChoice, ServedEngine, UnknownChoiceError
 from pyzero.web.work_queues import BoundedWorkQueue, WorkQueueFullError
 
 DEFAULT_LIMITS = SearchLimits(simulations=64)
@@ -137,7 +137,7 @@ class TabSession:
     async def on_new_game(self, message: protocol.NewGameMessage) -> None:
         choice = self.provider.target.game_choice(message.game)
         limits = self._limits(message.limits) if message.limits else self.limits
-        served = await self.load_engine(choice, message.checkpoint)
+        served = await self.load_native(choice, message.checkpoint)
         self.choice, self.checkpoint, self.served, self.limits = choice, message.checkpoint, served, limits
         self.session = GameSession(served.engine.game)
         self.human_side = message.human_side
@@ -149,7 +149,7 @@ class TabSession:
         limits = self._limits(message.limits) if message.limits is not None else self.limits
         served = self.served
         if message.checkpoint is not None and message.checkpoint != self.checkpoint:
-            served = await self.load_engine(self.choice, message.checkpoint)
+            served = await self.load_native(self.choice, message.checkpoint)
             await self.cancel_analysis()  # it searches with the engine being replaced
         was_thinking = self.engine_is_thinking()
         await self.cancel_engine_move()
@@ -225,7 +225,7 @@ class TabSession:
         """Makes `choice` the tab's game, started from `text`; a bad text raises first,
         leaving the tab's game as it was."""
         checkpoint = self.checkpoint if choice.trained else ""
-        served = await self.load_engine(choice, checkpoint)
+        served = await self.load_native(choice, checkpoint)
         session = GameSession(served.engine.game)
         await self.loading.run(load_text, session, text)  # a bad text raises here, before the tab changes game
         self.choice, self.checkpoint, self.served, self.session = choice, checkpoint, served, session
@@ -262,7 +262,7 @@ class TabSession:
         await self.cancel_analysis()
 
     # -- the engine ----------------------------------------------------------------------------
-    async def load_engine(self, choice: GameChoice, checkpoint: str) -> ServedEngine:
+    async def load_native(self, choice: GameChoice, checkpoint: str) -> ServedEngine:
         """The provider's engine for `choice` (built on the loading queue: loading takes a while)."""
         try:
             return await self.loading.run(self.provider.engine_for, choice, checkpoint)

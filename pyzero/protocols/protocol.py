@@ -28,11 +28,11 @@ import traceback
 from typing import Callable, TextIO
 
 from pyzero.games import State
-from pyzero.players.engine import NetworkEngine
+from pyzero.players.network_player import NetworkPlayer
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings
-from pyzero.tei.commands import NO_MOVE, PlayedPosition, TeiCommandError, parse_go
-from pyzero.tei.engines import UnsupportedGameError
-from pyzero.tei.search_job import SearchJob, plan_search
+from pyzero.protocols.commands import NO_MOVE, PlayedPosition, TeiCommandError, parse_go
+from pyzero.protocols.served_players import UnsupportedGameError
+from pyzero.protocols.search_job import SearchJob, plan_search
 
 ENGINE_AUTHOR = "the pyzero authors"
 
@@ -62,7 +62,7 @@ class ProtocolServer:
     def __init__(self, emit: Callable[[str], None], time_settings: TimeManagerSettings = DEFAULT_SETTINGS):
         self.emit = emit
         self.time_settings = time_settings
-        self.engine: NetworkEngine | None = None
+        self.engine: NetworkPlayer | None = None
         self.position: State | None = None
         self.position_history: tuple[int, ...] = ()  # keys of the positions before it (PlayedPosition)
         self.position_error: str | None = "no 'position' command yet"
@@ -160,7 +160,7 @@ class ProtocolServer:
         self.search = SearchJob(engine, state, plan, self.emit, history=self.position_history)
         self.search.start()
 
-    def _searchable_position(self) -> tuple[State, NetworkEngine]:
+    def _searchable_position(self) -> tuple[State, NetworkPlayer]:
         if self.position is None or self.engine is None:
             raise TeiCommandError(f"go: no position to search ({self.position_error})")
         if self.position.is_terminal():

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pyzero.games import IllegalMoveError
-from pyzero.players.tei_engine import NO_MOVE  # noqa: F401 (re-exported: the protocol's "no move" word)
+from pyzero.engines.tei import NO_MOVE  # noqa: F401 (re-exported: the protocol's "no move" word)
 
 
 class TeiCommandError(ValueError):

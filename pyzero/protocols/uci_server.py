@@ -1,7 +1,7 @@
 """`pyzero uci CONFIG`: a chess network as a UCI engine on stdin/stdout.
 
 UCI is TEI's parent protocol, so this server is the TEI server's machinery
-(`pyzero.tei.protocol`: the command loop, error lines, `isready`, `go` with its time
+(`pyzero.protocols.protocol`: the command loop, error lines, `isready`, `go` with its time
 management and search thread, `info` and `bestmove`, `stop`, `quit`) with UCI's own
 handshake, new-game and position commands:
 
@@ -25,7 +25,7 @@ Draws: `go` answers `bestmove (none)` only where the game ended without a claim
 (checkmate, stalemate, insufficient material, the seventy-five-move rule, fivefold
 repetition). The fifty-move rule and threefold repetition are draws a player may claim,
 and claims are the GUI's: the engine plays on through them, and `position` accepts move
-lists of any length (see `pyzero.tei.chess_draws` for how a clock of 100 or more reaches
+lists of any length (see `pyzero.protocols.chess_draws` for how a clock of 100 or more reaches
 the search).
 
 `info` reports nodes as search simulations and `score cp` as 100 x the search's value
@@ -40,12 +40,12 @@ from typing import Callable, TextIO
 
 from pyzero import __version__
 from pyzero.games import PositionError, State
-from pyzero.players.engine import NetworkEngine
+from pyzero.players.network_player import NetworkPlayer
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings
-from pyzero.tei.chess_draws import (automatic_draw_reason, fen_with_halfmove_clock,
+from pyzero.protocols.chess_draws import (automatic_draw_reason, fen_with_halfmove_clock,
                                     play_moves_through_claimable_draws)
-from pyzero.tei.commands import PlayedPosition, TeiCommandError, parse_position, parse_set_option
-from pyzero.tei.protocol import ENGINE_AUTHOR, LineWriter, ProtocolServer, protocol_input
+from pyzero.protocols.commands import PlayedPosition, TeiCommandError, parse_position, parse_set_option
+from pyzero.protocols.protocol import ENGINE_AUTHOR, LineWriter, ProtocolServer, protocol_input
 
 CHESS_BOARD_SIZE = 8
 
@@ -53,7 +53,7 @@ CHESS_BOARD_SIZE = 8
 class UciServer(ProtocolServer):
     """The UCI protocol state of one engine process; `handle` takes one command line."""
 
-    def __init__(self, native_engine: NetworkEngine, emit: Callable[[str], None],
+    def __init__(self, native_engine: NetworkPlayer, emit: Callable[[str], None],
                  time_settings: TimeManagerSettings = DEFAULT_SETTINGS):
         super().__init__(emit, time_settings)
         self.engine = native_engine
@@ -91,7 +91,7 @@ class UciServer(ProtocolServer):
         played, self.halfmove_clock = play_moves_through_claimable_draws(state, request.moves)
         return played
 
-    def _searchable_position(self) -> tuple[State, NetworkEngine]:
+    def _searchable_position(self) -> tuple[State, NetworkPlayer]:
         """The position `go` searches, unless the game is over without a claim: no legal
         move, a dead position, or a draw FIDE applies by itself (chess_draws); the
         claimable draws (fifty moves, threefold repetition) are played on."""
@@ -110,6 +110,6 @@ def run_uci_server(config, checkpoint=None, input_stream: TextIO | None = None,
                    output_stream: TextIO | None = None, log_stream: TextIO | None = None) -> bool:
     """Loads the config's engine (latest or given checkpoint) and serves UCI until `quit`;
     True when a search was still running at the end (see `ProtocolServer.serve`)."""
-    native = NetworkEngine.from_config(config, checkpoint)
+    native = NetworkPlayer.from_config(config, checkpoint)
     emit = LineWriter(output_stream or sys.stdout, log_stream or sys.stderr)
     return UciServer(native, emit).serve(input_stream or protocol_input())

@@ -25,7 +25,7 @@ seventy-five-move rule (`automatic_draw_reason`).
 from __future__ import annotations
 
 from pyzero.games import IllegalMoveError, State
-from pyzero.tei.commands import PlayedPosition, illegal_position_move_error
+from pyzero.protocols.commands import PlayedPosition, illegal_position_move_error
 
 CLAIMABLE_DRAW_HALFMOVES = 100  # FIDE 9.3: fifty moves by each side; either side may claim
 AUTOMATIC_DRAW_HALFMOVES = 150  # FIDE 9.6.2: seventy-five moves by each side; drawn without a claim

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from pyzero.engine_build import (
+from pyzero.native import (
     ENGINE_MODULE_NAME,
     ENTRY_POINT,
     REPOSITORY_ROOT,
-    EngineBuildError,
+    NativeBuildError,
     EngineSources,
-    build_engine,
+    build_native,
     build_key,
 )
 
@@ -46,15 +46,15 @@ def test_the_repository_build_is_reused_for_an_unchanged_copy(source_copy, capfd
     # The copy's sources equal the repository's, so the repository's own build (made
     # before the tests run) has the copy's key: placed in the copy's build directory it
     # must be reused, and nothing compiles.
-    built = build_engine()  # the repository's sources: already built, nothing compiles
+    built = build_native()  # the repository's sources: already built, nothing compiles
     source_copy.build_directory.mkdir(parents=True, exist_ok=True)
     first = source_copy.build_directory / built.name
     shutil.copyfile(built, first)
     capfd.readouterr()
-    assert build_engine(source_copy) == first
+    assert build_native(source_copy) == first
     assert "compiling" not in capfd.readouterr().err
     modified = first.stat().st_mtime_ns
-    assert build_engine(source_copy) == first
+    assert build_native(source_copy) == first
     assert "compiling" not in capfd.readouterr().err
     assert first.stat().st_mtime_ns == modified
 
@@ -106,14 +106,14 @@ def test_a_source_change_rebuilds_and_removes_the_stale_library(tmp_path, capfd)
     entry.parent.mkdir(parents=True)
     (sources.source_root / "games").mkdir()
     entry.write_text(_TINY_ENGINE.replace("MARKER", "1"))
-    first = build_engine(sources)
+    first = build_native(sources)
     assert "compiling" in capfd.readouterr().err
-    assert build_engine(sources) == first
+    assert build_native(sources) == first
     assert "compiling" not in capfd.readouterr().err
     assert _load_in_a_fresh_interpreter(first) == "1"
 
     entry.write_text(_TINY_ENGINE.replace("MARKER", "2"))
-    second = build_engine(sources)
+    second = build_native(sources)
     assert "compiling" in capfd.readouterr().err
     assert second != first
     assert libraries(sources) == [second]  # the stale library is gone
@@ -127,8 +127,8 @@ def test_compile_error_names_file_and_line_and_keeps_nothing(source_copy):
     broken_line = next(i for i, line in enumerate(lines) if "def num_actions" in line) + 2
     lines[broken_line - 1] = "        return NUM_SQUARES +* 1"
     source.write_text("\n".join(lines) + "\n")
-    with pytest.raises(EngineBuildError) as error:
-        build_engine(source_copy)
+    with pytest.raises(NativeBuildError) as error:
+        build_native(source_copy)
     assert f"tictactoe.mojo:{broken_line}:" in str(error.value)
     assert libraries(source_copy) == []
     assert not any(p.name.endswith(".partial") for p in source_copy.build_directory.iterdir())
@@ -154,9 +154,9 @@ def test_cli_build_reports_compile_error_and_exits_nonzero(source_copy):
 def test_loading_the_engine_keeps_child_processes_in_this_environment():
     # The Mojo runtime sets PYTHONEXECUTABLE/PYTHONPATH in the C environment on load;
     # a child interpreter must still see this virtual environment's packages.
-    from pyzero.engine_build import load_engine
+    from pyzero.native import load_native
 
-    load_engine().TicTacToeState.new({}).legal_moves()
+    load_native().TicTacToeState.new({}).legal_moves()
     completed = subprocess.run([sys.executable, "-c", "import sys, pyzero; print(sys.prefix)"],
                                capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr
@@ -165,9 +165,9 @@ def test_loading_the_engine_keeps_child_processes_in_this_environment():
 
 def test_a_prebuilt_library_loads_without_sources_or_compiler(tmp_path):
     """PYZERO_ENGINE_LIBRARY: a machine with the library and no compiler runs pyzero."""
-    from pyzero.engine_build import build_engine
+    from pyzero.native import build_native
 
-    library = build_engine()
+    library = build_native()
     script = ("from pyzero.games import make\n"
               "print(make('connect4').new().perft(4))\n")
     environment = {**os.environ, "PYZERO_ENGINE_LIBRARY": str(library),
@@ -180,11 +180,11 @@ def test_a_prebuilt_library_loads_without_sources_or_compiler(tmp_path):
 
 
 def test_a_missing_prebuilt_library_is_named(tmp_path, monkeypatch):
-    from pyzero import engine_build
+    from pyzero import native
 
     monkeypatch.setenv("PYZERO_ENGINE_LIBRARY", str(tmp_path / "missing.so"))
-    with pytest.raises(engine_build.EngineBuildError, match="missing.so: no such file"):
-        engine_build.prebuilt_library()
+    with pytest.raises(native.NativeBuildError, match="missing.so: no such file"):
+        native.prebuilt_library()
 
 
 _PROBE_ENGINE = _one_function_engine("""def probe(index: PythonObject) raises -> PythonObject:
@@ -199,8 +199,8 @@ def test_the_checked_engine_stops_an_index_out_of_range_and_the_release_engine_d
     (root / ENTRY_POINT).parent.mkdir(parents=True)
     (root / "games").mkdir()
     (root / ENTRY_POINT).write_text(_PROBE_ENGINE)
-    checked = build_engine(EngineSources(source_root=root, build_directory=tmp_path / "build", checks=True))
-    release = build_engine(EngineSources(source_root=root, build_directory=tmp_path / "build", checks=False))
+    checked = build_native(EngineSources(source_root=root, build_directory=tmp_path / "build", checks=True))
+    release = build_native(EngineSources(source_root=root, build_directory=tmp_path / "build", checks=False))
     assert ".checked." in checked.name and ".release." in release.name
     assert libraries(EngineSources(source_root=root, build_directory=tmp_path / "build")) == sorted([checked, release])
     for library in (checked, release):
@@ -216,7 +216,7 @@ def test_the_checked_engine_stops_an_index_out_of_range_and_the_release_engine_d
 
 def test_the_checks_variable_is_validated(monkeypatch):
     monkeypatch.setenv("PYZERO_ENGINE_CHECKS", "maybe")
-    with pytest.raises(EngineBuildError, match="PYZERO_ENGINE_CHECKS='maybe': expected 1"):
+    with pytest.raises(NativeBuildError, match="PYZERO_ENGINE_CHECKS='maybe': expected 1"):
         EngineSources()
 
 
@@ -229,14 +229,14 @@ def test_the_release_engine_plays_the_same_games_as_the_single_threaded_search()
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          "tests/test_selfplay.py::test_pipeline_plays_the_same_games_as_the_single_threaded_search",
          "tests/test_gumbel_search.py::test_tree_reuse_keeps_the_subtree_statistics",
-         "tests/test_engine_build.py::test_the_loaded_engine_is_the_variant_asked_for"],
+         "tests/test_native_build.py::test_the_loaded_engine_is_the_variant_asked_for"],
         cwd=REPOSITORY_ROOT, env=environment, capture_output=True, text=True, timeout=900)
     assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
     assert " passed" in completed.stdout and "skipped" not in completed.stdout, completed.stdout[-2000:]
 
 
 def test_the_loaded_engine_is_the_variant_asked_for():
-    from pyzero.engine_build import load_engine
+    from pyzero.native import load_native
 
     variant = EngineSources().variant
-    assert f".{variant}." in Path(load_engine().__file__).name
+    assert f".{variant}." in Path(load_native().__file__).name

@@ -2,7 +2,7 @@
 search (or the graph search: with `search.play: graph` always, with `auto`, the default,
 for searches limited by time), limited by simulations or by time.
 
-    engine = NetworkEngine.from_config(load_config("configs/tak.yaml"))   # latest checkpoint
+    engine = NetworkPlayer.from_config(load_config("configs/tak.yaml"))   # latest checkpoint
     result = engine.analyse(state, SearchLimits(seconds=2.0))            # SearchResult
     engine.best_move(state, SearchLimits(simulations=200))               # a move in notation
 
@@ -70,7 +70,7 @@ def history_arguments(player, history: tuple[int, ...]) -> dict:
     return {"history": history} if getattr(player, "takes_history", False) else {}
 
 
-class NetworkEngine:
+class NetworkPlayer:
     """A network (or the uniform evaluator when `model` is None) searched with Gumbel MCTS.
 
     The network runs behind the config's inference backend and device with an evaluation
@@ -118,7 +118,7 @@ class NetworkEngine:
     @classmethod
     def from_config(cls, config, checkpoint: str | Path | None = None, limits: SearchLimits | None = None,
                     seed: int = 0, name: str | None = None, game: Game | None = None,
-                    model: torch.nn.Module | None = None) -> "NetworkEngine":
+                    model: torch.nn.Module | None = None) -> "NetworkPlayer":
         """The engine of a run config: its game, network (latest or given checkpoint, or
         `model`), inference backend, device and cache, and Gumbel options (noise off),
         with `limits` or the config's evaluation simulations."""

@@ -1,7 +1,7 @@
 """One `go`: turning its limits into a search plan, and running the search on a thread
 so the server keeps answering `isready` and can take `stop` meanwhile.
 
-A bounded search is one `NetworkEngine.analyse` call; a timed one ends at its next batch
+A bounded search is one `NetworkPlayer.analyse` call; a timed one ends at its next batch
 when `stop` arrives (a `SearchStop` word the search reads), a simulations-only one
 (`go nodes`) runs to its end. `go infinite` searches in rounds of growing length (each a
 fresh search, the evaluation cache carrying over) and reports each round; `stop` ends the
@@ -20,10 +20,10 @@ from typing import Callable
 
 from pyzero.games import State
 from pyzero.players.alphabeta import AlphaBetaResult
-from pyzero.players.engine import NetworkEngine, SearchLimits
+from pyzero.players.network_player import NetworkPlayer, SearchLimits
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings, clock_budget_ms, movetime_budget_ms
 from pyzero.search import SearchResult, SearchStop
-from pyzero.tei.commands import NO_MOVE, GoRequest, TeiCommandError, format_info
+from pyzero.protocols.commands import NO_MOVE, GoRequest, TeiCommandError, format_info
 
 # `go infinite` rounds: seconds of the first round, growth per round, longest round.
 # The longest round bounds how long `stop` can take to answer.
@@ -107,7 +107,7 @@ def emit_search_report(emit: Callable[[str], None], result, elapsed_seconds: flo
 class SearchJob(threading.Thread):
     """Runs `plan` from `state` with `engine`, writing `info` and `bestmove` via `emit`."""
 
-    def __init__(self, engine: NetworkEngine, state: State, plan: SearchPlan, emit: Callable[[str], None],
+    def __init__(self, engine: NetworkPlayer, state: State, plan: SearchPlan, emit: Callable[[str], None],
                  history: tuple[int, ...] = ()):
         """`history`: keys of the positions played before `state` (for repetitions)."""
         super().__init__(name="tei-search", daemon=True)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyzero.players.engine import NetworkEngine
+from pyzero.players.network_player import NetworkPlayer
 
 BOARD_SIZES = range(3, 9)
 HALF_KOMI_RANGE = range(-20, 21)  # komi -10 .. 10 flats; tournaments use 0 .. 4 half-flats
@@ -65,11 +65,11 @@ def setup_of_game(game) -> GameSetup:
 class EnginePool:
     """The engines of one server: the config's, and untrained ones made on demand."""
 
-    def __init__(self, config, native_engine: NetworkEngine):
+    def __init__(self, config, native_engine: NetworkPlayer):
         self.config = config
         self.native_engine = native_engine
         self.native_setup = setup_of_game(native_engine.game)
-        self._engines: dict[GameSetup, NetworkEngine] = {self.native_setup: native_engine}
+        self._engines: dict[GameSetup, NetworkPlayer] = {self.native_setup: native_engine}
 
     @property
     def trained(self) -> bool:
@@ -86,7 +86,7 @@ class EnginePool:
         return (f"{setup.describe()}: an untrained network (the config plays {self.native_setup.describe()} and "
                 "has no checkpoint yet)")
 
-    def engine_for(self, setup: GameSetup) -> NetworkEngine:
+    def engine_for(self, setup: GameSetup) -> NetworkPlayer:
         """The engine that plays `setup`; raises `UnsupportedGameError` naming the reason."""
         check_setup(setup)
         if setup in self._engines:
@@ -99,14 +99,14 @@ class EnginePool:
         self._engines[setup] = engine
         return engine
 
-    def _untrained_engine(self, setup: GameSetup) -> NetworkEngine:
+    def _untrained_engine(self, setup: GameSetup) -> NetworkPlayer:
         from pyzero.games import make
         from pyzero.model import build_model
 
         options = {key: value for key, value in self.config.game.options.items() if key not in SIZE_DEPENDENT_OPTIONS}
         game = make("tak", size=setup.size, komi=setup.half_komi / 2, **options)
         native = self.native_engine
-        return NetworkEngine(game, build_model(self.config, game), native.gumbel, native.limits, native.seed,
+        return NetworkPlayer(game, build_model(self.config, game), native.gumbel, native.limits, native.seed,
                              name="untrained", inference_options=self.config.inference,
                              survey_fraction=native.survey_fraction, graph=native.graph, puct=native.puct,
                              graph_untimed=native.graph_untimed)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Sequence
 
 from pyzero.games import State
-from pyzero.players.tei_engine import TeiEngine, TeiEngineError
+from pyzero.engines.tei import TeiEngine, TeiEngineError
 
 
 class UciEngine(TeiEngine):

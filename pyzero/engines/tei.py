@@ -32,7 +32,7 @@ from pyzero.games import IllegalMoveError, State
 
 # `bestmove` when no move can be given (no position, a finished game, a refused board
 # size): the spelling UCI engines such as Stockfish use when there is no legal move. The
-# TEI server (pyzero.tei) answers with it too.
+# TEI server (pyzero.protocols) answers with it too.
 NO_MOVE = "(none)"
 STDERR_TAIL_LINES = 40
 _END_OF_OUTPUT = None  # what the stdout reader queues when the engine closes its stdout
@@ -140,7 +140,7 @@ class TeiEngine:
     """An external TEI engine process, playing through `choose(state, rng)`.
 
     `PROTOCOL` / `HANDSHAKE_DONE` are the handshake's words (`tei` / `teiok`); the UCI
-    client (`pyzero.players.uci_engine`) is this class with UCI's words and positions.
+    client (`pyzero.engines.uci`) is this class with UCI's words and positions.
 
     `command` is the program and its arguments. `movetime_ms` is the time per move it is
     given (`go movetime`), or `nodes` a node budget instead (`go nodes`). The deadlines:

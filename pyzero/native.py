@@ -1,7 +1,10 @@
-"""Builds the Mojo engine into one Python extension module and loads it.
+"""The native module: the Mojo engine (games, searches, self-play) built into one Python
+extension module, and loaded. Python's other uses of "engine" are elsewhere: external
+programs are `pyzero.engines`, the protocol servers `pyzero.protocols`, the network
+player `pyzero.players.network_player`.
 
 All Mojo sources (`mojo/` and `games/` at the repository root) compile into
-`pyzero_engine`, a shared library stored under `pyzero/_engine_build/` with a name that
+`pyzero_engine`, a shared library stored under `pyzero/_native_build/` with a name that
 carries a key: the SHA-256 of the compiler's identity (`mojo --version` and the driver's
 path) and of every source file's path and bytes. A changed source or compiler gives a new
 key, hence a rebuild; an unchanged tree loads the cached library. Libraries for older keys
@@ -36,12 +39,12 @@ from pyzero.errors import PyzeroFailure
 
 ENGINE_MODULE_NAME = "pyzero_engine"
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_BUILD_DIRECTORY = Path(__file__).resolve().parent / "_engine_build"
+DEFAULT_BUILD_DIRECTORY = Path(__file__).resolve().parent / "_native_build"
 SOURCE_PACKAGES = ("mojo", "games")
 ENTRY_POINT = Path("mojo") / "engine_module.mojo"
 
 
-class EngineBuildError(PyzeroFailure):
+class NativeBuildError(PyzeroFailure):
     """The Mojo compiler rejected the engine sources; the message is the compiler's."""
 
 
@@ -56,7 +59,7 @@ def checks_requested() -> bool:
         return False
     if value in ("1", "true", "yes", "on"):
         return True
-    raise EngineBuildError(f"{CHECKS_VARIABLE}={value!r}: expected 1 (the checked engine: bounds checks and "
+    raise NativeBuildError(f"{CHECKS_VARIABLE}={value!r}: expected 1 (the checked engine: bounds checks and "
                            "assertions on) or 0 (the release engine, the default)")
 
 
@@ -86,7 +89,7 @@ class EngineSources:
         for package in SOURCE_PACKAGES:
             files.extend(sorted((self.source_root / package).rglob("*.mojo")))
         if not files:
-            raise EngineBuildError(f"no Mojo sources found under {self.source_root}")
+            raise NativeBuildError(f"no Mojo sources found under {self.source_root}")
         return files
 
 
@@ -107,7 +110,7 @@ def mojo_environment() -> dict[str, str]:
 def mojo_driver(environment: dict[str, str]) -> str:
     driver = environment.get("MODULAR_MOJO_MAX_DRIVER_PATH") or shutil.which("mojo")
     if not driver or not os.path.exists(driver):
-        raise EngineBuildError(
+        raise NativeBuildError(
             "the Mojo compiler was not found: install the `mojo` package (pip install mojo) "
             "or put `mojo` on PATH"
         )
@@ -121,7 +124,7 @@ def compiler_identity(environment: dict[str, str]) -> str:
         [driver, "--version"], env=environment, capture_output=True, text=True, check=False
     )
     if completed.returncode != 0:
-        raise EngineBuildError(f"`{driver} --version` failed:\n{completed.stderr}")
+        raise NativeBuildError(f"`{driver} --version` failed:\n{completed.stderr}")
     return f"{driver}\n{completed.stdout.strip()}"
 
 
@@ -139,7 +142,7 @@ def library_path(sources: EngineSources, key: str) -> Path:
     return sources.build_directory / f"{ENGINE_MODULE_NAME}.{sources.variant}.{key}.so"
 
 
-def build_engine(sources: EngineSources | None = None, force: bool = False) -> Path:
+def build_native(sources: EngineSources | None = None, force: bool = False) -> Path:
     """Returns the path of an up-to-date engine library, compiling it if needed."""
     sources = sources or EngineSources()
     environment = mojo_environment()
@@ -186,7 +189,7 @@ def _compile(sources: EngineSources, environment: dict[str, str], target: Path) 
         partial.unlink(missing_ok=True)
         print(" failed", file=sys.stderr, flush=True)
         compiler_output = (completed.stderr + completed.stdout).strip()
-        raise EngineBuildError(f"the Mojo engine failed to compile:\n{compiler_output}")
+        raise NativeBuildError(f"the Mojo engine failed to compile:\n{compiler_output}")
     os.replace(partial, target)
     print(f" done in {time.perf_counter() - started:.1f}s", file=sys.stderr, flush=True)
 
@@ -217,16 +220,16 @@ def prebuilt_library() -> Path | None:
         return None
     path = Path(value)
     if not path.is_file():
-        raise EngineBuildError(f"PYZERO_ENGINE_LIBRARY={value}: no such file")
+        raise NativeBuildError(f"PYZERO_ENGINE_LIBRARY={value}: no such file")
     return path
 
 
-def load_engine() -> ModuleType:
+def load_native() -> ModuleType:
     """The compiled engine module, built on first use in this process (or the prebuilt
     library `PYZERO_ENGINE_LIBRARY` names)."""
     global _loaded_engine
     if _loaded_engine is None:
-        path = prebuilt_library() or build_engine()
+        path = prebuilt_library() or build_native()
         specification = importlib.util.spec_from_file_location(ENGINE_MODULE_NAME, path)
         assert specification is not None and specification.loader is not None
         with warnings.catch_warnings():

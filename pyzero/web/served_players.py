@@ -28,7 +28,7 @@ from pyzero.games import Game, make
 from pyzero.model.checkpoint import list_checkpoints
 from pyzero.play.board_view import game_description
 from pyzero.play.opponent import untrained_engine
-from pyzero.players.engine import NetworkEngine
+from pyzero.players.network_player import NetworkPlayer
 from pyzero.web.work_queues import BoundedWorkQueue
 
 # Tak sizes the page offers beside the config's game (the rules support 3 to 8).
@@ -124,7 +124,7 @@ class ServedEngine:
     """An engine, how the page names it, the worker its searches run on, and the lock
     each search holds (the network and its cache serve one search at a time)."""
 
-    engine: NetworkEngine
+    engine: NetworkPlayer
     label: str
     lock: threading.Lock = field(default_factory=threading.Lock)
     searches: BoundedWorkQueue = field(default_factory=engine_search_queue)
@@ -165,7 +165,7 @@ class EngineProvider:
 
     def _build(self, choice: GameChoice, path: Path | None) -> ServedEngine:
         if choice.trained:
-            engine = NetworkEngine.from_config(self.target.config, path, seed=self.seed)
+            engine = NetworkPlayer.from_config(self.target.config, path, seed=self.seed)
             if engine.checkpoint is None:
                 label = f"untrained network (no checkpoint in {self.target.checkpoint_directory})"
             else:

@@ -10,7 +10,7 @@ naming the problem, also written to stderr, and the server carries on. A `go` th
 nothing to search still ends with `bestmove (none)`, so no GUI waits forever.
 
 The command loop, `isready`, `go`, `stop` and `quit` are shared with `pyzero uci`
-(`pyzero.tei.protocol`). Choices (see `pyzero.tei.engines` for board sizes and komi):
+(`pyzero.protocols.protocol`). Choices (see `pyzero.protocols.served_players` for board sizes and komi):
 - `setoption name HalfKomi` takes effect at the next `teinewgame` (racetrack and PTN Ninja
   send it before `teinewgame`); `teinewgame size N halfkomi K` sets both at once.
 - A `position` before any `teinewgame` plays the config's game (or the HalfKomi set).
@@ -38,19 +38,19 @@ from typing import Callable, TextIO
 
 from pyzero import __version__
 from pyzero.games import PositionError, State
-from pyzero.players.engine import NetworkEngine
+from pyzero.players.network_player import NetworkPlayer
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings
-from pyzero.tei.commands import (PlayedPosition, TeiCommandError, parse_new_game, parse_position, parse_set_option,
+from pyzero.protocols.commands import (PlayedPosition, TeiCommandError, parse_new_game, parse_position, parse_set_option,
                                  play_position_moves)
-from pyzero.tei.engines import GameSetup, UnsupportedGameError, pool_for
-from pyzero.tei.protocol import (ENGINE_AUTHOR, LineWriter, ProtocolServer, protocol_input,  # noqa: F401
+from pyzero.protocols.served_players import GameSetup, UnsupportedGameError, pool_for
+from pyzero.protocols.protocol import (ENGINE_AUTHOR, LineWriter, ProtocolServer, protocol_input,  # noqa: F401
                                  protocol_output)
 
 
 class TeiServer(ProtocolServer):
     """The TEI protocol state of one engine process; `handle` takes one command line."""
 
-    def __init__(self, config, native_engine: NetworkEngine, emit: Callable[[str], None],
+    def __init__(self, config, native_engine: NetworkPlayer, emit: Callable[[str], None],
                  time_settings: TimeManagerSettings = DEFAULT_SETTINGS):
         super().__init__(emit, time_settings)
         self.pool = pool_for(config, native_engine)
@@ -151,7 +151,7 @@ def run_server(config, checkpoint=None, input_stream: TextIO | None = None, outp
         depth, seconds = parse_alphabeta_spec(player)
         native = AlphaBetaEngine(make_game_from_config(config), depth, seconds, seed=config.training.seed)
     else:
-        native = NetworkEngine.from_config(config, checkpoint)
+        native = NetworkPlayer.from_config(config, checkpoint)
     emit = LineWriter(output_stream or sys.stdout, log_stream or sys.stderr)
     return TeiServer(config, native, emit).serve(input_stream or protocol_input())
 
