@@ -100,6 +100,7 @@ def test_the_planes_head_reads_each_action_at_its_plane_and_square(tmp_path):
         plane, square = divmod(layout.index[action], 25)
         expected = maps[:, plane, square // 5, square % 5] + head.action_bias[action]
         torch.testing.assert_close(logits[:, action], expected)
-    dense = build_model(load_config("configs/tak5.yaml", {"run_dir": str(tmp_path)}), game)
+    dense = build_model(load_config("configs/tak5.yaml", {"run_dir": str(tmp_path), "network.policy_head": "dense"}),
+                        game)
     count = lambda module: sum(parameter.numel() for parameter in module.parameters())
     assert count(model.policy_head) * 20 < count(dense.policy_head)
