@@ -26,9 +26,9 @@ def tei(config_path: str, checkpoint: str | None, player: str | None, overrides:
     Memory: each board size played gets its own network and evaluation cache, the cache
     allocated at its first search: inference.cache_entries x about (2 x
     inference.max_policy_length + 20) bytes at most (configs/tak.yaml: 136 MB a size),
-    of which only the part a search fills becomes resident. A session over all six sizes
-    of configs/tak.yaml peaked near 0.5 GB with inference.backend torch and 1.7 GB with
-    ONNX Runtime, the default on a CPU (`pyzero bench tei configs/tak.yaml`).
+    of which only the part a search fills becomes resident. `pyzero bench tei
+    configs/tak.yaml` measures a session over all six sizes (docs/measurements/
+    2026-12-07-policy-head.md).
 
     `--player alphabeta:3` serves the alpha-beta yardstick instead (no network; every
     size and komi), for GUIs and tournament runners to measure against.
