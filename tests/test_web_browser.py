@@ -35,7 +35,7 @@ from pyzero.games import make
 from pyzero.web.app import create_app
 from pyzero.web.served_players import ServeTarget
 from pyzero.web.protocol import MAX_FRAME_BYTES
-from web_run_files import random_tictactoe_games, write_run_files
+from web_run_files import TINY_TICTACTOE, random_tictactoe_games, write_run_files
 
 CHROMIUM = os.environ.get("PYZERO_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "web"
@@ -45,15 +45,6 @@ TIMEOUT_MS = 20_000  # per wait: the engine shares two cores with everything els
 # `expect` has its own default (5 s), which the page's set_default_timeout does not change;
 # the first tab's engine build alone can take longer than that on a busy machine.
 expect.set_options(timeout=TIMEOUT_MS)
-TINY_TICTACTOE = """game:
-  name: tictactoe
-network:
-  blocks: 1
-  channels: 8
-  value_hidden: 8
-evaluation:
-  simulations: 8
-"""
 
 
 @pytest.fixture(scope="module")

@@ -30,18 +30,10 @@ from pyzero.web.app import create_app
 from pyzero.web.served_players import ServeTarget
 from pyzero.web.host_guard import LOOPBACK_HOST_NAMES
 from pyzero.web.protocol import MAX_GAME_PLIES, MAX_MESSAGE_BYTES, MESSAGE_TYPES
+from web_run_files import TINY_TICTACTOE
 
 pytestmark = pytest.mark.fuzz
 
-TINY_TICTACTOE = """game:
-  name: tictactoe
-network:
-  blocks: 1
-  channels: 8
-  value_hidden: 8
-evaluation:
-  simulations: 8
-"""
 REPLY_TYPES = {"hello", "state", "error", "thinking", "analysis", "record"}
 MESSAGES_BEFORE_GIVING_UP = 200
 FIELD_NAMES = ["type", "game", "human_side", "checkpoint", "limits", "move", "ply", "text", "at_start",

@@ -36,16 +36,8 @@ from pyzero.web.served_players import ServeTarget
 from pyzero.web.host_guard import (LOOPBACK_HOST_NAMES, allowed_host_names, host_header_is_allowed,
                                    origin_header_is_allowed)
 from pyzero.web.work_queues import BoundedWorkQueue, WorkQueueFullError
+from web_run_files import TINY_TICTACTOE
 
-TINY_TICTACTOE = """game:
-  name: tictactoe
-network:
-  blocks: 1
-  channels: 8
-  value_hidden: 8
-evaluation:
-  simulations: 8
-"""
 LOOPBACK_BASE_URL = "http://127.0.0.1:8000"
 LOOPBACK_SOCKET_URL = "ws://127.0.0.1:8000/ws"
 MESSAGES_BEFORE_GIVING_UP = 60

@@ -28,17 +28,8 @@ from pyzero.web.boards import board_json
 from pyzero.web.served_players import CHESS_UNTRAINED_SECTIONS, ServeTarget
 from pyzero.web.host_guard import LOOPBACK_HOST_NAMES
 from pyzero.web.protocol import MAX_MESSAGE_BYTES
-from web_run_files import SCALAR_STEPS, random_tictactoe_games, write_run_files
+from web_run_files import TINY_TICTACTOE, SCALAR_STEPS, random_tictactoe_games, write_run_files
 
-TINY_TICTACTOE = """game:
-  name: tictactoe
-network:
-  blocks: 1
-  channels: 8
-  value_hidden: 8
-evaluation:
-  simulations: 8
-"""
 MESSAGES_BEFORE_GIVING_UP = 50  # a bound on reading, so a missing reply fails instead of hanging
 
 

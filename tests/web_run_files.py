@@ -16,6 +16,17 @@ from pyzero.games import make
 from pyzero.records import FinishedGames
 from pyzero.replay import ReplayBuffer
 
+# The smallest TicTacToe run config the web tests serve (a one-block network, 8 simulations).
+TINY_TICTACTOE = """game:
+  name: tictactoe
+network:
+  blocks: 1
+  channels: 8
+  value_hidden: 8
+evaluation:
+  simulations: 8
+"""
+
 SCALAR_STEPS = 6
 
 
