@@ -271,8 +271,6 @@ def save_checkpoint(directory: Path, step: int, payload: dict[str, Any], keep_la
     final = write_checkpoint_file(checkpoint_path(directory, step), payload)
     for old in list_checkpoints(directory)[:-keep_last]:
         old.unlink(missing_ok=True)
-    for older_format in directory.glob(f"step-{step:09d}{LEGACY_SUFFIX}"):
-        older_format.unlink()  # the same step in the old format would only shadow nothing
     return final
 
 
