@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator, ValidationInfo
 
 from pyzero.games import game_names, unknown_game_message
+from pyzero.shipped_files import shipped_folder
 
 
 # Keys that moved to another section: an old config gets an error that says where to.
@@ -630,10 +631,42 @@ def apply_override(data: dict, dotted: str, value: Any, label: str) -> None:
     target[keys[-1]] = value
 
 
+_SHIPPED_CONFIG_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)?$")
+
+
+def shipped_config(name: str) -> Path | None:
+    """The config pyzero ships as `name` (`tak`, `tak5`, `presets/network-6x64`: its file
+    in `configs/` without `.yaml`), or None."""
+    if not _SHIPPED_CONFIG_NAME.match(name):
+        return None
+    candidate = shipped_folder("configs") / f"{name}.yaml"
+    return candidate if candidate.is_file() else None
+
+
+def shipped_config_names() -> list[str]:
+    """The names of the run configs pyzero ships (presets, which only change a section, aside)."""
+    return sorted(path.stem for path in shipped_folder("configs").glob("*.yaml"))
+
+
+def config_file(target: str | Path) -> Path:
+    """The config file `target` names: a path, else the name of a config pyzero ships."""
+    path = Path(target)
+    if path.is_file():
+        return path
+    named = shipped_config(str(target))
+    if named is not None:
+        return named
+    if path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
+        raise ConfigError(f"{path}: no such config file")
+    raise ConfigError(f"{target}: no such config file, nor a config pyzero ships "
+                      f"({', '.join(shipped_config_names())})")
+
+
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> RunConfig:
-    """Reads, merges (`inherit`) and validates a run configuration; `overrides` are the
-    command line's `--set` options, and errors in them name the option, not the file."""
-    path = Path(path)
+    """Reads, merges (`inherit`) and validates a run configuration: `path` is a file, or
+    the name of a config pyzero ships (`tak`). `overrides` are the command line's `--set`
+    options, and errors in them name the option, not the file."""
+    path = config_file(path)
     data, marks = _load_raw(path)
     config = validate_config(data, overrides, marks, path, overrides_label="--set")
     config._path = path

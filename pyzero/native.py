@@ -3,8 +3,10 @@ extension module, and loaded. Python's other uses of "engine" are elsewhere: ext
 programs are `pyzero.engines`, the protocol servers `pyzero.protocols`, the network
 player `pyzero.players.network_player`.
 
-All Mojo sources (`mojo/` and `games/` at the repository root) compile into
-`pyzero_engine`, a shared library stored under `pyzero/_native_build/` with a name that
+All Mojo sources (`mojo/` and `games/` at the repository root; inside the package when
+installed, pyzero/shipped_files.py) compile into `pyzero_engine`, a shared library stored
+under `pyzero/_native_build/` (or, where the package folder is not writable, as in a
+system-wide install, `$XDG_CACHE_HOME/pyzero/native`) with a name that
 carries a key: the SHA-256 of the compiler's identity (`mojo --version` and the driver's
 path) and of every source file's path and bytes. A changed source or compiler gives a new
 key, hence a rebuild; an unchanged tree loads the cached library. Libraries for older keys
@@ -36,10 +38,10 @@ from pathlib import Path
 from types import ModuleType
 
 from pyzero.errors import PyzeroFailure
+from pyzero.shipped_files import PACKAGE_DIRECTORY, REPOSITORY_ROOT, shipped_root  # noqa: F401 (REPOSITORY_ROOT: for tests)
 
 ENGINE_MODULE_NAME = "pyzero_engine"
-REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_BUILD_DIRECTORY = Path(__file__).resolve().parent / "_native_build"
+PACKAGE_BUILD_DIRECTORY = PACKAGE_DIRECTORY / "_native_build"
 SOURCE_PACKAGES = ("mojo", "games")
 ENTRY_POINT = Path("mojo") / "engine_module.mojo"
 
@@ -73,10 +75,10 @@ class EngineSources:
     """
 
     source_root: Path = field(
-        default_factory=lambda: Path(os.environ.get("PYZERO_ENGINE_SOURCE_ROOT", REPOSITORY_ROOT))
+        default_factory=lambda: Path(os.environ.get("PYZERO_ENGINE_SOURCE_ROOT") or shipped_root())
     )
     build_directory: Path = field(
-        default_factory=lambda: Path(os.environ.get("PYZERO_ENGINE_BUILD_DIRECTORY", DEFAULT_BUILD_DIRECTORY))
+        default_factory=lambda: Path(os.environ.get("PYZERO_ENGINE_BUILD_DIRECTORY") or default_build_directory())
     )
     checks: bool = field(default_factory=checks_requested)  # the checked variant (see the module docstring)
 
@@ -91,6 +93,16 @@ class EngineSources:
         if not files:
             raise NativeBuildError(f"no Mojo sources found under {self.source_root}")
         return files
+
+
+def default_build_directory() -> Path:
+    """`pyzero/_native_build/`, or a per-user cache folder where the package's folder is
+    not writable."""
+    if os.access(PACKAGE_DIRECTORY, os.W_OK) or PACKAGE_BUILD_DIRECTORY.is_dir() and \
+            os.access(PACKAGE_BUILD_DIRECTORY, os.W_OK):
+        return PACKAGE_BUILD_DIRECTORY
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "pyzero" / "native"
 
 
 def mojo_environment() -> dict[str, str]:

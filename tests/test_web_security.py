@@ -294,14 +294,14 @@ class SlowStandInEngine:
 def slow_connect4(monkeypatch, target):
     """An app whose Connect4 engine is the slow stand-in; yields (client, counts, open_tab)."""
     counts = SearchCounts()
-    real_untrained_engine = web_engines.untrained_engine
+    real_played_engine = web_engines.played_engine
 
-    def untrained_engine(config, *arguments, **keywords):
-        if config.game.name == "connect4":
+    def played_engine(choice, seed):
+        if choice.config.game.name == "connect4":
             return SlowStandInEngine(make("connect4"), counts)
-        return real_untrained_engine(config, *arguments, **keywords)
+        return real_played_engine(choice, seed)
 
-    monkeypatch.setattr(web_engines, "untrained_engine", untrained_engine)
+    monkeypatch.setattr(web_engines, "played_engine", played_engine)
     with TestClient(create_app(target), base_url=LOOPBACK_BASE_URL) as client:
         with contextlib.ExitStack() as sockets:
             def open_tab():

@@ -107,13 +107,14 @@ def test_the_page_and_its_files_are_served(served):
     assert client.get("/health").json() == {"ok": True, "game": "tictactoe"}
 
 
-def test_hello_offers_every_game_and_says_the_network_is_untrained(open_tab):
+def test_hello_offers_every_game_and_names_the_bundled_network_a_new_run_plays(open_tab):
     socket, hello, state = open_tab()
     keys = [game["key"] for game in hello["games"]]
     assert keys == ["run", "connect4", "tak3", "tak4", "tak5", "tak6", "tak7", "tak8", "chess"]
     assert hello["games"][0]["trained"] and not any(game["trained"] for game in hello["games"][1:])
     assert hello["checkpoints"] == []
-    assert state["engine"].startswith("untrained network (no checkpoint in")
+    assert state["engine"].startswith("bundled network tictactoe (") and "the run has no checkpoint yet" in \
+        state["engine"]
     assert state["position"] == make("tictactoe").new().position() and state["legal_moves"]
 
 

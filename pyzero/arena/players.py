@@ -7,7 +7,10 @@
                       alphabeta:3:0.5 also stops each move after 0.5 s
     latest            the run's newest checkpoint
     step-3000 | 3000  the run's checkpoint at learner step 3000
-    PATH.safetensors  a checkpoint file (of a run with the same network config)
+    PATH.safetensors  a checkpoint file (of a run with the same network config), or a
+                      network file (`pyzero export`; it names its own network)
+    bundled           the bundled network of the config's game and options (`pyzero
+                      networks`); bundled:NAME one by name
     latest?search.play=graph&search.graph.threads=2
                       any network player with config overrides (dotted keys, YAML values,
                       as `--set`), e.g. the same network with two searches side by side
@@ -208,6 +211,27 @@ def _player_config(spec: str, config, options_text: str):
     return player_config
 
 
+def _bundled_network(spec: str, text: str, config):
+    """The bundled network `bundled` (the config's game's) or `bundled:NAME` names."""
+    from pyzero.networks import bundled_network_named, bundled_networks, find_bundled_network
+
+    if text == "bundled":
+        found = find_bundled_network(config.game.name, config.game.options)
+        if found is None:
+            raise PlayerSpecError(f"player {spec!r}: no bundled network plays {config.game.name} with "
+                                  f"{config.game.options or 'its default options'} (pyzero networks lists them)")
+        return found
+    found = bundled_network_named(text.removeprefix("bundled:"))
+    if found is None:
+        names = ", ".join(network.name for network in bundled_networks()) or "none"
+        raise PlayerSpecError(f"player {spec!r}: no bundled network of that name (bundled: {names})")
+    if not found.matches(config.game.name, config.game.options) or \
+            found.options_with(config.game.options) != {k: float(v) for k, v in config.game.options.items()}:
+        raise PlayerSpecError(f"player {spec!r}: {found.name} plays {found.manifest.game.name} "
+                              f"{found.manifest.game.options}, not this config's game")
+    return found
+
+
 def _network_player(spec: str, config, game: Game, simulations: int, move_seconds: float | None) -> NetworkPlayer:
     text, _, options_text = spec.partition("?")
     if options_text:
@@ -222,6 +246,8 @@ def _network_player(spec: str, config, game: Game, simulations: int, move_second
             available = [checkpoint_step(p) for p in list_checkpoints(run_directory / "checkpoints")]
             raise PlayerSpecError(f"player {text!r}: no checkpoint at step {step} in {run_directory} "
                                   f"(available: {available or 'none'})")
+    elif text == "bundled" or text.startswith("bundled:"):
+        checkpoint = _bundled_network(spec, text, config).path()
     else:
         checkpoint = Path(text)
         if not checkpoint.exists():
@@ -234,7 +260,7 @@ def _network_player(spec: str, config, game: Game, simulations: int, move_second
     except RuntimeError as error:  # state dict of another network shape
         raise PlayerSpecError(f"player {text!r}: the checkpoint does not fit the config's network: {error}") from error
     limits = SearchLimits(seconds=move_seconds) if move_seconds is not None else SearchLimits(simulations=simulations)
-    name = f"step-{step}" if step is not None else text
+    name = f"step-{step}" if step is not None and not text.startswith("bundled") else text
     engine = NetworkPlayer.from_config(config, limits=limits, game=game, model=model,
                                        name=f"{name}?{options_text}" if options_text else name)
     engine.checkpoint, engine.step = path, step

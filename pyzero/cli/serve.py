@@ -11,7 +11,7 @@ LOOPBACK_ADDRESSES = ("127.0.0.1", "localhost", "::1")
 
 
 @cli.command()
-@click.argument("target", metavar="CONFIG|RUN_DIR")
+@click.argument("target", metavar="[CONFIG|RUN_DIR]", default="tak", required=False)
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. The default answers this machine only; any other address "
                    "(0.0.0.0: every interface) exposes the server: anyone who can reach the address can use "
@@ -25,9 +25,10 @@ LOOPBACK_ADDRESSES = ("127.0.0.1", "localhost", "::1")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the engines' searches.")
 def serve(target: str, host: str, allow_hosts: tuple[str, ...], port: int, seed: int) -> None:
-    """Serve the web interface for a run: CONFIG|RUN_DIR is a run config or a run directory
-    (its config.yaml); its checkpoints are offered for the run's game, an untrained network
-    for the other games. Open the printed address in a browser; each tab is its own game."""
+    """Serve the web interface for a run: CONFIG|RUN_DIR is a run config (a file or the name
+    of one pyzero ships; default: tak) or a run directory (its config.yaml); its
+    checkpoints are offered for the run's game, and the bundled networks (else untrained
+    ones) play the other games and the run's game while it has no checkpoint. Open the printed address in a browser; each tab is its own game."""
     import uvicorn
 
     from pyzero.web.app import create_app

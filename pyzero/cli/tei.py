@@ -11,17 +11,21 @@ from pyzero.cli.common import EXIT_BAD_INPUT, fail, parse_overrides, reported_er
 
 
 @cli.command()
-@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
+@click.argument("config_path", metavar="[CONFIG]", default="tak", required=False)
 @click.option("--checkpoint", type=click.Path(exists=True), default=None,
-              help="A checkpoint file or run directory (default: the latest in the config's run directory).")
+              help="A checkpoint or network file, or a run directory (default: the latest in the config's run "
+                   "directory, else the bundled network).")
 @click.option("--player", default=None, metavar="alphabeta:DEPTH[:SECONDS]",
               help="Serve the alpha-beta yardstick instead of the network (any size and komi).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a config value, e.g. --set run_dir=runs/other (YAML value syntax).")
 def tei(config_path: str, checkpoint: str | None, player: str | None, overrides: tuple[str, ...]) -> None:
-    """Play a Tak config's network over TEI (Tak Engine Interface) on stdin/stdout, for
-    Tak GUIs and tournament runners (racetrack, PTN Ninja). Protocol details:
-    pyzero/protocols/tei_server.py. Only the config's board size and komi use a trained network.
+    """Play Tak over TEI (Tak Engine Interface) on stdin/stdout, for Tak GUIs and
+    tournament runners (racetrack, PTN Ninja). CONFIG is a config file or the name of one
+    pyzero ships (default: tak, 6x6 with komi 2); its run's latest checkpoint plays, else the
+    bundled network of its game, and each other board size and komi gets its bundled network
+    where one ships (`pyzero networks`), else an untrained one. The first line on stderr says
+    which network plays. Protocol details: pyzero/protocols/tei_server.py.
 
     Memory: each board size played gets its own network and evaluation cache, the cache
     allocated at its first search: inference.cache_entries x about (2 x

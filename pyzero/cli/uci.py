@@ -11,15 +11,18 @@ from pyzero.cli.common import EXIT_BAD_INPUT, fail, parse_overrides, reported_er
 
 
 @cli.command()
-@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
+@click.argument("config_path", metavar="[CONFIG]", default="chess", required=False)
 @click.option("--checkpoint", type=click.Path(exists=True), default=None,
-              help="A checkpoint file or run directory (default: the latest in the config's run directory).")
+              help="A checkpoint or network file, or a run directory (default: the latest in the config's run "
+                   "directory, else the bundled network).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a config value, e.g. --set run_dir=runs/other (YAML value syntax).")
 def uci(config_path: str, checkpoint: str | None, overrides: tuple[str, ...]) -> None:
-    """Play a chess config's network over UCI (Universal Chess Interface) on stdin/stdout,
-    for chess GUIs and tournament runners. Protocol details: pyzero/protocols/uci_server.py
-    (without a checkpoint the network is untrained)."""
+    """Play chess over UCI (Universal Chess Interface) on stdin/stdout, for chess GUIs and
+    tournament runners. CONFIG is a config file or the name of one pyzero ships (default:
+    chess); its run's latest checkpoint plays, else the bundled chess network, else an
+    untrained one; the first line on stderr says which. Protocol details:
+    pyzero/protocols/uci_server.py."""
     import os
 
     from pyzero.config import load_config

@@ -12,6 +12,7 @@ from pyzero.config import RunConfig, make_game_from_config
 from pyzero.model.checkpoint import (CheckpointError, list_checkpoints, load_latest_checkpoint, load_weights_into,
                                      model_weights, read_checkpoint, step_of)
 from pyzero.model.network import NetworkShape, ResNet
+from pyzero.model.network_file import is_network_file_payload, network_config
 
 log = logging.getLogger("pyzero.model")
 
@@ -28,14 +29,13 @@ def load_network(config: RunConfig, checkpoint: str | Path | None = None, game=N
                  warn: Callable[[str], Any] = log.warning) -> tuple[torch.nn.Module, Path | None, int | None]:
     """(model in eval mode, checkpoint path or None, learner step or None) for a run config.
 
-    `checkpoint` is a file, a run directory (its latest checkpoint) or None (the config's
-    run directory's latest checkpoint, or an untrained network when it has no checkpoint
-    file at all). Where the newest checkpoint does not verify and an older one is used,
+    `checkpoint` is a file (a checkpoint or a network file, whose own architecture is
+    built), a run directory (its latest checkpoint) or None (the config's run directory's
+    latest checkpoint, or an untrained network when it has no checkpoint file at all). Where the newest checkpoint does not verify and an older one is used,
     `warn` says which and why; where checkpoint files exist but none verifies, that is a
     CheckpointError, never a silent untrained network. A checkpoint of another network's
     shape is a CheckpointError naming the file."""
     game = game or make_game_from_config(config)
-    model = build_model(config, game)
     if checkpoint is None:
         directory = config.run_directory() / "checkpoints"
     else:
@@ -55,9 +55,13 @@ def load_network(config: RunConfig, checkpoint: str | Path | None = None, game=N
         if found is None and checkpoint is not None:
             raise FileNotFoundError(f"{checkpoint}: no checkpoint")
     if found is None:
+        model = build_model(config, game)
         model.eval()
         return model, None, None
     path, payload = found
+    if is_network_file_payload(payload):  # it says which network it holds
+        config = network_config(payload, config, str(path))
+    model = build_model(config, game)
     load_weights_into(model, model_weights(payload, str(path)), str(path))
     model.eval()
     return model, path, step_of(payload)

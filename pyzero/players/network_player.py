@@ -21,7 +21,8 @@ import torch
 from pyzero.config import InferenceSection, SearchSection, make_game_from_config
 from pyzero.games import Game, State
 from pyzero.inference import CachedInference, make_inference
-from pyzero.model import load_network
+from pyzero.model import build_model, load_network
+from pyzero.networks import BundledNetwork, NetworkChoice
 from pyzero.players.time_manager import board_side, clock_budget_ms
 from pyzero.search import (GraphOptions, GraphSearcher, GumbelOptions, GumbelSearcher, PuctOptions, SearchResult,
                            SearchStop)
@@ -109,6 +110,9 @@ class NetworkPlayer:
         self.survey_fraction = survey_fraction
         self.checkpoint: Path | None = None
         self.step: int | None = None
+        # What plays, for a command's first line and the logs of TEI and UCI.
+        self.description = name
+        self.bundled: BundledNetwork | None = None  # the bundled network it plays, if it does
 
     @property
     def cache(self):
@@ -133,6 +137,26 @@ class NetworkPlayer:
                      graph=config.search.graph if config.search.play in ("graph", "auto") else None,
                      puct=play_puct_options(config), graph_untimed=config.search.play == "graph")
         engine.checkpoint, engine.step = path, step
+        if path is not None and name is None:
+            engine.description = f"{path} (step {step})"
+        return engine
+
+    @classmethod
+    def from_choice(cls, choice: NetworkChoice, limits: SearchLimits | None = None, seed: int = 0) -> "NetworkPlayer":
+        """The engine of a `pyzero.networks.choose_network` choice: a checkpoint, the run's
+        latest, a bundled network, or an untrained network whose weights come from `seed`
+        (torch's global random state is left as it was), so the same seed plays the same moves."""
+        if choice.source != "untrained":
+            engine = cls.from_config(choice.config, choice.checkpoint, limits, seed, name=choice.player_name)
+            if choice.bundled is not None:
+                engine.description, engine.bundled = choice.describe(), choice.bundled
+            return engine
+        game = make_game_from_config(choice.config)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = build_model(choice.config, game)
+        engine = cls.from_config(choice.config, limits=limits, seed=seed, name="untrained", game=game, model=model)
+        engine.description = "an untrained network"
         return engine
 
     def evaluator(self):

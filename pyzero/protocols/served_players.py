@@ -1,17 +1,19 @@
 """Which network plays which Tak board size and komi in the TEI server.
 
-A network is trained for one game: the config's board size (its input planes and its
-policy have that size) and the config's komi (a network trained with komi 2 has learnt
-values that are wrong under komi 0, even though the komi input plane would accept it).
-So:
+A network is trained for one game: a board size (its input planes and its policy have
+that size) and a komi (a network trained with komi 2 has learnt values that are wrong
+under komi 0, even though the komi input plane would accept it). So:
 
-- the config's own size and komi get the config's engine (its latest or given checkpoint);
-- another size or komi, when the config has no checkpoint yet, gets an untrained network
-  of the config's shape built for that game: nothing is lost, the config's network is
-  untrained too, and GUIs can still run the engine on any board;
-- another size or komi with a trained checkpoint is refused (`UnsupportedGameError`, the
-  message names what the network was trained for): playing it with the wrong network
-  would be silently bad, and an untrained stand-in under the trained name misleading.
+- the server's own size and komi get its engine (the config's run's latest or the given
+  checkpoint; else the bundled network of that game; else an untrained network);
+- another size or komi gets the bundled network of that size and komi (`pyzero
+  networks`) where one ships, and an `info string` says which;
+- else, when the server's own network is not a trained run's, an untrained network of
+  the config's shape built for that game (the `info string` says so): GUIs can still run
+  the engine on any board;
+- else (a trained run's network, nothing bundled for the game) the game is refused
+  (`UnsupportedGameError`, the message names what the network was trained for): an
+  untrained stand-in under the trained name would mislead.
 
 Sizes are 3..8 (the engine's Tak), half-komi any integer the GUI sends within
 `HALF_KOMI_RANGE` (komi in flats is half of it).
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pyzero.networks import bundled_networks, choose_network
 from pyzero.players.network_player import NetworkPlayer
 
 BOARD_SIZES = range(3, 9)
@@ -63,17 +66,19 @@ def setup_of_game(game) -> GameSetup:
 
 
 class EnginePool:
-    """The engines of one server: the config's, and untrained ones made on demand."""
+    """The engines of one server: its own, and bundled or untrained ones made on demand."""
 
     def __init__(self, config, native_engine: NetworkPlayer):
         self.config = config
         self.native_engine = native_engine
         self.native_setup = setup_of_game(native_engine.game)
         self._engines: dict[GameSetup, NetworkPlayer] = {self.native_setup: native_engine}
+        self._notes: dict[GameSetup, str] = {}
 
     @property
     def trained(self) -> bool:
-        return self.native_engine.checkpoint is not None
+        """Whether the server's own network is a trained run's (not bundled, not untrained)."""
+        return self.native_engine.checkpoint is not None and self.native_engine.bundled is None
 
     def supported_half_komi(self) -> range:
         """The half-komi values to advertise: only the trained one, or any in range."""
@@ -82,34 +87,39 @@ class EnginePool:
         return HALF_KOMI_RANGE
 
     def stand_in_note(self, setup: GameSetup) -> str | None:
-        """What a GUI should be told when `setup` is not played by the config's network."""
-        return (f"{setup.describe()}: an untrained network (the config plays {self.native_setup.describe()} and "
-                "has no checkpoint yet)")
+        """What a GUI is told when `setup` is not played by the server's own network."""
+        return self._notes.get(setup)
 
     def engine_for(self, setup: GameSetup) -> NetworkPlayer:
         """The engine that plays `setup`; raises `UnsupportedGameError` naming the reason."""
         check_setup(setup)
         if setup in self._engines:
             return self._engines[setup]
-        if self.trained:
+        options = {key: value for key, value in self.config.game.options.items() if key not in SIZE_DEPENDENT_OPTIONS}
+        options.update(size=setup.size, komi=setup.half_komi / 2)
+        config = self.config.model_copy(update={"game": self.config.game.model_copy(update={"options": options})})
+        choice = choose_network(config, look_in_run=False)
+        if choice.bundled is not None:
+            note = f"{setup.describe()}: {choice.describe()}"
+        elif self.trained:
             raise UnsupportedGameError(
                 f"{setup.describe()} is not supported: the network ({self.native_engine.checkpoint}) was trained "
-                f"for {self.native_setup.describe()}; start pyzero tei with a config for that game")
-        engine = self._untrained_engine(setup)
-        self._engines[setup] = engine
+                f"for {self.native_setup.describe()}, and no bundled network plays it (pyzero networks); start "
+                "pyzero tei with a config for that game")
+        else:
+            note = f"{setup.describe()}: an untrained network (no bundled network plays it: {bundled_tak_games()})"
+        native = self.native_engine
+        engine = NetworkPlayer.from_choice(choice, native.limits, native.seed)
+        self._engines[setup], self._notes[setup] = engine, note
         return engine
 
-    def _untrained_engine(self, setup: GameSetup) -> NetworkPlayer:
-        from pyzero.games import make
-        from pyzero.model import build_model
 
-        options = {key: value for key, value in self.config.game.options.items() if key not in SIZE_DEPENDENT_OPTIONS}
-        game = make("tak", size=setup.size, komi=setup.half_komi / 2, **options)
-        native = self.native_engine
-        return NetworkPlayer(game, build_model(self.config, game), native.gumbel, native.limits, native.seed,
-                             name="untrained", inference_options=self.config.inference,
-                             survey_fraction=native.survey_fraction, graph=native.graph, puct=native.puct,
-                             graph_untimed=native.graph_untimed)
+def bundled_tak_games() -> str:
+    """The Tak games bundled networks play, for a note (`size 6 with half-komi 4, ...`)."""
+    setups = [GameSetup(int(network.manifest.game.options.get("size", 0)),
+                        int(round(2 * network.manifest.game.options.get("komi", 0.0))))
+              for network in bundled_networks() if network.manifest.game.name == "tak"]
+    return ", ".join(setup.describe() for setup in setups) or "none ships"
 
 
 class AlphaBetaPool:

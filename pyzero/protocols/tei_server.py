@@ -38,6 +38,7 @@ from typing import Callable, TextIO
 
 from pyzero import __version__
 from pyzero.games import PositionError, State
+from pyzero.networks import choose_network
 from pyzero.players.network_player import NetworkPlayer
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings
 from pyzero.protocols.commands import (PlayedPosition, TeiCommandError, parse_new_game, parse_position, parse_set_option,
@@ -141,8 +142,9 @@ def tps_board_size(tps: str) -> int:
 
 def run_server(config, checkpoint=None, input_stream: TextIO | None = None, output_stream: TextIO | None = None,
                log_stream: TextIO | None = None, player: str | None = None) -> bool:
-    """Loads the config's engine (latest or given checkpoint; or the alpha-beta yardstick
-    when `player` is `alphabeta:D[:SECONDS]`) and serves TEI until `quit`; True when a
+    """Loads the config's engine (the given or the run's latest checkpoint, else the
+    bundled network of its game; or the alpha-beta yardstick when `player` is
+    `alphabeta:D[:SECONDS]`) and serves TEI until `quit`; True when a
     search was still running at the end (see `TeiServer.serve`)."""
     if player is not None:
         from pyzero.config import make_game_from_config
@@ -151,8 +153,11 @@ def run_server(config, checkpoint=None, input_stream: TextIO | None = None, outp
         depth, seconds = parse_alphabeta_spec(player)
         native = AlphaBetaEngine(make_game_from_config(config), depth, seconds, seed=config.training.seed)
     else:
-        native = NetworkPlayer.from_config(config, checkpoint)
-    emit = LineWriter(output_stream or sys.stdout, log_stream or sys.stderr)
+        native = NetworkPlayer.from_choice(choose_network(config, checkpoint))
+    log = log_stream or sys.stderr
+    log.write(f"pyzero tei: {getattr(native, 'description', native.name)}\n")  # stderr: stdout is the protocol's
+    log.flush()
+    emit = LineWriter(output_stream or sys.stdout, log)
     return TeiServer(config, native, emit).serve(input_stream or protocol_input())
 
 

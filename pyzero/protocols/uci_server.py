@@ -40,6 +40,7 @@ from typing import Callable, TextIO
 
 from pyzero import __version__
 from pyzero.games import PositionError, State
+from pyzero.networks import choose_network
 from pyzero.players.network_player import NetworkPlayer
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings
 from pyzero.protocols.chess_draws import (automatic_draw_reason, fen_with_halfmove_clock,
@@ -110,6 +111,9 @@ def run_uci_server(config, checkpoint=None, input_stream: TextIO | None = None,
                    output_stream: TextIO | None = None, log_stream: TextIO | None = None) -> bool:
     """Loads the config's engine (latest or given checkpoint) and serves UCI until `quit`;
     True when a search was still running at the end (see `ProtocolServer.serve`)."""
-    native = NetworkPlayer.from_config(config, checkpoint)
-    emit = LineWriter(output_stream or sys.stdout, log_stream or sys.stderr)
+    native = NetworkPlayer.from_choice(choose_network(config, checkpoint))
+    log = log_stream or sys.stderr
+    log.write(f"pyzero uci: {native.description}\n")  # stderr: stdout is the protocol's
+    log.flush()
+    emit = LineWriter(output_stream or sys.stdout, log)
     return UciServer(native, emit).serve(input_stream or protocol_input())

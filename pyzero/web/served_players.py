@@ -1,10 +1,11 @@
 """What `pyzero serve` offers the page: the games, the run's checkpoints, and the engines.
 
-`ServeTarget.load(CONFIG|RUN_DIR)` reads the run config (a run directory's own
-`config.yaml` snapshot, with the run directory set to it). The config's game plays with
-the run's checkpoints; every other game the project has (TicTacToe, Connect4, Tak 3..8,
-chess) plays against an untrained network (the default shape; chess: `configs/chess.yaml`'s
-smaller one), and the page says so.
+`ServeTarget.load(CONFIG|RUN_DIR)` reads the run config (a config file or the name of one
+pyzero ships, or a run directory's own `config.yaml` snapshot, with the run directory set
+to it). The config's game plays with the run's checkpoints (the bundled network of the
+game while the run has none); every other game the project has (TicTacToe, Connect4, Tak
+3..8, chess) plays its bundled network where one ships, else an untrained network (the
+default shape; chess: `configs/chess.yaml`'s smaller one), and the page says which.
 
 Checkpoints are offered by file name (`step-000000250.pt`) from the run's checkpoint
 folder, listed afresh on every request; the page sends a name back and the server looks
@@ -23,11 +24,11 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyzero.config import RunConfig, load_config
+from pyzero.config import RunConfig, load_config, shipped_config, shipped_config_names
 from pyzero.games import Game, make
 from pyzero.model.checkpoint import list_checkpoints
 from pyzero.play.board_view import game_description
-from pyzero.play.opponent import untrained_engine
+from pyzero.networks import NetworkChoice, choose_network
 from pyzero.players.network_player import NetworkPlayer
 from pyzero.web.work_queues import BoundedWorkQueue
 
@@ -74,18 +75,19 @@ class ServeTarget:
 
     @classmethod
     def load(cls, target: str | Path) -> "ServeTarget":
-        """A config file, or a run directory holding `config.yaml`; raises `ConfigError` or
-        `FileNotFoundError`."""
+        """A config file or name, or a run directory holding `config.yaml`; raises
+        `ConfigError` or `FileNotFoundError`."""
         path = Path(target)
         if path.is_dir():
             snapshot = path / "config.yaml"
             if not snapshot.is_file():
                 raise FileNotFoundError(f"{path}: a run directory holds config.yaml; this one has none")
             config = load_config(snapshot, {"run_dir": str(path)})
-        elif path.is_file():
-            config = load_config(path)
+        elif path.is_file() or shipped_config(str(target)) is not None:
+            config = load_config(path)  # a file, or the name of a config pyzero ships
         else:
-            raise FileNotFoundError(f"{path}: no such config file or run directory")
+            raise FileNotFoundError(f"{path}: no such config file or run directory, nor a config pyzero ships "
+                                    f"({', '.join(shipped_config_names())})")
         return cls(config, config.run_directory() / "checkpoints")
 
     def checkpoints(self) -> dict[str, Path]:
@@ -112,6 +114,11 @@ class ServeTarget:
                 return choice
         known = ", ".join(choice.key for choice in self.game_choices())
         raise UnknownChoiceError(f"unknown game {key[:40]!r}; this server offers: {known}")
+
+
+def played_engine(choice: NetworkChoice, seed: int) -> NetworkPlayer:
+    """The engine of a network choice (the one place the server builds engines)."""
+    return NetworkPlayer.from_choice(choice, seed=seed)
 
 
 def engine_search_queue() -> BoundedWorkQueue:
@@ -165,16 +172,23 @@ class EngineProvider:
 
     def _build(self, choice: GameChoice, path: Path | None) -> ServedEngine:
         if choice.trained:
-            engine = NetworkPlayer.from_config(self.target.config, path, seed=self.seed)
-            if engine.checkpoint is None:
+            network = choose_network(self.target.config, path)
+            engine = played_engine(network, self.seed)
+            if network.bundled is not None:
+                label = f"{network.bundled.describe()}; the run has no checkpoint yet"
+            elif engine.checkpoint is None:
                 label = f"untrained network (no checkpoint in {self.target.checkpoint_directory})"
             else:
                 label = f"{engine.name} ({engine.checkpoint.name})"
             return ServedEngine(engine, label)
         config = RunConfig.model_validate({"game": {"name": choice.name, "options": choice.options},
                                            **choice.untrained_sections})
-        engine = untrained_engine(config, seed=self.seed)
-        return ServedEngine(engine, f"untrained network (no checkpoints for {choice.label}: only {self.run_label()})")
+        network = choose_network(config, look_in_run=False)
+        engine = played_engine(network, self.seed)
+        if network.bundled is not None:
+            return ServedEngine(engine, network.bundled.describe())
+        return ServedEngine(engine, f"untrained network (no checkpoints for {choice.label}: only {self.run_label()}; "
+                                    "no bundled network)")
 
     def run_label(self) -> str:
         return self.target.game_choices()[0].label.replace(" (this run's game)", "")
