@@ -32,7 +32,7 @@ train: build
 	$(VENV_PYTHON) -m pyzero train $(CONFIG)
 
 test: build test-tools
-	$(VENV_PYTHON) -m pytest -q
+	$(VENV_PYTHON) -m pytest -q -m "not slow"
 
 # The tiers: quick (a fast test of every file, under two minutes on 2 cores), the whole
 # suite (make test, what CI runs) and slow (long checks: the fuzzers at their long setting
