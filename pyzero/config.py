@@ -334,6 +334,10 @@ class UpgradeSection(Section):
 
     from_run: str = Field("", description="the run directory to grow from (relative to the working directory, "
                           "like run_dir); empty: an ordinary run")
+    from_network: str = Field("", description="a network to start from instead of random weights: a bundled "
+                              "network's name (pyzero networks) or a network or checkpoint file. Only its weights "
+                              "are taken (the replay starts empty); they must fit this config's network, or "
+                              "`initialize: grown` grows them into it. Not with from_run")
     pretrain_steps: int = Field(1000, ge=0, description="learner steps on the taken-over replay buffer before "
                                 "self-play starts (they count in training.steps and its schedule)")
     initialize: Literal["random", "grown"] = Field("random", description="the new network's first weights: random, "
@@ -356,10 +360,16 @@ class UpgradeSection(Section):
                                        "random legal moves from the start (N drawn uniformly per position), "
                                        "before the game ends")
 
-    @field_validator("from_run")
+    @field_validator("from_run", "from_network")
     @classmethod
     def _no_blank(cls, value: str) -> str:
         return value.strip()
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "UpgradeSection":
+        if self.from_run and self.from_network:
+            raise ValueError("from_run and from_network both name where to start: give one")
+        return self
 
 
 class MetricsSection(Section):

@@ -215,3 +215,39 @@ def test_choice_describes_an_untrained_network_when_nothing_ships():
     config = RunConfig.model_validate({"game": {"name": "tak", "options": {"size": 3}}})
     choice = choose_network(config, look_in_run=False)
     assert choice == NetworkChoice(config, "untrained") and choice.describe() == "an untrained network"
+
+
+def test_a_run_starts_from_a_bundled_network_or_grows_it_into_a_bigger_one(tmp_path):
+    """`upgrade.from_network`: the new run's network at step 0 is the bundled one (same
+    shape: its weights; a wider network with `initialize: grown`: the same outputs)."""
+    from pyzero.training.trainer import Trainer
+
+    bundled = read_checkpoint(find_bundled_network("tictactoe").path())
+    weights = bundled["learner"]["model"]
+    same = Trainer(load_config("tictactoe", {"run_dir": str(tmp_path / "same"),
+                                             "upgrade.from_network": "tictactoe"}), dashboard=False)
+    assert all(torch.equal(same.model.state_dict()[name], tensor.float()) for name, tensor in weights.items())
+    wider = Trainer(load_config("tictactoe", {"run_dir": str(tmp_path / "wider"), "network.channels": 48,
+                                              "upgrade.from_network": "tictactoe",
+                                              "upgrade.initialize": "grown"}), dashboard=False)
+    planes = torch.stack([torch.as_tensor(same.game.new().encode()).float()] * 2)
+    same.model.eval(), wider.model.eval()
+    with torch.no_grad():
+        for ours, theirs in zip(same.model(planes)[:2], wider.model(planes)[:2]):
+            assert torch.allclose(ours, theirs, atol=1e-5)
+
+
+def test_starting_from_a_network_that_does_not_fit_is_an_error_at_the_key(tmp_path):
+    from pyzero.config import ConfigError
+    from pyzero.training.trainer import Trainer
+
+    with pytest.raises(ConfigError, match="upgrade.from_network.*initialize: grown"):
+        Trainer(load_config("tictactoe", {"run_dir": str(tmp_path / "a"), "network.channels": 48,
+                                          "upgrade.from_network": "tictactoe"}), dashboard=False)
+    with pytest.raises(ConfigError, match="upgrade.from_network.*neither a network file nor a bundled network"):
+        Trainer(load_config("tictactoe", {"run_dir": str(tmp_path / "b"), "upgrade.from_network": "nonesuch"}),
+                dashboard=False)
+    with pytest.raises(ConfigError, match="plays tictactoe, not connect4"):
+        Trainer(load_config("connect4", {"run_dir": str(tmp_path / "c"), "upgrade.from_network": "tictactoe"}),
+                dashboard=False)
+    assert not (tmp_path / "a" / "config.yaml").exists(), "a failed start writes no config"

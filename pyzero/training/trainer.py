@@ -43,7 +43,7 @@ from pyzero.training.evaluation import (
 from pyzero.training.learner import Distillation, Learner, NonFiniteTrainingError
 from pyzero.training.run_directory import archive, choose_start, write_config_snapshot
 from pyzero.training.upgrade import (OldRun, UpgradeRecord, grow_from_teacher, inspect_old_run, joined_batches,
-                                     load_teacher, random_play_batch, read_record, take_over)
+                                     load_teacher, random_play_batch, read_record, start_from_network, take_over)
 from pyzero.training.wandb_logger import WandbLogger, require_wandb
 
 log = logging.getLogger("pyzero.train")
@@ -108,6 +108,8 @@ class Trainer:
         if not restored and self.upgrade is not None and config.upgrade.initialize == "grown":
             # A run at step 0 starts as the old network grown to this size.
             grow_from_teacher(config, self.directory, self.model)
+        if not restored and config.upgrade.from_network:
+            log.info("starting from the weights of %s", start_from_network(config, self.model))
         self.replay = ReplayBuffer(self.game, config.replay.window_positions, self.directory / "replay",
                                    value_discount=config.training.value_discount, warn=log.warning)
         # Shards older than the window are gone from disk: the run's totals come from the checkpoint.

@@ -256,3 +256,51 @@ def joined_batches(first: TrainingBatch, second: TrainingBatch) -> TrainingBatch
     return TrainingBatch(*(np.concatenate([getattr(first, name), getattr(second, name)])
                            for name in ("planes", "policy", "legal", "outcome", "root_value")),
                          teacher_only=np.concatenate(flags))
+
+
+def network_to_start_from(config: RunConfig) -> tuple[Path, str]:
+    """(file, name in messages) of `upgrade.from_network`: a bundled network's name or a
+    file; a ConfigError at the key where it names neither, or a network of another game."""
+    from pyzero.networks import bundled_network_named, bundled_networks
+
+    where = config.location("upgrade", "from_network")
+    wanted = config.upgrade.from_network
+    bundled = bundled_network_named(wanted)
+    if bundled is not None:
+        if bundled.manifest.game.name != config.game.name:
+            raise ConfigError(f"{where}: key 'upgrade.from_network': {wanted} plays {bundled.manifest.game.name}, "
+                              f"not {config.game.name}")
+        return bundled.path(), f"bundled network {wanted}"
+    path = Path(wanted)
+    if not path.is_file():
+        names = ", ".join(network.name for network in bundled_networks()) or "none"
+        raise ConfigError(f"{where}: key 'upgrade.from_network': {wanted!r} is neither a network file nor a bundled "
+                          f"network (bundled: {names})")
+    return path, str(path)
+
+
+def start_from_network(config: RunConfig, model: torch.nn.Module) -> str:
+    """Loads `upgrade.from_network`'s weights into `model` (grown into it with
+    `upgrade.initialize: grown`); returns what it loaded, for the log. A ConfigError at the
+    key where the weights do not fit."""
+    from pyzero.model import CheckpointError, load_weights_into, model_weights
+
+    path, name = network_to_start_from(config)
+    where = config.location("upgrade", "from_network")
+    try:
+        payload = read_checkpoint(path)
+        recorded_game = (payload.get("config") or {}).get("game", {}).get("name", config.game.name)
+        if recorded_game != config.game.name:
+            raise ConfigError(f"{where}: key 'upgrade.from_network': {name} plays {recorded_game}, "
+                              f"not {config.game.name}")
+        weights = model_weights(payload, str(path))
+        if config.upgrade.initialize == "grown":
+            model.load_state_dict(grown_state_dict(weights, model))
+        else:
+            load_weights_into(model, weights, name)
+    except (CheckpointError, ValueError) as error:
+        if isinstance(error, ConfigError):
+            raise
+        raise ConfigError(f"{where}: key 'upgrade.from_network': {error} (a larger network can start from it "
+                          "with upgrade.initialize: grown)") from None
+    return name
