@@ -114,7 +114,7 @@ def test_go_infinite_until_stop(engine):
     ("position startpos moves e2e4 Nf9", "move 2 'Nf9' is illegal"),
     ("position fen rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR x KQkq - 0 1", "side to move 'x'"),
     ("position kiwipete", "expected 'startpos' or 'fen'"),
-    ("setoption name Hash value 16", "unknown option 'Hash'"),
+    ("setoption name Ponder value true", "unknown option 'Ponder'"),
     ("flip", "unknown command 'flip'"),
 ])
 def test_bad_commands_get_an_error_line_naming_the_problem(engine, command, named):
@@ -188,8 +188,8 @@ def test_uci_engine_options_must_be_offered(tmp_path):
     from pyzero.engines.uci import UciEngine
 
     command = [sys.executable, "-m", "pyzero", "uci", "configs/chess.yaml", "--set", f"run_dir={tmp_path / 'run'}"]
-    with pytest.raises(TeiEngineError, match="has no option 'Hash'"):
-        UciEngine(command, options={"Hash": "16"}, cwd=REPOSITORY)
+    with pytest.raises(TeiEngineError, match="has no option 'Ponder'"):
+        UciEngine(command, options={"Ponder": "true"}, cwd=REPOSITORY)
     with UciEngine([stockfish_path()], options={"Skill Level": "0"}, movetime_ms=20) as stockfish:
         from pyzero.games import make
 

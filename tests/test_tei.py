@@ -211,7 +211,7 @@ def test_a_legal_looking_but_illegal_move_names_the_reason(engine):
     ("go movetime soon", "soon"),
     ("position fen whatever", "fen"),
     ("position tps x3/x3 1 1", "x3/x3 1 1"),
-    ("setoption name Hash value 64", "Hash"),
+    ("setoption name Ponder value true", "Ponder"),
     ("setoption name HalfKomi value 99", "99"),
     ("teinewgame 11", "11"),
 ])

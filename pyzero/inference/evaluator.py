@@ -76,6 +76,12 @@ class CachedInference:
     def cache_allocated(self) -> bool:
         return self._cache is not None
 
+    def resize_cache(self, entries: int) -> None:
+        """A cache of `entries` (0: none) from the next search on; the old one is dropped."""
+        if entries != self.options.cache_entries:
+            self.options = self.options.model_copy(update={"cache_entries": entries})
+            self._cache = None
+
     def load_state_dict(self, state: dict) -> None:
         self.backend.load_state_dict(state)
         if self._cache is not None:

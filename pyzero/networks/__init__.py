@@ -16,9 +16,10 @@ from pyzero.networks.catalog import (
     find_bundled_network,
     read_manifest,
 )
-from pyzero.networks.choice import NetworkChoice, choose_network
+from pyzero.networks.choice import NetworkChoice, choice_of_network, choose_network
 
 __all__ = [
     "BUNDLED_DIRECTORY", "BundledNetwork", "BundledNetworkError", "NetworkChoice", "NetworkManifest",
-    "bundled_network_named", "bundled_networks", "choose_network", "find_bundled_network", "read_manifest",
+    "bundled_network_named", "bundled_networks", "choice_of_network", "choose_network", "find_bundled_network",
+    "read_manifest",
 ]

@@ -65,3 +65,33 @@ def choose_network(config: RunConfig, checkpoint: str | Path | None = None, look
     if bundled is None:
         return NetworkChoice(config, "untrained")
     return NetworkChoice(config_for_bundled(config, bundled), "bundled", bundled.path(), bundled)
+
+
+def choice_of_network(config: RunConfig, name_or_path: str) -> NetworkChoice:
+    """The choice of a network named by the user: a bundled network's name or a network
+    or checkpoint file, played with `config`'s settings and the game options the network
+    was trained for. FileNotFoundError when it names neither; CheckpointError for a file
+    that does not load or plays another game."""
+    from pyzero.model import CheckpointError, read_checkpoint
+    from pyzero.networks.catalog import bundled_network_named
+
+    bundled = bundled_network_named(name_or_path)
+    if bundled is not None:
+        if bundled.manifest.game.name != config.game.name:
+            raise CheckpointError(f"{name_or_path}: plays {bundled.manifest.game.name}, not {config.game.name}")
+        game = config.game.model_copy(update={"options": dict(bundled.manifest.game.options)})
+        return NetworkChoice(config_for_bundled(config.model_copy(update={"game": game}), bundled), "bundled",
+                             bundled.path(), bundled)
+    path = Path(name_or_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{name_or_path}: neither a network file nor a bundled network's name")
+    recorded = read_checkpoint(path).get("config")
+    recorded_game = recorded.get("game") if isinstance(recorded, dict) else None
+    if isinstance(recorded_game, dict):
+        if recorded_game.get("name") != config.game.name:
+            raise CheckpointError(f"{path}: plays {recorded_game.get('name')}, not {config.game.name}")
+        options = recorded_game.get("options", {})
+        if isinstance(options, dict):
+            game = config.game.model_copy(update={"options": {key: float(value) for key, value in options.items()}})
+            config = config.model_copy(update={"game": game})
+    return NetworkChoice(config, "checkpoint", path)

@@ -208,6 +208,13 @@ class NetworkPlayer:
         self._graph_searcher = searcher
         return searcher
 
+    def set_search_threads(self, threads: int) -> None:
+        """Threads walking one search graph (search.graph.threads) from the next search on;
+        a kept graph is dropped when the count changes. No effect without the graph search."""
+        if self.graph is not None and self.graph.threads != threads:
+            self.graph = self.graph.model_copy(update={"threads": threads})
+            self._graph_searcher = None
+
     def best_move(self, state: State, limits: SearchLimits | None = None, history: tuple[int, ...] = ()) -> str:
         return self.analyse(state, limits, history=history).chosen_move
 

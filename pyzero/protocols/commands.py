@@ -205,13 +205,15 @@ def score_centipawns(value: float) -> int:
 
 
 def format_info(nodes: int, value: float, elapsed_ms: float, principal_variation: list[str],
-                depth: int | None = None, centipawns: int | None = None) -> str:
+                depth: int | None = None, centipawns: int | None = None, multipv: int | None = None) -> str:
     """An `info` line: depth (the principal variation's length unless given), nodes
     (simulations), score cp (from `value` unless `centipawns` is given), time (ms), nps
-    and pv, in the order tiltak writes them."""
+    and pv, in the order tiltak writes them; with `multipv`, `multipv K` first (the line's
+    rank under the MultiPV option)."""
     nodes_per_second = nodes * 1000.0 / elapsed_ms if elapsed_ms > 0 else 0.0
     depth = depth if depth is not None else max(1, len(principal_variation))
     pv = " ".join(principal_variation)
     score = centipawns if centipawns is not None else score_centipawns(value)
-    return (f"info depth {depth} seldepth {depth} nodes {nodes} score cp {score} "
+    rank = f"multipv {multipv} " if multipv is not None else ""
+    return (f"info {rank}depth {depth} seldepth {depth} nodes {nodes} score cp {score} "
             f"time {int(round(elapsed_ms))} nps {int(round(nodes_per_second))}" + (f" pv {pv}" if pv else ""))

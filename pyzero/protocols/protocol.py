@@ -4,8 +4,11 @@
 
 A server is a `ProtocolServer` subclass that adds its own commands to `self.commands`
 (the handshake, options, new game, position parsing) and says how to parse a position
-(`_parse_position`) and how big its board is for the time manager (`_board_size`). The
-rules every server keeps:
+(`_parse_position`), how big its board is for the time manager (`_board_size`), and which
+engine the options show and how another network replaces it (`_option_engine`,
+`_use_network`). The engine options (Threads, Hash, MultiPV, Network:
+`pyzero.protocols.engine_options`) are the same in both protocols. The rules every server
+keeps:
 
 - anything wrong (an unknown or malformed command, an illegal move) is answered by one
   `info string error: ...` line naming the problem, also written to stderr, and the
@@ -31,6 +34,8 @@ from pyzero.games import State
 from pyzero.players.network_player import NetworkPlayer
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings
 from pyzero.protocols.commands import NO_MOVE, PlayedPosition, TeiCommandError, parse_go
+from pyzero.protocols.engine_options import (ENGINE_OPTIONS, HASH, MULTIPV, NETWORK, THREADS, EngineSettings,
+                                             apply_settings, cache_megabytes, describe_settings, updated_settings)
 from pyzero.protocols.served_players import UnsupportedGameError
 from pyzero.protocols.search_job import SearchJob, plan_search
 
@@ -59,9 +64,15 @@ class LineWriter:
 class ProtocolServer:
     """The protocol state of one engine process; `handle` takes one command line."""
 
-    def __init__(self, emit: Callable[[str], None], time_settings: TimeManagerSettings = DEFAULT_SETTINGS):
+    def __init__(self, emit: Callable[[str], None], time_settings: TimeManagerSettings = DEFAULT_SETTINGS,
+                 network_loader: Callable[[str], NetworkPlayer] | None = None):
+        """`network_loader(text)`: the engine of the network the Network option names (a
+        bundled network's name or a file); without it the option is refused."""
         self.emit = emit
         self.time_settings = time_settings
+        self.network_loader = network_loader
+        self._settings: EngineSettings | None = None  # the options' values (defaults: the engine's)
+        self._settings_changed = False  # the next `go` says what it searches with
         self.engine: NetworkPlayer | None = None
         self.position: State | None = None
         self.position_history: tuple[int, ...] = ()  # keys of the positions before it (PlayedPosition)
@@ -80,6 +91,59 @@ class ProtocolServer:
     def _board_size(self) -> int:
         """The board's side length, which the time manager uses to guess a game's length."""
         raise NotImplementedError
+
+    def _option_engine(self):
+        """The engine whose settings the options' defaults show."""
+        raise NotImplementedError
+
+    def _use_network(self, engine: NetworkPlayer | None) -> None:
+        """Plays `engine` from now on (None: the engine the server started with)."""
+        raise NotImplementedError
+
+    # -- engine options (pyzero.protocols.engine_options) ----------------------------------
+    @property
+    def settings(self) -> EngineSettings:
+        if self._settings is None:
+            self._settings = self._default_settings()
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: EngineSettings) -> None:
+        self._settings = value
+
+    def _default_settings(self) -> EngineSettings:
+        engine = self._option_engine()
+        graph = getattr(engine, "graph", None)
+        return EngineSettings(threads=graph.threads if graph is not None else 1)
+
+    def _engine_option_lines(self) -> list[str]:
+        """The `option` lines of the handshake, defaults from the engine the server plays."""
+        engine = self._option_engine()
+        inference = getattr(engine, "inference", None)
+        hash_default = (cache_megabytes(inference.options.cache_entries, inference.options.max_policy_length)
+                        if inference is not None and inference.options.cache_entries > 0 else 1)
+        defaults = {THREADS: self.settings.threads, HASH: self.settings.hash_megabytes or hash_default,
+                    MULTIPV: self.settings.multipv, NETWORK: self.settings.network}
+        return [option.line(defaults[option]) for option in ENGINE_OPTIONS]
+
+    def _set_engine_option(self, name: str, value: str | None) -> bool:
+        """Sets one of the engine options; False when `name` is none of them. A bad value
+        or a network that does not load is a TeiCommandError, and nothing changes."""
+        updated = updated_settings(self.settings, name, value)
+        if updated is None:
+            return False
+        if updated.network != self.settings.network:
+            if updated.network and self.network_loader is None:
+                raise TeiCommandError("setoption name Network: this engine cannot load another network")
+            try:
+                engine = self.network_loader(updated.network) if updated.network else None
+            except (OSError, ValueError) as error:  # FileNotFoundError, CheckpointError, ConfigError
+                raise TeiCommandError(f"setoption name Network: {error}") from None
+            self._use_network(engine)
+            self.emit(f"info string Network: {engine.description if engine is not None else 'the starting network'}")
+        self.settings = updated
+        self._settings_changed = True
+        return True
 
     # -- the loop ----------------------------------------------------------------------
     def serve(self, lines: TextIO, quit_wait_seconds: float = 1.0) -> bool:
@@ -157,7 +221,12 @@ class ProtocolServer:
             return
         if request.ignored:
             self.emit(f"info string go: ignoring {', '.join(request.ignored)} (not a limit of this search)")
-        self.search = SearchJob(engine, state, plan, self.emit, history=self.position_history)
+        apply_settings(engine, self.settings)
+        if self._settings_changed:
+            self.emit(f"info string {describe_settings(engine, self.settings)}")
+            self._settings_changed = False
+        self.search = SearchJob(engine, state, plan, self.emit, history=self.position_history,
+                                multipv=self.settings.multipv)
         self.search.start()
 
     def _searchable_position(self) -> tuple[State, NetworkPlayer]:

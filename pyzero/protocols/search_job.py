@@ -83,6 +83,20 @@ def info_line(result, elapsed_seconds: float) -> str:
                        result.principal_variation or [result.chosen_move])
 
 
+def multipv_lines(result, elapsed_seconds: float, lines: int) -> list[str]:
+    """`lines` info lines ranked `multipv 1..`: the chosen move first (with the principal
+    variation), then the root's other moves by visits (then value), each with its Q."""
+    chosen = result.moves.index(result.chosen_move)
+    others = sorted((index for index in range(len(result.moves)) if index != chosen),
+                    key=lambda index: (-int(result.visits[index]), -float(result.q[index])))
+    reported = []
+    for rank, index in enumerate([chosen] + others[:lines - 1], start=1):
+        value = float(result.q[index]) if result.visits[index] > 0 else float(result.root_value)
+        line = (result.principal_variation or [result.chosen_move]) if index == chosen else [result.moves[index]]
+        reported.append(format_info(int(result.root_visits), value, elapsed_seconds * 1000.0, line, multipv=rank))
+    return reported
+
+
 def statistics_line(result) -> str | None:
     """The graph search's counts for one search, as an `info string` line (the standard
     info line has no words for them): network evaluations requested, transposition hits
@@ -96,21 +110,28 @@ def statistics_line(result) -> str | None:
     return f"info string evaluations {evaluations} transpositions {hits} saved {share:.1f}%"
 
 
-def emit_search_report(emit: Callable[[str], None], result, elapsed_seconds: float) -> None:
-    """The statistics line (graph search only), then the info line the client reads."""
+def emit_search_report(emit: Callable[[str], None], result, elapsed_seconds: float, multipv: int = 1) -> None:
+    """The statistics line (graph search only), then the info line the client reads (one
+    per line of analysis when `multipv` is more than 1)."""
     statistics = statistics_line(result)
     if statistics is not None:
         emit(statistics)
-    emit(info_line(result, elapsed_seconds))
+    if multipv > 1 and not isinstance(result, AlphaBetaResult):
+        for line in multipv_lines(result, elapsed_seconds, multipv):
+            emit(line)
+    else:
+        emit(info_line(result, elapsed_seconds))
 
 
 class SearchJob(threading.Thread):
     """Runs `plan` from `state` with `engine`, writing `info` and `bestmove` via `emit`."""
 
     def __init__(self, engine: NetworkPlayer, state: State, plan: SearchPlan, emit: Callable[[str], None],
-                 history: tuple[int, ...] = ()):
-        """`history`: keys of the positions played before `state` (for repetitions)."""
+                 history: tuple[int, ...] = (), multipv: int = 1):
+        """`history`: keys of the positions played before `state` (for repetitions);
+        `multipv`: lines of analysis per report (the MultiPV option)."""
         super().__init__(name="tei-search", daemon=True)
+        self.multipv = multipv
         self.engine = engine
         self.state = state.copy()
         self.history = history
@@ -129,7 +150,7 @@ class SearchJob(threading.Thread):
             result = self._search_rounds() if self.plan.infinite else self.engine.analyse(
                 self.state, self.plan.limits(), self.search_stop, history=self.history)
             if not self.plan.infinite:
-                emit_search_report(self.emit, result, time.monotonic() - started)
+                emit_search_report(self.emit, result, time.monotonic() - started, self.multipv)
             self.emit(f"bestmove {result.chosen_move}")
         except Exception as error:  # a GUI must get its bestmove line whatever went wrong
             traceback.print_exc(file=sys.stderr)
@@ -143,7 +164,7 @@ class SearchJob(threading.Thread):
             round_started = time.monotonic()
             result = self.engine.analyse(self.state, self.plan.limits(seconds=round_seconds), self.search_stop,
                                          history=self.history)
-            emit_search_report(self.emit, result, time.monotonic() - round_started)
+            emit_search_report(self.emit, result, time.monotonic() - round_started, self.multipv)
             if self.stop_requested.is_set():
                 return result
             if getattr(result, "complete", False):  # searched to its end (alpha-beta's depth): wait for stop

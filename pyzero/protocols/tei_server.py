@@ -1,7 +1,8 @@
 """`pyzero tei CONFIG`: the TEI engine side, reading commands on stdin and answering on
 stdout (one flushed line per answer).
 
-Commands: `tei`, `isready`, `setoption name HalfKomi value K`, `teinewgame SIZE` (or
+Commands: `tei`, `isready`, `setoption name HalfKomi value K` (and the engine options
+Threads, Hash, MultiPV and Network: `pyzero.protocols.engine_options`), `teinewgame SIZE` (or
 `teinewgame size SIZE halfkomi K`), `position startpos|tps <TPS> [moves ...]`,
 `go [wtime W btime B winc I binc J movestogo M] [movetime T] [nodes N] [infinite]`,
 `stop`, `quit`. Anything wrong (an unknown command, a malformed one, an illegal move, a
@@ -24,11 +25,14 @@ The command loop, `isready`, `go`, `stop` and `quit` are shared with `pyzero uci
   second for a search still running.
 - `--player alphabeta:D[:SECONDS]` serves the alpha-beta yardstick instead of the
   network, for every size and komi (`pyzero.players.alphabeta.AlphaBetaEngine`).
-- The config's size and komi play its checkpoint; without a checkpoint any size 3..8 and
-  komi gets an untrained network; with one, other sizes and komi are refused with an
-  error line (`teinewgame`, then `position` and `go`). HalfKomi is advertised accordingly
-  (`min`=`max`= the trained value with a checkpoint) so racetrack rejects a wrong komi
-  before the first game.
+- The config's size and komi play its run's checkpoint, else the bundled network; other
+  sizes and komi play their bundled network where one ships (an `info string` says
+  which); without one, an untrained network when the server's own is not a trained run's,
+  else an error line (`teinewgame`, then `position` and `go`). HalfKomi is advertised
+  accordingly (`min`=`max`= the trained value with a run's checkpoint) so racetrack
+  rejects a wrong komi before the first game.
+- `setoption name Network value FILE|NAME` plays another network (its size and komi
+  become the server's own); an empty value returns to the starting one.
 """
 
 from __future__ import annotations
@@ -38,11 +42,12 @@ from typing import Callable, TextIO
 
 from pyzero import __version__
 from pyzero.games import PositionError, State
-from pyzero.networks import choose_network
+from pyzero.networks import choice_of_network, choose_network
 from pyzero.players.network_player import NetworkPlayer
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings
 from pyzero.protocols.commands import (PlayedPosition, TeiCommandError, parse_new_game, parse_position, parse_set_option,
                                  play_position_moves)
+from pyzero.protocols.engine_options import ENGINE_OPTIONS
 from pyzero.protocols.served_players import GameSetup, UnsupportedGameError, pool_for
 from pyzero.protocols.protocol import (ENGINE_AUTHOR, LineWriter, ProtocolServer, protocol_input,  # noqa: F401
                                  protocol_output)
@@ -52,8 +57,11 @@ class TeiServer(ProtocolServer):
     """The TEI protocol state of one engine process; `handle` takes one command line."""
 
     def __init__(self, config, native_engine: NetworkPlayer, emit: Callable[[str], None],
-                 time_settings: TimeManagerSettings = DEFAULT_SETTINGS):
-        super().__init__(emit, time_settings)
+                 time_settings: TimeManagerSettings = DEFAULT_SETTINGS,
+                 network_loader: Callable[[str], NetworkPlayer] | None = None):
+        super().__init__(emit, time_settings, network_loader)
+        self.config = config
+        self.native_engine = native_engine
         self.pool = pool_for(config, native_engine)
         self.half_komi = self.pool.native_setup.half_komi
         self.setup: GameSetup | None = None
@@ -73,12 +81,28 @@ class TeiServer(ProtocolServer):
         komi = self.pool.supported_half_komi()
         self.emit(f"option name HalfKomi type spin default {self.pool.native_setup.half_komi} "
                   f"min {komi.start} max {komi.stop - 1}")
+        for line in self._engine_option_lines():
+            self.emit(line)
         self.emit("teiok")
+
+    def _option_engine(self):
+        return self.pool.native_engine
+
+    def _use_network(self, engine: NetworkPlayer | None) -> None:
+        """A new pool around `engine`: its board size and komi are the server's own from
+        now on (a GUI starts the next game with `teinewgame`)."""
+        self.pool = pool_for(self.config, engine or self.native_engine)
+        self.half_komi = self.pool.native_setup.half_komi
+        self.setup, self.engine, self.position = None, None, None
+        self.position_error = "no 'teinewgame' since the network changed"
 
     def _setoption(self, arguments: list[str]) -> None:
         request = parse_set_option(arguments)
         if request.name.lower() != "halfkomi":
-            raise TeiCommandError(f"setoption: unknown option {request.name!r} (known: HalfKomi)")
+            if not self._set_engine_option(request.name, request.value):
+                raise TeiCommandError(f"setoption: unknown option {request.name!r} (known: HalfKomi, "
+                                      f"{', '.join(option.name for option in ENGINE_OPTIONS)})")
+            return
         if request.value is None:
             raise TeiCommandError("setoption name HalfKomi: the value is missing")
         try:
@@ -152,12 +176,16 @@ def run_server(config, checkpoint=None, input_stream: TextIO | None = None, outp
 
         depth, seconds = parse_alphabeta_spec(player)
         native = AlphaBetaEngine(make_game_from_config(config), depth, seconds, seed=config.training.seed)
+        network_loader = None  # the yardstick has no network to replace
     else:
         native = NetworkPlayer.from_choice(choose_network(config, checkpoint))
+
+        def network_loader(text: str) -> NetworkPlayer:
+            return NetworkPlayer.from_choice(choice_of_network(config, text), native.limits, native.seed)
     log = log_stream or sys.stderr
     log.write(f"pyzero tei: {getattr(native, 'description', native.name)}\n")  # stderr: stdout is the protocol's
     log.flush()
     emit = LineWriter(output_stream or sys.stdout, log)
-    return TeiServer(config, native, emit).serve(input_stream or protocol_input())
+    return TeiServer(config, native, emit, network_loader=network_loader).serve(input_stream or protocol_input())
 
 

@@ -16,8 +16,8 @@ handshake, new-game and position commands:
                                           < bestmove g1f3
     > quit
 
-Commands: `uci`, `isready`, `setoption` (the engine has no options: any name is an
-error line), `ucinewgame`, `position startpos|fen <FEN> [moves ...]` (moves in UCI; SAN
+Commands: `uci`, `isready`, `setoption` (Threads, Hash, MultiPV, Network:
+`pyzero.protocols.engine_options`; any other name is an error line), `ucinewgame`, `position startpos|fen <FEN> [moves ...]` (moves in UCI; SAN
 is accepted too), `go [wtime W btime B winc I binc J movestogo M] [movetime T] [nodes N]
 [infinite]` (`depth` is accepted and ignored), `stop`, `quit`.
 
@@ -40,12 +40,13 @@ from typing import Callable, TextIO
 
 from pyzero import __version__
 from pyzero.games import PositionError, State
-from pyzero.networks import choose_network
+from pyzero.networks import choice_of_network, choose_network
 from pyzero.players.network_player import NetworkPlayer
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings
 from pyzero.protocols.chess_draws import (automatic_draw_reason, fen_with_halfmove_clock,
                                     play_moves_through_claimable_draws)
 from pyzero.protocols.commands import PlayedPosition, TeiCommandError, parse_position, parse_set_option
+from pyzero.protocols.engine_options import ENGINE_OPTIONS
 from pyzero.protocols.protocol import ENGINE_AUTHOR, LineWriter, ProtocolServer, protocol_input
 
 CHESS_BOARD_SIZE = 8
@@ -55,8 +56,10 @@ class UciServer(ProtocolServer):
     """The UCI protocol state of one engine process; `handle` takes one command line."""
 
     def __init__(self, native_engine: NetworkPlayer, emit: Callable[[str], None],
-                 time_settings: TimeManagerSettings = DEFAULT_SETTINGS):
-        super().__init__(emit, time_settings)
+                 time_settings: TimeManagerSettings = DEFAULT_SETTINGS,
+                 network_loader: Callable[[str], NetworkPlayer] | None = None):
+        super().__init__(emit, time_settings, network_loader)
+        self.native_engine = native_engine
         self.engine = native_engine
         self.halfmove_clock = 0  # the position's half-move clock as the GUI sent it (see chess_draws)
         self.commands = {"uci": self._uci, "isready": self._isready, "setoption": self._setoption,
@@ -66,14 +69,24 @@ class UciServer(ProtocolServer):
     def _board_size(self) -> int:
         return CHESS_BOARD_SIZE
 
+    def _option_engine(self) -> NetworkPlayer:
+        return self.engine
+
+    def _use_network(self, engine: NetworkPlayer | None) -> None:
+        self.engine = engine or self.native_engine
+
     def _uci(self, arguments: list[str]) -> None:
         self.emit(f"id name pyzero {__version__} ({self.engine.name})")
         self.emit(f"id author {ENGINE_AUTHOR}")
+        for line in self._engine_option_lines():
+            self.emit(line)
         self.emit("uciok")
 
     def _setoption(self, arguments: list[str]) -> None:
         request = parse_set_option(arguments)
-        raise TeiCommandError(f"setoption: unknown option {request.name!r} (this engine has no options)")
+        if not self._set_engine_option(request.name, request.value):
+            raise TeiCommandError(f"setoption: unknown option {request.name!r} (known: "
+                                  f"{', '.join(option.name for option in ENGINE_OPTIONS)})")
 
     def _ucinewgame(self, arguments: list[str]) -> None:
         self.position = None
@@ -112,8 +125,12 @@ def run_uci_server(config, checkpoint=None, input_stream: TextIO | None = None,
     """Loads the config's engine (latest or given checkpoint) and serves UCI until `quit`;
     True when a search was still running at the end (see `ProtocolServer.serve`)."""
     native = NetworkPlayer.from_choice(choose_network(config, checkpoint))
+
+    def network_loader(text: str) -> NetworkPlayer:
+        return NetworkPlayer.from_choice(choice_of_network(config, text), native.limits, native.seed)
+
     log = log_stream or sys.stderr
     log.write(f"pyzero uci: {native.description}\n")  # stderr: stdout is the protocol's
     log.flush()
     emit = LineWriter(output_stream or sys.stdout, log)
-    return UciServer(native, emit).serve(input_stream or protocol_input())
+    return UciServer(native, emit, network_loader=network_loader).serve(input_stream or protocol_input())
