@@ -138,6 +138,9 @@ def test_sigterm_saves_a_checkpoint_and_stops_like_ctrl_c(tmp_path):
     assert "a checkpoint was saved" in output
     _, latest = load_latest_checkpoint(run_dir / "checkpoints")
     assert latest["counters"]["positions_generated"] > 0
+    # The run's CPU time, every thread of the process: more than none, at most all cores.
+    counters = latest["counters"]
+    assert 0 < counters["cpu_seconds"] <= (counters["elapsed_seconds"] + 1) * os.cpu_count()
     resumed = Trainer(tiny_config(run_dir, **{"training.steps": latest["learner"]["step"] + 5}), dashboard=False)
     assert resumed.mode == "resume" and resumed.learner.step == latest["learner"]["step"]
 

@@ -2,11 +2,12 @@
 pyzero/networks/bundled/NAME.safetensors, and NAME.json, its manifest (docs/networks.md).
 
     python tools/bundle_network.py RUN_DIR NAME --config configs/tak.yaml \\
-        --command "pyzero train configs/tak.yaml ..." --commit SHA --time-log TIME_LOG \\
+        --command "pyzero train configs/tak.yaml ..." --commit SHA [--time-log TIME_LOG] \\
         --summary "Tak 6x6, komi 2" [--default] [--precision float32]
 
-TIME_LOG is what `/usr/bin/time -v` printed for the training command (its user, system
-and wall times). The strength entries of an existing manifest are kept; new ones are added
+The CPU and wall time come from the checkpoint's counters, or with --time-log from what
+`/usr/bin/time -v` printed for the training command (runs from before the counters kept
+CPU time). The strength entries of an existing manifest are kept; new ones are added
 by hand from the arena's output, with the command that measured them.
 """
 
@@ -42,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True, help="the config file trained, relative to the repository root")
     parser.add_argument("--command", required=True, help="the exact training command")
     parser.add_argument("--commit", required=True, help="the commit of pyzero that trained it")
-    parser.add_argument("--time-log", type=Path, required=True, help="/usr/bin/time -v output of the training")
+    parser.add_argument("--time-log", type=Path, help="/usr/bin/time -v output of the training (for runs whose "
+                        "checkpoints do not record their CPU time)")
     parser.add_argument("--summary", required=True, help="one line for listings")
     parser.add_argument("--machine", default="2 CPU cores (AMD EPYC), no GPU")
     parser.add_argument("--default", action="store_true", help="preferred when several networks match a request")
@@ -58,7 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     payload = read_checkpoint(source)
     destination = arguments.directory / f"{arguments.name}.safetensors"
     write_network_file(destination, payload, str(source), arguments.precision)
-    cpu_seconds, wall_seconds = time_log_seconds(arguments.time_log.read_text())
+    counters = payload["counters"]
+    if arguments.time_log is not None:
+        cpu_seconds, wall_seconds = time_log_seconds(arguments.time_log.read_text())
+    else:
+        cpu_seconds, wall_seconds = float(counters.get("cpu_seconds", 0.0)), float(counters["elapsed_seconds"])
     manifest_path = arguments.directory / f"{arguments.name}.json"
     strength = json.loads(manifest_path.read_text())["strength"] if manifest_path.exists() else []
     config = payload["config"]
@@ -76,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             "command": arguments.command,
             "commit": arguments.commit,
             "learner_steps": int(payload["learner"]["step"]),
-            "positions": int(payload["counters"]["positions_generated"]),
+            "positions": int(counters["positions_generated"]),
             "wall_seconds": round(wall_seconds, 1),
             "cpu_seconds": round(cpu_seconds, 1),
             "machine": arguments.machine,

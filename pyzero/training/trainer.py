@@ -64,6 +64,9 @@ class RunCounters:
     games_generated: int = 0
     selfplay_starts: int = 0  # each start gets fresh game seeds
     elapsed_seconds: float = 0.0
+    # CPU time (user + system) of the training process over the run, every thread of it
+    # (self-play's Mojo workers, inference, the learner); not that of Ray actors.
+    cpu_seconds: float = 0.0
     evaluations: list[dict] = field(default_factory=list)
 
 
@@ -104,6 +107,7 @@ class Trainer:
         self.rng = np.random.default_rng(config.training.seed)
         self.dashboard = dashboard
         self.previous_model: torch.nn.Module | None = None
+        self._cpu_clock: tuple[float, float] | None = None  # (process_time at the run's start, cpu_seconds then)
         restored = mode == "resume" and self._restore()
         if not restored and self.upgrade is not None and config.upgrade.initialize == "grown":
             # A run at step 0 starts as the old network grown to this size.
@@ -175,6 +179,9 @@ class Trainer:
                                          "no checkpoint written; the last one on disk is the last finite network")
         self.counters.positions_generated = self.replay.total_positions
         self.counters.games_generated = self.replay.total_games
+        if self._cpu_clock is not None:
+            started, before = self._cpu_clock
+            self.counters.cpu_seconds = before + (time.process_time() - started)
         payload = dict(learner=self.learner.state_dict(), counters=asdict(self.counters),
                        rng=dict(python=random.getstate(), numpy=self.rng.bit_generator.state,
                                 torch=torch.get_rng_state()),
@@ -228,6 +235,7 @@ class Trainer:
         selfplay = self._make_selfplay(seed)
         started = time.monotonic()
         elapsed_before = self.counters.elapsed_seconds
+        self._cpu_clock = (time.process_time(), self.counters.cpu_seconds)
         last_view = 0.0
         last_drain = 0.0
         losses = None
