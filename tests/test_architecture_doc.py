@@ -13,11 +13,11 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 DOCUMENTS = [REPOSITORY / "ARCHITECTURE.md", REPOSITORY / "README.md",
              *sorted((REPOSITORY / "docs").rglob("*.md"))]
 # A path in backquotes: starts with one of the repository's top folders or is a root file.
-NAMED_PATH = re.compile(r"`((?:mojo|games|pyzero|configs|tests|docs|deploy)/[A-Za-z0-9_./-]*[A-Za-z0-9_/]"
+NAMED_PATH = re.compile(r"`((?:mojo|games|pyzero|configs|tests|docs|deploy|tools)/[A-Za-z0-9_./-]*[A-Za-z0-9_/]"
                         r"|(?:ARCHITECTURE|README)\.md|Makefile|Dockerfile|pyproject\.toml|pixi\.toml)`")
 LINK = re.compile(r"\]\(([^)#:]+)(?:#[^)]*)?\)")
 # Paths that name what a run or a user creates, not files of the repository.
-NOT_IN_THE_REPOSITORY = ("pyzero/_native_build/",)
+NOT_IN_THE_REPOSITORY = ("pyzero/_native_build/", "pyzero/_shipped/")
 
 
 def named_paths(document: Path) -> list[str]:
