@@ -267,3 +267,49 @@ def test_the_connect4_network_keeps_the_solved_result_in_most_opening_positions(
                                find_bundled_network("connect4").path())
     result = optimal_move_share(model, benchmark_set("Test_L1_R3"), simulations=8, limit=200)
     assert result.raw_policy_result_kept >= 0.78, result
+
+
+def test_tei_plays_each_size_and_komi_with_its_bundled_network(tmp_path):
+    """A server on the tak config whose run has no checkpoint: its own game (6x6, komi 2)
+    plays the bundled 6x6 network, `teinewgame 5` the 5x5 one (an info string says so), and
+    a komi without a network an untrained one, with an info string that lists what ships."""
+    from pyzero.protocols.tei_server import TeiServer
+
+    config = load_config("tak", {"run_dir": str(tmp_path / "run"), "inference.backend": "torch",
+                                 "evaluation.simulations": 8})
+    native = NetworkPlayer.from_choice(choose_network(config), SearchLimits(simulations=8))
+    six = find_bundled_network("tak", {"size": 6, "komi": 2})
+    five = find_bundled_network("tak", {"size": 5, "komi": 0})
+    assert native.bundled is six is not None and five is not None
+    lines = []
+    server = TeiServer(config, native, lines.append)
+    server.handle("tei")
+    assert lines[0].endswith(f"({six.name})")
+    server.handle("teinewgame 5")
+    assert lines[-1] == f"info string size 5 with half-komi 0: {five.describe()}"
+    assert server.engine.bundled is five
+    server.handle("position startpos")
+    server.handle("go nodes 8")
+    server.handle("isready")
+    server._finish_search(stop=False)
+    assert lines[-1].startswith("bestmove ") and "(none)" not in lines[-1]
+    server.handle("teinewgame size 6 halfkomi 0")
+    assert "an untrained network (no bundled network plays it" in lines[-1] and "size 6 with half-komi 4" in lines[-1]
+
+
+@pytest.mark.slow
+def test_the_tak_5x5_network_beats_the_depth_2_yardstick():
+    """10 games against alpha-beta at depth 2 (5 two-ply openings, each from both sides),
+    200 simulations a move: the network wins most."""
+    from pyzero.arena.match import play_pairing
+    from pyzero.arena.openings import random_openings
+    from pyzero.players.alphabeta import AlphaBetaPlayer
+
+    config = load_config("tak5")
+    network = NetworkPlayer.from_choice(choose_network(config, look_in_run=False), SearchLimits(simulations=200))
+    assert network.bundled is not None and network.bundled.name == "tak-5x5"
+    yardstick = AlphaBetaPlayer(2)
+    records = play_pairing(network.game, network, yardstick, random_openings(network.game, 5, 2, seed=1), games=10,
+                           max_game_plies=300)
+    wins = sum(record.winner == network.name for record in records)
+    assert wins >= 6, [(record.first, record.winner) for record in records]

@@ -78,7 +78,7 @@ class EnginePool:
     @property
     def trained(self) -> bool:
         """Whether the server's own network is a trained run's (not bundled, not untrained)."""
-        return self.native_engine.checkpoint is not None and self.native_engine.bundled is None
+        return self.native_engine.checkpoint is not None and getattr(self.native_engine, "bundled", None) is None
 
     def supported_half_komi(self) -> range:
         """The half-komi values to advertise: only the trained one, or any in range."""
