@@ -29,17 +29,13 @@ def bench(context: click.Context, as_json: bool) -> None:
     """Benchmarks; without a subcommand, runs all of them (JSON with --json)."""
     if context.invoked_subcommand is None:
         if as_json:
-            from pyzero.bench import perft_results_as_json, run_perft_benchmark, run_search_benchmark
+            from pyzero.bench import (benchmark_json, perft_results_as_json, run_perft_benchmark,
+                                      run_search_benchmark, run_selfplay_benchmark, run_tree_reuse_benchmark)
 
-            from pyzero.bench import run_tree_reuse_benchmark
-
-            from pyzero.bench import run_selfplay_benchmark
-
-            payload = {"perft": perft_results_as_json(run_perft_benchmark())["results"],
-                       "search": [asdict(r) for r in run_search_benchmark()],
-                       "tree_reuse": [asdict(r) for r in run_tree_reuse_benchmark()],
-                       "selfplay": asdict(run_selfplay_benchmark())}
-            click.echo(json.dumps(payload, indent=2))
+            click.echo(benchmark_json("all", perft=perft_results_as_json(run_perft_benchmark())["results"],
+                                      search=[asdict(r) for r in run_search_benchmark()],
+                                      tree_reuse=[asdict(r) for r in run_tree_reuse_benchmark()],
+                                      selfplay=asdict(run_selfplay_benchmark())))
             return
         context.invoke(bench_perft, as_json=False)
         context.invoke(bench_search, as_json=False)
@@ -81,13 +77,13 @@ def bench_perft(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def bench_search(as_json: bool) -> None:
     """Gumbel search simulations per second with the uniform evaluator, 1 thread and all cores."""
-    from pyzero.bench import run_search_benchmark, run_tree_reuse_benchmark
+    from pyzero.bench import benchmark_json, run_search_benchmark, run_tree_reuse_benchmark
 
     results = run_search_benchmark()
     reuse = run_tree_reuse_benchmark()
     if as_json:
-        click.echo(json.dumps({"benchmark": "search", "results": [asdict(r) for r in results],
-                               "tree_reuse": [asdict(r) for r in reuse]}, indent=2))
+        click.echo(benchmark_json("search", results=[asdict(r) for r in results],
+                                  tree_reuse=[asdict(r) for r in reuse]))
         return
     table = Table(title="Gumbel search, uniform evaluator (no network)")
     for column in ("game", "options", "sims/search", "threads", "simulations", "seconds", "sims/s"):
@@ -115,7 +111,7 @@ def bench_search(as_json: bool) -> None:
 def bench_graph(overrides, as_json: bool) -> None:
     """Graph search: simulations per second at 1, 2 and 4 threads on one search, and the
     network evaluations that transpositions save, from middle-game positions."""
-    from pyzero.bench import run_graph_benchmark
+    from pyzero.bench import benchmark_json, run_graph_benchmark
     from pyzero.config import validate_config
 
     values = parse_overrides(overrides)
@@ -127,7 +123,7 @@ def bench_graph(overrides, as_json: bool) -> None:
         graph = validate_config({"game": {"name": "connect4"}}, values).search.graph
     results = run_graph_benchmark(graph=graph)
     if as_json:
-        click.echo(json.dumps({"benchmark": "graph", "graph": graph.model_dump(), **results}, indent=2))
+        click.echo(benchmark_json("graph", graph=graph.model_dump(), **results))
         return
     table = Table(title="graph search, one search on several threads")
     for column in ("game", "evaluator", "threads", "simulations", "seconds", "sims/s"):
@@ -147,7 +143,7 @@ def bench_graph(overrides, as_json: bool) -> None:
 
 
 @bench.command("tei")
-@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, exists=True))
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
 @click.option("--sizes", default="3-8", show_default=True, help="Board sizes to play a move on, e.g. 3-8 or 6,8.")
 @click.option("--movetime", default=300, show_default=True, help="Milliseconds per move (go movetime).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a config value.")
@@ -155,7 +151,7 @@ def bench_graph(overrides, as_json: bool) -> None:
 def bench_tei(config_path, sizes, movetime, overrides, as_json) -> None:
     """A TEI session over every board size: each move's answer time and the engine's
     resident memory (after each move and at peak), as a GUI playing all sizes sees it."""
-    from pyzero.bench import run_tei_benchmark
+    from pyzero.bench import benchmark_json, run_tei_benchmark
 
     try:
         if "-" in sizes:
@@ -168,7 +164,7 @@ def bench_tei(config_path, sizes, movetime, overrides, as_json) -> None:
     with reported_errors():
         result = run_tei_benchmark(config_path, size_list, movetime, parse_overrides(overrides))
     if as_json:
-        click.echo(json.dumps({"benchmark": "tei", **asdict(result)}, indent=2))
+        click.echo(benchmark_json("tei", **asdict(result)))
         return
     table = Table(title=f"pyzero tei {result.config}: go movetime {result.movetime_ms}")
     for column in ("size", "new game s", "go s", "resident MB"):
@@ -196,15 +192,16 @@ def bench_network(config_path, overrides, seconds, precisions, compile_choice, a
     inference.device and selfplay.batch_size for inference). A variant whose compilation
     fails runs eagerly and says why."""
     from pyzero.config import load_config
-    from pyzero.training.throughput import measure_network_throughput
+    from pyzero.bench import benchmark_json
+    from pyzero.bench.network import measure_network_throughput
 
     choices = {"both": (False, True), "on": (True,), "off": (False,), None: None}[compile_choice]
     with reported_errors():
         config = load_config(config_path, parse_overrides(overrides))
         results = measure_network_throughput(config, seconds, tuple(precisions) or None, choices)
     if as_json:
-        click.echo(json.dumps({"benchmark": "network", "config": config_path, "network": config.network.model_dump(),
-                               "results": [asdict(result) for result in results]}, indent=2))
+        click.echo(benchmark_json("network", config=config_path, network=config.network.model_dump(),
+                                  results=[asdict(result) for result in results]))
         return
     network = config.network
     table = Table(title=f"{config_path}: ResNet {network.blocks}x{network.channels}, training on "
@@ -256,7 +253,7 @@ def bench_selfplay(config_path, overrides, option_pairs, seconds, as_json, **opt
     (c) efficiency = b / a, (d) batch fill, cache hit rate and queue waits, and (a) for
     every installed backend (torch, onnxruntime) with its ratio to PyTorch eager.
     """
-    from pyzero.bench import default_benchmark_config, run_selfplay_benchmark
+    from pyzero.bench import benchmark_json, default_benchmark_config, run_selfplay_benchmark
     from pyzero.config import load_config, validate_config
 
     values = parse_overrides(overrides)
@@ -270,7 +267,7 @@ def bench_selfplay(config_path, overrides, option_pairs, seconds, as_json, **opt
             config = validate_config(default_benchmark_config().model_dump(), values)
         result = run_selfplay_benchmark(config, seconds)
     if as_json:
-        click.echo(json.dumps({"benchmark": "selfplay", **asdict(result)}, indent=2))
+        click.echo(benchmark_json("selfplay", **asdict(result)))
         return
     table = Table(title=f"self-play vs raw inference: {result.game} {result.network}, batch {result.batch_size}")
     table.add_column("measure")
@@ -306,14 +303,15 @@ def bench_distributed(config_path, overrides, actor_counts, seconds, warmup, ray
     threads). Needs pip install 'pyzero[ray]'.
     """
     from pyzero.config import load_config
-    from pyzero.distributed.benchmark import run_distributed_benchmark
+    from pyzero.bench import benchmark_json
+    from pyzero.bench.distributed import run_distributed_benchmark
 
     counts = tuple(int(part) for part in actor_counts.split(",") if part.strip())
     with reported_errors():
         config = load_config(config_path, parse_overrides(overrides))
         results = run_distributed_benchmark(config, counts, seconds, warmup, ray_address)
     if as_json:
-        click.echo(json.dumps({"benchmark": "distributed", "results": [asdict(r) for r in results]}, indent=2))
+        click.echo(benchmark_json("distributed", results=[asdict(r) for r in results]))
         return
     table = Table(title=f"self-play positions/s: {config_path}, {seconds:g} s each")
     for column in ("variant", "positions", "seconds", "positions/s", "ratio to single process (mean)"):
