@@ -514,7 +514,7 @@ def _compose(path: Path) -> tuple[Any, dict[tuple, tuple[Path, int]]]:
     """The file's data and, for every key path, the file and line that set it. A file
     that is not UTF-8, not YAML, or gives a key twice in one mapping is a `ConfigError`
     naming the file and the line."""
-    from pyzero.errors import read_utf8_text_file
+    from pyzero.text_files import read_utf8_text_file
 
     text = read_utf8_text_file(path, ConfigError)
     try:

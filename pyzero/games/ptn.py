@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyzero.errors import read_utf8_text_file
+from pyzero.text_files import read_utf8_text_file
 from pyzero.games.api import Game, IllegalMoveError, PositionError, State
 
 RESULT_TOKENS = ("R-0", "0-R", "F-0", "0-F", "1-0", "0-1", "1/2-1/2", "0-0")

@@ -24,7 +24,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyzero.errors import read_utf8_text_file
+from pyzero.text_files import read_utf8_text_file
 from pyzero.games import Game, State
 from pyzero.games.ptn import PtnError, game_options_from_tags, parse_ptn
 from pyzero.play.session import GameSession
