@@ -271,7 +271,7 @@ def test_the_connect4_network_keeps_the_solved_result_in_most_opening_positions(
 
 def test_tei_plays_each_size_and_komi_with_its_bundled_network(tmp_path):
     """A server on the tak config whose run has no checkpoint: its own game (6x6, komi 2)
-    plays the bundled 6x6 network, `teinewgame 5` the 5x5 one (an info string says so), and
+    plays the bundled 6x6 network, 5x5 with komi 0 the 5x5 one (an info string says so), and
     a komi without a network an untrained one, with an info string that lists what ships."""
     from pyzero.protocols.tei_server import TeiServer
 
@@ -285,7 +285,7 @@ def test_tei_plays_each_size_and_komi_with_its_bundled_network(tmp_path):
     server = TeiServer(config, native, lines.append)
     server.handle("tei")
     assert lines[0].endswith(f"({six.name})")
-    server.handle("teinewgame 5")
+    server.handle("teinewgame size 5 halfkomi 0")
     assert lines[-1] == f"info string size 5 with half-komi 0: {five.describe()}"
     assert server.engine.bundled is five
     server.handle("position startpos")
