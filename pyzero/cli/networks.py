@@ -32,7 +32,7 @@ def networks(verbose: bool) -> None:
         shape = manifest.network
         trained = (f"{manifest.training.learner_steps:,} steps, "
                    f"{manifest.training.cpu_seconds / 3600:.1f} CPU-h")
-        strength = "\n".join(f"{item.opponent}: {item.result}" for item in manifest.strength) or "not measured"
+        strength = "\n".join(item.summary for item in manifest.strength) or "not measured"
         table.add_row(manifest.name + (" (default)" if manifest.default else ""),
                       f"{manifest.game.name} {options}".strip(),
                       f"{shape.get('blocks')}x{shape.get('channels')} {shape.get('policy_head', 'dense')}",

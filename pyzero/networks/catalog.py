@@ -57,6 +57,7 @@ class Strength(_Strict):
     """One measured result against a fixed opponent."""
 
     opponent: str = Field(description="the anchor or test set, e.g. alphabeta:3 or Test_L1_R3")
+    summary: str = Field(max_length=60, description="the result in a few words, for `pyzero networks`")
     result: str = Field(description="what was measured, in words: W-D-L and Elo with its 95% interval, or a share")
     command: str = Field(description="the exact command that measured it")
 
