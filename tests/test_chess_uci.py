@@ -170,7 +170,7 @@ def test_arena_plays_pyzeros_own_uci_engine(tmp_path):
     engine_name = player_display_names([engine])[0]  # the spec as written, shortened
     assert {rating for rating in result["ratings"]} == {"random", engine_name}
     engines = {row["player"]: row["engine"] for row in result["standings"]}
-    assert engines == {"random": None, engine_name: "pyzero 0.1.0 (untrained)"}  # its id name beside
+    assert engines == {"random": None, engine_name: "pyzero 0.1.0 (chess)"}  # its id name (the bundled network)
 
 
 def test_arena_plays_stockfish_at_its_lowest_skill_and_reports_elo(tmp_path):

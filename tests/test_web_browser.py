@@ -372,7 +372,7 @@ def saved_pgn_final_fen(page) -> str:
 def test_chess_by_clicking_with_a_promotion_and_a_pgn_python_chess_reads_back(page):
     new_game(page, "chess", simulations=2)
     expect(page.locator(".chess-square")).to_have_count(64)
-    expect(page.locator("#engine-label")).to_contain_text("untrained network (no checkpoints for chess")
+    expect(page.locator("#engine-label")).to_contain_text("bundled network chess (")
     expect(chess_square(page, "e1")).to_have_attribute("aria-label", "e1: white king")
     chess_square(page, "e4").click()  # nothing chosen yet: an empty square says what to do
     expect(page.locator("#message")).to_have_text("e4 is empty: click one of white's pieces, then its square")

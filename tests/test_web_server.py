@@ -328,10 +328,10 @@ def chess_tab(open_tab):
     return socket, next_message(socket, "state")
 
 
-def test_chess_starts_with_an_untrained_network_of_the_chess_configs_shape(open_tab):
+def test_chess_starts_with_the_bundled_chess_network(open_tab):
     socket, state = chess_tab(open_tab)
     assert state["game"]["name"] == "chess" and state["position"] == CHESS_START
-    assert state["engine"].startswith("untrained network (no checkpoints for chess")
+    assert state["engine"].startswith("bundled network chess (")
     assert state["board"]["kind"] == "chess" and state["board"]["row_labels"][0] == "8"
     assert state["board"]["rows"][0][4] == {"square": "e8", "piece": "k"}
     assert state["board"]["rows"][6][0] == {"square": "a2", "piece": "P"}
