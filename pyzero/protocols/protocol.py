@@ -241,6 +241,25 @@ class ProtocolServer:
         self._finish_search(stop=True)
 
 
+def network_loader_for(config, native: NetworkPlayer) -> Callable[[str], NetworkPlayer]:
+    """The Network option's loader: the network a name or file names, played with
+    `config`'s settings and `native`'s limits and seed."""
+    from pyzero.networks import choice_of_network
+
+    def load(text: str) -> NetworkPlayer:
+        return NetworkPlayer.from_choice(choice_of_network(config, text), native.limits, native.seed)
+    return load
+
+
+def announced_writer(command: str, native, output_stream: TextIO | None, log_stream: TextIO | None) -> LineWriter:
+    """Says on stderr which network `pyzero COMMAND` plays (stdout is the protocol's),
+    then returns the protocol's line writer."""
+    log = log_stream or sys.stderr
+    log.write(f"pyzero {command}: {getattr(native, 'description', native.name)}\n")
+    log.flush()
+    return LineWriter(output_stream or sys.stdout, log)
+
+
 def protocol_input() -> TextIO:
     """stdin as text that cannot fail to decode: a stray byte becomes U+FFFD, and the
     command holding it an error line, instead of ending the engine."""

@@ -37,20 +37,19 @@ The command loop, `isready`, `go`, `stop` and `quit` are shared with `pyzero uci
 
 from __future__ import annotations
 
-import sys
 from typing import Callable, TextIO
 
 from pyzero import __version__
 from pyzero.games import PositionError, State
-from pyzero.networks import choice_of_network, choose_network
+from pyzero.networks import choose_network
 from pyzero.players.network_player import NetworkPlayer
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings
 from pyzero.protocols.commands import (PlayedPosition, TeiCommandError, parse_new_game, parse_position, parse_set_option,
                                  play_position_moves)
 from pyzero.protocols.engine_options import ENGINE_OPTIONS
 from pyzero.protocols.served_players import GameSetup, UnsupportedGameError, pool_for
-from pyzero.protocols.protocol import (ENGINE_AUTHOR, LineWriter, ProtocolServer, protocol_input,  # noqa: F401
-                                 protocol_output)
+from pyzero.protocols.protocol import (ENGINE_AUTHOR, LineWriter, ProtocolServer, announced_writer,  # noqa: F401
+                                       network_loader_for, protocol_input, protocol_output)
 
 
 class TeiServer(ProtocolServer):
@@ -179,13 +178,8 @@ def run_server(config, checkpoint=None, input_stream: TextIO | None = None, outp
         network_loader = None  # the yardstick has no network to replace
     else:
         native = NetworkPlayer.from_choice(choose_network(config, checkpoint))
-
-        def network_loader(text: str) -> NetworkPlayer:
-            return NetworkPlayer.from_choice(choice_of_network(config, text), native.limits, native.seed)
-    log = log_stream or sys.stderr
-    log.write(f"pyzero tei: {getattr(native, 'description', native.name)}\n")  # stderr: stdout is the protocol's
-    log.flush()
-    emit = LineWriter(output_stream or sys.stdout, log)
+        network_loader = network_loader_for(config, native)
+    emit = announced_writer("tei", native, output_stream, log_stream)
     return TeiServer(config, native, emit, network_loader=network_loader).serve(input_stream or protocol_input())
 
 

@@ -35,19 +35,18 @@ and -100 a sure loss): a linear mapping, the same as TEI's, not a pawn-unit esti
 
 from __future__ import annotations
 
-import sys
 from typing import Callable, TextIO
 
 from pyzero import __version__
 from pyzero.games import PositionError, State
-from pyzero.networks import choice_of_network, choose_network
+from pyzero.networks import choose_network
 from pyzero.players.network_player import NetworkPlayer
 from pyzero.players.time_manager import DEFAULT_SETTINGS, TimeManagerSettings
 from pyzero.protocols.chess_draws import (automatic_draw_reason, fen_with_halfmove_clock,
                                     play_moves_through_claimable_draws)
 from pyzero.protocols.commands import PlayedPosition, TeiCommandError, parse_position, parse_set_option
 from pyzero.protocols.engine_options import ENGINE_OPTIONS
-from pyzero.protocols.protocol import ENGINE_AUTHOR, LineWriter, ProtocolServer, protocol_input
+from pyzero.protocols.protocol import ENGINE_AUTHOR, ProtocolServer, announced_writer, network_loader_for, protocol_input
 
 CHESS_BOARD_SIZE = 8
 
@@ -125,12 +124,6 @@ def run_uci_server(config, checkpoint=None, input_stream: TextIO | None = None,
     """Loads the config's engine (latest or given checkpoint) and serves UCI until `quit`;
     True when a search was still running at the end (see `ProtocolServer.serve`)."""
     native = NetworkPlayer.from_choice(choose_network(config, checkpoint))
-
-    def network_loader(text: str) -> NetworkPlayer:
-        return NetworkPlayer.from_choice(choice_of_network(config, text), native.limits, native.seed)
-
-    log = log_stream or sys.stderr
-    log.write(f"pyzero uci: {native.description}\n")  # stderr: stdout is the protocol's
-    log.flush()
-    emit = LineWriter(output_stream or sys.stdout, log)
-    return UciServer(native, emit, network_loader=network_loader).serve(input_stream or protocol_input())
+    emit = announced_writer("uci", native, output_stream, log_stream)
+    return UciServer(native, emit, network_loader=network_loader_for(config, native)).serve(
+        input_stream or protocol_input())
