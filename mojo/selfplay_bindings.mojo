@@ -28,7 +28,7 @@ from mojo.selfplay.batch_queue import (
 )
 
 
-comptime PIPELINE_OPTION_COUNT = 16
+comptime PIPELINE_OPTION_COUNT = 18
 """The keys `SelfPlayOptions.engine_options` passes (pyzero/selfplay.py), every one required."""
 
 
@@ -49,6 +49,8 @@ def pipeline_config_from_python(options: PythonObject) raises -> PipelineConfig:
         Int(py=options["networks"]),
         Int(py=options["timeout_microseconds"]),
         Int(py=options["simulations"]),
+        Float64(py=options["full_search_fraction"]),
+        Int(py=options["fast_simulations"]),
         Int(py=options["seed"]),
         Int(py=options["max_game_plies"]),
         Int(py=options["noise_plies"]),
@@ -73,6 +75,8 @@ def py_pipeline_config_round_trip(options: PythonObject) raises -> PythonObject:
     result["networks"] = PythonObject(config.networks)
     result["timeout_microseconds"] = PythonObject(config.timeout_microseconds)
     result["simulations"] = PythonObject(config.simulations)
+    result["full_search_fraction"] = PythonObject(config.full_search_fraction)
+    result["fast_simulations"] = PythonObject(config.fast_simulations)
     result["seed"] = PythonObject(config.seed)
     result["max_game_plies"] = PythonObject(config.max_game_plies)
     result["noise_plies"] = PythonObject(config.noise_plies)

@@ -86,6 +86,18 @@ class NetworkSection(Section):
         "action (weights grow with squares x actions); planes: convolutions onto move-shaped board planes, each "
         "action read at its square and kind (a few thousand weights, shared across the board; TicTacToe and Tak "
         "only, see pyzero/games/policy_planes.py)")
+    global_pooling_channels: int = Field(
+        0, ge=0, le=1024, description="0: off; else every second residual block averages and maximises this many "
+        "of its channels over the board into a bias for every square (KataGo's global pooling), so a small "
+        "network sees board-wide facts; at most network.channels")
+
+    @field_validator("global_pooling_channels")
+    @classmethod
+    def _pooled_channels_exist(cls, value: int, info: ValidationInfo) -> int:
+        channels = info.data.get("channels")  # validated before (field order)
+        if channels is not None and value > channels:
+            raise ValueError(f"network.global_pooling_channels ({value}) is more than network.channels ({channels})")
+        return value
 
 
 class GumbelSection(Section):
@@ -170,13 +182,29 @@ class SelfPlaySection(Section):
                              "later moves are the search's best (gumbel_scale 0); -1: noise at every ply")
     random_opening_plies: int = Field(0, ge=0, le=1000, description="each game opens with 0..N uniformly random legal "
                                       "moves (N drawn uniformly per game), not trained on: wider positions; 0: none")
+    full_search_fraction: float = Field(1.0, gt=0, le=1, description="playout cap randomization (KataGo): the "
+                                        "share of moves searched with search.simulations and recorded as policy "
+                                        "targets; the others get a fast search of fast_simulations, are played, "
+                                        "and train only the value: more games, so more value targets, for the "
+                                        "same CPU time. 1: every move is a full search")
+    fast_simulations: int = Field(0, ge=0, le=1_000_000, description="simulations of a fast search (needed when "
+                                  "full_search_fraction is below 1; a few, against search.simulations)")
     tree_reuse: bool = True
     worker_priority: Literal["idle", "normal"] = Field(
         "idle", description="idle: the workers run under Linux's SCHED_IDLE policy, on the cores the network's "
         "(and the learner's) threads leave; a waking network thread takes its core back at once instead of "
         "waiting out a worker, so a batch split over the cores is not held up by the half whose core a worker "
-        "took (bench, Connect4 on 2 cores, 4 runs each: efficiency 0.88-0.97 idle, 0.81-0.87 normal; the learner also made 13-18% more steps in 150-s runs). normal: ordinary threads. "
+        "took (measured in docs/measurements/selfplay.md). normal: ordinary threads. "
         "Elsewhere than Linux the workers stay normal (bench's idle_priority_workers says which ran)")
+
+    @field_validator("fast_simulations")
+    @classmethod
+    def _fast_searches_search(cls, value: int, info: ValidationInfo) -> int:
+        fraction = info.data.get("full_search_fraction")  # validated before (field order)
+        if fraction is not None and fraction < 1 and value < 1:
+            raise ValueError(f"selfplay.fast_simulations must be at least 1 when selfplay.full_search_fraction "
+                             f"({fraction}) is below 1: the fast searches need simulations")
+        return value
 
     @field_validator("network_threads")
     @classmethod

@@ -83,6 +83,30 @@ def test_accumulated_gradients_equal_the_whole_batch_gradient(accumulation):
     assert reported.value == pytest.approx(value_loss.item(), rel=1e-5)
 
 
+def test_positions_without_a_policy_target_train_the_value_alone():
+    """A fast search's position (playout cap randomization) has an all-zero policy row: the
+    gradient is that of the policy loss over the other positions (their mean) plus the
+    value loss over every position, written out by hand."""
+    torch.manual_seed(0)
+    model = PerSampleResNet(SHAPE, blocks=1, channels=8, value_hidden=8)
+    batch = random_batch(32, seed=4)
+    value_only = np.arange(32) % 3 == 0
+    batch.policy[value_only] = 0.0
+    reference = copy.deepcopy(model).train()
+    with_target = TrainingBatch(planes=batch.planes[~value_only], policy=batch.policy[~value_only],
+                                legal=batch.legal[~value_only], outcome=batch.outcome[~value_only],
+                                root_value=batch.root_value[~value_only])
+    policy_loss, _ = hand_written_loss(reference, with_target)
+    _, value_loss = hand_written_loss(reference, batch)
+    expected = torch.autograd.grad(policy_loss + value_loss, list(reference.parameters()))
+
+    reported = make_learner(model).train_step(batch)
+    for (name, parameter), gradient in zip(model.named_parameters(), expected):
+        torch.testing.assert_close(parameter.grad, gradient, rtol=1e-4, atol=1e-6, msg=name)
+    assert reported.policy == pytest.approx(policy_loss.item(), rel=1e-5)
+    assert reported.value == pytest.approx(value_loss.item(), rel=1e-5)
+
+
 def test_a_batch_that_does_not_split_evenly_is_refused_naming_the_key():
     from pyzero.config import ConfigError, validate_config
 

@@ -21,7 +21,7 @@ GUMBEL = {"max_considered_actions": 5, "gumbel_scale": 0.75, "c_visit": 30.0, "c
 PUCT = {"c_init": 1.5, "c_base": 10000.0, "fpu_reduction": 0.5, "dirichlet_alpha": 0.15, "dirichlet_fraction": 0.5,
         "virtual_loss": 2.0, "leaves_per_batch": 4, "temperature": 0.5}
 SELFPLAY = {"games": 40, "workers": 3, "batch_size": 24, "buffers": 3, "timeout_ms": 1.5, "max_game_plies": 90,
-            "noise_plies": 12, "random_opening_plies": 4, "tree_reuse": False, "network_threads": 2,
+            "noise_plies": 12, "random_opening_plies": 4, "full_search_fraction": 0.5, "fast_simulations": 6, "tree_reuse": False, "network_threads": 2,
             "worker_priority": "normal"}
 SEARCH = {"simulations": 48}
 INFERENCE = {"cache_entries": 4096, "max_policy_length": 81}

@@ -32,12 +32,26 @@ def replay_with_single_threaded_search(game, networks, options, game_id, length,
             gumbel = options.gumbel if noisy else options.gumbel.model_copy(update={"gumbel_scale": 0.0})
             searcher = GumbelSearcher(state, gumbel)
         seed = selfplay_search_seed(options.seed, game_id, state.ply)
-        result = searcher.run(options.simulations, SearchEvaluator(TorchBackend(networks[network])), seed=seed)
+        full = is_full_search(seed, options.full_search_fraction)
+        simulations = options.simulations if full else options.fast_simulations
+        result = searcher.run(simulations, SearchEvaluator(TorchBackend(networks[network])), seed=seed)
         actions.append(result.chosen_action)
-        targets.append(result.policy_target)
+        targets.append(result.policy_target if full else np.zeros(0, np.float32))
         searcher.advance(result.chosen_action)
         state.apply_action(result.chosen_action)
     return actions, targets, state
+
+
+def is_full_search(search_seed: int, full_search_fraction: float) -> bool:
+    """Playout cap randomization's coin, written again from its definition (splitmix64,
+    Steele, Lea and Flood 2014): one draw of a generator seeded with the search seed xor a
+    constant, full when the uniform (0, 1) float is below the fraction."""
+    mask = (1 << 64) - 1
+    z = ((search_seed ^ 0x2545F4914F6CDD1D) + 0x9E3779B97F4A7C15) & mask
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    z ^= z >> 31
+    return ((z >> 11) + 0.5) / 2.0 ** 53 < full_search_fraction
 
 
 def check_games_are_legal(game, finished, start_of=None):
@@ -78,6 +92,33 @@ def test_pipeline_plays_the_same_games_as_the_single_threaded_search(game_name, 
         assert actions == record["actions"].tolist(), f"game {record['game_id']}"
         np.testing.assert_allclose(np.concatenate(targets), record["policy_targets"].astype(np.float32), atol=1e-3)
         assert final.winner() == record["winner"]
+
+
+def test_playout_cap_randomization_records_policy_targets_of_full_searches_only():
+    """Each move is a full search (24 simulations, its policy a target) or a fast one (4,
+    played, no policy entries), as the coin drawn from its search seed says; the games are
+    those of the single-threaded search run with the same simulations per ply."""
+    game = make("connect4")
+    network = ExactTestNetwork(NetworkShape.of_game(game), seed=5)
+    options = SelfPlayOptions(games=8, batch_size=8, simulations=24, seed=3, full_search_fraction=0.25,
+                              fast_simulations=4, gumbel=GumbelOptions(max_considered_actions=4), cache_entries=0)
+    selfplay = SelfPlay(game, [TorchBackend(network)], options)
+    finished = selfplay.run(games=8)
+    fast_plies = full_plies = 0
+    for index in range(4):
+        record = finished.game(index)
+        counts = record["policy_counts"]
+        actions, targets, final = replay_with_single_threaded_search(
+            game, [network], options, record["game_id"], len(record["actions"]))
+        assert actions == record["actions"].tolist(), f"game {record['game_id']}"
+        assert counts.tolist() == [len(target) for target in targets]
+        np.testing.assert_allclose(np.concatenate(targets), record["policy_targets"].astype(np.float32), atol=1e-3)
+        assert final.winner() == record["winner"]
+        fast_plies += int((counts == 0).sum())
+        full_plies += int((counts > 0).sum())
+    assert fast_plies > 0 and full_plies > 0
+    # 24 simulations for a full search, 4 for a fast one (the counter adds each search's own).
+    assert selfplay.counters()["simulations"] >= 4 * fast_plies + 24 * full_plies
 
 
 def test_stop_mid_run_and_start_again():

@@ -42,6 +42,7 @@ struct GameSlot[G: Game](Movable):
     var search: GumbelSearch[Self.G]
     var record: FinishedGame
     var searching: Bool  # a search has been started at the current root
+    var full_search: Bool  # the current search is a full one (its policy is a target)
     var outstanding: Int  # requests of the current batch awaiting results
     var unsent: List[Int]  # requests of the current batch not yet placed in a buffer
     # `hash()` of every position of the game after its opening, for the game's repetition
@@ -52,6 +53,7 @@ struct GameSlot[G: Game](Movable):
         self.search = GumbelSearch[Self.G](root^, config)
         self.record = FinishedGame()
         self.searching = False
+        self.full_search = True
         self.outstanding = 0
         self.unsent = List[Int]()
         self.position_keys = List[UInt64]()
@@ -103,6 +105,16 @@ struct GameSlot[G: Game](Movable):
         if noise_plies >= 0 and self.search.core.root_state()[].ply() >= noise_plies:
             return 0.0
         return configured_scale
+
+
+def is_full_search(search_seed: UInt64, full_search_fraction: Float64) -> Bool:
+    """Whether the search seeded with `search_seed` is a full one (playout cap
+    randomization): a uniform draw from the seed below `full_search_fraction`, so it
+    depends on the game and ply only, like the search itself."""
+    if full_search_fraction >= 1.0:
+        return True
+    var rng = SplitMix64(search_seed ^ 0x2545F4914F6CDD1D)
+    return rng.next_unit_open() < full_search_fraction
 
 
 def search_seed(run_seed: Int, game_id: Int, ply: Int) -> UInt64:

@@ -66,6 +66,12 @@ struct PipelineConfig(Copyable, Movable):
     var networks: Int  # 1 for self-play; 2 for matches (game g's first player uses network g % 2)
     var timeout_microseconds: Int
     var simulations: Int
+    var full_search_fraction: Float64
+    """Playout cap randomization (KataGo): each move gets a full search of `simulations`
+    with this probability, drawn from the move's search seed; the others get a fast search
+    of `fast_simulations`, are played, and are recorded with no policy target (their
+    positions train the value only). 1: every move is a full search."""
+    var fast_simulations: Int
     var seed: Int
     var max_game_plies: Int  # 0: no cap; else a game reaching it ends as a draw
     var noise_plies: Int
@@ -114,6 +120,10 @@ struct SelfPlayPipeline[G: Game](Movable):
             raise Error("networks must be 1 (self-play) or 2 (matches)")
         if config.random_opening_plies < 0:
             raise Error("random_opening_plies must be at least 0")
+        if config.full_search_fraction <= 0.0 or config.full_search_fraction > 1.0:
+            raise Error("full_search_fraction must be above 0 and at most 1")
+        if config.full_search_fraction < 1.0 and config.fast_simulations < 1:
+            raise Error("fast_simulations must be at least 1 when some searches are fast")
         if config.random_opening_plies > 0 and config.networks != 1:
             raise Error("random openings are for self-play (one network); matches take explicit openings")
         self.config = config.copy()

@@ -20,6 +20,7 @@ from mojo.selfplay.batch_queue import (
     W_IDLE_PRIORITY_WORKERS,
 )
 from mojo.selfplay.pipeline import SelfPlayPipeline
+from mojo.selfplay.game_slot import is_full_search
 
 
 comptime NORMAL_SLEEP_CAP_MICROSECONDS = 1000
@@ -148,7 +149,10 @@ def _advance[G: Game](
             pipeline.slots[game].search.config.gumbel_scale = pipeline.slots[game].gumbel_scale(
                 pipeline.config.noise_plies, pipeline.config.gumbel.gumbel_scale
             )
-            pipeline.slots[game].search.start(pipeline.config.simulations, seed)
+            var full = is_full_search(seed, pipeline.config.full_search_fraction)
+            pipeline.slots[game].full_search = full
+            var simulations = pipeline.config.simulations if full else pipeline.config.fast_simulations
+            pipeline.slots[game].search.start(simulations, seed)
             pipeline.slots[game].searching = True
         if pipeline.slots[game].search.collect():
             ref core = pipeline.slots[game].search.core
@@ -190,12 +194,15 @@ def _finish_move[G: Game](mut pipeline: SelfPlayPipeline[G], game: Int):
     ref search = slot.search
     var simulations = Int(search.core.tree.visit_count[0]) - 1
     _ = atomic_add(pipeline.queue.global_word(W_SIMULATIONS), max(simulations, 0))
-    var policy = search.improved_policy()
-    var start = search.core.tree.children_start(0)
-    slot.record.policy_counts.append(Int32(len(policy)))
-    for index in range(len(policy)):
-        slot.record.policy_actions.append(search.core.tree.action[start + index])
-        slot.record.policy_targets.append(Float16(policy[index]))
+    if slot.full_search:
+        var policy = search.improved_policy()
+        var start = search.core.tree.children_start(0)
+        slot.record.policy_counts.append(Int32(len(policy)))
+        for index in range(len(policy)):
+            slot.record.policy_actions.append(search.core.tree.action[start + index])
+            slot.record.policy_targets.append(Float16(policy[index]))
+    else:
+        slot.record.policy_counts.append(0)  # a fast search: played and valued, no policy target
     var action = search.chosen_action()
     slot.record.movers.append(Int8(search.core.root_state()[].to_move()))
     slot.record.actions.append(Int32(action))

@@ -85,12 +85,23 @@ class Distillation:
     value_weight: float
 
 
+def mean_over_policy_targets(per_position: torch.Tensor, policy: torch.Tensor) -> torch.Tensor:
+    """The mean of `per_position` [N] over the positions that have a policy target (a row of
+    `policy` [N, A] that is not all zero); 0 when none has. A fast search's position
+    (playout cap randomization) has none: it trains the value alone, and the policy loss
+    keeps the scale of a batch of full searches."""
+    has_target = (policy.sum(dim=-1) > 0).to(per_position.dtype)
+    return (per_position * has_target).sum() / has_target.sum().clamp_min(1.0)
+
+
 def losses(logits: torch.Tensor, values: torch.Tensor, batch: dict[str, torch.Tensor],
            value_q_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
     """(policy loss, value loss) of one batch. Illegal actions are masked out of the
-    softmax: the search only ever reads the logits of legal actions."""
+    softmax: the search only ever reads the logits of legal actions. The policy loss is
+    the mean cross-entropy over the positions with a policy target."""
     masked = logits.float().masked_fill(~batch["legal"], -1e9)
-    policy_loss = -(batch["policy"] * F.log_softmax(masked, dim=-1)).sum(dim=-1).mean()
+    cross_entropy = -(batch["policy"] * F.log_softmax(masked, dim=-1)).sum(dim=-1)
+    policy_loss = mean_over_policy_targets(cross_entropy, batch["policy"])
     target = (1.0 - value_q_weight) * batch["outcome"] + value_q_weight * batch["root_value"]
     value_loss = F.mse_loss(values.float(), target)
     return policy_loss, value_loss
@@ -178,7 +189,8 @@ class Learner:
             value_total += value_loss.item() / parts
             with torch.no_grad():
                 target = micro["policy"].clamp_min(1e-12)
-                entropy_total += (-(micro["policy"] * target.log()).sum(dim=-1).mean()).item() / parts
+                entropy = -(micro["policy"] * target.log()).sum(dim=-1)
+                entropy_total += mean_over_policy_targets(entropy, micro["policy"]).item() / parts
         if not self._update_is_finite(policy_total, value_total):
             self.optimizer.zero_grad(set_to_none=True)
             self.skipped_steps += 1
