@@ -12,6 +12,10 @@ action. The dense layer has `policy_channels * H * W * A` weights (2.6 M for Tak
 97% of a 4-block, 32-channel network) and learns each square's moves apart; the planes
 head has `9 * C * C + C * planes + A` and shares what it learns across the board, as
 KataGo's and lc0's heads do.
+
+With `network.global_pooling_channels` above 0, every second residual block also pools
+part of its features over the whole board into a bias for every square
+(`GlobalPoolingResidualBlock`).
 """
 
 from __future__ import annotations
@@ -53,6 +57,41 @@ class ResidualBlock(nn.Module):
         return torch.relu(x + self.norm2(self.conv2(y)))
 
 
+class GlobalPoolingResidualBlock(ResidualBlock):
+    """A residual block that also sees the whole board (KataGo's global pooling bias, Wu
+    2019): after its first convolution, the first `pooled_channels` channels `[B, P, H, W]`
+    are averaged and maximised over the board, and a linear layer of those `[B, 2P]` adds a
+    bias to every channel `[B, C, 1, 1]` before the second convolution. A small network
+    then knows board-wide facts (a road about to close anywhere, the flat count, what is
+    left in hand) in every square. The linear layer starts at zero: a new block computes
+    what a plain one does, and learns how much the board-wide view adds."""
+
+    def __init__(self, channels: int, pooled_channels: int):
+        super().__init__(channels)
+        if not 1 <= pooled_channels <= channels:
+            raise ValueError(f"pooled_channels must be 1 to {channels}, got {pooled_channels}")
+        self.pooled_channels = pooled_channels
+        self.pool_bias = nn.Linear(2 * pooled_channels, channels)
+        nn.init.zeros_(self.pool_bias.weight)
+        nn.init.zeros_(self.pool_bias.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.relu(self.norm1(self.conv1(x)))
+        pooled = y[:, :self.pooled_channels]
+        summary = torch.cat([pooled.mean(dim=(2, 3)), pooled.amax(dim=(2, 3))], dim=1)
+        y = y + self.pool_bias(summary)[:, :, None, None]
+        return torch.relu(x + self.norm2(self.conv2(y)))
+
+
+def residual_blocks(blocks: int, channels: int, global_pooling_channels: int) -> nn.Sequential:
+    """The trunk's blocks: plain ones, with every second block (the 2nd, 4th, ...) a
+    global pooling block when `global_pooling_channels` is above 0."""
+    return nn.Sequential(*[
+        GlobalPoolingResidualBlock(channels, global_pooling_channels)
+        if global_pooling_channels > 0 and index % 2 == 1 else ResidualBlock(channels)
+        for index in range(blocks)])
+
+
 class PlanePolicyHead(nn.Module):
     """Policy logits `[B, A]` from trunk features `[B, C, H, W]`: a 3x3 convolution, batch
     norm and ReLU, a 1x1 convolution onto the layout's planes `[B, P, H, W]`, each action
@@ -82,13 +121,13 @@ class ResNet(nn.Module):
 
     def __init__(self, shape: NetworkShape, blocks: int = 6, channels: int = 64,
                  policy_channels: int = 8, value_channels: int = 4, value_hidden: int = 64,
-                 policy_head: str = "dense"):
+                 policy_head: str = "dense", global_pooling_channels: int = 0):
         super().__init__()
         planes, height, width = shape.input_shape
         self.shape = shape
         self.stem = nn.Sequential(nn.Conv2d(planes, channels, 3, padding=1, bias=False),
                                   nn.BatchNorm2d(channels), nn.ReLU())
-        self.blocks = nn.Sequential(*[ResidualBlock(channels) for _ in range(blocks)])
+        self.blocks = residual_blocks(blocks, channels, global_pooling_channels)
         if policy_head == "planes":
             if shape.policy_layout is None:
                 raise ValueError("this game's actions have no move-shaped layout (pyzero.games.policy_planes): "

@@ -144,6 +144,13 @@ def _check_growable(config: RunConfig, old_config_file: Path, old_network: Netwo
             raise ConfigError(f"{config.location('network', key)}: key 'network.{key}': {old_config_file} has {old}, "
                               f"{config.path} has {new}: upgrade.initialize 'grown' needs a network at least as "
                               "large as the old one (or upgrade.initialize: random)")
+    old_pooled, new_pooled = old_network.global_pooling_channels, config.network.global_pooling_channels
+    if old_pooled not in (0, new_pooled):
+        # The pooling layer reads [means, maxima] of the pooled channels: another count moves
+        # the maxima to other columns, so the old weights would not keep their meaning.
+        raise ConfigError(f"{config.location('network', 'global_pooling_channels')}: key "
+                          f"'network.global_pooling_channels': {old_config_file} has {old_pooled}, {config.path} has "
+                          f"{new_pooled}: a grown network keeps the old count (or starts pooling from 0)")
 
 
 def _check_planes(config: RunConfig, old_config_file: Path, old_model_state: dict, game) -> None:
