@@ -93,5 +93,5 @@ def test_the_engine_refuses_options_with_a_field_missing_or_unknown():
         engine.puct_config_round_trip({k: v for k, v in puct.items() if k != "temperature"})
     pipeline = SelfPlayOptions().engine_options(1)
     del pipeline["seed"]
-    with pytest.raises(Exception, match="got 15 keys"):
+    with pytest.raises(Exception, match="got 17 keys"):
         engine.pipeline_config_round_trip(pipeline)
