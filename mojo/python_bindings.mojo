@@ -230,7 +230,10 @@ struct GameStateBox[G: Game](Defaultable, Movable, Writable):
         the offset of its policy entries (int64) and their number (int32); the entries
         themselves (`entry_actions` int32, `entry_targets` float32). Writes `planes`
         [N, C, H, W], `policy` [N, A] (the target, mapped by the symmetry) and `legal`
-        [N, A] (uint8).
+        [N, A] (uint8). Where `opponent_policy` is an address (not 0), also the target
+        of the next ply, played from the sample's position (the opponent's reply, its
+        entries at `next_entry_starts` int64, `next_entry_counts` int32, 0 where there
+        is none), under the same symmetry, into `opponent_policy` [N, A].
         """
         var starts = List[Self.G]()
         for state in arrays["starts"]:
@@ -254,6 +257,9 @@ struct GameStateBox[G: Game](Defaultable, Movable, Writable):
         var planes = Int(py=arrays["planes"])
         var policy = Int(py=arrays["policy"])
         var legal = Int(py=arrays["legal"])
+        var opponent_policy = Int(py=arrays["opponent_policy"])
+        var next_entry_starts = Pointer[Int64, MutAnyOrigin](unsafe_from_address=Int(py=arrays["next_entry_starts"]))
+        var next_entry_counts = Pointer[Int32, MutAnyOrigin](unsafe_from_address=Int(py=arrays["next_entry_counts"]))
         var plane_size = starts[0].input_shape().size()
         var num_actions = starts[0].num_actions()
         var scratch = List[Float32](length=plane_size, fill=0)
@@ -281,6 +287,20 @@ struct GameStateBox[G: Game](Defaultable, Movable, Writable):
                     var action = state.symmetry_action(symmetry, Int(entry_actions[unsafe_offset = entry + index]))
                     policy_row[unsafe_offset=action] = entry_targets[unsafe_offset = entry + index]
                     legal_row[unsafe_offset=action] = 1
+                if opponent_policy != 0:
+                    var reply_row = FloatBuffer(unsafe_from_address=opponent_policy + sample * num_actions * 4)
+                    for action in range(num_actions):
+                        reply_row[unsafe_offset=action] = 0
+                    var reply_count = Int(next_entry_counts[unsafe_offset=sample])
+                    if reply_count > 0:
+                        var next_state = state.copy()
+                        next_state.apply(Int(actions[unsafe_offset = first + Int(plies[unsafe_offset=sample])]))
+                        var reply_entry = Int(next_entry_starts[unsafe_offset=sample])
+                        for index in range(reply_count):
+                            var action = next_state.symmetry_action(
+                                symmetry, Int(entry_actions[unsafe_offset = reply_entry + index])
+                            )
+                            reply_row[unsafe_offset=action] = entry_targets[unsafe_offset = reply_entry + index]
         _ = scratch^
         _ = starts^
         return PythonObject(None)

@@ -91,6 +91,11 @@ class NetworkSection(Section):
         "of its channels over the board into a bias for every square (KataGo's global pooling), so a small "
         "network sees board-wide facts; at most network.channels")
 
+    opponent_policy_head: bool = Field(
+        False, description="a second policy head, trained to predict the opponent's reply (KataGo's auxiliary "
+        "policy target, weighted by training.opponent_policy_weight): more for the trunk to learn from each "
+        "position; used in training only")
+
     @field_validator("global_pooling_channels")
     @classmethod
     def _pooled_channels_exist(cls, value: int, info: ValidationInfo) -> int:
@@ -292,6 +297,8 @@ class TrainingSection(Section):
                              "as self-play's CPU inference gets (the cores its workers leave), or under Ray "
                              "the cores this node's actors leave")
     value_q_weight: float = Field(0.0, ge=0, le=1, description="value target = (1-w) outcome + w root Q")
+    opponent_policy_weight: float = Field(0.15, ge=0, le=10, description="weight of the opponent-reply policy "
+                                          "loss, for a network with network.opponent_policy_head")
     value_discount: float = Field(1.0, gt=0, le=1, description="outcome x this ** plies to the game's end "
                                   "(1: off; below 1 a faster win scores more)")
     device: str = Field("cpu", description="cpu, cuda, cuda:1, ...")

@@ -64,6 +64,10 @@ class TrainingBatch:
     # bool [N] or None: positions whose only targets are a teacher's (an upgrade's
     # random-play positions: no search policy, no outcome); None: none are
     teacher_only: np.ndarray | None = None
+    # float32 [N, A] or None (not asked for): the improved policy of the opponent's reply,
+    # the next position's target in this position's symmetry; all 0 where the game ends
+    # here or the reply has no target (a fast search)
+    opponent_policy: np.ndarray | None = None
 
 
 class ReplayBuffer:
@@ -271,6 +275,10 @@ class ReplayBuffer:
             movers = games.movers.astype(np.int64)
             result = np.where(winners < 0, 0.0, np.where(winners == movers, 1.0, -1.0))
             plies_to_end = lengths[position_game] - plies
+            # The opponent's reply is the next ply's target, where the game goes on.
+            next_entry_counts = np.zeros(len(plies), np.int32)
+            next_entry_counts[:-1] = np.where(plies_to_end[:-1] > 1, games.policy_counts[1:], 0)
+            next_entry_starts = entry_starts + games.policy_counts.astype(np.int64)
             # A faster win (a slower loss) scores more; a discount of 1 leaves the result exact.
             outcome = (result * self.value_discount ** plies_to_end).astype(np.float32)
             # A random opening's plies are replayed to reach the later positions (`actions`
@@ -286,14 +294,18 @@ class ReplayBuffer:
                                 plies=plies[trained],
                                 entry_starts=entry_starts[trained].astype(np.int64),
                                 entry_counts=games.policy_counts[trained].astype(np.int32),
+                                next_entry_starts=next_entry_starts[trained].astype(np.int64),
+                                next_entry_counts=next_entry_counts[trained],
                                 entry_actions=np.ascontiguousarray(games.policy_actions, dtype=np.int32),
                                 entry_targets=games.policy_targets.astype(np.float32),
                                 outcome=outcome[trained], root_values=games.root_values[trained].astype(np.float32))
         return self._arrays
 
-    def sample(self, batch_size: int, rng: np.random.Generator, symmetries: bool = True) -> TrainingBatch:
+    def sample(self, batch_size: int, rng: np.random.Generator, symmetries: bool = True,
+               opponent_policy: bool = False) -> TrainingBatch:
         """A uniformly random batch of positions from the window, each under a random
-        board symmetry; inputs and targets are built by the Mojo engine."""
+        board symmetry; inputs and targets are built by the Mojo engine. With
+        `opponent_policy`, also the opponent's reply targets (`TrainingBatch.opponent_policy`)."""
         arrays = self._index()
         total = len(arrays["plies"])
         if total == 0:
@@ -308,12 +320,17 @@ class ReplayBuffer:
         plies = np.ascontiguousarray(arrays["plies"][chosen])
         entry_starts = np.ascontiguousarray(arrays["entry_starts"][chosen])
         entry_counts = np.ascontiguousarray(arrays["entry_counts"][chosen])
+        reply = np.empty((batch_size, self.game.num_actions), np.float32) if opponent_policy else None
+        next_entry_starts = np.ascontiguousarray(arrays["next_entry_starts"][chosen])
+        next_entry_counts = np.ascontiguousarray(arrays["next_entry_counts"][chosen])
         self.game._state_type.encode_samples(dict(
             count=batch_size, starts=arrays["starts"], start_indices=start_indices.ctypes.data,
             actions=arrays["actions"].ctypes.data, game_starts=game_starts.ctypes.data,
             plies=plies.ctypes.data, symmetries=symmetry.ctypes.data, entry_starts=entry_starts.ctypes.data,
             entry_counts=entry_counts.ctypes.data, entry_actions=arrays["entry_actions"].ctypes.data,
             entry_targets=arrays["entry_targets"].ctypes.data, planes=planes.ctypes.data,
-            policy=policy.ctypes.data, legal=legal.ctypes.data))
+            policy=policy.ctypes.data, legal=legal.ctypes.data,
+            next_entry_starts=next_entry_starts.ctypes.data, next_entry_counts=next_entry_counts.ctypes.data,
+            opponent_policy=0 if reply is None else reply.ctypes.data))
         return TrainingBatch(planes, policy, legal.astype(bool), arrays["outcome"][chosen],
-                             arrays["root_values"][chosen])
+                             arrays["root_values"][chosen], opponent_policy=reply)

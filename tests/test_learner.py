@@ -107,6 +107,40 @@ def test_positions_without_a_policy_target_train_the_value_alone():
     assert reported.value == pytest.approx(value_loss.item(), rel=1e-5)
 
 
+def test_the_opponent_reply_head_adds_its_weighted_cross_entropy():
+    """With an opponent-reply head, the gradient is that of the plain loss plus the
+    weight times the head's cross-entropy against the reply targets (softmax over every
+    action), the mean over the positions that have a reply, written out by hand."""
+    torch.manual_seed(0)
+    model = PerSampleResNet(SHAPE, blocks=1, channels=8, value_hidden=8, opponent_policy_head=True)
+    batch = random_batch(32, seed=5)
+    rng = np.random.default_rng(6)
+    replies = rng.random((32, SHAPE.num_actions)).astype(np.float32)
+    replies /= replies.sum(axis=1, keepdims=True)
+    replies[np.arange(32) % 4 == 0] = 0.0  # the game ended there, or the reply was a fast search
+    batch.opponent_policy = replies
+    reference = copy.deepcopy(model).train()
+    policy_loss, value_loss = hand_written_loss(reference, batch)
+    features = reference.blocks(reference.stem(torch.from_numpy(batch.planes)))
+    log_reply = F.log_softmax(reference.opponent_policy_head(features), dim=-1)
+    has_reply = torch.from_numpy(replies.sum(axis=1) > 0)
+    reply_loss = -(torch.from_numpy(replies) * log_reply).sum(dim=-1)[has_reply].mean()
+    expected = torch.autograd.grad(policy_loss + value_loss + 0.5 * reply_loss, list(reference.parameters()))
+
+    learner = Learner(model, OptimizerSection(name="sgd", learning_rate=0.01, weight_decay=0.0, warmup_steps=0,
+                                              schedule="constant"),
+                      TrainingSection(batch_size=32, compile=False, opponent_policy_weight=0.5))
+    reported = learner.train_step(batch)
+    for (name, parameter), gradient in zip(model.named_parameters(), expected):
+        torch.testing.assert_close(parameter.grad, gradient, rtol=1e-4, atol=1e-6, msg=name)
+    assert reported.opponent_policy == pytest.approx(reply_loss.item(), rel=1e-5)
+    # Inference never runs the head: the plain forward gives policy and value only.
+    assert len(model.eval()(torch.from_numpy(batch.planes))) == 2
+    batch.opponent_policy = None
+    with pytest.raises(ValueError, match="replies' targets"):
+        learner.train_step(batch)
+
+
 def test_a_batch_that_does_not_split_evenly_is_refused_naming_the_key():
     from pyzero.config import ConfigError, validate_config
 

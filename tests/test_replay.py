@@ -27,37 +27,50 @@ def test_samples_match_positions_replayed_in_python(random_opening_plies, value_
     # A random opening's plies are not positions: neither counted nor sampled.
     assert buffer.positions == int(finished.lengths.sum() - finished.opening_plies.sum())
     rng = np.random.default_rng(0)
-    batch = buffer.sample(64, rng, symmetries=True)
+    batch = buffer.sample(64, rng, symmetries=True, opponent_policy=True)
     # Find each sample again by brute force: replay every stored position in Python.
     positions = []
     for index in range(len(finished)):
         record = finished.game(index)
         state = game.new()
         offsets = np.concatenate([[0], np.cumsum(record["policy_counts"])])
-        for ply, action in enumerate(record["actions"]):
+        targets = []
+        for ply in range(len(record["actions"])):
             dense = np.zeros(game.num_actions, np.float32)
             entries = slice(offsets[ply], offsets[ply + 1])
             dense[record["policy_actions"][entries]] = record["policy_targets"][entries].astype(np.float32)
+            targets.append(dense)
+        targets.append(np.zeros(game.num_actions, np.float32))  # after the last move: no reply
+        for ply, action in enumerate(record["actions"]):
             outcome = 0.0 if record["winner"] < 0 else (1.0 if record["winner"] == ply % 2 else -1.0)
             outcome *= value_discount ** (len(record["actions"]) - ply)  # the moves left, this one included
             if ply >= record["opening_plies"]:
-                positions.append((state.copy(), dense, outcome))
+                positions.append((state.copy(), targets[ply], targets[ply + 1]))
+                positions[-1] += (outcome,)
             state.apply_action(int(action))
+
+    def mapped(state, symmetry, dense):
+        image = np.zeros_like(dense)
+        for action in np.flatnonzero(dense):
+            image[state.symmetry_action(symmetry, int(action))] = dense[action]
+        return image
+
     for row in range(64):
         matches = []
-        for state, dense, outcome in positions:
+        for state, dense, reply, outcome in positions:
             for symmetry in range(game.num_symmetries):
                 image = state.transformed(symmetry)
                 if np.array_equal(image.encode(), batch.planes[row]):
-                    mapped = np.zeros_like(dense)
-                    for action in np.flatnonzero(dense >= 0):
-                        mapped[state.symmetry_action(symmetry, int(action))] = dense[action]
                     legal = np.zeros(game.num_actions, bool)
                     legal[image.legal_actions()] = True
-                    matches.append(np.array_equal(mapped, batch.policy[row]) and abs(outcome - batch.outcome[row]) < 1e-6
+                    matches.append(np.array_equal(mapped(state, symmetry, dense), batch.policy[row])
+                                   and np.array_equal(mapped(state, symmetry, reply), batch.opponent_policy[row])
+                                   and abs(outcome - batch.outcome[row]) < 1e-6
                                    and np.array_equal(legal, batch.legal[row]))
         assert any(matches), row
     assert abs(batch.policy.sum(axis=1) - 1).max() < 5e-3
+    # Every sample but a game's last position has a reply to learn.
+    assert (batch.opponent_policy.sum(axis=1) > 0.99).sum() >= 48
 
 
 def test_shards_survive_a_restart_and_the_window_is_bounded(tmp_path):

@@ -23,7 +23,8 @@ def build_model(config: RunConfig, game) -> ResNet:
     return ResNet(NetworkShape.of_game(game), blocks=network.blocks, channels=network.channels,
                   policy_channels=network.policy_channels, value_channels=network.value_channels,
                   value_hidden=network.value_hidden, policy_head=network.policy_head,
-                  global_pooling_channels=network.global_pooling_channels)
+                  global_pooling_channels=network.global_pooling_channels,
+                  opponent_policy_head=network.opponent_policy_head)
 
 
 def load_network(config: RunConfig, checkpoint: str | Path | None = None, game=None,

@@ -121,32 +121,49 @@ class ResNet(nn.Module):
 
     def __init__(self, shape: NetworkShape, blocks: int = 6, channels: int = 64,
                  policy_channels: int = 8, value_channels: int = 4, value_hidden: int = 64,
-                 policy_head: str = "dense", global_pooling_channels: int = 0):
+                 policy_head: str = "dense", global_pooling_channels: int = 0,
+                 opponent_policy_head: bool = False):
         super().__init__()
         planes, height, width = shape.input_shape
         self.shape = shape
         self.stem = nn.Sequential(nn.Conv2d(planes, channels, 3, padding=1, bias=False),
                                   nn.BatchNorm2d(channels), nn.ReLU())
         self.blocks = residual_blocks(blocks, channels, global_pooling_channels)
-        if policy_head == "planes":
-            if shape.policy_layout is None:
-                raise ValueError("this game's actions have no move-shaped layout (pyzero.games.policy_planes): "
-                                 "use the dense policy head")
-            self.policy_head = PlanePolicyHead(channels, shape.policy_layout)
-        elif policy_head == "dense":
-            self.policy_head = nn.Sequential(nn.Conv2d(channels, policy_channels, 1, bias=False),
-                                             nn.BatchNorm2d(policy_channels), nn.ReLU(), nn.Flatten(),
-                                             nn.Linear(policy_channels * height * width, shape.num_actions))
-        else:
-            raise ValueError(f"policy_head must be 'dense' or 'planes', got {policy_head!r}")
+        self.policy_head = policy_head_module(policy_head, shape, channels, policy_channels)
+        # Training only (KataGo's auxiliary policy target): the opponent's reply, predicted
+        # from the same features; inference never runs it.
+        self.opponent_policy_head = (policy_head_module(policy_head, shape, channels, policy_channels)
+                                     if opponent_policy_head else None)
         self.value_head = nn.Sequential(nn.Conv2d(channels, value_channels, 1, bias=False),
                                         nn.BatchNorm2d(value_channels), nn.ReLU(), nn.Flatten(),
                                         nn.Linear(value_channels * height * width, value_hidden), nn.ReLU(),
                                         nn.Linear(value_hidden, 1), nn.Tanh())
 
-    def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, planes: torch.Tensor, opponent_policy: bool = False):
+        """(policy logits [B, A], value [B]); with `opponent_policy` (a network built with
+        that head), also the logits of the opponent's reply [B, A] (for training)."""
         features = self.blocks(self.stem(planes))
-        return self.policy_head(features), self.value_head(features).squeeze(-1)
+        outputs = self.policy_head(features), self.value_head(features).squeeze(-1)
+        if opponent_policy:
+            if self.opponent_policy_head is None:
+                raise ValueError("this network has no opponent policy head (network.opponent_policy_head)")
+            return *outputs, self.opponent_policy_head(features)
+        return outputs
+
+
+def policy_head_module(kind: str, shape: NetworkShape, channels: int, policy_channels: int) -> nn.Module:
+    """A policy head (`network.policy_head`): trunk features [B, C, H, W] to logits [B, A]."""
+    if kind == "planes":
+        if shape.policy_layout is None:
+            raise ValueError("this game's actions have no move-shaped layout (pyzero.games.policy_planes): "
+                             "use the dense policy head")
+        return PlanePolicyHead(channels, shape.policy_layout)
+    if kind == "dense":
+        _, height, width = shape.input_shape
+        return nn.Sequential(nn.Conv2d(channels, policy_channels, 1, bias=False),
+                             nn.BatchNorm2d(policy_channels), nn.ReLU(), nn.Flatten(),
+                             nn.Linear(policy_channels * height * width, shape.num_actions))
+    raise ValueError(f"policy_head must be 'dense' or 'planes', got {kind!r}")
 
 
 class ExactTestNetwork(nn.Module):

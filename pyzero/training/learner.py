@@ -74,6 +74,7 @@ class LossComponents:
     total: float
     policy_entropy: float  # of the target: the floor the policy loss can reach
     skipped: bool = False  # the loss or gradient was not finite: no update was made
+    opponent_policy: float = 0.0  # the opponent-reply head's loss (0 without that head), unweighted
 
 
 @dataclass
@@ -105,6 +106,14 @@ def losses(logits: torch.Tensor, values: torch.Tensor, batch: dict[str, torch.Te
     target = (1.0 - value_q_weight) * batch["outcome"] + value_q_weight * batch["root_value"]
     value_loss = F.mse_loss(values.float(), target)
     return policy_loss, value_loss
+
+
+def opponent_policy_loss(opponent_logits: torch.Tensor, opponent_policy: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of the opponent-reply head [N, A] against the reply's improved policy
+    [N, A], the mean over the positions that have one (the reply's legal moves are not
+    known here: the head's softmax runs over every action and learns them too)."""
+    cross_entropy = -(opponent_policy * F.log_softmax(opponent_logits.float(), dim=-1)).sum(dim=-1)
+    return mean_over_policy_targets(cross_entropy, opponent_policy)
 
 
 @torch.no_grad()
@@ -147,11 +156,19 @@ class Learner:
         # float16's narrow range underflows small gradients: scale the loss (bfloat16 needs none).
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.autocast_dtype == torch.float16)
         self.forward = CompiledForward(model, compile_enabled(training.compile, training.device), "training model")
+        # The auxiliary opponent-reply target: trained where the network has its head.
+        self.trains_opponent_policy = (getattr(model, "opponent_policy_head", None) is not None
+                                       and training.opponent_policy_weight > 0)
 
     def _tensors(self, batch: TrainingBatch, distillation: Distillation | None) -> dict[str, torch.Tensor]:
         to = lambda array: torch.from_numpy(array).to(self.device, non_blocking=True)
         tensors = dict(planes=to(batch.planes), policy=to(batch.policy), legal=to(batch.legal),
                        outcome=to(batch.outcome), root_value=to(batch.root_value))
+        if self.trains_opponent_policy:
+            if batch.opponent_policy is None:
+                raise ValueError("a network with an opponent policy head needs batches with the replies' targets "
+                                 "(ReplayBuffer.sample(..., opponent_policy=True))")
+            tensors["opponent_policy"] = to(batch.opponent_policy)
         if batch.teacher_only is not None:
             if distillation is None:
                 raise ValueError("a batch with teacher-only positions needs a teacher (distillation)")
@@ -173,7 +190,7 @@ class Learner:
             raise ValueError(f"a batch of {len(batch.outcome)} does not split into {parts} equal micro-batches")
         size = len(batch.outcome) // parts
         self.optimizer.zero_grad(set_to_none=True)
-        policy_total = value_total = entropy_total = 0.0
+        policy_total = value_total = entropy_total = opponent_total = 0.0
         for part in range(parts):
             micro = {name: tensor[part * size:(part + 1) * size] for name, tensor in tensors.items()}
             value_q_weight = self.training.value_q_weight
@@ -182,9 +199,17 @@ class Learner:
                     micro = distilled_targets(micro, distillation, value_q_weight)
                 value_q_weight = 0.0
             with self._autocast():
-                logits, values = self.forward(micro["planes"])
+                if self.trains_opponent_policy:
+                    logits, values, opponent_logits = self.forward(micro["planes"], opponent_policy=True)
+                else:
+                    logits, values = self.forward(micro["planes"])
             policy_loss, value_loss = losses(logits, values, micro, value_q_weight)
-            self.scaler.scale((policy_loss + value_loss) / parts).backward()
+            loss = policy_loss + value_loss
+            if self.trains_opponent_policy:
+                opponent_loss = opponent_policy_loss(opponent_logits, micro["opponent_policy"])
+                loss = loss + self.training.opponent_policy_weight * opponent_loss
+                opponent_total += opponent_loss.item() / parts
+            self.scaler.scale(loss / parts).backward()
             policy_total += policy_loss.item() / parts
             value_total += value_loss.item() / parts
             with torch.no_grad():
@@ -200,13 +225,15 @@ class Learner:
                     f"the loss or gradient was not finite in {self.consecutive_skipped_steps} batches in a row "
                     f"(last: policy loss {policy_total}, value loss {value_total}): the replay holds non-finite "
                     "targets or training diverged; stopped with the weights of the last finite step")
-            return LossComponents(policy_total, value_total, policy_total + value_total, entropy_total, skipped=True)
+            return LossComponents(policy_total, value_total, policy_total + value_total, entropy_total, skipped=True,
+                                  opponent_policy=opponent_total)
         self.consecutive_skipped_steps = 0
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.scheduler.step()
         self.step += 1
-        return LossComponents(policy_total, value_total, policy_total + value_total, entropy_total)
+        return LossComponents(policy_total, value_total, policy_total + value_total, entropy_total,
+                              opponent_policy=opponent_total)
 
     def _update_is_finite(self, policy_loss: float, value_loss: float) -> bool:
         """Whether this step's losses and gradients are finite. With float16's gradient

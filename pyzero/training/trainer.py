@@ -269,7 +269,8 @@ class Trainer:
                     budget = config.training.replay_ratio * self.replay.total_positions
                     ready = self.replay.positions >= config.replay.min_positions
                     if ready and self.counters.samples_trained + config.training.batch_size <= budget:
-                        batch = self.replay.sample(config.training.batch_size, self.rng, config.replay.symmetries)
+                        batch = self.replay.sample(config.training.batch_size, self.rng, config.replay.symmetries,
+                                                   opponent_policy=self.learner.trains_opponent_policy)
                         losses = self.learner.train_step(batch)
                         self.counters.samples_trained += config.training.batch_size
                         if losses.skipped:
@@ -348,7 +349,8 @@ class Trainer:
         while self.learner.step < until:
             if max_seconds is not None and time.monotonic() - started >= max_seconds:
                 return
-            batch = self.replay.sample(config.training.batch_size - random_rows, self.rng, config.replay.symmetries)
+            batch = self.replay.sample(config.training.batch_size - random_rows, self.rng, config.replay.symmetries,
+                                       opponent_policy=self.learner.trains_opponent_policy)
             if random_rows:
                 batch = joined_batches(batch, random_play_batch(self.game, random_rows,
                                                                 upgrade.random_position_plies, self.rng))
@@ -396,6 +398,8 @@ class Trainer:
         if losses is not None:
             metrics.update({"policy loss": losses.policy, "value loss": losses.value,
                             "target entropy": losses.policy_entropy})
+            if self.learner.trains_opponent_policy:
+                metrics["opponent policy loss"] = losses.opponent_policy
         return metrics
 
 

@@ -260,9 +260,13 @@ def joined_batches(first: TrainingBatch, second: TrainingBatch) -> TrainingBatch
     """The two batches as one (rows of `first`, then of `second`)."""
     flags = [batch.teacher_only if batch.teacher_only is not None else np.zeros(len(batch.outcome), dtype=bool)
              for batch in (first, second)]
+    replies = None
+    if first.opponent_policy is not None or second.opponent_policy is not None:  # none known: all 0
+        replies = np.concatenate([batch.opponent_policy if batch.opponent_policy is not None
+                                  else np.zeros_like(batch.policy) for batch in (first, second)])
     return TrainingBatch(*(np.concatenate([getattr(first, name), getattr(second, name)])
                            for name in ("planes", "policy", "legal", "outcome", "root_value")),
-                         teacher_only=np.concatenate(flags))
+                         teacher_only=np.concatenate(flags), opponent_policy=replies)
 
 
 def network_to_start_from(config: RunConfig) -> tuple[Path, str]:
