@@ -139,16 +139,19 @@ class ResNet(nn.Module):
                                         nn.Linear(value_channels * height * width, value_hidden), nn.ReLU(),
                                         nn.Linear(value_hidden, 1), nn.Tanh())
 
-    def forward(self, planes: torch.Tensor, opponent_policy: bool = False):
-        """(policy logits [B, A], value [B]); with `opponent_policy` (a network built with
-        that head), also the logits of the opponent's reply [B, A] (for training)."""
+    def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(policy logits [B, A], value [B]): what inference runs (and torch.fx traces)."""
         features = self.blocks(self.stem(planes))
-        outputs = self.policy_head(features), self.value_head(features).squeeze(-1)
-        if opponent_policy:
-            if self.opponent_policy_head is None:
-                raise ValueError("this network has no opponent policy head (network.opponent_policy_head)")
-            return *outputs, self.opponent_policy_head(features)
-        return outputs
+        return self.policy_head(features), self.value_head(features).squeeze(-1)
+
+    def forward_with_opponent_policy(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(policy logits [B, A], value [B], the opponent's reply logits [B, A]), for
+        training a network built with `opponent_policy_head`."""
+        if self.opponent_policy_head is None:
+            raise ValueError("this network has no opponent policy head (network.opponent_policy_head)")
+        features = self.blocks(self.stem(planes))
+        return (self.policy_head(features), self.value_head(features).squeeze(-1),
+                self.opponent_policy_head(features))
 
 
 def policy_head_module(kind: str, shape: NetworkShape, channels: int, policy_channels: int) -> nn.Module:

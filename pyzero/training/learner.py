@@ -159,6 +159,9 @@ class Learner:
         # The auxiliary opponent-reply target: trained where the network has its head.
         self.trains_opponent_policy = (getattr(model, "opponent_policy_head", None) is not None
                                        and training.opponent_policy_weight > 0)
+        if self.trains_opponent_policy:
+            self.forward = CompiledForward(model.forward_with_opponent_policy,
+                                           compile_enabled(training.compile, training.device), "training model")
 
     def _tensors(self, batch: TrainingBatch, distillation: Distillation | None) -> dict[str, torch.Tensor]:
         to = lambda array: torch.from_numpy(array).to(self.device, non_blocking=True)
@@ -200,7 +203,7 @@ class Learner:
                 value_q_weight = 0.0
             with self._autocast():
                 if self.trains_opponent_policy:
-                    logits, values, opponent_logits = self.forward(micro["planes"], opponent_policy=True)
+                    logits, values, opponent_logits = self.forward(micro["planes"])
                 else:
                     logits, values = self.forward(micro["planes"])
             policy_loss, value_loss = losses(logits, values, micro, value_q_weight)
