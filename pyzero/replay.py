@@ -320,9 +320,11 @@ class ReplayBuffer:
         plies = np.ascontiguousarray(arrays["plies"][chosen])
         entry_starts = np.ascontiguousarray(arrays["entry_starts"][chosen])
         entry_counts = np.ascontiguousarray(arrays["entry_counts"][chosen])
-        reply = np.empty((batch_size, self.game.num_actions), np.float32) if opponent_policy else None
-        next_entry_starts = np.ascontiguousarray(arrays["next_entry_starts"][chosen])
-        next_entry_counts = np.ascontiguousarray(arrays["next_entry_counts"][chosen])
+        reply = next_entry_starts = next_entry_counts = None
+        if opponent_policy:  # the replies' entries are gathered only when asked for
+            reply = np.empty((batch_size, self.game.num_actions), np.float32)
+            next_entry_starts = np.ascontiguousarray(arrays["next_entry_starts"][chosen])
+            next_entry_counts = np.ascontiguousarray(arrays["next_entry_counts"][chosen])
         self.game._state_type.encode_samples(dict(
             count=batch_size, starts=arrays["starts"], start_indices=start_indices.ctypes.data,
             actions=arrays["actions"].ctypes.data, game_starts=game_starts.ctypes.data,
@@ -330,7 +332,8 @@ class ReplayBuffer:
             entry_counts=entry_counts.ctypes.data, entry_actions=arrays["entry_actions"].ctypes.data,
             entry_targets=arrays["entry_targets"].ctypes.data, planes=planes.ctypes.data,
             policy=policy.ctypes.data, legal=legal.ctypes.data,
-            next_entry_starts=next_entry_starts.ctypes.data, next_entry_counts=next_entry_counts.ctypes.data,
+            next_entry_starts=0 if reply is None else next_entry_starts.ctypes.data,
+            next_entry_counts=0 if reply is None else next_entry_counts.ctypes.data,
             opponent_policy=0 if reply is None else reply.ctypes.data))
         return TrainingBatch(planes, policy, legal.astype(bool), arrays["outcome"][chosen],
                              arrays["root_values"][chosen], opponent_policy=reply)

@@ -155,13 +155,11 @@ class Learner:
         self.autocast_dtype = autocast_dtype(training, self.device)
         # float16's narrow range underflows small gradients: scale the loss (bfloat16 needs none).
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.autocast_dtype == torch.float16)
-        self.forward = CompiledForward(model, compile_enabled(training.compile, training.device), "training model")
         # The auxiliary opponent-reply target: trained where the network has its head.
         self.trains_opponent_policy = (getattr(model, "opponent_policy_head", None) is not None
                                        and training.opponent_policy_weight > 0)
-        if self.trains_opponent_policy:
-            self.forward = CompiledForward(model.forward_with_opponent_policy,
-                                           compile_enabled(training.compile, training.device), "training model")
+        self.forward = CompiledForward(model.forward_with_opponent_policy if self.trains_opponent_policy else model,
+                                       compile_enabled(training.compile, training.device), "training model")
 
     def _tensors(self, batch: TrainingBatch, distillation: Distillation | None) -> dict[str, torch.Tensor]:
         to = lambda array: torch.from_numpy(array).to(self.device, non_blocking=True)
