@@ -349,6 +349,9 @@ class EvaluationSection(Section):
         default_factory=lambda: ["random", "mcts", "previous"],
         description="alphabeta: the alpha-beta yardstick at alphabeta_depth (Tak only)")
     alphabeta_depth: int = Field(2, ge=1, le=8, description="depth of the alpha-beta opponent")
+    alphabeta_evaluation: Literal["road", "simple"] = Field(
+        "road", description="the alpha-beta opponent's evaluation: road (distance to a road, threats, flats, "
+        "stacks) or simple (the first yardstick, a road span)")
     max_game_plies: int | None = Field(None, ge=0, description="the arena's and the in-run evaluation's "
                                        "games are drawn after this many plies (0: never); null: "
                                        "selfplay.max_game_plies")

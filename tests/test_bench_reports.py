@@ -48,3 +48,26 @@ def test_the_tei_benchmark_report_has_the_envelope(tmp_path):
     report = json.loads(result.output[result.output.index("{"):])
     check_envelope(report, "tei")
     assert [move["size"] for move in report["moves"]] == [3]
+
+
+def test_the_alphabeta_benchmark_reports_work_per_depth():
+    """A real report of `pyzero bench alphabeta` on 4x4 at depths 1-2: one row a player,
+    more nodes at depth 2 than at 1, and depth 1 searching each root move once (perft 1)."""
+    from click.testing import CliRunner
+
+    from pyzero.bench.alphabeta import bench_positions
+    from pyzero.cli import cli
+
+    result = CliRunner().invoke(cli, ["bench", "alphabeta", "--sizes", "4", "--depths", "1-2", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    check_envelope(report, "alphabeta")
+    rows = {row["player"]: row for row in report["results"]}
+    assert set(rows) == {"alphabeta:1", "alphabeta:2", "alphabeta-simple:1", "alphabeta-simple:2"}
+    positions = bench_positions(4)
+    mean_perft = sum(state.perft(1) for state in positions) / len(positions)
+    for prefix in ("alphabeta", "alphabeta-simple"):
+        assert rows[f"{prefix}:1"]["mean_nodes"] == pytest.approx(1 + mean_perft)
+        assert rows[f"{prefix}:2"]["mean_nodes"] > rows[f"{prefix}:1"]["mean_nodes"]
+    bad = CliRunner().invoke(cli, ["bench", "alphabeta", "--sizes", "9"])
+    assert bad.exit_code != 0 and "--sizes" in bad.output

@@ -299,7 +299,7 @@ def test_tei_plays_each_size_and_komi_with_its_bundled_network(tmp_path):
 
 @pytest.mark.slow
 def test_the_tak_5x5_network_beats_the_depth_2_yardstick():
-    """10 games against alpha-beta at depth 2 (5 two-ply openings, each from both sides),
+    """10 games against alpha-beta at depth 2 with the simple evaluation (5 two-ply openings, each from both sides),
     200 simulations a move: the network wins most."""
     from pyzero.arena.match import play_pairing
     from pyzero.arena.openings import random_openings
@@ -308,7 +308,7 @@ def test_the_tak_5x5_network_beats_the_depth_2_yardstick():
     config = load_config("tak5")
     network = NetworkPlayer.from_choice(choose_network(config, look_in_run=False), SearchLimits(simulations=200))
     assert network.bundled is not None and network.bundled.name == "tak-5x5"
-    yardstick = AlphaBetaPlayer(2)
+    yardstick = AlphaBetaPlayer(2, evaluation="simple")
     records = play_pairing(network.game, network, yardstick, random_openings(network.game, 5, 2, seed=1), games=10,
                            max_game_plies=300)
     wins = sum(record.winner == network.name for record in records)

@@ -75,19 +75,24 @@ def search_output(search: str, position: str) -> dict:
             "root_value": float(result.root_value), "root_visits": int(result.root_visits)}
 
 
-def alphabeta_output(position: str, depth: int) -> dict:
+ALPHABETA_EVALUATIONS = {"alphabeta": "simple", "alphabeta-road": "road"}
+"""Golden key prefix -> evaluation (the simple evaluation's keys predate the road one)."""
+
+
+def alphabeta_output(position: str, depth: int, evaluation: str) -> dict:
     game_name, options, moves = POSITIONS[position]
     game = make(game_name, **options)
     state = game.play_moves(moves) if moves else game.new()
-    result = alphabeta_search(state, depth, 0.0, SEED)
+    result = alphabeta_search(state, depth, 0.0, SEED, evaluation)
     return {"move": result.move, "score": result.score, "nodes": result.nodes, "depth_reached": result.depth_reached}
 
 
 def all_outputs() -> dict:
     outputs = {f"{search}/{position}": search_output(search, position) for position in POSITIONS for search in SEARCHES}
-    for position in ("tak5-start", "tak5-middle"):
-        for depth in (1, 2, 3):
-            outputs[f"alphabeta-{depth}/{position}"] = alphabeta_output(position, depth)
+    for prefix, evaluation in ALPHABETA_EVALUATIONS.items():
+        for position in ("tak5-start", "tak5-middle"):
+            for depth in (1, 2, 3):
+                outputs[f"{prefix}-{depth}/{position}"] = alphabeta_output(position, depth, evaluation)
     return outputs
 
 
@@ -107,14 +112,16 @@ def test_a_search_gives_its_golden_output(golden, search, position):
     assert search_output(search, position) == golden[f"{search}/{position}"]
 
 
+@pytest.mark.parametrize("prefix", list(ALPHABETA_EVALUATIONS))
 @pytest.mark.parametrize("depth", [1, 2, 3])
 @pytest.mark.parametrize("position", ["tak5-start", "tak5-middle"])
-def test_alphabeta_gives_its_golden_output(golden, position, depth):
-    assert alphabeta_output(position, depth) == golden[f"alphabeta-{depth}/{position}"]
+def test_alphabeta_gives_its_golden_output(golden, prefix, position, depth):
+    output = alphabeta_output(position, depth, ALPHABETA_EVALUATIONS[prefix])
+    assert output == golden[f"{prefix}-{depth}/{position}"]
 
 
 def test_the_golden_file_covers_every_search_and_game(golden):
-    assert len(golden) == len(POSITIONS) * len(SEARCHES) + 6
+    assert len(golden) == len(POSITIONS) * len(SEARCHES) + 6 * len(ALPHABETA_EVALUATIONS)
     # Not degenerate: the searches visited several moves, and the games' outputs differ.
     for key, output in golden.items():
         if not key.startswith("alphabeta"):

@@ -4,7 +4,8 @@
     mcts:400          plain MCTS (uniform priors) with one random rollout per leaf, 400 simulations
     minimax           exact play (TicTacToe-sized games only)
     alphabeta:3       alpha-beta to depth 3 with a hand-written evaluation (Tak only);
-                      alphabeta:3:0.5 also stops each move after 0.5 s
+                      alphabeta:3:0.5 also stops each move after 0.5 s;
+                      alphabeta-simple:3 the first yardstick's simpler evaluation
     latest            the run's newest checkpoint
     step-3000 | 3000  the run's checkpoint at learner step 3000
     PATH.safetensors  a checkpoint file (of a run with the same network config), or a
@@ -42,7 +43,7 @@ import shlex
 from pathlib import Path
 
 from pyzero.games import Game
-from pyzero.players.alphabeta import AlphaBetaPlayer, parse_alphabeta_spec
+from pyzero.players.alphabeta import ALPHABETA_FORM, AlphaBetaPlayer, parse_alphabeta_spec
 from pyzero.players.baselines import MinimaxPlayer, RandomPlayer, RolloutMctsPlayer
 from pyzero.model import checkpoint_step, find_checkpoint, list_checkpoints, load_network
 from pyzero.players.network_player import NetworkPlayer, SearchLimits
@@ -169,13 +170,12 @@ def _uci_player(spec: str, text: str, move_seconds: float, name: str):
 
 def _alphabeta_player(spec: str, text: str, game: Game) -> AlphaBetaPlayer:
     try:
-        depth, seconds = parse_alphabeta_spec(text)
+        parsed = parse_alphabeta_spec(text)
     except ValueError:
-        raise PlayerSpecError(f"player {spec!r}: expected alphabeta:DEPTH or alphabeta:DEPTH:SECONDS, "
-                              "e.g. alphabeta:3 or alphabeta:4:0.5") from None
+        raise PlayerSpecError(f"player {spec!r}: {ALPHABETA_FORM}") from None
     if game.name != "tak":
         raise PlayerSpecError(f"player {spec!r}: alphabeta is only available for tak (it has a Tak evaluation)")
-    return AlphaBetaPlayer(depth, seconds=seconds)
+    return AlphaBetaPlayer(parsed.depth, seconds=parsed.seconds, evaluation=parsed.evaluation)
 
 
 def _spec_options(spec: str, options_text: str, form: str) -> dict[str, str]:

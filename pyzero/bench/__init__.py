@@ -1,5 +1,5 @@
 """Benchmarks, one module per `pyzero bench` subcommand (perft, search and graph, selfplay,
-network, tei, distributed), and `report.py`, the one JSON shape every `--json` report has.
+network, tei, distributed, alphabeta), and `report.py`, the one JSON shape every `--json` report has.
 
 Benchmarks measure; tests do not time anything. What each figure means:
 docs/benchmarks.md; dated results with their commands: docs/measurements/.

@@ -4,7 +4,7 @@ Every report is a JSON object with the same envelope, then the benchmark's own f
 (docs/benchmarks.md says what each means):
 
     benchmark        which benchmark: perft, search, graph, selfplay, network, tei,
-                     distributed, or all (`pyzero bench --json`)
+                     distributed, alphabeta, or all (`pyzero bench --json`)
     schema_version   REPORT_SCHEMA_VERSION; it changes when an envelope field does
     pyzero_version   the package's version
     machine          cpu (model name), cores (logical CPUs this process may use),

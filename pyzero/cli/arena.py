@@ -15,7 +15,7 @@ from pyzero.cli.common import EXIT_BAD_INPUT, console, fail, reported_errors
 @cli.command()
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
 @click.option("--player", "-p", "player_specs", multiple=True, metavar="SPEC",
-              help="A player: random, mcts:N, minimax, alphabeta:D[:SECONDS] (Tak), latest, step-N, "
+              help="A player: random, mcts:N, minimax, alphabeta[-simple]:D[:SECONDS] (Tak), latest, step-N, "
                    "a checkpoint file (each of these three with ?KEY=VALUE&... config overrides, e.g. "
                    "latest?search.play=graph), tei:COMMAND (Tak), uci:COMMAND[?NAME=VALUE&...] (chess). "
                    "Repeatable.")

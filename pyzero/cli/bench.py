@@ -73,6 +73,43 @@ def bench_perft(as_json: bool) -> None:
     console.print(table)
 
 
+@bench.command("alphabeta")
+@click.option("--sizes", default="5,6", show_default=True, help="Tak board sizes, e.g. 5,6 or 4-6.")
+@click.option("--depths", default="1-4", show_default=True, help="Depths to search, e.g. 1-4 or 3.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def bench_alphabeta(sizes: str, depths: str, as_json: bool) -> None:
+    """The alpha-beta yardstick's nodes and seconds per move at each depth, for each
+    evaluation (simple and road), on fixed Tak positions (one thread)."""
+    from pyzero.bench import benchmark_json
+    from pyzero.bench.alphabeta import run_alphabeta_benchmark
+
+    results = run_alphabeta_benchmark(_number_list(sizes, "--sizes", 3, 8), _number_list(depths, "--depths", 1, 8))
+    if as_json:
+        click.echo(benchmark_json("alphabeta", results=[asdict(r) for r in results]))
+        return
+    table = Table(title="alpha-beta yardstick, per move (one thread)")
+    for column in ("player", "size", "positions", "mean nodes", "max nodes", "mean s", "max s", "nodes/s"):
+        table.add_column(column, justify="left" if column == "player" else "right")
+    for r in results:
+        table.add_row(r.player, str(r.size), str(r.positions), f"{r.mean_nodes:,.0f}", f"{r.max_nodes:,}",
+                      f"{r.mean_seconds:.3f}", f"{r.max_seconds:.3f}", f"{r.nodes_per_second:,.0f}")
+    console.print(table)
+
+
+def _number_list(text: str, option: str, low: int, high: int) -> list[int]:
+    """`5,6` or `4-6` as numbers within [low, high]; a usage error naming the option otherwise."""
+    numbers: list[int] = []
+    try:
+        for part in text.split(","):
+            first, dash, last = part.strip().partition("-")
+            numbers.extend(range(int(first), int(last) + 1) if dash else [int(first)])
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: expected numbers like 5,6 or 4-6", param_hint=option) from None
+    if not numbers or not all(low <= number <= high for number in numbers):
+        raise click.BadParameter(f"{text!r}: each must be from {low} to {high}", param_hint=option)
+    return numbers
+
+
 @bench.command("search")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def bench_search(as_json: bool) -> None:
@@ -153,14 +190,7 @@ def bench_tei(config_path, sizes, movetime, overrides, as_json) -> None:
     resident memory (after each move and at peak), as a GUI playing all sizes sees it."""
     from pyzero.bench import benchmark_json, run_tei_benchmark
 
-    try:
-        if "-" in sizes:
-            first, _, last = sizes.partition("-")
-            size_list = list(range(int(first), int(last) + 1))
-        else:
-            size_list = [int(size) for size in sizes.split(",")]
-    except ValueError:
-        raise click.BadParameter(f"expected sizes like 3-8 or 6,8, got {sizes!r}", param_hint="--sizes") from None
+    size_list = _number_list(sizes, "--sizes", 3, 8)
     with reported_errors():
         result = run_tei_benchmark(config_path, size_list, movetime, parse_overrides(overrides))
     if as_json:

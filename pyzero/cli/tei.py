@@ -15,8 +15,9 @@ from pyzero.cli.common import EXIT_BAD_INPUT, fail, parse_overrides, reported_er
 @click.option("--checkpoint", type=click.Path(exists=True), default=None,
               help="A checkpoint or network file, or a run directory (default: the latest in the config's run "
                    "directory, else the bundled network).")
-@click.option("--player", default=None, metavar="alphabeta:DEPTH[:SECONDS]",
-              help="Serve the alpha-beta yardstick instead of the network (any size and komi).")
+@click.option("--player", default=None, metavar="alphabeta[-simple]:DEPTH[:SECONDS]",
+              help="Serve the alpha-beta yardstick instead of the network (any size and komi); "
+                   "alphabeta-simple: its first, simpler evaluation.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a config value, e.g. --set run_dir=runs/other (YAML value syntax).")
 def tei(config_path: str, checkpoint: str | None, player: str | None, overrides: tuple[str, ...]) -> None:

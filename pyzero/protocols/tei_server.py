@@ -167,14 +167,15 @@ def run_server(config, checkpoint=None, input_stream: TextIO | None = None, outp
                log_stream: TextIO | None = None, player: str | None = None) -> bool:
     """Loads the config's engine (the given or the run's latest checkpoint, else the
     bundled network of its game; or the alpha-beta yardstick when `player` is
-    `alphabeta:D[:SECONDS]`) and serves TEI until `quit`; True when a
+    `alphabeta[-simple]:D[:SECONDS]`) and serves TEI until `quit`; True when a
     search was still running at the end (see `TeiServer.serve`)."""
     if player is not None:
         from pyzero.config import make_game_from_config
         from pyzero.players.alphabeta import AlphaBetaEngine, parse_alphabeta_spec
 
-        depth, seconds = parse_alphabeta_spec(player)
-        native = AlphaBetaEngine(make_game_from_config(config), depth, seconds, seed=config.training.seed)
+        spec = parse_alphabeta_spec(player)
+        native = AlphaBetaEngine(make_game_from_config(config), spec.depth, spec.seconds, seed=config.training.seed,
+                                 evaluation=spec.evaluation)
         network_loader = None  # the yardstick has no network to replace
     else:
         native = NetworkPlayer.from_choice(choose_network(config, checkpoint))

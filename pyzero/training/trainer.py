@@ -204,7 +204,7 @@ class Trainer:
                 opponent = RolloutMctsPlayer(section.rollout_simulations)
             elif opponent_name == "alphabeta":
                 # A fixed seed: the yardstick plays the same way at every evaluation.
-                opponent = AlphaBetaPlayer(section.alphabeta_depth, seed=0)
+                opponent = AlphaBetaPlayer(section.alphabeta_depth, seed=0, evaluation=section.alphabeta_evaluation)
             elif self.previous_model is not None:
                 opponent = network_player(self.config, self.game, self.previous_model, name="previous")
             else:
