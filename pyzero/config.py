@@ -95,6 +95,9 @@ class NetworkSection(Section):
         False, description="a second policy head, trained to predict the opponent's reply (KataGo's auxiliary "
         "policy target, weighted by training.opponent_policy_weight): more for the trunk to learn from each "
         "position; used in training only")
+    value_head: Literal["scalar", "wdl"] = Field(
+        "scalar", description="scalar: AlphaZero's tanh value; wdl: win/draw/loss logits trained by cross-entropy "
+        "(lc0's WDL head), which tells a drawn position from an unclear one; the search reads W - L either way")
 
     @field_validator("global_pooling_channels")
     @classmethod

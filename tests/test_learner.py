@@ -18,7 +18,8 @@ from pyzero.config import InferenceSection, OptimizerSection, TrainingSection, c
 from pyzero.inference.torch_backend import TorchBackend
 from pyzero.model import NetworkShape, ResNet
 from pyzero.replay import TrainingBatch
-from pyzero.training.learner import Distillation, Learner, autocast_dtype, distilled_targets
+from pyzero.training.learner import (Distillation, Learner, autocast_dtype, distilled_targets,
+                                     win_draw_loss_target)
 
 SHAPE = NetworkShape((3, 3, 3), 9)  # TicTacToe's planes and actions
 
@@ -139,6 +140,41 @@ def test_the_opponent_reply_head_adds_its_weighted_cross_entropy():
     batch.opponent_policy = None
     with pytest.raises(ValueError, match="replies' targets"):
         learner.train_step(batch)
+
+
+def test_win_draw_loss_targets_by_hand():
+    values = torch.tensor([1.0, 0.0, -1.0, 0.5, -0.25])
+    expected = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.5, 0.5, 0.0], [0.0, 0.75, 0.25]])
+    torch.testing.assert_close(win_draw_loss_target(values), expected)
+
+
+def test_a_win_draw_loss_head_trains_by_cross_entropy_and_plays_w_minus_l():
+    """network.value_head wdl: the value loss is the cross-entropy of the head's three
+    logits against the game's result (a win, a draw or a loss: outcomes 1, 0, -1, one-hot
+    here), written out by hand; the plain forward (inference, the search) gives the chance
+    of a win minus the chance of a loss."""
+    torch.manual_seed(0)
+    model = PerSampleResNet(SHAPE, blocks=1, channels=8, value_hidden=8, value_head="wdl")
+    batch = random_batch(32, seed=7)
+    reference = copy.deepcopy(model).train()
+    policy_loss, _ = hand_written_loss(reference, batch)
+    planes = torch.from_numpy(batch.planes)
+    log_chances = F.log_softmax(reference.value_head(reference.blocks(reference.stem(planes))), dim=-1)
+    outcome = torch.from_numpy(batch.outcome)
+    one_hot = torch.stack([outcome == 1, outcome == 0, outcome == -1], dim=-1).float()
+    value_loss = -(one_hot * log_chances).sum(dim=-1).mean()
+    expected = torch.autograd.grad(policy_loss + value_loss, list(reference.parameters()))
+
+    reported = make_learner(model, batch_size=32).train_step(batch)
+    for (name, parameter), gradient in zip(model.named_parameters(), expected):
+        torch.testing.assert_close(parameter.grad, gradient, rtol=1e-4, atol=1e-6, msg=name)
+    assert reported.value == pytest.approx(value_loss.item(), rel=1e-5)
+    model.eval()
+    with torch.no_grad():
+        chances = F.softmax(model.value_head(model.blocks(model.stem(planes))), dim=-1)
+        _, values = model(planes)
+    torch.testing.assert_close(values, chances[:, 0] - chances[:, 2])
+    assert values.shape == (32,)
 
 
 def test_a_batch_that_does_not_split_evenly_is_refused_naming_the_key():

@@ -25,9 +25,10 @@ from pyzero.selfplay import SelfPlay, SelfPlayOptions
 ATOL = 2e-6
 ONNX = InferenceSection(backend="onnxruntime", cpu_threads=1)
 
-NETWORKS = {  # game, its options, blocks, channels
-    "connect4": ("connect4", {}, 4, 32),
-    "tak6": ("tak", {"size": 6}, 2, 16),
+NETWORKS = {  # game, its options, blocks, channels, other ResNet options
+    "connect4": ("connect4", {}, 4, 32, {}),
+    "tak6": ("tak", {"size": 6}, 2, 16, {}),
+    "tak5-wdl": ("tak", {"size": 5}, 1, 16, {"value_head": "wdl"}),  # the value is W - L of a softmax
 }
 
 
@@ -47,10 +48,11 @@ def randomised(network: ResNet, seed: int) -> ResNet:
 @pytest.fixture(scope="module", params=sorted(NETWORKS))
 def exported(request):
     """(game, eager network, its ONNX Runtime backend): one export per network."""
-    game_name, options, blocks, channels = NETWORKS[request.param]
+    game_name, options, blocks, channels, network_options = NETWORKS[request.param]
     game = make(game_name, **options)
     torch.manual_seed(0)
-    network = randomised(ResNet(NetworkShape.of_game(game), blocks=blocks, channels=channels), seed=1)
+    network = randomised(ResNet(NetworkShape.of_game(game), blocks=blocks, channels=channels, **network_options),
+                         seed=1)
     return game, network, make_backend(network, ONNX)
 
 
@@ -81,8 +83,8 @@ def test_new_weights_take_effect_on_the_next_batch(exported):
     game, network, backend = exported
     planes = torch.rand((5, *game.input_shape), generator=torch.Generator().manual_seed(3)).round()
     before_logits, _ = evaluate(backend, planes, game.num_actions)
-    other = randomised(ResNet(network.shape, blocks=len(network.blocks), channels=network.stem[0].out_channels),
-                       seed=2)
+    other = randomised(ResNet(network.shape, blocks=len(network.blocks), channels=network.stem[0].out_channels,
+                              value_head=network.value_head_kind), seed=2)
     backend.load_state_dict(other.state_dict())
     assert_matches_eager(game, other, backend, 7)
     assert not torch.allclose(before_logits, evaluate(backend, planes, game.num_actions)[0])

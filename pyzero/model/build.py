@@ -24,7 +24,7 @@ def build_model(config: RunConfig, game) -> ResNet:
                   policy_channels=network.policy_channels, value_channels=network.value_channels,
                   value_hidden=network.value_hidden, policy_head=network.policy_head,
                   global_pooling_channels=network.global_pooling_channels,
-                  opponent_policy_head=network.opponent_policy_head)
+                  opponent_policy_head=network.opponent_policy_head, value_head=network.value_head)
 
 
 def load_network(config: RunConfig, checkpoint: str | Path | None = None, game=None,

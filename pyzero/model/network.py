@@ -16,6 +16,12 @@ KataGo's and lc0's heads do.
 With `network.global_pooling_channels` above 0, every second residual block also pools
 part of its features over the whole board into a bias for every square
 (`GlobalPoolingResidualBlock`).
+
+Two value heads (`network.value_head`): `scalar`, AlphaZero's tanh value, and `wdl`,
+lc0's win/draw/loss head: three logits whose softmax gives the chances of a win, a draw
+and a loss for the side to move. `forward` returns the value W - L either way, so the
+search, inference and exported files see one value; training reads the logits
+(`forward_for_training`) and tells a drawn position from an unclear one.
 """
 
 from __future__ import annotations
@@ -122,7 +128,7 @@ class ResNet(nn.Module):
     def __init__(self, shape: NetworkShape, blocks: int = 6, channels: int = 64,
                  policy_channels: int = 8, value_channels: int = 4, value_hidden: int = 64,
                  policy_head: str = "dense", global_pooling_channels: int = 0,
-                 opponent_policy_head: bool = False):
+                 opponent_policy_head: bool = False, value_head: str = "scalar"):
         super().__init__()
         planes, height, width = shape.input_shape
         self.shape = shape
@@ -134,24 +140,37 @@ class ResNet(nn.Module):
         # from the same features; inference never runs it.
         self.opponent_policy_head = (policy_head_module(policy_head, shape, channels, policy_channels)
                                      if opponent_policy_head else None)
+        if value_head not in ("scalar", "wdl"):
+            raise ValueError(f"value_head must be 'scalar' or 'wdl', got {value_head!r}")
+        self.value_head_kind = value_head
+        value_output = [nn.Linear(value_hidden, 1), nn.Tanh()] if value_head == "scalar" else [nn.Linear(value_hidden, 3)]
         self.value_head = nn.Sequential(nn.Conv2d(channels, value_channels, 1, bias=False),
                                         nn.BatchNorm2d(value_channels), nn.ReLU(), nn.Flatten(),
                                         nn.Linear(value_channels * height * width, value_hidden), nn.ReLU(),
-                                        nn.Linear(value_hidden, 1), nn.Tanh())
+                                        *value_output)
 
     def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(policy logits [B, A], value [B]): what inference runs (and torch.fx traces)."""
         features = self.blocks(self.stem(planes))
-        return self.policy_head(features), self.value_head(features).squeeze(-1)
+        return self.policy_head(features), self.value_of_head_output(self.value_head(features))
 
-    def forward_with_opponent_policy(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(policy logits [B, A], value [B], the opponent's reply logits [B, A]), for
-        training a network built with `opponent_policy_head`."""
-        if self.opponent_policy_head is None:
-            raise ValueError("this network has no opponent policy head (network.opponent_policy_head)")
+    def value_of_head_output(self, output: torch.Tensor) -> torch.Tensor:
+        """The value [B] in (-1, 1) of the value head's output ([B, 1] tanh, or [B, 3]
+        win/draw/loss logits: W - L of their softmax)."""
+        if self.value_head_kind == "wdl":
+            chances = torch.softmax(output.float(), dim=-1)
+            return (chances[:, 0] - chances[:, 2]).to(output.dtype)
+        return output.squeeze(-1)
+
+    def forward_for_training(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """(policy logits [B, A], the value head's training output, the opponent's reply
+        logits [B, A] or None without that head). The value output is the value [B] of a
+        scalar head, the win/draw/loss logits [B, 3] of a wdl head."""
         features = self.blocks(self.stem(planes))
-        return (self.policy_head(features), self.value_head(features).squeeze(-1),
-                self.opponent_policy_head(features))
+        value = self.value_head(features)
+        value = value if self.value_head_kind == "wdl" else value.squeeze(-1)
+        opponent = self.opponent_policy_head(features) if self.opponent_policy_head is not None else None
+        return self.policy_head(features), value, opponent
 
 
 def policy_head_module(kind: str, shape: NetworkShape, channels: int, policy_channels: int) -> nn.Module:

@@ -1,4 +1,5 @@
-"""The learner: policy cross-entropy against the improved policy, value MSE, weight decay;
+"""The learner: policy cross-entropy against the improved policy, value MSE (cross-entropy
+for a win/draw/loss head), weight decay;
 AdamW, SGD with momentum or Lion; warmup then a constant, cosine or step schedule.
 
 For large networks: each learner step's batch can be split into micro-batches whose
@@ -95,16 +96,30 @@ def mean_over_policy_targets(per_position: torch.Tensor, policy: torch.Tensor) -
     return (per_position * has_target).sum() / has_target.sum().clamp_min(1.0)
 
 
+def win_draw_loss_target(value: torch.Tensor) -> torch.Tensor:
+    """The win/draw/loss target [N, 3] of value targets [N] in [-1, 1]: (max(v, 0), 1 - |v|,
+    max(-v, 0)), the distribution whose W - L is v with the rest on a draw. A won or lost
+    game is one-hot, a drawn one all draw; a mixed target (root values, discounting,
+    distillation) spreads over the draw and the side it leans to."""
+    value = value.float().clamp(-1.0, 1.0)
+    return torch.stack([value.clamp_min(0.0), 1.0 - value.abs(), (-value).clamp_min(0.0)], dim=-1)
+
+
 def losses(logits: torch.Tensor, values: torch.Tensor, batch: dict[str, torch.Tensor],
            value_q_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
     """(policy loss, value loss) of one batch. Illegal actions are masked out of the
     softmax: the search only ever reads the logits of legal actions. The policy loss is
-    the mean cross-entropy over the positions with a policy target."""
+    the mean cross-entropy over the positions with a policy target. `values` is the
+    scalar value [N] (value loss: the mean squared error) or win/draw/loss logits [N, 3]
+    (the mean cross-entropy against `win_draw_loss_target`)."""
     masked = logits.float().masked_fill(~batch["legal"], -1e9)
     cross_entropy = -(batch["policy"] * F.log_softmax(masked, dim=-1)).sum(dim=-1)
     policy_loss = mean_over_policy_targets(cross_entropy, batch["policy"])
     target = (1.0 - value_q_weight) * batch["outcome"] + value_q_weight * batch["root_value"]
-    value_loss = F.mse_loss(values.float(), target)
+    if values.dim() == 2:
+        value_loss = -(win_draw_loss_target(target) * F.log_softmax(values.float(), dim=-1)).sum(dim=-1).mean()
+    else:
+        value_loss = F.mse_loss(values.float(), target)
     return policy_loss, value_loss
 
 
@@ -158,7 +173,10 @@ class Learner:
         # The auxiliary opponent-reply target: trained where the network has its head.
         self.trains_opponent_policy = (getattr(model, "opponent_policy_head", None) is not None
                                        and training.opponent_policy_weight > 0)
-        self.forward = CompiledForward(model.forward_with_opponent_policy if self.trains_opponent_policy else model,
+        # A ResNet's training forward also gives the win/draw/loss logits and the reply's;
+        # any other module (the exact test network) is trained through its plain forward.
+        self.training_forward = getattr(model, "forward_for_training", None)
+        self.forward = CompiledForward(self.training_forward or model,
                                        compile_enabled(training.compile, training.device), "training model")
 
     def _tensors(self, batch: TrainingBatch, distillation: Distillation | None) -> dict[str, torch.Tensor]:
@@ -200,7 +218,7 @@ class Learner:
                     micro = distilled_targets(micro, distillation, value_q_weight)
                 value_q_weight = 0.0
             with self._autocast():
-                if self.trains_opponent_policy:
+                if self.training_forward is not None:
                     logits, values, opponent_logits = self.forward(micro["planes"])
                 else:
                     logits, values = self.forward(micro["planes"])
