@@ -265,9 +265,21 @@ class InferenceSection(Section):
 
 
 class ReplaySection(Section):
-    window_positions: int = Field(100_000, ge=1, description="most recent positions sampled from")
+    window_positions: int = Field(100_000, ge=1, description="most recent positions sampled from (with "
+                                  "window_start_positions: the most the window grows to)")
+    window_start_positions: int | None = Field(
+        None, ge=1, description="null: the window is window_positions from the start; else it starts this wide "
+        "and grows with the positions generated (KataGo's schedule, pyzero.replay.growing_window_size), so the "
+        "first, weakest games leave it sooner")
     min_positions: int = Field(1000, ge=1, description="positions before training starts")
     symmetries: bool = True
+
+    @model_validator(mode="after")
+    def _the_window_holds_enough_to_start(self) -> "ReplaySection":
+        if self.window_start_positions is not None and self.window_start_positions < self.min_positions:
+            raise ValueError(f"replay.window_start_positions ({self.window_start_positions}) is below "
+                             f"replay.min_positions ({self.min_positions}): training would never start")
+        return self
 
 
 class OptimizerSection(Section):

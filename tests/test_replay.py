@@ -6,7 +6,7 @@ import pytest
 from pyzero.games import make
 from pyzero.inference import TorchBackend
 from pyzero.model import ExactTestNetwork, NetworkShape
-from pyzero.replay import ReplayBuffer
+from pyzero.replay import ReplayBuffer, growing_window_size
 from pyzero.selfplay import SelfPlay, SelfPlayOptions
 
 
@@ -95,6 +95,41 @@ def test_shards_survive_a_restart_and_the_window_is_bounded(tmp_path):
     again = ReplayBuffer(game, window_positions=60, directory=tmp_path)
     assert again.positions == buffer.positions
     assert not list(tmp_path.glob(".shard-*"))
+
+
+def test_the_growing_window_follows_katagos_formula():
+    # c (1 + 0.4 ((N / c)^0.75 - 1) / 0.75): at N = 16 c, 16^0.75 = 8, so c (1 + 0.4 * 7 / 0.75).
+    assert growing_window_size(16_000, 1000, 10**9) == int(1000 * (1 + 0.4 * 7 / 0.75)) == 4733
+    assert growing_window_size(500, 1000, 10**9) == 1000  # before c positions: c
+    assert growing_window_size(1000, 1000, 10**9) == 1000
+    assert growing_window_size(16_000, 1000, 3000) == 3000  # the maximum caps it
+    sizes = [growing_window_size(n, 1000, 10**9) for n in range(1000, 100_000, 997)]
+    assert sizes == sorted(sizes)  # it only grows
+
+
+def test_a_growing_window_holds_its_size_of_the_positions_generated(tmp_path):
+    game = make("tictactoe")
+    buffer = ReplayBuffer(game, window_positions=10**6, directory=tmp_path, window_start_positions=20)
+    for seed in range(6):
+        buffer.add(some_games(game, count=6, seed=seed))
+        window = growing_window_size(buffer.total_positions, 20, 10**6)
+        assert buffer.window == window
+        assert window - 9 <= buffer.positions <= window  # whole games, at most 9 plies each
+    assert buffer.window > 20 and buffer.total_positions > buffer.window
+    # A resumed run knows how many positions its earlier sessions generated (the shards
+    # out of the window are gone): the window is that of the whole run, not of the shards.
+    # (It may keep a few games of the oldest shard that a narrower window had let go.)
+    resumed = ReplayBuffer(game, window_positions=10**6, directory=tmp_path, window_start_positions=20,
+                           positions_generated=buffer.total_positions)
+    assert resumed.window == buffer.window
+    assert buffer.positions <= resumed.positions <= resumed.window
+
+
+def test_a_window_narrower_than_the_training_start_is_refused():
+    from pyzero.config import ConfigError, validate_config
+
+    with pytest.raises(ConfigError, match="window_start_positions"):
+        validate_config({"game": {"name": "tictactoe"}, "replay": {"min_positions": 100, "window_start_positions": 50}})
 
 
 @pytest.mark.parametrize("newer_fields", [

@@ -115,7 +115,9 @@ class Trainer:
         if not restored and config.upgrade.from_network:
             log.info("starting from the weights of %s", start_from_network(config, self.model))
         self.replay = ReplayBuffer(self.game, config.replay.window_positions, self.directory / "replay",
-                                   value_discount=config.training.value_discount, warn=log.warning)
+                                   value_discount=config.training.value_discount, warn=log.warning,
+                                   window_start_positions=config.replay.window_start_positions,
+                                   positions_generated=self.counters.positions_generated)
         # Shards older than the window are gone from disk: the run's totals come from the checkpoint.
         self.replay.total_positions = max(self.replay.total_positions, self.counters.positions_generated)
         self.replay.total_games = max(self.replay.total_games, self.counters.games_generated)
