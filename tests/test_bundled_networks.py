@@ -237,6 +237,20 @@ def test_a_run_starts_from_a_bundled_network_or_grows_it_into_a_bigger_one(tmp_p
             assert torch.allclose(ours, theirs, atol=1e-5)
 
 
+def test_a_run_with_an_opponent_reply_head_starts_from_a_network_without_one(tmp_path):
+    """The head is trained, never played: the new run takes every weight of the bundled
+    network and starts its own head from its initialisation."""
+    from pyzero.training.trainer import Trainer
+
+    weights = read_checkpoint(find_bundled_network("tictactoe").path())["learner"]["model"]
+    assert not any(name.startswith("opponent_policy_head.") for name in weights)
+    run = Trainer(load_config("tictactoe", {"run_dir": str(tmp_path / "run"), "network.opponent_policy_head": True,
+                                            "upgrade.from_network": "tictactoe"}), dashboard=False)
+    state = run.model.state_dict()
+    assert all(torch.equal(state[name], tensor.float()) for name, tensor in weights.items())
+    assert any(name.startswith("opponent_policy_head.") for name in state)
+
+
 def test_starting_from_a_network_that_does_not_fit_is_an_error_at_the_key(tmp_path):
     from pyzero.config import ConfigError
     from pyzero.training.trainer import Trainer

@@ -194,6 +194,27 @@ def test_a_checkpoint_of_another_shape_or_a_list_is_a_clear_error(tmp_path):
         load_network(config, a_list, game)
 
 
+def test_a_checkpoint_with_or_without_a_training_only_head_plays_under_either_config(tmp_path):
+    """The opponent-reply head is trained, never played: a checkpoint trained with it plays
+    under a config without it and the other way round, built as its recorded config says
+    and giving the network's own outputs; any other difference still does not fit (above)."""
+    config = load_config(REPOSITORY / "configs/tictactoe.yaml", {"run_dir": str(tmp_path / "run")})
+    game = make("tictactoe")
+    with_head = config.model_copy(update={"network": config.network.model_copy(update={"opponent_policy_head": True})})
+    planes = torch.from_numpy(game.new().encode()[None])
+    for trained, playing in ((config, with_head), (with_head, config)):
+        torch.manual_seed(1)
+        model = build_model(trained, game).eval()
+        has_head = trained.network.opponent_policy_head
+        path = save_checkpoint(tmp_path / f"head-{has_head}", 5, {
+            "learner": {"model": model.state_dict(), "step": 5}, "config": trained.snapshot()}, keep_last=1)
+        loaded, _, step = load_network(playing, path, game)
+        assert step == 5 and (loaded.opponent_policy_head is not None) == has_head
+        with torch.no_grad():
+            for got, expected in zip(loaded(planes), model(planes)):
+                torch.testing.assert_close(got, expected)
+
+
 def test_a_corrupt_newest_checkpoint_is_named_and_the_one_used_said(tmp_path):
     config = load_config(REPOSITORY / "configs/tictactoe.yaml", {"run_dir": str(tmp_path / "run")})
     game = make("tictactoe")

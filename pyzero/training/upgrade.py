@@ -295,6 +295,7 @@ def start_from_network(config: RunConfig, model: torch.nn.Module) -> str:
     `upgrade.initialize: grown`); returns what it loaded, for the log. A ConfigError at the
     key where the weights do not fit."""
     from pyzero.model import CheckpointError, load_weights_into, model_weights
+    from pyzero.model.build import with_own_training_only_heads
 
     path, name = network_to_start_from(config)
     where = config.location("upgrade", "from_network")
@@ -304,7 +305,7 @@ def start_from_network(config: RunConfig, model: torch.nn.Module) -> str:
         if recorded_game != config.game.name:
             raise ConfigError(f"{where}: key 'upgrade.from_network': {name} plays {recorded_game}, "
                               f"not {config.game.name}")
-        weights = model_weights(payload, str(path))
+        weights = with_own_training_only_heads(model_weights(payload, str(path)), model)
         if config.upgrade.initialize == "grown":
             model.load_state_dict(grown_state_dict(weights, model))
         else:
