@@ -14,6 +14,7 @@ import time
 import pytest
 
 from pyzero.games import make
+from pyzero.bench.alphabeta import random_unfinished_positions
 from pyzero.players.alphabeta import (AlphaBetaPlayer, AlphaBetaSpec, alphabeta_search, parse_alphabeta_spec,
                                       tak_evaluation_terms)
 
@@ -75,17 +76,7 @@ def test_it_prefers_the_faster_win(tak5):
 
 
 def random_positions(game, count: int, seed: int):
-    rng = random.Random(seed)
-    positions = []
-    while len(positions) < count:
-        state = game.new()
-        for _ in range(rng.randrange(0, 60)):
-            if state.is_terminal():
-                break
-            state.play(rng.choice(state.legal_moves()))
-        if not state.is_terminal():
-            positions.append(state)
-    return positions
+    return random_unfinished_positions(game, count, random.Random(seed), 0, 60)
 
 
 @pytest.mark.parametrize("size", [4, 5, 6])

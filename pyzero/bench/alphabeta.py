@@ -35,20 +35,24 @@ class AlphaBetaBenchResult:
     nodes_per_second: float
 
 
-def bench_positions(size: int, count: int = POSITIONS_PER_SIZE, seed: int = 0) -> list:
-    """`count` unfinished Tak positions of `size`, from seeded random play of 4 to 40 plies."""
-    game = make("tak", size=size)
-    rng = random.Random(seed * 1000 + size)
+def random_unfinished_positions(game, count: int, rng: random.Random, first_plies: int, last_plies: int) -> list:
+    """`count` unfinished positions of `game`, each after a uniformly random number of
+    random plies in [first_plies, last_plies) (a game that ends first is drawn again)."""
     positions = []
     while len(positions) < count:
         state = game.new()
-        for _ in range(rng.randrange(4, 41)):
+        for _ in range(rng.randrange(first_plies, last_plies)):
             if state.is_terminal():
                 break
             state.play(rng.choice(state.legal_moves()))
         if not state.is_terminal():
             positions.append(state)
     return positions
+
+
+def bench_positions(size: int, count: int = POSITIONS_PER_SIZE, seed: int = 0) -> list:
+    """`count` unfinished Tak positions of `size`, from seeded random play of 4 to 40 plies."""
+    return random_unfinished_positions(make("tak", size=size), count, random.Random(seed * 1000 + size), 4, 41)
 
 
 def run_alphabeta_benchmark(sizes=BENCH_SIZES, depths=BENCH_DEPTHS, evaluations=BENCH_EVALUATIONS
